@@ -1,0 +1,55 @@
+/**
+ * The primary's typed configuration (SPEC §9): defaults < QUOTIENT_CONFIG file < environment < flags.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { loadConfig, portSchema } from '../common/config-loader';
+
+export const primaryConfigSchema = z
+  .object({
+    dataDir: z.string().min(1).default('./data'),
+    httpHost: z.string().min(1).default('0.0.0.0'),
+    httpPort: portSchema.default(9191),
+    grpcHost: z.string().min(1).default('0.0.0.0'),
+    grpcPort: portSchema.default(9192),
+    /** Empty means SQLite in the data directory. */
+    databaseUrl: z.string().default(''),
+    /** Username of the administrator created on first start. */
+    adminUsername: z.string().min(1).max(64).default('admin'),
+    /** Password for that administrator; when empty a random one is generated and printed once. */
+    adminPassword: z.string().default(''),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Seconds the graceful shutdown waits for in-flight work before forcing. */
+    shutdownGraceSeconds: z.coerce.number().min(0).max(600).default(10),
+  })
+  .strict();
+
+export type PrimaryConfig = z.output<typeof primaryConfigSchema>;
+type Key = keyof z.input<typeof primaryConfigSchema>;
+
+export const PRIMARY_ENV: Partial<Record<Key, string>> = {
+  dataDir: 'QUOTIENT_DATA_DIR',
+  httpHost: 'QUOTIENT_HTTP_HOST',
+  httpPort: 'QUOTIENT_HTTP_PORT',
+  grpcHost: 'QUOTIENT_GRPC_HOST',
+  grpcPort: 'QUOTIENT_GRPC_PORT',
+  databaseUrl: 'QUOTIENT_DATABASE_URL',
+  adminUsername: 'QUOTIENT_ADMIN_USERNAME',
+  adminPassword: 'QUOTIENT_ADMIN_PASSWORD',
+  logLevel: 'QUOTIENT_LOG_LEVEL',
+};
+
+export function loadPrimaryConfig(opts: {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  flags?: Partial<Record<Key, unknown>>;
+} = {}): PrimaryConfig {
+  const env = opts.env ?? process.env;
+  const config = loadConfig(primaryConfigSchema, {
+    file: opts.file ?? env.QUOTIENT_CONFIG,
+    env,
+    envMap: PRIMARY_ENV,
+    flags: opts.flags ?? {},
+  });
+  return { ...config, dataDir: path.resolve(config.dataDir) };
+}

@@ -1,0 +1,129 @@
+/**
+ * Builds the knex handle for a database URL: SQLite (better-sqlite3, the embedded default) or
+ * MySQL/MariaDB (mysql2). Connection settings that matter for correctness live here: SQLite in
+ * WAL mode with synchronous=FULL and foreign keys on; MySQL in READ COMMITTED with utf8mb4.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { ConfigError } from '../../common/errors';
+
+export type Dialect = 'sqlite' | 'mysql';
+
+export interface Database {
+  knex: Knex;
+  dialect: Dialect;
+  /** Where it is, for logs and messages; never contains a password. */
+  description: string;
+  close(): Promise<void>;
+}
+
+export interface ParsedDatabaseUrl {
+  dialect: Dialect;
+  /** SQLite: absolute file path. */
+  filename?: string;
+  mysql?: { host: string; port: number; user: string; password: string; database: string };
+}
+
+/** '' → SQLite in the data directory; sqlite:PATH or sqlite:///abs/path; mysql://user:pw@host:port/db. */
+export function parseDatabaseUrl(url: string, dataDir: string): ParsedDatabaseUrl {
+  const trimmed = url.trim();
+  if (trimmed === '') return { dialect: 'sqlite', filename: path.join(dataDir, 'quotient.db') };
+  if (trimmed.startsWith('sqlite:')) {
+    let rest = trimmed.slice('sqlite:'.length);
+    if (rest.startsWith('//')) rest = rest.slice(2);
+    if (rest === '') throw new ConfigError('database URL sqlite: needs a file path, e.g. sqlite:///var/lib/quotient/quotient.db');
+    return { dialect: 'sqlite', filename: rest === ':memory:' ? rest : path.resolve(rest) };
+  }
+  if (trimmed.startsWith('mysql://') || trimmed.startsWith('mariadb://')) {
+    let parsed: URL;
+    try {
+      parsed = new URL(trimmed);
+    } catch {
+      throw new ConfigError('database URL is not a valid URL; expected mysql://user:password@host:port/database');
+    }
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+    if (!parsed.hostname || !database || database.includes('/')) {
+      throw new ConfigError('database URL must name a host and a database: mysql://user:password@host:port/database');
+    }
+    const port = parsed.port ? Number(parsed.port) : 3306;
+    return {
+      dialect: 'mysql',
+      mysql: {
+        host: parsed.hostname,
+        port,
+        user: decodeURIComponent(parsed.username || 'root'),
+        password: decodeURIComponent(parsed.password),
+        database,
+      },
+    };
+  }
+  throw new ConfigError(
+    `unsupported database URL ${JSON.stringify(redactUrl(trimmed))}: use sqlite:PATH or mysql://user:password@host:port/database`,
+  );
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+export function openDatabase(url: string, dataDir: string, opts: { pool?: { min: number; max: number } } = {}): Database {
+  const parsed = parseDatabaseUrl(url, dataDir);
+  if (parsed.dialect === 'sqlite') {
+    const filename = parsed.filename ?? ':memory:';
+    if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
+    const knex = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename },
+      useNullAsDefault: true,
+      // One connection: better-sqlite3 is synchronous, and SQLite has one writer anyway.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          try {
+            conn.pragma('journal_mode = WAL');
+            conn.pragma('synchronous = FULL');
+            conn.pragma('foreign_keys = ON');
+            conn.pragma('busy_timeout = 5000');
+            done(null, conn);
+          } catch (err) {
+            done(err as Error, conn);
+          }
+        },
+      },
+    });
+    return { knex, dialect: 'sqlite', description: `sqlite:${filename}`, close: () => knex.destroy() };
+  }
+  const m = parsed.mysql;
+  if (!m) throw new ConfigError('mysql settings missing');
+  const knex = knexFactory({
+    client: 'mysql2',
+    connection: {
+      host: m.host,
+      port: m.port,
+      user: m.user,
+      password: m.password,
+      database: m.database,
+      charset: 'utf8mb4',
+      timezone: 'Z',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      decimalNumbers: true,
+      connectTimeout: 5000,
+    },
+    pool: {
+      ...(opts.pool ?? { min: 0, max: 10 }),
+      afterCreate(conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+        conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err) => done(err, conn));
+      },
+    },
+    acquireConnectionTimeout: 30000,
+  });
+  return {
+    knex,
+    dialect: 'mysql',
+    description: `mysql://${m.user}@${m.host}:${m.port}/${m.database}`,
+    close: () => knex.destroy(),
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Runs the schema migrations. They are listed here explicitly (not found by scanning a folder) so
+ * the same list works from TypeScript sources and from the compiled dist/.
+ */
+import type { Knex } from 'knex';
+import type { Database } from './connection';
+import * as core0001 from './migrations/2026-11-22-0001-core';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [['2026-11-22-0001-core', core0001]];
+
+const source: Knex.MigrationSource<readonly [string, Migration]> = {
+  getMigrations: () => Promise.resolve([...MIGRATIONS]),
+  getMigrationName: (m) => m[0],
+  getMigration: (m) => Promise.resolve(m[1]),
+};
+
+const config: Knex.MigratorConfig = { migrationSource: source, tableName: 'knex_migrations' };
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateLatest(db: Database): Promise<string[]> {
+  const [, applied] = (await db.knex.migrate.latest(config)) as [number, string[]];
+  return applied;
+}
+
+export async function migrationStatus(db: Database): Promise<{ applied: string[]; pending: string[] }> {
+  const [done, pending] = (await db.knex.migrate.list(config)) as [{ name: string }[], (readonly [string, Migration])[]];
+  return { applied: done.map((m) => m.name), pending: pending.map((m) => m[0]) };
+}
+
+/** Drops everything the migrations made (tests and `quotient migrate --rollback-all` only). */
+export async function rollbackAll(db: Database): Promise<void> {
+  await db.knex.migrate.rollback(config, true);
+}
