@@ -1,0 +1,26 @@
+/**
+ * Builds every service of a primary once, around one database handle. The CLI, the HTTP and gRPC
+ * edges and the tests all get their services from here, so there is one way things are wired.
+ */
+import type { Database } from './db/connection';
+import { LedgerService } from './ledger/ledger-service';
+import { SettingsService } from './settings/settings-service';
+import { GroupService } from './users/group-service';
+import { UserService } from './users/user-service';
+
+export interface Services {
+  db: Database;
+  settings: SettingsService;
+  ledger: LedgerService;
+  users: UserService;
+  groups: GroupService;
+}
+
+export function createServices(db: Database, opts: { now?: () => number } = {}): Services {
+  const now = opts.now ?? Date.now;
+  const settings = new SettingsService({ db });
+  const ledger = new LedgerService({ db, settings, now });
+  const users = new UserService({ db, ledger, settings, now });
+  const groups = new GroupService({ db, now });
+  return { db, settings, ledger, users, groups };
+}

@@ -1,0 +1,68 @@
+/**
+ * Site settings kept in the database (so every primary sharing it agrees): currency, defaults
+ * for new users and accounts. Typed and validated per key; read through a short cache.
+ */
+import { z } from 'zod';
+import type { Database } from '../db/connection';
+import { ValidationError } from '../../common/errors';
+import { MAX_AMOUNT, type CurrencyFormat } from '../../common/money';
+
+const amount = z.number().int().min(-MAX_AMOUNT).max(MAX_AMOUNT);
+
+export const SETTINGS = {
+  'currency.symbol': z.string().max(8).default('$'),
+  'currency.decimals': z.number().int().min(0).max(4).default(2),
+  /** Overdraft of a restricted account whose own credit limit is unset. */
+  'accounts.defaultCreditLimit': amount.min(0).default(0),
+  'users.newUserRestricted': z.boolean().default(true),
+  'users.newUserInitialCredit': amount.min(0).default(0),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type SettingValue<K extends SettingKey> = z.output<(typeof SETTINGS)[K]>;
+
+const CACHE_MS = 2000;
+
+export class SettingsService {
+  private readonly db: Database;
+  private cache: { at: number; values: Map<string, unknown> } | undefined;
+
+  constructor(deps: { db: Database }) {
+    this.db = deps.db;
+  }
+
+  async get<K extends SettingKey>(key: K): Promise<SettingValue<K>> {
+    const values = await this.load();
+    return SETTINGS[key].parse(values.get(key)) as SettingValue<K>;
+  }
+
+  async all(): Promise<{ [K in SettingKey]: SettingValue<K> }> {
+    const values = await this.load();
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(SETTINGS) as SettingKey[]) out[key] = SETTINGS[key].parse(values.get(key));
+    return out as { [K in SettingKey]: SettingValue<K> };
+  }
+
+  async set<K extends SettingKey>(key: K, value: unknown): Promise<SettingValue<K>> {
+    const schema = SETTINGS[key] as z.ZodType;
+    if (!schema) throw new ValidationError(`unknown setting ${key}`, { key });
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new ValidationError(`invalid value for ${key}: ${parsed.error.issues[0]?.message ?? ''}`, { key });
+    const row = { key, value: JSON.stringify(parsed.data), updated_at: Date.now() };
+    await this.db.knex('settings').insert(row).onConflict('key').merge(['value', 'updated_at']);
+    this.cache = undefined;
+    return parsed.data as SettingValue<K>;
+  }
+
+  async currency(): Promise<CurrencyFormat> {
+    return { symbol: await this.get('currency.symbol'), decimals: await this.get('currency.decimals') };
+  }
+
+  private async load(): Promise<Map<string, unknown>> {
+    if (this.cache && Date.now() - this.cache.at < CACHE_MS) return this.cache.values;
+    const rows = (await this.db.knex('settings').select('key', 'value')) as { key: string; value: string }[];
+    const values = new Map<string, unknown>(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]));
+    this.cache = { at: Date.now(), values };
+    return values;
+  }
+}

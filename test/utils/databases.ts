@@ -1,0 +1,96 @@
+/**
+ * Runs an integration suite once per database dialect: SQLite (a fresh file per suite) and
+ * MySQL/MariaDB (QUOTIENT_TEST_MYSQL_URL, default root@127.0.0.1:3306/test, emptied first).
+ * Without a reachable MySQL the MySQL half is skipped with a notice, except under CI (CI=true),
+ * where that is a failure. QUOTIENT_TEST_DATABASES=sqlite (or mysql) runs one dialect only.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase, type Database, type Dialect } from '../../primary/db/connection';
+import { migrateLatest } from '../../primary/db/migrate';
+import { dropAll, truncateAll } from '../../primary/db/schema';
+
+export const MYSQL_TEST_URL = process.env.QUOTIENT_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+export interface TestDatabase {
+  readonly dialect: Dialect;
+  /** The open database; valid inside hooks and tests. */
+  readonly db: Database;
+  /** The URL a child process would use to reach the same database. */
+  readonly url: string;
+  readonly dataDir: string;
+}
+
+const wanted = (process.env.QUOTIENT_TEST_DATABASES ?? 'sqlite,mysql').split(',').map((s) => s.trim());
+export const untestedDialects = new Set<string>();
+
+let mysqlPrepared: Promise<void> | undefined;
+
+async function prepareMysqlOnce(): Promise<void> {
+  mysqlPrepared ??= (async () => {
+    const db = openDatabase(MYSQL_TEST_URL, os.tmpdir(), { pool: { min: 0, max: 1 } });
+    try {
+      await dropAll(db.knex);
+      await migrateLatest(db);
+    } finally {
+      await db.close();
+    }
+  })();
+  return mysqlPrepared;
+}
+
+export function describeOnEachDatabase(title: string, body: (t: TestDatabase) => void): void {
+  for (const dialect of ['sqlite', 'mysql'] as const) {
+    if (!wanted.includes(dialect)) continue;
+    describe(`${title} [${dialect}]`, function () {
+      let current: Database | undefined;
+      let dataDir = '';
+      let url = '';
+      const handle: TestDatabase = {
+        dialect,
+        get db() {
+          if (!current) throw new Error('database not open yet');
+          return current;
+        },
+        get url() {
+          return url;
+        },
+        get dataDir() {
+          return dataDir;
+        },
+      };
+
+      before(async function () {
+        dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quotient-test-'));
+        if (dialect === 'sqlite') {
+          url = `sqlite:${path.join(dataDir, 'quotient.db')}`;
+          current = openDatabase(url, dataDir);
+          await migrateLatest(current);
+          return;
+        }
+        url = MYSQL_TEST_URL;
+        try {
+          await prepareMysqlOnce();
+        } catch (err) {
+          if (process.env.CI === 'true') throw new Error(`MySQL/MariaDB is required under CI and unreachable at ${MYSQL_TEST_URL}: ${(err as Error).message}`);
+          untestedDialects.add('mysql');
+          this.skip(); // no MySQL on this machine: the SQLite half still runs; the run ends saying so
+        }
+        current = openDatabase(url, dataDir);
+      });
+
+      beforeEach(async () => {
+        if (current) await truncateAll(current.knex);
+      });
+
+      after(async () => {
+        await current?.close();
+        current = undefined;
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      });
+
+      body(handle);
+    });
+  }
+}
