@@ -4,6 +4,13 @@
  * "A4" matches every spelling of A4. Unknown names are trimmed and upper-cased, which makes all
  * comparisons case-insensitive.
  */
+import { invalid } from './input-checks';
+
+/** Longest paper-size name we keep (the database columns are 64 characters). */
+export const MAX_PAPER_SIZE_LENGTH = 64;
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it rejects
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /**
  * Canonical names, keyed by the lower-cased spellings that mean them: PPD `PageSize` names,
@@ -41,4 +48,21 @@ export function normalisePaperSize(raw: string): string {
     if (base !== undefined) return base;
   }
   return trimmed.toUpperCase();
+}
+
+/**
+ * normalisePaperSize() for untrusted input: a string of at most MAX_PAPER_SIZE_LENGTH characters
+ * without control characters. An empty name is refused unless `allowEmpty` (a job whose paper
+ * size is unknown, which the default rows price).
+ */
+export function checkedPaperSize(value: unknown, field: string, opts: { allowEmpty?: boolean } = {}): string {
+  if (typeof value !== 'string' || (!opts.allowEmpty && value.trim() === '')) {
+    throw invalid(field, `${field} must be a paper size name such as 'A4'${opts.allowEmpty ? '' : ", or '*' for the default row"}`, value);
+  }
+  if (CONTROL_CHARS.test(value)) throw invalid(field, `${field} must not contain control characters`, value);
+  const size = normalisePaperSize(value);
+  if (size.length > MAX_PAPER_SIZE_LENGTH) {
+    throw invalid(field, `${field} is longer than ${MAX_PAPER_SIZE_LENGTH} characters`, value);
+  }
+  return size;
 }

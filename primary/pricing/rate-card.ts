@@ -2,9 +2,9 @@
  * Rate cards (SPEC §5): the cost model a printer charges by, and the one function that turns
  * untrusted input (admin API, database rows, config) into a validated, normalised, frozen card.
  */
-import { ValidationError } from '../../common/errors';
 import { assertMoney, type Money } from '../../common/money';
-import { normalisePaperSize } from './paper-size';
+import { integerIn, invalid, oneOf, onlyFields, record } from './input-checks';
+import { checkedPaperSize } from './paper-size';
 
 export type Colour = 'grey' | 'colour';
 export type Sides = 'simplex' | 'duplex';
@@ -18,7 +18,6 @@ export const BP_PER_UNIT = 10_000;
 
 /** Limits matching the database columns and keeping a card small enough to scan per job. */
 export const RATE_CARD_LIMITS = {
-  paperSizeLength: 64,
   optionLength: 32,
   priceRows: 1000,
   finishingRows: 100,
@@ -70,8 +69,6 @@ const CARD_FIELDS = ['prices', 'perJobFee', 'duplexDiscountBp', 'finishings'];
 const PRICE_FIELDS = ['paperSize', 'colour', 'sides', 'pricePerPage'];
 const FINISHING_FIELDS = ['option', 'per', 'price'];
 const OPTION_NAME = /^[a-z0-9][a-z0-9._-]*$/;
-// eslint-disable-next-line no-control-regex -- control characters are exactly what it rejects
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /**
  * Checks and normalises a rate card. Throws a ValidationError whose message and `details.field`
@@ -108,7 +105,7 @@ function validatePrices(value: unknown): PriceRow[] {
     const at = `prices[${index}]`;
     const row = record(raw, at);
     onlyFields(row, PRICE_FIELDS, at);
-    const paperSize = paperSizeOf(row.paperSize, `${at}.paperSize`);
+    const paperSize = checkedPaperSize(row.paperSize, `${at}.paperSize`);
     const colour = oneOf(row.colour, `${at}.colour`, ['grey', 'colour'] as const);
     const sides = oneOf(row.sides, `${at}.sides`, ['simplex', 'duplex'] as const);
     const pricePerPage = assertMoney(row.pricePerPage, `${at}.pricePerPage`, { nonNegative: true });
@@ -156,60 +153,15 @@ function validateFinishings(value: unknown): FinishingRow[] {
   return rows;
 }
 
-function paperSizeOf(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw invalid(field, `${field} must be a paper size name such as 'A4', or '*' for the default row`);
-  }
-  if (CONTROL_CHARS.test(value)) throw invalid(field, `${field} must not contain control characters`);
-  const size = normalisePaperSize(value);
-  if (size.length > RATE_CARD_LIMITS.paperSizeLength) {
-    throw invalid(field, `${field} is longer than ${RATE_CARD_LIMITS.paperSizeLength} characters`);
-  }
-  return size;
-}
-
 /**
  * The canonical form of a finishing option name (trimmed, lower-case), used both for the card's
  * rows and for the options a job asks for.
  */
 export function finishingOption(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw invalid(field, `${field} must be a finishing option name such as 'staple'`);
+  if (typeof value !== 'string') throw invalid(field, `${field} must be a finishing option name such as 'staple'`, value);
   const option = value.trim().toLowerCase();
   if (option.length > RATE_CARD_LIMITS.optionLength || !OPTION_NAME.test(option)) {
-    throw invalid(
-      field,
-      `${field} must be 1 to ${RATE_CARD_LIMITS.optionLength} letters, digits, '.', '_' or '-' (got ${JSON.stringify(value).slice(0, 80)})`,
-    );
+    throw invalid(field, `${field} must be 1 to ${RATE_CARD_LIMITS.optionLength} letters, digits, '.', '_' or '-'`, value);
   }
   return option;
-}
-
-/** Throws unless `value` is a safe integer in [min, max]. */
-export function integerIn(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw invalid(field, `${field} must be a whole number from ${min} to ${max}`, String(value));
-  }
-  return value;
-}
-
-function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw invalid(field, `${field} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, String(value));
-}
-
-function record(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid(field, `${field} must be an object`);
-  }
-  return value as Record<string, unknown>;
-}
-
-function onlyFields(value: Record<string, unknown>, allowed: readonly string[], field: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw invalid(field, `${field} has an unknown field "${key}"`);
-  }
-}
-
-function invalid(field: string, message: string, value?: string): ValidationError {
-  return new ValidationError(message, value === undefined ? { field } : { field, value });
 }

@@ -200,7 +200,7 @@ describeOnEachDatabase('LedgerService', (t) => {
       assert.equal(held.length, 100);
       // Half commit at 8 (fewer pages than analysed), half release; all at once, each twice.
       await Promise.all(
-        held.flatMap((key, i) => (i % 2 === 0 ? [s.ledger.commit({ key, amount: 8 }), s.ledger.commit({ key, amount: 8 })] : [s.ledger.release({ key }), s.ledger.release({ key })])),
+        held.flatMap((key, i): Promise<unknown>[] => (i % 2 === 0 ? [s.ledger.commit({ key, amount: 8 }), s.ledger.commit({ key, amount: 8 })] : [s.ledger.release({ key }), s.ledger.release({ key })])),
       );
       const account = await s.ledger.getAccount(acc);
       assert.equal(account.reserved, 0);

@@ -1,0 +1,29 @@
+/**
+ * `quotient primary`: starts a primary server and stops it cleanly on SIGINT/SIGTERM.
+ */
+import { Command, Option } from 'commander';
+import { createLogger } from '../../../common/logger';
+import { startPrimary } from '../../boot';
+import { action, configFromFlags, withDatabaseOptions } from '../context';
+
+export function primaryCommand(): Command {
+  const cmd = new Command('primary')
+    .description('start a primary server (HTTP web tools and API, gRPC for secondaries)')
+    .addOption(new Option('--http-port <port>', 'HTTP port (web tools, API, /healthz)').env('QUOTIENT_HTTP_PORT'))
+    .addOption(new Option('--http-host <address>', 'address the HTTP server listens on').env('QUOTIENT_HTTP_HOST'))
+    .addOption(new Option('--grpc-port <port>', 'gRPC port for secondaries').env('QUOTIENT_GRPC_PORT'));
+  withDatabaseOptions(cmd).action(
+    action(async (flags: Record<string, string | undefined>) => {
+      const config = configFromFlags(flags, { httpPort: flags.httpPort, httpHost: flags.httpHost, grpcPort: flags.grpcPort });
+      const logger = createLogger('quotient-primary', config.logLevel);
+      const running = await startPrimary(config, logger);
+      console.log(`Quotient primary listening on http://${config.httpHost === '0.0.0.0' ? 'localhost' : config.httpHost}:${running.httpPort} (database ${running.services.db.description})`);
+      const stop = (signal: string) => {
+        void running.shutdown(signal).then(() => process.exit(0));
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    }),
+  );
+  return cmd;
+}
