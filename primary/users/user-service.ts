@@ -79,7 +79,7 @@ export function normaliseUsername(raw: string): string {
 }
 
 const text = (max: number) => z.string().max(max).regex(NAME_PATTERN, 'contains control characters').or(z.literal(''));
-const moneyField = z.number().int().min(0).max(MAX_AMOUNT);
+const moneyField = z.number().int('must be a whole number of minor units').min(0, 'must not be negative').max(MAX_AMOUNT, 'is out of range');
 
 export const newUserSchema = z.object({
   username: z.string(),

@@ -16,13 +16,19 @@ export function primaryCommand(): Command {
     action(async (flags: Record<string, string | undefined>) => {
       const config = configFromFlags(flags, { httpPort: flags.httpPort, httpHost: flags.httpHost, grpcPort: flags.grpcPort });
       const logger = createLogger('quotient-primary', config.logLevel);
-      const running = await startPrimary(config, logger);
-      console.log(`Quotient primary listening on http://${config.httpHost === '0.0.0.0' ? 'localhost' : config.httpHost}:${running.httpPort} (database ${running.services.db.description})`);
-      const stop = (signal: string) => {
-        void running.shutdown(signal).then(() => process.exit(0));
+      // Handlers go in before anything starts, so a signal during start-up also stops cleanly.
+      let stopRequested: string | undefined;
+      let running: Awaited<ReturnType<typeof startPrimary>> | undefined;
+      const stop = (signal: string): void => {
+        stopRequested = signal;
+        if (running) void running.shutdown(signal).then(() => process.exit(0));
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
+      running = await startPrimary(config, logger);
+      if (stopRequested) return stop(stopRequested);
+      const host = config.httpHost === '0.0.0.0' ? 'localhost' : config.httpHost;
+      console.log(`Quotient primary listening on http://${host}:${running.httpPort} (database ${running.services.db.description})`);
     }),
   );
   return cmd;

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { describeOnEachDatabase } from '../utils/databases';
+import { runCli, type CliResult } from '../utils/processes';
+import { servicesFor } from '../utils/fixtures';
+
+describeOnEachDatabase('quotient CLI', (t) => {
+  const cli = (...args: string[]): Promise<CliResult> => runCli([...args], { QUOTIENT_DATABASE_URL: t.url, QUOTIENT_DATA_DIR: t.dataDir });
+
+  async function ok(...args: string[]): Promise<string> {
+    const r = await cli(...args);
+    assert.equal(r.code, 0, `quotient ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  async function fails(pattern: RegExp, ...args: string[]): Promise<void> {
+    const r = await cli(...args);
+    assert.equal(r.code, 1, `quotient ${args.join(' ')} should fail; stdout: ${r.stdout}`);
+    assert.match(r.stderr, pattern);
+  }
+
+  it('manages users, groups and balances, leaving exact ledger rows', async function () {
+    this.timeout(120000);
+    await ok('groups', 'add', 'staff', '--initial-credit', '2.00', '--initial-restricted', 'no');
+    assert.match(await ok('users', 'add', 'Ann', '--full-name', 'Ann Archer', '--group', 'staff', '--card', '1001', '--initial-credit', '5.00'), /created user ann \(balance \$5\.00, unrestricted\)/);
+    await ok('users', 'add', 'bob', '--restricted', '--credit-limit', '1.50');
+    assert.match(await ok('balance', 'adjust', 'ANN', '-2.25', '--comment', 'manual print'), /ann: -\$2\.25 → balance \$2\.75/);
+    assert.match(await ok('balance', 'set', 'bob', '10', '--comment', 'term start', '--key', 'term-1'), /bob: \$10\.00 → balance \$10\.00/);
+    assert.match(await ok('balance', 'set', 'bob', '10', '--comment', 'term start', '--key', 'term-1'), /already applied/);
+    await ok('groups', 'add-member', 'staff', 'bob');
+
+    const list = await ok('users', 'list');
+    assert.match(list, /^ann\s+Ann Archer\s+\$2\.75\s+no\s+no$/m);
+    assert.match(list, /^bob\s+\$10\.00\s+yes\s+no$/m);
+    const show = JSON.parse(await ok('users', 'show', 'ann', '--json')) as { account: { balance: number }; groups: string[]; cards: string[]; recentTransactions: { amount: number; type: string; comment: string }[] };
+    assert.equal(show.account.balance, 275);
+    assert.deepEqual(show.groups, ['staff']);
+    assert.deepEqual(show.cards, ['1001']);
+    assert.deepEqual(show.recentTransactions.map((e) => [e.amount, e.type, e.comment]), [
+      [-225, 'adjustment', 'manual print'],
+      [500, 'initial', 'initial credit for a new user'],
+    ]);
+    assert.match(await ok('groups', 'show', 'staff'), /2 member\(s\): ann, bob/);
+    assert.match(await ok('verify'), /OK/);
+
+    const s = servicesFor(t.db);
+    const bob = await s.users.getByUsername('bob');
+    const rows = await s.ledger.history((await s.users.personalAccount(bob.id)).id);
+    assert.deepEqual(rows.map((r) => [r.amount, r.balanceAfter, r.actor?.startsWith('cli:'), r.idempotencyKey]), [[1000, 1000, true, 'term-1']]);
+  });
+
+  it('refuses bad input with a clear message, exit 1, and changes nothing', async function () {
+    this.timeout(120000);
+    await ok('users', 'add', 'cal', '--initial-credit', '1.00');
+    await fails(/more than 2 decimal places/, 'balance', 'adjust', 'cal', '1.005', '--comment', 'x');
+    await fails(/not a number/, 'balance', 'adjust', 'cal', 'ten', '--comment', 'x');
+    await fails(/adjustment of zero/, 'balance', 'adjust', 'cal', '0', '--comment', 'x');
+    await fails(/user not found: nobody/, 'balance', 'adjust', 'nobody', '1', '--comment', 'x');
+    await fails(/user already exists: cal/, 'users', 'add', 'CAL');
+    await fails(/group not found: ghosts/, 'users', 'add', 'dan', '--group', 'ghosts');
+    await fails(/email is not an email address/, 'users', 'add', 'eve', '--email', 'not-an-email');
+    await fails(/creditLimit must not be negative/, 'users', 'add', 'fay', '--credit-limit', '-1');
+    await fails(/out of range/, 'balance', 'set', 'cal', '1000000000000', '--comment', 'x');
+    await ok('groups', 'add', 'lab');
+    await fails(/group already exists: lab/, 'groups', 'add', 'lab');
+    await fails(/user not found: ghost/, 'groups', 'add-member', 'lab', 'ghost');
+    const r = await cli('balance', 'adjust', 'cal', '1');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--comment/);
+
+    const users = JSON.parse(await ok('users', 'list', '--json')) as { username: string; balance: number }[];
+    assert.deepEqual(users.map((u) => [u.username, u.balance]), [['cal', 100]]);
+    assert.deepEqual(JSON.parse(await ok('groups', 'show', 'lab', '--json')).memberNames, []);
+  });
+
+  it('verify exits 1 when a balance disagrees with its ledger', async function () {
+    this.timeout(60000);
+    await ok('users', 'add', 'gus', '--initial-credit', '3.00');
+    await t.db.knex('accounts').update({ balance: 301 });
+    const r = await cli('verify');
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /MISMATCH account \d+ \(gus\): balance 301 but ledger sums to 300/);
+  });
+});
+
+describe('quotient CLI without a usable database', () => {
+  it('says so clearly and exits 1', async function () {
+    this.timeout(60000);
+    const refused = await runCli(['users', 'list'], { QUOTIENT_DATABASE_URL: 'mysql://root@127.0.0.1:1/nowhere' });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /cannot (use|connect to) database mysql:\/\/root@127\.0\.0\.1:1\/nowhere/);
+    const unsupported = await runCli(['verify'], { QUOTIENT_DATABASE_URL: 'postgres://u:secret@h/db' });
+    assert.equal(unsupported.code, 1);
+    assert.match(unsupported.stderr, /unsupported database URL/);
+    assert.doesNotMatch(unsupported.stderr, /secret/);
+  });
+
+  it('prints --help for every command', async function () {
+    this.timeout(60000);
+    for (const args of [['--help'], ['users', 'add', '--help'], ['balance', 'set', '--help'], ['groups', '--help'], ['verify', '--help'], ['primary', '--help']]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 0, args.join(' '));
+      assert.match(r.stdout, /^Usage: quotient/m);
+    }
+  });
+});
