@@ -3,7 +3,7 @@
  */
 import { Command, Option } from 'commander';
 import { createLogger } from '../../../common/logger';
-import { startPrimary } from '../../boot';
+import { startPrimary, type RunningPrimary } from '../../boot';
 import { action, configFromFlags, withDatabaseOptions } from '../context';
 
 export function primaryCommand(): Command {
@@ -17,16 +17,16 @@ export function primaryCommand(): Command {
       const config = configFromFlags(flags, { httpPort: flags.httpPort, httpHost: flags.httpHost, grpcPort: flags.grpcPort });
       const logger = createLogger('quotient-primary', config.logLevel);
       // Handlers go in before anything starts, so a signal during start-up also stops cleanly.
-      let stopRequested: string | undefined;
-      let running: Awaited<ReturnType<typeof startPrimary>> | undefined;
+      const state: { stopRequested?: string; running?: RunningPrimary } = {};
       const stop = (signal: string): void => {
-        stopRequested = signal;
-        if (running) void running.shutdown(signal).then(() => process.exit(0));
+        state.stopRequested = signal;
+        if (state.running) void state.running.shutdown(signal).then(() => process.exit(0));
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
-      running = await startPrimary(config, logger);
-      if (stopRequested) return stop(stopRequested);
+      const running = await startPrimary(config, logger);
+      state.running = running;
+      if (state.stopRequested) return stop(state.stopRequested);
       const host = config.httpHost === '0.0.0.0' ? 'localhost' : config.httpHost;
       console.log(`Quotient primary listening on http://${host}:${running.httpPort} (database ${running.services.db.description})`);
     }),
