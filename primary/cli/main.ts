@@ -7,6 +7,7 @@ import { balanceCommand } from './commands/balance';
 import { groupsCommand } from './commands/groups';
 import { migrateCommand } from './commands/migrate';
 import { primaryCommand } from './commands/primary';
+import { settingsCommand } from './commands/settings';
 import { usersCommand } from './commands/users';
 import { verifyCommand } from './commands/verify';
 import { version } from '../../package.json';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .addCommand(usersCommand())
     .addCommand(groupsCommand())
     .addCommand(balanceCommand())
+    .addCommand(settingsCommand())
     .addCommand(verifyCommand());
 }
 

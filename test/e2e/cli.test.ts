@@ -72,6 +72,18 @@ describeOnEachDatabase('quotient CLI', (t) => {
     assert.deepEqual(JSON.parse(await ok('groups', 'show', 'lab', '--json')).memberNames, []);
   });
 
+  it('shows and changes site settings, refusing bad ones', async function () {
+    this.timeout(60000);
+    assert.match(await ok('settings', 'list'), /^accounts\.defaultCreditLimit = 0$/m);
+    assert.match(await ok('settings', 'set', 'accounts.defaultCreditLimit', '250'), /= 250/);
+    assert.match(await ok('settings', 'set', 'currency.symbol', '€'), /= "€"/);
+    await fails(/unknown setting nope/, 'settings', 'set', 'nope', '1');
+    await fails(/invalid value for currency\.decimals/, 'settings', 'set', 'currency.decimals', '9');
+    await fails(/invalid value for accounts\.defaultCreditLimit/, 'settings', 'set', 'accounts.defaultCreditLimit', '1.5');
+    await ok('users', 'add', 'hal', '--restricted');
+    assert.match(await ok('users', 'show', 'hal'), /credit limit\s+€2\.50 \(site default\)/);
+  });
+
   it('verify exits 1 when a balance disagrees with its ledger', async function () {
     this.timeout(60000);
     await ok('users', 'add', 'gus', '--initial-credit', '3.00');
