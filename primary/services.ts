@@ -4,6 +4,7 @@
  */
 import type { Database } from './db/connection';
 import { LedgerService } from './ledger/ledger-service';
+import { RateCardStore } from './pricing/rate-card-store';
 import { SettingsService } from './settings/settings-service';
 import { GroupService } from './users/group-service';
 import { UserService } from './users/user-service';
@@ -14,6 +15,7 @@ export interface Services {
   ledger: LedgerService;
   users: UserService;
   groups: GroupService;
+  rateCards: RateCardStore;
 }
 
 export function createServices(db: Database, opts: { now?: () => number } = {}): Services {
@@ -22,5 +24,6 @@ export function createServices(db: Database, opts: { now?: () => number } = {}):
   const ledger = new LedgerService({ db, settings, now });
   const users = new UserService({ db, ledger, settings, now });
   const groups = new GroupService({ db, now });
-  return { db, settings, ledger, users, groups };
+  const rateCards = new RateCardStore({ db, now });
+  return { db, settings, ledger, users, groups, rateCards };
 }
