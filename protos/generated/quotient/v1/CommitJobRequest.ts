@@ -1,0 +1,22 @@
+// Original file: protos/quotient/v1/printing.proto
+
+
+export interface CommitJobRequest {
+  'jobId'?: (string);
+  /**
+   * Pages the real backend reports it printed, all copies together (its PAGE: lines); absent
+   * when it reports none, and the job is charged as authorised.
+   */
+  'printedPages'?: (number);
+  '_printedPages'?: "printedPages";
+}
+
+export interface CommitJobRequest__Output {
+  'jobId': (string);
+  /**
+   * Pages the real backend reports it printed, all copies together (its PAGE: lines); absent
+   * when it reports none, and the job is charged as authorised.
+   */
+  'printedPages'?: (number);
+  '_printedPages'?: "printedPages";
+}
