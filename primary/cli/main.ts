@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { balanceCommand } from './commands/balance';
 import { groupsCommand } from './commands/groups';
+import { importUsersCommand } from './commands/import-users';
 import { migrateCommand } from './commands/migrate';
 import { primaryCommand } from './commands/primary';
 import { settingsCommand } from './commands/settings';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .addCommand(usersCommand())
     .addCommand(groupsCommand())
     .addCommand(balanceCommand())
+    .addCommand(importUsersCommand())
     .addCommand(settingsCommand())
     .addCommand(verifyCommand());
 }

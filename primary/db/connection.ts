@@ -80,8 +80,13 @@ export function openDatabase(url: string, dataDir: string, opts: { pool?: { min:
       pool: {
         min: 1,
         max: 1,
-        afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        afterCreate(
+          conn: { pragma(sql: string): unknown; function(name: string, opts: { deterministic: boolean }, fn: (s: unknown) => unknown): void },
+          done: (err: Error | null, conn: unknown) => void,
+        ) {
           try {
+            // SQLite's LOWER() folds ASCII only; searches fold case in JavaScript, so match it here.
+            conn.function('lower', { deterministic: true }, (s) => (typeof s === 'string' ? s.toLowerCase() : s));
             conn.pragma('journal_mode = WAL');
             conn.pragma('synchronous = FULL');
             conn.pragma('foreign_keys = ON');

@@ -14,12 +14,24 @@ function asDriverError(err: unknown): DriverError {
   return typeof err === 'object' && err !== null ? (err as DriverError) : {};
 }
 
-/** A UNIQUE (or PRIMARY KEY) constraint refused the row. `column` narrows it to one index. */
+/**
+ * The constraint a UNIQUE violation names: SQLite says "UNIQUE constraint failed: users.username",
+ * MySQL "Duplicate entry 'x' for key 'users_username_unique'". The rest of the message (knex
+ * adds the SQL and its values) is never searched, so a value cannot look like a constraint.
+ */
+function uniqueTarget(message: string): string {
+  const sqlite = /UNIQUE constraint failed: ([^\n]+)$/.exec(message);
+  if (sqlite?.[1]) return sqlite[1];
+  const mysql = /for key '([^']+)'/.exec(message);
+  return mysql?.[1] ?? '';
+}
+
+/** A UNIQUE (or PRIMARY KEY) constraint refused the row. `column` narrows it to one table or column. */
 export function isUniqueViolation(err: unknown, column?: string): boolean {
   const e = asDriverError(err);
   const unique = e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === 'ER_DUP_ENTRY';
   if (!unique) return false;
-  return column === undefined || (e.message ?? '').includes(column);
+  return column === undefined || uniqueTarget(e.message ?? '').includes(column);
 }
 
 export function isForeignKeyViolation(err: unknown): boolean {

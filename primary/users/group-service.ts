@@ -139,9 +139,13 @@ export class GroupService {
     return inTransaction(this.db, async (trx) => {
       const group = (await trx('groups').where({ name: name.trim() }).first('id')) as { id: number } | undefined;
       if (!group) throw new NotFoundError('group', name.trim());
-      const ids = (await trx('users').whereIn('username', wanted).pluck('id')) as number[];
-      const removed = await trx('group_members').where({ group_id: group.id }).whereIn('user_id', ids).delete();
-      await recordAudit(trx, { actor, action: 'group.members.remove', targetType: 'group', targetId: name.trim(), details: { users: wanted } });
+      const members = (await trx('users')
+        .join('group_members', 'group_members.user_id', 'users.id')
+        .where('group_members.group_id', group.id)
+        .whereIn('users.username', wanted)
+        .select('users.id', 'users.username')) as { id: number; username: string }[];
+      const removed = await trx('group_members').where({ group_id: group.id }).whereIn('user_id', members.map((m) => m.id)).delete();
+      await recordAudit(trx, { actor, action: 'group.members.remove', targetType: 'group', targetId: name.trim(), details: { users: members.map((m) => m.username) } }, this.now());
       return removed;
     });
   }
@@ -149,13 +153,14 @@ export class GroupService {
   async setRules(name: string, input: Partial<NewUserRules>, actor = 'system'): Promise<Group> {
     const rules = parse(rulesSchema, input, 'rules');
     await inTransaction(this.db, async (trx) => {
-      const cols: Record<string, unknown> = { updated_at: this.now() };
+      const now = this.now();
+      const cols: Record<string, unknown> = { updated_at: now };
       if (rules.initialCredit !== undefined) cols.initial_credit = rules.initialCredit;
       if (rules.initialRestricted !== undefined) cols.initial_restricted = rules.initialRestricted;
       if (rules.initialCreditLimit !== undefined) cols.initial_credit_limit = rules.initialCreditLimit;
       const changed = await trx('groups').where({ name: name.trim() }).update(cols);
       if (changed === 0) throw new NotFoundError('group', name.trim());
-      await recordAudit(trx, { actor, action: 'group.rules', targetType: 'group', targetId: name.trim(), details: rules });
+      await recordAudit(trx, { actor, action: 'group.rules', targetType: 'group', targetId: name.trim(), details: rules }, now);
     });
     return this.get(name);
   }

@@ -267,10 +267,11 @@ export class UserService {
       .limit(Math.min(Math.max(query.limit ?? 100, 1), 10000))
       .offset(Math.max(query.offset ?? 0, 0));
     if (query.search) {
-      const like = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      // '!' escapes LIKE wildcards: a backslash would itself need escaping in MySQL string literals.
+      const like = `%${query.search.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
       q.where((w) => {
         for (const col of ['users.username', 'users.full_name', 'users.email', 'users.department']) {
-          w.orWhereRaw(`LOWER(${col}) LIKE ? ESCAPE '\\'`, [like]);
+          w.orWhereRaw(`LOWER(${col}) LIKE ? ESCAPE '!'`, [like]);
         }
       });
     }
@@ -310,6 +311,7 @@ export class UserService {
       if (Object.keys(accountCols).length > 0) {
         await trx('accounts').where({ user_id: userId, type: 'personal' }).update({ ...accountCols, updated_at: now });
       }
+      if (Object.keys(changes).length === 0) return;
       const audited = { ...changes, ...(changes.password !== undefined ? { password: '(changed)' } : {}) };
       await recordAudit(trx, { actor, action: 'user.update', targetType: 'user', targetId: user.username, details: audited }, now);
     });
@@ -320,8 +322,11 @@ export class UserService {
     const card = parse(z.string().trim().min(1).max(128).regex(NAME_PATTERN), number);
     try {
       await inTransaction(this.db, async (trx) => {
-        await trx('user_cards').insert({ user_id: userId, number: card, created_at: this.now() });
-        await recordAudit(trx, { actor, action: 'user.card.add', targetType: 'user', targetId: userId, details: { card } });
+        const user = (await trx('users').where({ id: userId }).first('username')) as { username: string } | undefined;
+        if (!user) throw new NotFoundError('user', userId);
+        const now = this.now();
+        await trx('user_cards').insert({ user_id: userId, number: card, created_at: now });
+        await recordAudit(trx, { actor, action: 'user.card.add', targetType: 'user', targetId: user.username, details: { card } }, now);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AlreadyExistsError('card number', card);
