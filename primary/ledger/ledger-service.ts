@@ -7,125 +7,31 @@
  */
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
-import { isUniqueViolation } from '../db/errors';
-import { inTransaction, lockRows } from '../db/transaction';
-import {
-  IdempotencyConflictError,
-  InsufficientFundsError,
-  InvalidStateError,
-  NotFoundError,
-  ValidationError,
-} from '../../common/errors';
-import { assertMoney, MAX_AMOUNT, type Money } from '../../common/money';
+import { knexSqlTx, runTransaction, type SqlTx } from '../db/sql-runner';
+import { InvalidStateError, IdempotencyConflictError, NotFoundError, ValidationError } from '../../common/errors';
+import { assertMoney, type Money } from '../../common/money';
 import type { SettingsService } from '../settings/settings-service';
-import { ENTRY_TYPES, type Account, type EntryMeta, type EntryType, type LedgerEntry, type Reservation } from './types';
+import {
+  KEY_MAX,
+  cancelReservation,
+  checkMeta,
+  checkType,
+  ensureSpendable,
+  findEntry,
+  findReservation,
+  holdReservation,
+  loadAccount,
+  lockAccounts,
+  postEntry,
+  replayOf,
+  settleReservation,
+  toAccount,
+  toEntry,
+  type LedgerRow,
+} from './postings';
+import type { Account, EntryMeta, EntryType, LedgerEntry, Reservation } from './types';
 
-interface AccountRow {
-  id: number;
-  type: 'personal' | 'shared';
-  user_id: number | null;
-  name: string;
-  balance: number | string;
-  reserved: number | string;
-  restricted: number | boolean;
-  credit_limit: number | string | null;
-  cost_multiplier_bp: number;
-  enabled: number | boolean;
-}
-
-interface LedgerRow {
-  id: number | string;
-  account_id: number;
-  amount: number | string;
-  balance_after: number | string;
-  type: EntryType;
-  reference: string | null;
-  actor: string | null;
-  comment: string;
-  idempotency_key: string;
-  created_at: number | string;
-}
-
-interface ReservationRow {
-  id: number | string;
-  account_id: number;
-  amount: number | string;
-  state: Reservation['state'];
-  type: EntryType;
-  reference: string | null;
-  actor: string | null;
-  comment: string;
-  idempotency_key: string;
-  ledger_id: number | string | null;
-  created_at: number | string;
-  settled_at: number | string | null;
-}
-
-export function toAccount(row: AccountRow): Account {
-  return {
-    id: row.id,
-    type: row.type,
-    userId: row.user_id,
-    name: row.name,
-    balance: Number(row.balance),
-    reserved: Number(row.reserved),
-    restricted: Boolean(row.restricted),
-    creditLimit: row.credit_limit === null ? null : Number(row.credit_limit),
-    costMultiplierBp: row.cost_multiplier_bp,
-    enabled: Boolean(row.enabled),
-  };
-}
-
-function toEntry(row: LedgerRow, replayed: boolean): LedgerEntry {
-  return {
-    id: Number(row.id),
-    accountId: row.account_id,
-    amount: Number(row.amount),
-    balanceAfter: Number(row.balance_after),
-    type: row.type,
-    reference: row.reference,
-    actor: row.actor,
-    comment: row.comment,
-    idempotencyKey: row.idempotency_key,
-    createdAt: Number(row.created_at),
-    replayed,
-  };
-}
-
-function toReservation(row: ReservationRow, replayed: boolean): Reservation {
-  return {
-    id: Number(row.id),
-    accountId: row.account_id,
-    amount: Number(row.amount),
-    state: row.state,
-    type: row.type,
-    reference: row.reference,
-    idempotencyKey: row.idempotency_key,
-    ledgerId: row.ledger_id === null ? null : Number(row.ledger_id),
-    createdAt: Number(row.created_at),
-    settledAt: row.settled_at === null ? null : Number(row.settled_at),
-    replayed,
-  };
-}
-
-const KEY_MAX = 191;
-
-function checkMeta(meta: EntryMeta): void {
-  if (typeof meta.key !== 'string' || meta.key.length === 0 || meta.key.length > KEY_MAX) {
-    throw new ValidationError(`idempotency key must be 1 to ${KEY_MAX} characters`, { field: 'key' });
-  }
-  if (meta.comment !== undefined && meta.comment.length > 1000) {
-    throw new ValidationError('comment is longer than 1000 characters', { field: 'comment' });
-  }
-  if (meta.reference && meta.reference.length > 255) {
-    throw new ValidationError('reference is longer than 255 characters', { field: 'reference' });
-  }
-  if (meta.actor && meta.actor.length > 128) throw new ValidationError('actor is longer than 128 characters', { field: 'actor' });
-}
-
-function checkType(type: EntryType): void {
-  if (!(ENTRY_TYPES as readonly string[]).includes(type)) throw new ValidationError(`unknown entry type ${String(type)}`, { field: 'type' });
-}
+export { toAccount };
 
 export interface ChangeRequest extends EntryMeta {
   accountId: number;
@@ -151,14 +57,18 @@ export class LedgerService {
   }
 
   async getAccount(accountId: number, trx: Knex | Knex.Transaction = this.db.knex): Promise<Account> {
-    const row = (await trx('accounts').where({ id: accountId }).first()) as AccountRow | undefined;
+    const row = await trx('accounts').where({ id: accountId }).first();
     if (!row) throw new NotFoundError('account', accountId);
     return toAccount(row);
   }
 
   /** The overdraft that applies to an account: its own, or the site default. */
   async creditLimitOf(account: Account): Promise<Money> {
-    return account.creditLimit ?? (await this.settings.get('accounts.defaultCreditLimit'));
+    return account.creditLimit ?? (await this.defaultCreditLimit());
+  }
+
+  defaultCreditLimit(): Promise<Money> {
+    return this.settings.get('accounts.defaultCreditLimit');
   }
 
   /** Adds a positive amount (top-up, quota, refund, ...). */
@@ -186,17 +96,13 @@ export class LedgerService {
     checkMeta(req);
     const type = req.type ?? 'adjustment';
     checkType(type);
-    return this.idempotent(
-      req.key,
-      async (trx) => {
-        await lockRows(trx, this.db.dialect, 'accounts', [req.accountId]);
-        const existing = await this.findEntry(trx, req.key);
-        if (existing) return this.replayed(existing, req.accountId, existing.amount, type, req.balance);
-        const account = await this.getAccount(req.accountId, trx);
-        return this.post(trx, account, req.balance - account.balance, type, req);
-      },
-      (entry) => this.replayed(entry, req.accountId, entry.amount, type, req.balance),
-    );
+    return runTransaction(this.db, async (tx) => {
+      await lockAccounts(tx, [req.accountId]);
+      const existing = await findEntry(tx, req.key);
+      if (existing) return replayOf(existing, req.accountId, existing.amount, type, req.balance);
+      const account = await loadAccount(tx, req.accountId);
+      return postEntry(tx, account, req.balance - account.balance, type, req, this.now());
+    });
   }
 
   /** Moves a positive amount between two accounts: two ledger rows, keys `<key>:from` and `<key>:to`. */
@@ -209,79 +115,42 @@ export class LedgerService {
     const fromKey = `${req.key}:from`;
     const toKey = `${req.key}:to`;
     if (toKey.length > KEY_MAX) throw new ValidationError(`idempotency key must be at most ${KEY_MAX - 5} characters for a transfer`);
-    const replay = (from: LedgerEntry, to: LedgerEntry): { from: LedgerEntry; to: LedgerEntry } => ({
-      from: this.replayed(from, req.fromAccountId, -req.amount, 'transfer'),
-      to: this.replayed(to, req.toAccountId, req.amount, 'transfer'),
+    const defaultLimit = await this.defaultCreditLimit();
+    return runTransaction(this.db, async (tx) => {
+      await lockAccounts(tx, [req.fromAccountId, req.toAccountId]);
+      const [fromDone, toDone] = [await findEntry(tx, fromKey), await findEntry(tx, toKey)];
+      if (fromDone && toDone) {
+        return { from: replayOf(fromDone, req.fromAccountId, -req.amount, 'transfer'), to: replayOf(toDone, req.toAccountId, req.amount, 'transfer') };
+      }
+      const from = await loadAccount(tx, req.fromAccountId);
+      const to = await loadAccount(tx, req.toAccountId);
+      if (req.enforceLimit !== false) ensureSpendable(from, req.amount, defaultLimit);
+      const now = this.now();
+      return {
+        from: await postEntry(tx, from, -req.amount, 'transfer', { ...req, key: fromKey }, now),
+        to: await postEntry(tx, to, req.amount, 'transfer', { ...req, key: toKey }, now),
+      };
     });
-    const findBoth = async (trx: Knex | Knex.Transaction): Promise<[LedgerEntry, LedgerEntry] | undefined> => {
-      const from = await this.findEntry(trx, fromKey);
-      const to = await this.findEntry(trx, toKey);
-      return from && to ? [from, to] : undefined;
-    };
-    try {
-      return await inTransaction(this.db, async (trx) => {
-        await lockRows(trx, this.db.dialect, 'accounts', [req.fromAccountId, req.toAccountId]);
-        const both = await findBoth(trx);
-        if (both) return replay(...both);
-        const from = await this.getAccount(req.fromAccountId, trx);
-        const to = await this.getAccount(req.toAccountId, trx);
-        if (req.enforceLimit !== false) await this.ensureSpendable(from, req.amount);
-        return {
-          from: await this.post(trx, from, -req.amount, 'transfer', { ...req, key: fromKey }),
-          to: await this.post(trx, to, req.amount, 'transfer', { ...req, key: toKey }),
-        };
-      });
-    } catch (err) {
-      if (!isUniqueViolation(err, 'idempotency_key')) throw err;
-      const both = await findBoth(this.db.knex);
-      if (!both) throw err;
-      return replay(...both);
-    }
   }
 
   /** Holds `amount` against the account so concurrent jobs cannot overspend it. */
-  async reserve(
-    req: EntryMeta & { accountId: number; amount: Money; type?: EntryType; enforceLimit?: boolean },
-  ): Promise<Reservation> {
+  async reserve(req: EntryMeta & { accountId: number; amount: Money; type?: EntryType; enforceLimit?: boolean }): Promise<Reservation> {
     assertMoney(req.amount, 'amount', { nonNegative: true });
     checkMeta(req);
     const type = req.type ?? 'print';
     checkType(type);
-    const same = (r: Reservation): Reservation => {
-      if (r.accountId !== req.accountId || r.amount !== req.amount || r.type !== type) throw new IdempotencyConflictError(req.key);
-      return { ...r, replayed: true };
-    };
-    try {
-      return await inTransaction(this.db, async (trx) => {
-        await lockRows(trx, this.db.dialect, 'accounts', [req.accountId]);
-        const existing = await this.findReservation(trx, req.key);
-        if (existing) return same(existing);
-        const account = await this.getAccount(req.accountId, trx);
-        if (req.enforceLimit !== false) await this.ensureSpendable(account, req.amount);
-        const now = this.now();
-        await trx('accounts').where({ id: account.id }).update({ reserved: account.reserved + req.amount, updated_at: now });
-        const row = {
-          account_id: account.id,
-          amount: req.amount,
-          state: 'held',
-          type,
-          reference: req.reference ?? null,
-          actor: req.actor ?? null,
-          comment: req.comment ?? '',
-          idempotency_key: req.key,
-          ledger_id: null,
-          created_at: now,
-          settled_at: null,
-        };
-        const [id] = await trx('reservations').insert(row);
-        return toReservation({ ...row, id: Number(id) } as ReservationRow, false);
-      });
-    } catch (err) {
-      if (!isUniqueViolation(err, 'idempotency_key')) throw err;
-      const existing = await this.findReservation(this.db.knex, req.key);
-      if (!existing) throw err;
-      return same(existing);
-    }
+    const defaultLimit = await this.defaultCreditLimit();
+    return runTransaction(this.db, async (tx) => {
+      await lockAccounts(tx, [req.accountId]);
+      const existing = await findReservation(tx, req.key);
+      if (existing) {
+        if (existing.accountId !== req.accountId || existing.amount !== req.amount || existing.type !== type) throw new IdempotencyConflictError(req.key);
+        return { ...existing, replayed: true };
+      }
+      const account = await loadAccount(tx, req.accountId);
+      if (req.enforceLimit !== false) ensureSpendable(account, req.amount, defaultLimit);
+      return holdReservation(tx, account, req.amount, type, req, this.now());
+    });
   }
 
   /**
@@ -291,52 +160,33 @@ export class LedgerService {
    */
   async commit(req: { key: string; amount?: Money; actor?: string | null; comment?: string }): Promise<LedgerEntry> {
     if (req.amount !== undefined) assertMoney(req.amount, 'amount', { nonNegative: true });
-    return inTransaction(this.db, async (trx) => {
-      const reservation = await this.lockReservation(trx, req.key);
-      if (reservation.state === 'released') {
-        throw new InvalidStateError('reservation was released and cannot be committed', { key: req.key });
-      }
-      const final = req.amount ?? reservation.amount;
-      if (reservation.state === 'committed') {
-        const entry = await this.findEntry(trx, req.key);
-        if (!entry) throw new InvalidStateError('committed reservation has no ledger row', { key: req.key });
-        if (-entry.amount !== final) throw new IdempotencyConflictError(req.key);
-        return { ...entry, replayed: true };
-      }
-      const account = await this.getAccount(reservation.accountId, trx);
-      const now = this.now();
-      await trx('accounts').where({ id: account.id }).update({ reserved: account.reserved - reservation.amount });
-      const entry = await this.post(trx, { ...account, reserved: account.reserved - reservation.amount }, -final, reservation.type, {
-        key: req.key,
-        reference: reservation.reference,
-        actor: req.actor ?? null,
-        comment: req.comment ?? '',
-      });
-      await trx('reservations').where({ id: reservation.id }).update({ state: 'committed', ledger_id: entry.id, settled_at: now });
-      return entry;
-    });
+    return runTransaction(this.db, (tx) => commitIn(tx, req, this.now()));
   }
 
   /** Gives a held reservation back; releasing twice is harmless, releasing a committed one is an error. */
   async release(req: { key: string }): Promise<Reservation> {
-    return inTransaction(this.db, async (trx) => {
-      const reservation = await this.lockReservation(trx, req.key);
-      if (reservation.state === 'released') return { ...reservation, replayed: true };
-      if (reservation.state === 'committed') {
-        throw new InvalidStateError('reservation was committed and cannot be released', { key: req.key });
-      }
-      const account = await this.getAccount(reservation.accountId, trx);
-      const now = this.now();
-      await trx('accounts').where({ id: account.id }).update({ reserved: account.reserved - reservation.amount, updated_at: now });
-      await trx('reservations').where({ id: reservation.id }).update({ state: 'released', settled_at: now });
-      return { ...reservation, state: 'released', settledAt: now };
-    });
+    return runTransaction(this.db, (tx) => releaseIn(tx, req.key, this.now()));
   }
 
   async getReservation(key: string): Promise<Reservation> {
-    const found = await this.findReservation(this.db.knex, key);
+    const found = await runTransaction(this.db, (tx) => findReservation(tx, key));
     if (!found) throw new NotFoundError('reservation', key);
     return found;
+  }
+
+  /**
+   * Posts a change inside the caller's knex transaction (user creation's initial credit, a quota
+   * run's chunk): locks the account, replays a repeated key, never refuses for want of credit.
+   */
+  async postWithin(trx: Knex.Transaction, req: ChangeRequest): Promise<LedgerEntry> {
+    assertMoney(req.amount, 'amount');
+    checkMeta(req);
+    checkType(req.type);
+    const tx = knexSqlTx(trx, this.db.dialect);
+    await lockAccounts(tx, [req.accountId]);
+    const existing = await findEntry(tx, req.key);
+    if (existing) return replayOf(existing, req.accountId, req.amount, req.type);
+    return postEntry(tx, await loadAccount(tx, req.accountId), req.amount, req.type, req, this.now());
   }
 
   /** An account's ledger, newest first, paged by id. */
@@ -344,7 +194,7 @@ export class LedgerService {
     const limit = Math.min(Math.max(opts.limit ?? 50, 1), 1000);
     const q = this.db.knex('ledger').where({ account_id: accountId }).orderBy('id', 'desc').limit(limit);
     if (opts.beforeId !== undefined) q.andWhere('id', '<', opts.beforeId);
-    return ((await q) as LedgerRow[]).map((r) => toEntry(r, false));
+    return ((await q) as LedgerRow[]).map((r) => toEntry(r));
   }
 
   /**
@@ -388,107 +238,52 @@ export class LedgerService {
     return { accounts: rows.length, ledgerRows, problems };
   }
 
-  /**
-   * Posts a change inside the caller's transaction (user creation's initial credit, a quota
-   * run's chunk): locks the account, replays a repeated key, never refuses for want of credit.
-   */
-  async postWithin(trx: Knex.Transaction, req: ChangeRequest): Promise<LedgerEntry> {
-    assertMoney(req.amount, 'amount');
-    checkMeta(req);
-    checkType(req.type);
-    await lockRows(trx, this.db.dialect, 'accounts', [req.accountId]);
-    const existing = await this.findEntry(trx, req.key);
-    if (existing) return this.replayed(existing, req.accountId, req.amount, req.type);
-    return this.post(trx, await this.getAccount(req.accountId, trx), req.amount, req.type, req);
-  }
-
   // ---- internals ----
 
   private async change(req: ChangeRequest, enforceLimit: boolean): Promise<LedgerEntry> {
     checkMeta(req);
     checkType(req.type);
-    return this.idempotent(
-      req.key,
-      async (trx) => {
-        await lockRows(trx, this.db.dialect, 'accounts', [req.accountId]);
-        const existing = await this.findEntry(trx, req.key);
-        if (existing) return this.replayed(existing, req.accountId, req.amount, req.type);
-        const account = await this.getAccount(req.accountId, trx);
-        if (enforceLimit) await this.ensureSpendable(account, -req.amount);
-        return this.post(trx, account, req.amount, req.type, req);
-      },
-      (entry) => this.replayed(entry, req.accountId, req.amount, req.type),
-    );
+    const defaultLimit = enforceLimit ? await this.defaultCreditLimit() : 0;
+    return runTransaction(this.db, async (tx) => {
+      await lockAccounts(tx, [req.accountId]);
+      const existing = await findEntry(tx, req.key);
+      if (existing) return replayOf(existing, req.accountId, req.amount, req.type);
+      const account = await loadAccount(tx, req.accountId);
+      if (enforceLimit) ensureSpendable(account, -req.amount, defaultLimit);
+      return postEntry(tx, account, req.amount, req.type, req, this.now());
+    });
   }
+}
 
-  /** Runs `work` in a transaction; a unique-key race on the idempotency key becomes a replay. */
-  private async idempotent(key: string, work: (trx: Knex.Transaction) => Promise<LedgerEntry>, onRace: (e: LedgerEntry) => LedgerEntry): Promise<LedgerEntry> {
-    try {
-      return await inTransaction(this.db, work);
-    } catch (err) {
-      if (!isUniqueViolation(err, 'idempotency_key')) throw err;
-      const existing = await this.findEntry(this.db.knex, key);
-      if (!existing) throw err;
-      return onRace(existing);
-    }
-  }
+/** Locks a reservation's account and reads the reservation again under the lock. */
+async function lockedReservation(tx: SqlTx, key: string): Promise<Reservation> {
+  const first = await findReservation(tx, key);
+  if (!first) throw new NotFoundError('reservation', key);
+  await lockAccounts(tx, [first.accountId]);
+  const locked = await findReservation(tx, key);
+  if (!locked) throw new NotFoundError('reservation', key);
+  return locked;
+}
 
-  private replayed(entry: LedgerEntry, accountId: number, amount: Money, type: EntryType, balanceAfter?: Money): LedgerEntry {
-    const same =
-      entry.accountId === accountId &&
-      entry.type === type &&
-      (balanceAfter === undefined ? entry.amount === amount : entry.balanceAfter === balanceAfter);
-    if (!same) throw new IdempotencyConflictError(entry.idempotencyKey);
+/** commit() inside a caller's transaction; shared with the batched print path. */
+export async function commitIn(tx: SqlTx, req: { key: string; amount?: Money; actor?: string | null; comment?: string }, now: number): Promise<LedgerEntry> {
+  const reservation = await lockedReservation(tx, req.key);
+  if (reservation.state === 'released') throw new InvalidStateError('reservation was released and cannot be committed', { key: req.key });
+  const final = req.amount ?? reservation.amount;
+  if (reservation.state === 'committed') {
+    const entry = await findEntry(tx, req.key);
+    if (!entry) throw new InvalidStateError('committed reservation has no ledger row', { key: req.key });
+    if (-entry.amount !== final) throw new IdempotencyConflictError(req.key);
     return { ...entry, replayed: true };
   }
+  const account = await loadAccount(tx, reservation.accountId);
+  return settleReservation(tx, reservation, account, final, req, now);
+}
 
-  private async ensureSpendable(account: Account, amount: Money): Promise<void> {
-    if (!account.restricted || amount <= 0) return;
-    const creditLimit = await this.creditLimitOf(account);
-    const available = account.balance - account.reserved;
-    if (available - amount < -creditLimit) {
-      throw new InsufficientFundsError({ accountId: account.id, available, amount, creditLimit });
-    }
-  }
-
-  /** Writes one ledger row and the new balance. The caller holds the account's lock. */
-  private async post(trx: Knex.Transaction, account: Account, amount: Money, type: EntryType, meta: EntryMeta): Promise<LedgerEntry> {
-    const balanceAfter = account.balance + amount;
-    if (Math.abs(balanceAfter) > MAX_AMOUNT) throw new ValidationError('the balance would be out of range', { field: 'amount' });
-    const now = this.now();
-    await trx('accounts').where({ id: account.id }).update({ balance: balanceAfter, updated_at: now });
-    const row = {
-      account_id: account.id,
-      amount,
-      balance_after: balanceAfter,
-      type,
-      reference: meta.reference ?? null,
-      actor: meta.actor ?? null,
-      comment: meta.comment ?? '',
-      idempotency_key: meta.key,
-      created_at: now,
-    };
-    const [id] = await trx('ledger').insert(row);
-    return toEntry({ ...row, id: Number(id) }, false);
-  }
-
-  private async findEntry(trx: Knex | Knex.Transaction, key: string): Promise<LedgerEntry | undefined> {
-    const row = (await trx('ledger').where({ idempotency_key: key }).first()) as LedgerRow | undefined;
-    return row ? toEntry(row, false) : undefined;
-  }
-
-  private async findReservation(trx: Knex | Knex.Transaction, key: string): Promise<Reservation | undefined> {
-    const row = (await trx('reservations').where({ idempotency_key: key }).first()) as ReservationRow | undefined;
-    return row ? toReservation(row, false) : undefined;
-  }
-
-  /** Finds a reservation, locks its account, and reads it again under the lock. */
-  private async lockReservation(trx: Knex.Transaction, key: string): Promise<Reservation> {
-    const first = await this.findReservation(trx, key);
-    if (!first) throw new NotFoundError('reservation', key);
-    await lockRows(trx, this.db.dialect, 'accounts', [first.accountId]);
-    const locked = await this.findReservation(trx, key);
-    if (!locked) throw new NotFoundError('reservation', key);
-    return locked;
-  }
+/** release() inside a caller's transaction; shared with the batched print path. */
+export async function releaseIn(tx: SqlTx, key: string, now: number): Promise<Reservation> {
+  const reservation = await lockedReservation(tx, key);
+  if (reservation.state === 'released') return { ...reservation, replayed: true };
+  if (reservation.state === 'committed') throw new InvalidStateError('reservation was committed and cannot be released', { key });
+  return cancelReservation(tx, reservation, await loadAccount(tx, reservation.accountId), now);
 }

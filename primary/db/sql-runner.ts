@@ -1,0 +1,172 @@
+/**
+ * The money path's SQL runner: transactions of prepared statements run straight on the driver
+ * connection that knex pools (better-sqlite3 or mysql2), without query building. Knex is for
+ * the schema and ordinary queries; money moves through here (STYLE practice 7).
+ *
+ * SQL is written once with `?` placeholders in the subset both dialects share. A transaction
+ * that hits a lock conflict or a unique-key race is run again from the start (bounded), so
+ * callers write plain "read, decide, write" code.
+ */
+import type { Knex } from 'knex';
+import type { Database, Dialect } from './connection';
+import { isRetryable, isUniqueViolation } from './errors';
+
+export interface RunResult {
+  changes: number;
+  insertId: number;
+}
+
+/** One transaction's view of the database. */
+export interface SqlTx {
+  readonly dialect: Dialect;
+  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  run(sql: string, params?: readonly unknown[]): Promise<RunResult>;
+}
+
+/** Drivers differ on booleans: better-sqlite3 refuses them, so both get 0/1. */
+function bind(params: readonly unknown[]): unknown[] {
+  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}
+
+interface SqliteStatement {
+  reader: boolean;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+}
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+}
+interface MysqlConnection {
+  execute(sql: string, params: unknown[], cb: (err: Error | null, result: unknown) => void): void;
+  query(sql: string, cb: (err: Error | null, result: unknown) => void): void;
+}
+
+const statementCache = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
+
+function sqliteStatement(conn: SqliteConnection, sql: string): SqliteStatement {
+  let cache = statementCache.get(conn);
+  if (!cache) {
+    cache = new Map();
+    statementCache.set(conn, cache);
+  }
+  let stmt = cache.get(sql);
+  if (!stmt) {
+    stmt = conn.prepare(sql);
+    cache.set(sql, stmt);
+  }
+  return stmt;
+}
+
+function sqliteTx(conn: SqliteConnection): SqlTx {
+  return {
+    dialect: 'sqlite',
+    get: <T>(sql: string, params: readonly unknown[] = []) => Promise.resolve(sqliteStatement(conn, sql).get(...bind(params)) as T | undefined),
+    all: <T>(sql: string, params: readonly unknown[] = []) => Promise.resolve(sqliteStatement(conn, sql).all(...bind(params)) as T[]),
+    run: (sql: string, params: readonly unknown[] = []) => {
+      const r = sqliteStatement(conn, sql).run(...bind(params));
+      return Promise.resolve({ changes: r.changes, insertId: Number(r.lastInsertRowid) });
+    },
+  };
+}
+
+function mysqlCall(conn: MysqlConnection, sql: string, params: readonly unknown[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    conn.execute(sql, bind(params), (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+function mysqlQuery(conn: MysqlConnection, sql: string): Promise<unknown> {
+  return new Promise((resolve, reject) => conn.query(sql, (err, result) => (err ? reject(err) : resolve(result))));
+}
+
+function mysqlTx(conn: MysqlConnection): SqlTx {
+  return {
+    dialect: 'mysql',
+    get: async <T>(sql: string, params: readonly unknown[] = []) => ((await mysqlCall(conn, sql, params)) as T[])[0],
+    all: async <T>(sql: string, params: readonly unknown[] = []) => (await mysqlCall(conn, sql, params)) as T[],
+    run: async (sql: string, params: readonly unknown[] = []) => {
+      const r = (await mysqlCall(conn, sql, params)) as { affectedRows: number; insertId: number };
+      return { changes: r.affectedRows, insertId: Number(r.insertId) };
+    },
+  };
+}
+
+/** Adapts a knex transaction to SqlTx, for money code called inside a knex transaction. */
+export function knexSqlTx(trx: Knex.Transaction, dialect: Dialect): SqlTx {
+  const raw = async (sql: string, params: readonly unknown[]): Promise<unknown> => trx.raw(sql, bind(params) as Knex.RawBinding[]);
+  if (dialect === 'mysql') {
+    return {
+      dialect,
+      get: async <T>(sql: string, params: readonly unknown[] = []) => ((await raw(sql, params)) as [T[]])[0][0],
+      all: async <T>(sql: string, params: readonly unknown[] = []) => ((await raw(sql, params)) as [T[]])[0],
+      run: async (sql: string, params: readonly unknown[] = []) => {
+        const [r] = (await raw(sql, params)) as [{ affectedRows: number; insertId: number }];
+        return { changes: r.affectedRows, insertId: Number(r.insertId) };
+      },
+    };
+  }
+  return {
+    dialect,
+    get: async <T>(sql: string, params: readonly unknown[] = []) => ((await raw(sql, params)) as T[])[0],
+    all: async <T>(sql: string, params: readonly unknown[] = []) => (await raw(sql, params)) as T[],
+    run: async (sql: string, params: readonly unknown[] = []) => {
+      const r = (await raw(sql, params)) as { changes: number; lastInsertRowid: number | bigint };
+      return { changes: r.changes, insertId: Number(r.lastInsertRowid) };
+    },
+  };
+}
+
+const MAX_ATTEMPTS = 8;
+
+interface PooledClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(conn: unknown): Promise<unknown>;
+}
+
+/**
+ * Runs `work` in one transaction on a pooled connection and commits (one durable commit, one
+ * fsync on SQLite) before resolving. SQLite starts with BEGIN IMMEDIATE, so the transaction
+ * holds the write lock from its first statement. Lock conflicts and unique-key races run the
+ * whole transaction again, up to MAX_ATTEMPTS times, with jittered backoff.
+ */
+export async function runTransaction<T>(db: Database, work: (tx: SqlTx) => Promise<T>): Promise<T> {
+  const client = db.knex.client as PooledClient;
+  for (let attempt = 1; ; attempt++) {
+    const conn = await client.acquireConnection();
+    try {
+      return await (db.dialect === 'sqlite' ? sqliteTransaction(conn as SqliteConnection, work) : mysqlTransaction(conn as MysqlConnection, work));
+    } catch (err) {
+      const again = (isRetryable(err) || isUniqueViolation(err)) && attempt < MAX_ATTEMPTS;
+      if (!again) throw err;
+    } finally {
+      await client.releaseConnection(conn);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 ** (attempt - 1)) * (0.5 + Math.random())));
+  }
+}
+
+async function sqliteTransaction<T>(conn: SqliteConnection, work: (tx: SqlTx) => Promise<T>): Promise<T> {
+  sqliteStatement(conn, 'BEGIN IMMEDIATE').run();
+  try {
+    const result = await work(sqliteTx(conn));
+    sqliteStatement(conn, 'COMMIT').run();
+    return result;
+  } catch (err) {
+    sqliteStatement(conn, 'ROLLBACK').run();
+    throw err;
+  }
+}
+
+async function mysqlTransaction<T>(conn: MysqlConnection, work: (tx: SqlTx) => Promise<T>): Promise<T> {
+  await mysqlQuery(conn, 'START TRANSACTION');
+  try {
+    const result = await work(mysqlTx(conn));
+    await mysqlQuery(conn, 'COMMIT');
+    return result;
+  } catch (err) {
+    await mysqlQuery(conn, 'ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The money rules, written once: lock an account, check what it may spend, write a ledger row
+ * with the balance after it, hold / settle / cancel a reservation, find an earlier result by its
+ * idempotency key. Every function runs inside the caller's transaction (SqlTx), so the ledger
+ * service and the batched print path share exactly the same rules.
+ */
+import { IdempotencyConflictError, InsufficientFundsError, NotFoundError, ValidationError } from '../../common/errors';
+import { MAX_AMOUNT, type Money } from '../../common/money';
+import type { SqlTx } from '../db/sql-runner';
+import { ENTRY_TYPES, type Account, type EntryMeta, type EntryType, type LedgerEntry, type Reservation } from './types';
+
+export const KEY_MAX = 191;
+
+interface AccountRow {
+  id: number;
+  type: 'personal' | 'shared';
+  user_id: number | null;
+  name: string;
+  balance: number | string;
+  reserved: number | string;
+  restricted: number | boolean;
+  credit_limit: number | string | null;
+  cost_multiplier_bp: number;
+  enabled: number | boolean;
+}
+
+export interface LedgerRow {
+  id: number | string;
+  account_id: number;
+  amount: number | string;
+  balance_after: number | string;
+  type: EntryType;
+  reference: string | null;
+  actor: string | null;
+  comment: string;
+  idempotency_key: string;
+  created_at: number | string;
+}
+
+interface ReservationRow {
+  id: number | string;
+  account_id: number;
+  amount: number | string;
+  state: Reservation['state'];
+  type: EntryType;
+  reference: string | null;
+  idempotency_key: string;
+  ledger_id: number | string | null;
+  created_at: number | string;
+  settled_at: number | string | null;
+}
+
+export function toAccount(row: AccountRow): Account {
+  return {
+    id: row.id,
+    type: row.type,
+    userId: row.user_id,
+    name: row.name,
+    balance: Number(row.balance),
+    reserved: Number(row.reserved),
+    restricted: Boolean(row.restricted),
+    creditLimit: row.credit_limit === null ? null : Number(row.credit_limit),
+    costMultiplierBp: row.cost_multiplier_bp,
+    enabled: Boolean(row.enabled),
+  };
+}
+
+export function toEntry(row: LedgerRow, replayed = false): LedgerEntry {
+  return {
+    id: Number(row.id),
+    accountId: row.account_id,
+    amount: Number(row.amount),
+    balanceAfter: Number(row.balance_after),
+    type: row.type,
+    reference: row.reference,
+    actor: row.actor,
+    comment: row.comment,
+    idempotencyKey: row.idempotency_key,
+    createdAt: Number(row.created_at),
+    replayed,
+  };
+}
+
+function toReservation(row: ReservationRow): Reservation {
+  return {
+    id: Number(row.id),
+    accountId: row.account_id,
+    amount: Number(row.amount),
+    state: row.state,
+    type: row.type,
+    reference: row.reference,
+    idempotencyKey: row.idempotency_key,
+    ledgerId: row.ledger_id === null ? null : Number(row.ledger_id),
+    createdAt: Number(row.created_at),
+    settledAt: row.settled_at === null ? null : Number(row.settled_at),
+    replayed: false,
+  };
+}
+
+export function checkMeta(meta: EntryMeta): void {
+  if (typeof meta.key !== 'string' || meta.key.length === 0 || meta.key.length > KEY_MAX) {
+    throw new ValidationError(`idempotency key must be 1 to ${KEY_MAX} characters`, { field: 'key' });
+  }
+  if (meta.comment !== undefined && meta.comment.length > 1000) throw new ValidationError('comment is longer than 1000 characters', { field: 'comment' });
+  if (meta.reference && meta.reference.length > 255) throw new ValidationError('reference is longer than 255 characters', { field: 'reference' });
+  if (meta.actor && meta.actor.length > 128) throw new ValidationError('actor is longer than 128 characters', { field: 'actor' });
+}
+
+export function checkType(type: EntryType): void {
+  if (!(ENTRY_TYPES as readonly string[]).includes(type)) throw new ValidationError(`unknown entry type ${String(type)}`, { field: 'type' });
+}
+
+/**
+ * Locks accounts for the rest of the transaction, in id order so two transactions locking the
+ * same accounts cannot deadlock. MySQL: SELECT ... FOR UPDATE. SQLite has no row locks; a no-op
+ * write takes the database write lock at once (a no-op when the transaction began IMMEDIATE).
+ */
+export async function lockAccounts(tx: SqlTx, ids: readonly number[]): Promise<void> {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  if (sorted.length === 0) return;
+  const marks = sorted.map(() => '?').join(',');
+  if (tx.dialect === 'mysql') await tx.all(`SELECT id FROM accounts WHERE id IN (${marks}) ORDER BY id FOR UPDATE`, sorted);
+  else await tx.run(`UPDATE accounts SET id = id WHERE id IN (${marks})`, sorted);
+}
+
+export async function loadAccount(tx: SqlTx, id: number): Promise<Account> {
+  const row = await tx.get<AccountRow>(
+    'SELECT id, type, user_id, name, balance, reserved, restricted, credit_limit, cost_multiplier_bp, enabled FROM accounts WHERE id = ?',
+    [id],
+  );
+  if (!row) throw new NotFoundError('account', id);
+  return toAccount(row);
+}
+
+export async function findEntry(tx: SqlTx, key: string): Promise<LedgerEntry | undefined> {
+  const row = await tx.get<LedgerRow>('SELECT * FROM ledger WHERE idempotency_key = ?', [key]);
+  return row ? toEntry(row) : undefined;
+}
+
+export async function findReservation(tx: SqlTx, key: string): Promise<Reservation | undefined> {
+  const row = await tx.get<ReservationRow>('SELECT * FROM reservations WHERE idempotency_key = ?', [key]);
+  return row ? toReservation(row) : undefined;
+}
+
+/** An earlier entry under the same key is this request's answer only if it did the same thing. */
+export function replayOf(entry: LedgerEntry, accountId: number, amount: Money, type: EntryType, balanceAfter?: Money): LedgerEntry {
+  const same =
+    entry.accountId === accountId && entry.type === type && (balanceAfter === undefined ? entry.amount === amount : entry.balanceAfter === balanceAfter);
+  if (!same) throw new IdempotencyConflictError(entry.idempotencyKey);
+  return { ...entry, replayed: true };
+}
+
+/** Refuses a restricted account whose spendable balance would fall below minus its credit limit. */
+export function ensureSpendable(account: Account, amount: Money, defaultCreditLimit: Money): void {
+  if (!account.restricted || amount <= 0) return;
+  const creditLimit = account.creditLimit ?? defaultCreditLimit;
+  const available = account.balance - account.reserved;
+  if (available - amount < -creditLimit) throw new InsufficientFundsError({ accountId: account.id, available, amount, creditLimit });
+}
+
+/** Whether a restricted account could pay `amount` now (the check above, as a question). */
+export function canSpend(account: Account, amount: Money, defaultCreditLimit: Money): boolean {
+  if (!account.restricted || amount <= 0) return true;
+  return account.balance - account.reserved - amount >= -(account.creditLimit ?? defaultCreditLimit);
+}
+
+/**
+ * Writes one ledger row and the new balance; updates `account` in place so a caller posting
+ * several changes in one transaction sees the running balance. The caller holds the lock.
+ */
+export async function postEntry(tx: SqlTx, account: Account, amount: Money, type: EntryType, meta: EntryMeta, now: number): Promise<LedgerEntry> {
+  const balanceAfter = account.balance + amount;
+  if (Math.abs(balanceAfter) > MAX_AMOUNT) throw new ValidationError('the balance would be out of range', { field: 'amount' });
+  await tx.run('UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?', [balanceAfter, now, account.id]);
+  const row = {
+    account_id: account.id,
+    amount,
+    balance_after: balanceAfter,
+    type,
+    reference: meta.reference ?? null,
+    actor: meta.actor ?? null,
+    comment: meta.comment ?? '',
+    idempotency_key: meta.key,
+    created_at: now,
+  };
+  const { insertId } = await tx.run(
+    'INSERT INTO ledger (account_id, amount, balance_after, type, reference, actor, comment, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [row.account_id, row.amount, row.balance_after, row.type, row.reference, row.actor, row.comment, row.idempotency_key, row.created_at],
+  );
+  account.balance = balanceAfter;
+  return toEntry({ ...row, id: insertId });
+}
+
+/** Holds `amount` against the account (the caller checked it may spend it). */
+export async function holdReservation(tx: SqlTx, account: Account, amount: Money, type: EntryType, meta: EntryMeta, now: number): Promise<Reservation> {
+  const reserved = account.reserved + amount;
+  await tx.run('UPDATE accounts SET reserved = ?, updated_at = ? WHERE id = ?', [reserved, now, account.id]);
+  const { insertId } = await tx.run(
+    "INSERT INTO reservations (account_id, amount, state, type, reference, actor, comment, idempotency_key, ledger_id, created_at, settled_at) VALUES (?, ?, 'held', ?, ?, ?, ?, ?, NULL, ?, NULL)",
+    [account.id, amount, type, meta.reference ?? null, meta.actor ?? null, meta.comment ?? '', meta.key, now],
+  );
+  account.reserved = reserved;
+  return {
+    id: insertId,
+    accountId: account.id,
+    amount,
+    state: 'held',
+    type,
+    reference: meta.reference ?? null,
+    idempotencyKey: meta.key,
+    ledgerId: null,
+    createdAt: now,
+    settledAt: null,
+    replayed: false,
+  };
+}
+
+/** Turns a held reservation into a charge of `final` under the reservation's key. */
+export async function settleReservation(
+  tx: SqlTx,
+  reservation: Reservation,
+  account: Account,
+  final: Money,
+  meta: { actor?: string | null; comment?: string },
+  now: number,
+): Promise<LedgerEntry> {
+  account.reserved -= reservation.amount;
+  await tx.run('UPDATE accounts SET reserved = ? WHERE id = ?', [account.reserved, account.id]);
+  const entry = await postEntry(
+    tx,
+    account,
+    -final,
+    reservation.type,
+    { key: reservation.idempotencyKey, reference: reservation.reference, actor: meta.actor ?? null, comment: meta.comment ?? '' },
+    now,
+  );
+  await tx.run("UPDATE reservations SET state = 'committed', ledger_id = ?, settled_at = ? WHERE id = ?", [entry.id, now, reservation.id]);
+  return entry;
+}
+
+/** Gives a held reservation back. */
+export async function cancelReservation(tx: SqlTx, reservation: Reservation, account: Account, now: number): Promise<Reservation> {
+  account.reserved -= reservation.amount;
+  await tx.run('UPDATE accounts SET reserved = ?, updated_at = ? WHERE id = ?', [account.reserved, now, account.id]);
+  await tx.run("UPDATE reservations SET state = 'released', settled_at = ? WHERE id = ?", [now, reservation.id]);
+  return { ...reservation, state: 'released', settledAt: now };
+}
