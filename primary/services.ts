@@ -5,6 +5,8 @@
 import type { Database } from './db/connection';
 import { LedgerService } from './ledger/ledger-service';
 import { RateCardStore } from './pricing/rate-card-store';
+import { PrinterRegistry } from './printing/printer-registry';
+import { PrintJobService } from './printing/print-job-service';
 import { SettingsService } from './settings/settings-service';
 import { GroupService } from './users/group-service';
 import { UserService } from './users/user-service';
@@ -16,6 +18,8 @@ export interface Services {
   users: UserService;
   groups: GroupService;
   rateCards: RateCardStore;
+  printers: PrinterRegistry;
+  printing: PrintJobService;
 }
 
 export function createServices(db: Database, opts: { now?: () => number } = {}): Services {
@@ -25,5 +29,7 @@ export function createServices(db: Database, opts: { now?: () => number } = {}):
   const users = new UserService({ db, ledger, settings, now });
   const groups = new GroupService({ db, now });
   const rateCards = new RateCardStore({ db, now });
-  return { db, settings, ledger, users, groups, rateCards };
+  const printers = new PrinterRegistry({ db, rateCards, settings, now });
+  const printing = new PrintJobService({ db, printers, users, settings, now });
+  return { db, settings, ledger, users, groups, rateCards, printers, printing };
 }

@@ -5,13 +5,17 @@
 import type { Knex } from 'knex';
 import type { Database } from './connection';
 import * as core0001 from './migrations/2026-11-22-0001-core';
+import * as cluster0002 from './migrations/2026-11-22-0002-cluster';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
   down(knex: Knex): Promise<void>;
 }
 
-export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [['2026-11-22-0001-core', core0001]];
+export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
+  ['2026-11-22-0001-core', core0001],
+  ['2026-11-22-0002-cluster', cluster0002],
+];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {
   getMigrations: () => Promise.resolve([...MIGRATIONS]),

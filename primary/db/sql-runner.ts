@@ -22,6 +22,8 @@ export interface SqlTx {
   get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
   all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   run(sql: string, params?: readonly unknown[]): Promise<RunResult>;
+  /** A statement without parameters and without preparing it (SAVEPOINT and the like). */
+  exec(sql: string): Promise<void>;
 }
 
 /** Drivers differ on booleans: better-sqlite3 refuses them, so both get 0/1. */
@@ -37,6 +39,7 @@ interface SqliteStatement {
 }
 interface SqliteConnection {
   prepare(sql: string): SqliteStatement;
+  exec(sql: string): unknown;
 }
 interface MysqlConnection {
   execute(sql: string, params: unknown[], cb: (err: Error | null, result: unknown) => void): void;
@@ -68,6 +71,10 @@ function sqliteTx(conn: SqliteConnection): SqlTx {
       const r = sqliteStatement(conn, sql).run(...bind(params));
       return Promise.resolve({ changes: r.changes, insertId: Number(r.lastInsertRowid) });
     },
+    exec: (sql: string) => {
+      conn.exec(sql);
+      return Promise.resolve();
+    },
   };
 }
 
@@ -90,6 +97,9 @@ function mysqlTx(conn: MysqlConnection): SqlTx {
       const r = (await mysqlCall(conn, sql, params)) as { affectedRows: number; insertId: number };
       return { changes: r.affectedRows, insertId: Number(r.insertId) };
     },
+    exec: async (sql: string) => {
+      await mysqlQuery(conn, sql);
+    },
   };
 }
 
@@ -105,6 +115,9 @@ export function knexSqlTx(trx: Knex.Transaction, dialect: Dialect): SqlTx {
         const [r] = (await raw(sql, params)) as [{ affectedRows: number; insertId: number }];
         return { changes: r.affectedRows, insertId: Number(r.insertId) };
       },
+      exec: async (sql: string) => {
+        await trx.raw(sql);
+      },
     };
   }
   return {
@@ -114,6 +127,9 @@ export function knexSqlTx(trx: Knex.Transaction, dialect: Dialect): SqlTx {
     run: async (sql: string, params: readonly unknown[] = []) => {
       const r = (await raw(sql, params)) as { changes: number; lastInsertRowid: number | bigint };
       return { changes: r.changes, insertId: Number(r.lastInsertRowid) };
+    },
+    exec: async (sql: string) => {
+      await trx.raw(sql);
     },
   };
 }

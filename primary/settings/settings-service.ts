@@ -16,6 +16,10 @@ export const SETTINGS = {
   'accounts.defaultCreditLimit': amount.min(0).default(0),
   'users.newUserRestricted': z.boolean().default(true),
   'users.newUserInitialCredit': amount.min(0).default(0),
+  /** Jobs from a username Quotient does not know: create the user (new-user rules apply) or deny. */
+  'printing.unknownUsers': z.enum(['create', 'deny']).default('create'),
+  /** The rate card new printers get; created with 10 grey / 50 colour per page if missing. */
+  'printing.defaultRateCard': z.string().min(1).max(128).default('Default'),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -1,0 +1,50 @@
+/**
+ * Group commit: calls that arrive while a commit is in progress wait and are written together
+ * in the next one, so N concurrent one-job calls cost about one durable commit instead of N,
+ * and a lone call is never delayed by a timer (it is flushed on the next turn of the loop).
+ */
+export class GroupCommitter<I, O> {
+  private queue: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
+  private running = false;
+  private scheduled = false;
+
+  /** `flush` gets a batch and answers each item in order; if it throws, every item in it fails. */
+  constructor(
+    private readonly flush: (items: I[]) => Promise<O[]>,
+    private readonly maxBatch = 2000,
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.running || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          const results = await this.flush(batch.map((b) => b.item));
+          batch.forEach((b, i) => b.resolve(results[i] as O));
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,402 @@
+/**
+ * The print charge path: authorise (price, check, reserve), commit (charge what printed),
+ * release, and record jobs printed while the primary was away, for batches of events in ONE
+ * durable transaction. Every step is idempotent on the CUPS job UUID. One-job calls go through
+ * a group committer, so concurrent calls share commits.
+ *
+ * A batch runs in three phases: before the transaction, printers, rate cards and unknown users
+ * are resolved (created when needed) through the ordinary services; inside it, the accounts the
+ * batch touches are locked in id order, then each event runs under its own savepoint, so an
+ * event that fails (unknown job, bad state) changes nothing and the others still commit.
+ */
+import { isQuotientError, NotFoundError, InvalidStateError, ValidationError } from '../../common/errors';
+import { formatAmount, type CurrencyFormat, type Money } from '../../common/money';
+import type { Database } from '../db/connection';
+import { runTransaction, type SqlTx } from '../db/sql-runner';
+import { commitIn, releaseIn } from '../ledger/ledger-service';
+import { canSpend, holdReservation, loadAccount, lockAccounts, postEntry } from '../ledger/postings';
+import { priceJob } from '../pricing/price-job';
+import type { RateCard } from '../pricing/rate-card';
+import type { SettingsService } from '../settings/settings-service';
+import { normaliseUsername, type UserService } from '../users/user-service';
+import { GroupCommitter } from './group-commit';
+import { jobIdOf, type JobDescription, type JobEvent, type JobOutcome } from './job-events';
+import type { Printer, PrinterRegistry } from './printer-registry';
+
+/** Ledger and reservation key of a print job. */
+export const printKey = (jobId: string): string => `print:${jobId}`;
+
+interface JobRow {
+  id: number | string;
+  job_uuid: string;
+  printer_id: number;
+  account_id: number | null;
+  pages: number;
+  colour_pages: number;
+  copies: number;
+  duplex: number | boolean;
+  paper_size: string;
+  finishings: string;
+  cost: number | string;
+  status: 'authorised' | 'printed' | 'cancelled' | 'denied';
+  reason: string;
+  charged: number | boolean;
+  rate_card_id: number | null;
+  multiplier_bp: number;
+}
+
+interface UserAccount {
+  userId: number;
+  accountId: number;
+  disabled: boolean;
+  multiplierBp: number;
+}
+
+/** What the phase before the transaction learnt, for the events of one batch. */
+interface BatchContext {
+  printers: Map<string, Printer>;
+  cards: Map<number, RateCard>;
+  users: Map<string, UserAccount>;
+  unknownUsersDenied: Set<string>;
+  currency: CurrencyFormat;
+  defaultCreditLimit: Money;
+  now: number;
+}
+
+const printerKey = (secondary: string, queue: string): string => `${secondary}\u0000${queue}`;
+
+export class PrintJobService {
+  private readonly db: Database;
+  private readonly printers: PrinterRegistry;
+  private readonly users: UserService;
+  private readonly settings: SettingsService;
+  private readonly now: () => number;
+  private readonly committer: GroupCommitter<JobEvent, JobOutcome>;
+
+  constructor(deps: { db: Database; printers: PrinterRegistry; users: UserService; settings: SettingsService; now?: () => number }) {
+    this.db = deps.db;
+    this.printers = deps.printers;
+    this.users = deps.users;
+    this.settings = deps.settings;
+    this.now = deps.now ?? Date.now;
+    this.committer = new GroupCommitter((events) => this.processBatch(events));
+  }
+
+  /** One event, group-committed with whatever else is arriving; per-event errors are thrown. */
+  async submit(event: JobEvent): Promise<JobOutcome> {
+    const outcome = await this.committer.submit(event);
+    if (outcome.kind === 'error') throw outcome.error;
+    return outcome;
+  }
+
+  /** Many events in one transaction; each answered in order, errors per event. */
+  async processBatch(events: JobEvent[]): Promise<JobOutcome[]> {
+    if (events.length === 0) return [];
+    const ctx = await this.prepare(events);
+    return runTransaction(this.db, async (tx) => {
+      await lockAccounts(tx, await this.accountsTouched(tx, events, ctx));
+      const outcomes: JobOutcome[] = [];
+      for (const event of events) {
+        await tx.exec('SAVEPOINT job_event');
+        try {
+          outcomes.push(await this.apply(tx, event, ctx));
+          await tx.exec('RELEASE SAVEPOINT job_event');
+        } catch (err) {
+          if (!isQuotientError(err)) throw err; // a database failure fails the batch, to be retried whole
+          await tx.exec('ROLLBACK TO SAVEPOINT job_event');
+          await tx.exec('RELEASE SAVEPOINT job_event');
+          outcomes.push({ kind: 'error', jobId: jobIdOf(event), error: err });
+        }
+      }
+      return outcomes;
+    });
+  }
+
+  // ---- phase 1: outside the transaction ----
+
+  private async prepare(events: JobEvent[]): Promise<BatchContext> {
+    const ctx: BatchContext = {
+      printers: new Map(),
+      cards: new Map(),
+      users: new Map(),
+      unknownUsersDenied: new Set(),
+      currency: await this.settings.currency(),
+      defaultCreditLimit: await this.settings.get('accounts.defaultCreditLimit'),
+      now: this.now(),
+    };
+    const usernames = new Set<string>();
+    for (const event of events) {
+      if (event.kind !== 'authorize' && event.kind !== 'offline') continue;
+      const key = printerKey(event.secondary, event.job.queue);
+      if (!ctx.printers.has(key)) {
+        const printer = await this.printers.resolve(event.secondary, event.job.queue);
+        ctx.printers.set(key, printer);
+        const card = await this.printers.rateCardOf(printer);
+        if (card && printer.rateCardId !== null) ctx.cards.set(printer.rateCardId, card);
+      }
+      usernames.add(normaliseUsername(event.job.username));
+    }
+    await this.loadUsers(ctx, [...usernames]);
+    const missing = [...usernames].filter((u) => !ctx.users.has(u));
+    if (missing.length > 0) {
+      if ((await this.settings.get('printing.unknownUsers')) === 'deny') {
+        for (const u of missing) ctx.unknownUsersDenied.add(u);
+      } else {
+        for (const username of missing) {
+          try {
+            await this.users.createUser({ username }, 'system:print-on-demand');
+          } catch (err) {
+            if ((err as { code?: string }).code !== 'ALREADY_EXISTS') throw err; // created meanwhile
+          }
+        }
+        await this.loadUsers(ctx, missing);
+      }
+    }
+    return ctx;
+  }
+
+  private async loadUsers(ctx: BatchContext, usernames: string[]): Promise<void> {
+    for (let i = 0; i < usernames.length; i += 500) {
+      const chunk = usernames.slice(i, i + 500);
+      const rows = (await this.db
+        .knex('users')
+        .join('accounts', function () {
+          this.on('accounts.user_id', '=', 'users.id');
+        })
+        .where('accounts.type', 'personal')
+        .whereIn('users.username', chunk)
+        .select('users.id as user_id', 'users.username', 'users.disabled', 'accounts.id as account_id', 'accounts.cost_multiplier_bp')) as {
+        user_id: number;
+        username: string;
+        disabled: number | boolean;
+        account_id: number;
+        cost_multiplier_bp: number;
+      }[];
+      for (const r of rows) {
+        ctx.users.set(r.username, { userId: r.user_id, accountId: r.account_id, disabled: Boolean(r.disabled), multiplierBp: r.cost_multiplier_bp });
+      }
+    }
+  }
+
+  // ---- phase 2: inside the transaction ----
+
+  private async accountsTouched(tx: SqlTx, events: JobEvent[], ctx: BatchContext): Promise<number[]> {
+    const ids = new Set<number>();
+    const settled: string[] = [];
+    for (const event of events) {
+      if (event.kind === 'authorize' || event.kind === 'offline') {
+        const user = ctx.users.get(normaliseUsername(event.job.username));
+        if (user) ids.add(user.accountId);
+      } else {
+        settled.push(event.jobId);
+      }
+    }
+    for (let i = 0; i < settled.length; i += 500) {
+      const chunk = settled.slice(i, i + 500);
+      const rows = await tx.all<{ account_id: number | null }>(
+        `SELECT account_id FROM print_jobs WHERE job_uuid IN (${chunk.map(() => '?').join(',')})`,
+        chunk,
+      );
+      for (const r of rows) if (r.account_id !== null) ids.add(r.account_id);
+    }
+    return [...ids];
+  }
+
+  private apply(tx: SqlTx, event: JobEvent, ctx: BatchContext): Promise<JobOutcome> {
+    switch (event.kind) {
+      case 'authorize':
+        return this.authorize(tx, event.secondary, event.job, ctx);
+      case 'commit':
+        return this.commit(tx, event.jobId, event.printedPages, ctx);
+      case 'release':
+        return this.release(tx, event.jobId, event.reason, ctx);
+      case 'offline':
+        return this.recordOffline(tx, event.secondary, event.job, event.printedPages, event.free, ctx);
+    }
+  }
+
+  private async findJob(tx: SqlTx, jobId: string): Promise<JobRow | undefined> {
+    return tx.get<JobRow>('SELECT * FROM print_jobs WHERE job_uuid = ?', [jobId]);
+  }
+
+  private async authorize(tx: SqlTx, secondary: string, job: JobDescription, ctx: BatchContext): Promise<JobOutcome> {
+    const existing = await this.findJob(tx, job.jobId);
+    if (existing) return authorizedFrom(existing);
+    const printer = ctx.printers.get(printerKey(secondary, job.queue));
+    if (!printer) throw new NotFoundError('printer', `${secondary}/${job.queue}`);
+    const username = normaliseUsername(job.username);
+    const user = ctx.users.get(username);
+    const card = printer.rateCardId === null ? undefined : ctx.cards.get(printer.rateCardId);
+
+    const deny = async (reason: string, cost: Money): Promise<JobOutcome> => {
+      await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user?.multiplierBp ?? 10000, cost, status: 'denied', reason, charged: printer.chargingEnabled, reservationId: null, ledgerId: null, printedPages: null }, ctx.now);
+      return { kind: 'authorized', jobId: job.jobId, allowed: false, reason, cost, charged: printer.chargingEnabled };
+    };
+
+    if (!user) return deny(ctx.unknownUsersDenied.has(username) ? `unknown user ${username}` : `user ${username} could not be created`, 0);
+    if (user.disabled) return deny('your account is disabled', 0);
+    if (!printer.enabled) return deny('this printer is disabled', 0);
+    if (!card) return deny('this printer has no rate card; ask an administrator', 0);
+    let cost: Money;
+    try {
+      cost = priceJob(card, job, user.multiplierBp).total;
+    } catch (err) {
+      if (err instanceof ValidationError) return deny(err.message, 0);
+      throw err;
+    }
+    if (!printer.chargingEnabled || cost === 0) {
+      await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user.multiplierBp, cost, status: 'authorised', reason: '', charged: printer.chargingEnabled, reservationId: null, ledgerId: null, printedPages: null }, ctx.now);
+      return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: printer.chargingEnabled };
+    }
+    const account = await loadAccount(tx, user.accountId);
+    if (!canSpend(account, cost, ctx.defaultCreditLimit)) {
+      const available = account.balance - account.reserved + (account.restricted ? (account.creditLimit ?? ctx.defaultCreditLimit) : 0);
+      return deny(`not enough credit: this job costs ${formatAmount(cost, ctx.currency)} and you have ${formatAmount(Math.max(available, 0), ctx.currency)} available`, cost);
+    }
+    const reservation = await holdReservation(tx, account, cost, 'print', { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}` }, ctx.now);
+    await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user.multiplierBp, cost, status: 'authorised', reason: '', charged: true, reservationId: reservation.id, ledgerId: null, printedPages: null }, ctx.now);
+    return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: true };
+  }
+
+  private async commit(tx: SqlTx, jobId: string, printedPages: number | undefined, ctx: BatchContext): Promise<JobOutcome> {
+    const row = await this.findJob(tx, jobId);
+    if (!row) throw new NotFoundError('print job', jobId);
+    if (row.status === 'printed') return { kind: 'committed', jobId, cost: Number(row.cost) };
+    if (row.status !== 'authorised') throw new InvalidStateError(`job was ${row.status} and cannot be committed`, { jobId });
+    const cost = await this.finalCost(row, printedPages);
+    let ledgerId: number | null = null;
+    if (Boolean(row.charged) && Number(row.cost) > 0) {
+      ledgerId = (await commitIn(tx, { key: printKey(jobId), amount: cost }, ctx.now)).id;
+    } else if (Boolean(row.charged) && cost > 0 && row.account_id !== null) {
+      // Authorised at no cost (nothing held), but the backend printed pages: charge them.
+      const account = await loadAccount(tx, row.account_id);
+      ledgerId = (await postEntry(tx, account, -cost, 'print', { key: printKey(jobId), reference: `job:${jobId}` }, ctx.now)).id;
+    }
+    await tx.run("UPDATE print_jobs SET status = 'printed', cost = ?, printed_pages = ?, ledger_id = ?, settled_at = ? WHERE id = ?", [
+      cost,
+      printedPages ?? null,
+      ledgerId,
+      ctx.now,
+      row.id,
+    ]);
+    return { kind: 'committed', jobId, cost };
+  }
+
+  private async release(tx: SqlTx, jobId: string, reason: string, ctx: BatchContext): Promise<JobOutcome> {
+    const row = await this.findJob(tx, jobId);
+    if (!row) throw new NotFoundError('print job', jobId);
+    if (row.status === 'cancelled' || row.status === 'denied') return { kind: 'released', jobId };
+    if (row.status === 'printed') throw new InvalidStateError('job was printed and cannot be released', { jobId });
+    if (Boolean(row.charged) && Number(row.cost) > 0) await releaseIn(tx, printKey(jobId), ctx.now);
+    await tx.run("UPDATE print_jobs SET status = 'cancelled', reason = ?, settled_at = ? WHERE id = ?", [reason.slice(0, 512), ctx.now, row.id]);
+    return { kind: 'released', jobId };
+  }
+
+  /** A job printed while the primary was unreachable: charged now without a credit check (or free). */
+  private async recordOffline(tx: SqlTx, secondary: string, job: JobDescription, printedPages: number | undefined, free: boolean, ctx: BatchContext): Promise<JobOutcome> {
+    const existing = await this.findJob(tx, job.jobId);
+    if (existing) {
+      if (existing.status === 'printed') return { kind: 'recorded', jobId: job.jobId, cost: Number(existing.cost) };
+      if (existing.status === 'authorised') {
+        const committed = await this.commit(tx, job.jobId, printedPages, ctx);
+        return { kind: 'recorded', jobId: job.jobId, cost: committed.kind === 'committed' ? committed.cost : 0 };
+      }
+      throw new InvalidStateError(`job was ${existing.status} and cannot be recorded as printed`, { jobId: job.jobId });
+    }
+    const printer = ctx.printers.get(printerKey(secondary, job.queue));
+    if (!printer) throw new NotFoundError('printer', `${secondary}/${job.queue}`);
+    const user = ctx.users.get(normaliseUsername(job.username));
+    if (!user) throw new NotFoundError('user', job.username);
+    const card = printer.rateCardId === null ? undefined : ctx.cards.get(printer.rateCardId);
+    const charged = printer.chargingEnabled && !free;
+    // Priced even when free, so reports show what it would have cost; a printer with no card records 0.
+    const cost = card ? priceJob(card, withPrintedPages(job, printedPages), user.multiplierBp).total : 0;
+    let ledgerId: number | null = null;
+    if (charged && cost > 0) {
+      const account = await loadAccount(tx, user.accountId);
+      const entry = await postEntry(tx, account, -cost, 'print', { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}`, comment: 'printed while the primary was unreachable' }, ctx.now);
+      ledgerId = entry.id;
+    }
+    await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user.multiplierBp, cost: charged ? cost : 0, status: 'printed', reason: free ? 'printed free (failure mode)' : 'printed while the primary was unreachable', charged, reservationId: null, ledgerId, printedPages: printedPages ?? null }, ctx.now);
+    return { kind: 'recorded', jobId: job.jobId, cost: charged ? cost : 0 };
+  }
+
+  /** The charge for what actually printed: repriced with the backend's page count, else as authorised. */
+  private async finalCost(row: JobRow, printedPages: number | undefined): Promise<Money> {
+    if (printedPages === undefined || row.rate_card_id === null) return Number(row.cost);
+    const card = await this.printers.rateCard(row.rate_card_id);
+    const job = {
+      pages: row.pages,
+      colourPages: row.colour_pages,
+      copies: row.copies,
+      duplex: Boolean(row.duplex),
+      paperSize: row.paper_size,
+      finishings: row.finishings ? row.finishings.split(',') : [],
+    };
+    return priceJob(card, withPrintedPages(job, printedPages), row.multiplier_bp).total;
+  }
+
+  private async insertJob(
+    tx: SqlTx,
+    j: {
+      secondary: string;
+      job: JobDescription;
+      printer: Printer;
+      user: UserAccount | undefined;
+      card: number | null;
+      multiplierBp: number;
+      cost: Money;
+      status: JobRow['status'];
+      reason: string;
+      charged: boolean;
+      reservationId: number | null;
+      ledgerId: number | null;
+      printedPages: number | null;
+    },
+    now: number,
+  ): Promise<void> {
+    await tx.run(
+      `INSERT INTO print_jobs (job_uuid, printer_id, user_id, account_id, username, document_name, pages, colour_pages, copies, duplex, paper_size, cost, status, reason,
+        reservation_id, ledger_id, created_at, settled_at, secondary, finishings, client_host, charged, rate_card_id, multiplier_bp, printed_pages)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        j.job.jobId,
+        j.printer.id,
+        j.user?.userId ?? null,
+        j.user?.accountId ?? null,
+        normaliseUsername(j.job.username),
+        j.job.documentName,
+        j.job.pages,
+        j.job.colourPages,
+        j.job.copies,
+        j.job.duplex,
+        j.job.paperSize,
+        j.cost,
+        j.status,
+        j.reason.slice(0, 512),
+        j.reservationId,
+        j.ledgerId,
+        j.job.submittedAt || now,
+        j.status === 'printed' || j.status === 'denied' ? now : null,
+        j.secondary,
+        j.job.finishings.map((f) => f.toLowerCase()).join(',').slice(0, 255),
+        j.job.clientHost,
+        j.charged,
+        j.card,
+        j.multiplierBp,
+        j.printedPages,
+      ],
+    );
+  }
+}
+
+function authorizedFrom(row: JobRow): JobOutcome {
+  return { kind: 'authorized', jobId: row.job_uuid, allowed: row.status !== 'denied', reason: row.reason, cost: Number(row.cost), charged: Boolean(row.charged) };
+}
+
+/** A job description with the backend's count of printed pages (all copies) in place of the analysed count. */
+function withPrintedPages<J extends { pages: number; colourPages: number; copies: number }>(job: J, printedPages: number | undefined): J {
+  if (printedPages === undefined) return job;
+  const pages = Math.ceil(printedPages / job.copies);
+  return { ...job, pages, colourPages: Math.min(job.colourPages, pages) };
+}

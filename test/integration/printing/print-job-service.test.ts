@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { describeOnEachDatabase } from '../../utils/databases';
+import { accountFor, servicesFor } from '../../utils/fixtures';
+import type { Services } from '../../../primary/services';
+import { parseJobDescription, type JobDescription, type JobOutcome } from '../../../primary/printing/job-events';
+
+function job(overrides: Partial<JobDescription> = {}): JobDescription {
+  return parseJobDescription({
+    jobId: `urn:uuid:${Math.random().toString(16).slice(2)}`,
+    queue: 'library-laser',
+    username: 'ann',
+    documentName: 'essay.pdf',
+    pages: 3,
+    colourPages: 0,
+    copies: 1,
+    duplex: false,
+    paperSize: 'A4',
+    finishings: [],
+    accountCode: '',
+    clientHost: '',
+    submittedAt: 0,
+    ...overrides,
+  });
+}
+
+const SECONDARY = 'print-1';
+
+describeOnEachDatabase('PrintJobService', (t) => {
+  let s: Services;
+  beforeEach(() => {
+    s = servicesFor(t.db);
+  });
+
+  const balanceOf = async (username: string): Promise<[number, number]> => {
+    const user = await s.users.getByUsername(username);
+    const a = await s.users.personalAccount(user.id);
+    return [a.balance, a.reserved];
+  };
+
+  it('reserves at authorisation and charges exactly at commit, on the default rate card (10 per grey page)', async () => {
+    await accountFor(s, { username: 'ann', restricted: true, initialCredit: 100 });
+    const j = job({ pages: 3, copies: 2 });
+    const auth = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+    assert.deepEqual(auth, { kind: 'authorized', jobId: j.jobId, allowed: true, reason: '', cost: 60, charged: true });
+    assert.deepEqual(await balanceOf('ann'), [100, 60]);
+    const done = await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId });
+    assert.deepEqual(done, { kind: 'committed', jobId: j.jobId, cost: 60 });
+    assert.deepEqual(await balanceOf('ann'), [40, 0]);
+    // Replays change nothing.
+    assert.deepEqual(await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j }), auth);
+    assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId }), done);
+    assert.deepEqual(await balanceOf('ann'), [40, 0]);
+    const rows = await t.db.knex('ledger').where({ type: 'print' });
+    assert.deepEqual(rows.map((r) => [Number(r.amount), Number(r.balance_after), r.idempotency_key]), [[-60, 40, `print:${j.jobId}`]]);
+    const printer = await t.db.knex('printers').first();
+    assert.deepEqual([printer.server_name, printer.queue_name], [SECONDARY, 'library-laser']);
+    assert.deepEqual((await s.ledger.verify()).problems, []);
+  });
+
+  it('denies a restricted user who cannot afford the job, with the reason, and holds nothing', async () => {
+    await accountFor(s, { username: 'bob', restricted: true, initialCredit: 25 });
+    const j = job({ username: 'bob', pages: 3 });
+    const auth = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+    assert.equal(auth.kind === 'authorized' && auth.allowed, false);
+    assert.equal(auth.kind === 'authorized' && auth.reason, 'not enough credit: this job costs $0.30 and you have $0.25 available');
+    assert.deepEqual(await balanceOf('bob'), [25, 0]);
+    await assert.rejects(s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId }), { code: 'INVALID_STATE' });
+    assert.deepEqual(await s.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: j.jobId, reason: 'cancelled' }), { kind: 'released', jobId: j.jobId });
+  });
+
+  it('charges the pages the backend reports instead of the analysed count', async () => {
+    await accountFor(s, { username: 'cat', restricted: false });
+    const j = job({ username: 'cat', pages: 10, colourPages: 2, copies: 2 });
+    const auth = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+    assert.equal(auth.kind === 'authorized' && auth.cost, 2 * (8 * 10 + 2 * 50));
+    // Only 8 impressions printed (4 per copy): 4 pages of which 2 colour → 2×(2×10+2×50) = 240.
+    const done = await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId, printedPages: 8 });
+    assert.deepEqual(done, { kind: 'committed', jobId: j.jobId, cost: 240 });
+    assert.deepEqual(await balanceOf('cat'), [-240, 0]);
+  });
+
+  it('gives the reservation back on release and refuses to commit afterwards', async () => {
+    await accountFor(s, { username: 'dee', restricted: true, initialCredit: 50 });
+    const j = job({ username: 'dee', pages: 5 });
+    await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+    assert.deepEqual(await balanceOf('dee'), [50, 50]);
+    await s.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: j.jobId, reason: 'backend failed' });
+    assert.deepEqual(await balanceOf('dee'), [50, 0]);
+    await assert.rejects(s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId }), { code: 'INVALID_STATE' });
+    const row = await t.db.knex('print_jobs').where({ job_uuid: j.jobId }).first();
+    assert.deepEqual([row.status, row.reason], ['cancelled', 'backend failed']);
+  });
+
+  it('records a job printed offline: charged without a credit check, or free', async () => {
+    await accountFor(s, { username: 'eve', restricted: true, initialCredit: 10 });
+    const charged = job({ username: 'eve', pages: 4 });
+    const free = job({ username: 'eve', pages: 4 });
+    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: charged, free: false }), { kind: 'recorded', jobId: charged.jobId, cost: 40 });
+    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: charged, free: false }), { kind: 'recorded', jobId: charged.jobId, cost: 40 });
+    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: free, free: true }), { kind: 'recorded', jobId: free.jobId, cost: 0 });
+    assert.deepEqual(await balanceOf('eve'), [-30, 0]);
+    assert.equal(await t.db.knex('ledger').where({ type: 'print' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 1);
+  });
+
+  it('creates unknown users on demand with the new-user rules, or denies them when configured to', async () => {
+    await s.settings.set('users.newUserInitialCredit', 100);
+    const j = job({ username: 'NewStudent', pages: 2 });
+    const auth = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+    assert.equal(auth.kind === 'authorized' && auth.allowed, true);
+    assert.deepEqual(await balanceOf('newstudent'), [100, 20]);
+    await s.settings.set('printing.unknownUsers', 'deny');
+    const stranger = job({ username: 'stranger' });
+    const denied = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: stranger });
+    assert.equal(denied.kind === 'authorized' && denied.reason, 'unknown user stranger');
+    assert.equal(await s.users.findByUsername('stranger'), undefined);
+  });
+
+  it('denies on a disabled printer and records without charging on a passthrough printer', async () => {
+    await accountFor(s, { username: 'fay', restricted: true, initialCredit: 0 });
+    await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: job({ username: 'fay', pages: 0, queue: 'q-off' }) });
+    await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: job({ username: 'fay', pages: 0, queue: 'q-free' }) });
+    await t.db.knex('printers').where({ queue_name: 'q-off' }).update({ enabled: false });
+    await t.db.knex('printers').where({ queue_name: 'q-free' }).update({ charging_enabled: false });
+    const fresh = servicesFor(t.db); // a new registry: no cached printers
+    const off = await fresh.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: job({ username: 'fay', queue: 'q-off' }) });
+    assert.equal(off.kind === 'authorized' && off.reason, 'this printer is disabled');
+    const pass = job({ username: 'fay', queue: 'q-free', pages: 7 });
+    assert.deepEqual(await fresh.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: pass }), { kind: 'authorized', jobId: pass.jobId, allowed: true, reason: '', cost: 70, charged: false });
+    assert.deepEqual(await fresh.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: pass.jobId }), { kind: 'committed', jobId: pass.jobId, cost: 70 });
+    assert.deepEqual(await balanceOf('fay'), [0, 0]);
+  });
+
+  it('answers each event of a batch on its own: a bad event fails alone', async () => {
+    await accountFor(s, { username: 'gus', restricted: false });
+    const a = job({ username: 'gus', pages: 1 });
+    const b = job({ username: 'gus', pages: 2 });
+    const outcomes = await s.printing.processBatch([
+      { kind: 'authorize', secondary: SECONDARY, job: a },
+      { kind: 'commit', secondary: SECONDARY, jobId: 'urn:uuid:never-seen' },
+      { kind: 'authorize', secondary: SECONDARY, job: b },
+      { kind: 'commit', secondary: SECONDARY, jobId: a.jobId },
+      { kind: 'release', secondary: SECONDARY, jobId: b.jobId, reason: 'x' },
+      { kind: 'commit', secondary: SECONDARY, jobId: b.jobId },
+    ]);
+    const brief = outcomes.map((o: JobOutcome) => (o.kind === 'error' ? `error:${o.error.code}` : o.kind));
+    assert.deepEqual(brief, ['authorized', 'error:NOT_FOUND', 'authorized', 'committed', 'released', 'error:INVALID_STATE']);
+    assert.deepEqual(await balanceOf('gus'), [-10, 0]);
+    assert.deepEqual((await s.ledger.verify()).problems, []);
+  });
+
+  it('lets exactly as many of 400 concurrent one-job calls through as the credit allows', async function () {
+    this.timeout(120000);
+    await accountFor(s, { username: 'hal', restricted: true, initialCredit: 1000, creditLimit: 0 });
+    const jobs = Array.from({ length: 400 }, (_, i) => job({ username: 'hal', jobId: `urn:uuid:race-${i}`, pages: 3 }));
+    const outcomes = await Promise.all(jobs.map((j) => s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j })));
+    const allowed = outcomes.filter((o) => o.kind === 'authorized' && o.allowed);
+    assert.equal(allowed.length, 33); // floor(1000 / 30)
+    assert.deepEqual(await balanceOf('hal'), [1000, 990]);
+    await Promise.all(allowed.map((o) => s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: o.jobId })));
+    assert.deepEqual(await balanceOf('hal'), [10, 0]);
+    assert.deepEqual((await s.ledger.verify()).problems, []);
+  });
+});
+
+describe('parseJobDescription()', () => {
+  it('names the bad field', () => {
+    assert.throws(() => job({ copies: 0 }), /job\.copies must be at least 1/);
+    assert.throws(() => job({ colourPages: 9, pages: 3 }), /colourPages must not exceed/);
+    assert.throws(() => job({ jobId: '' }), /job\.jobId is required/);
+    assert.throws(() => job({ username: 'a\u0000b' }), /job\.username contains control characters/);
+    assert.throws(() => job({ pages: 1.5 }), /job\.pages/);
+  });
+
+  it('keeps hostile document names as text, without control characters', () => {
+    assert.equal(job({ documentName: '<script>alert(1)</script>\u0007' }).documentName, '<script>alert(1)</script> ');
+  });
+});
