@@ -12,11 +12,16 @@ import { migrateLatest } from './db/migrate';
 import type { PrimaryConfig } from './config';
 import { createHttpApp } from './http/app';
 import { createServices, type Services } from './services';
+import { resolveClusterSecret } from './cluster/cluster-secret';
+import { SecondaryRegistry } from './cluster/secondary-registry';
+import { startGrpcServer } from './grpc/server';
 import { generatePassword } from './users/passwords';
 
 export interface RunningPrimary {
   services: Services;
+  secondaries: SecondaryRegistry;
   httpPort: number;
+  grpcPort: number;
   shutdown(reason?: string): Promise<void>;
 }
 
@@ -60,31 +65,45 @@ export async function startPrimary(config: PrimaryConfig, logger: Logger, print:
   const services = createServices(db);
   await ensureFirstAdmin(services, config, print);
 
+  const secondaries = new SecondaryRegistry({ db, printers: services.printers });
+  const { secret, file: secretFile } = resolveClusterSecret(config.clusterSecret, config.dataDir);
+  if (secretFile) logger.info({ file: secretFile }, 'cluster secret for secondaries (QUOTIENT_CLUSTER_SECRET) is in this file');
+
   const app = createHttpApp(services, logger);
   const server = http.createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.httpPort, config.httpHost, () => resolve());
-  }).catch(async (err: unknown) => {
+  const started: { grpc?: Awaited<ReturnType<typeof startGrpcServer>> } = {};
+  try {
+    started.grpc = await startGrpcServer({ config, services, registry: secondaries, secret, logger });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.httpPort, config.httpHost, () => resolve());
+    });
+  } catch (err) {
+    await started.grpc?.stop(0);
     await db.close();
     throw err;
-  });
+  }
+  const grpc = started.grpc;
   const httpPort = (server.address() as AddressInfo).port;
-  logger.info({ http: `${config.httpHost}:${httpPort}`, database: db.description, dataDir: config.dataDir }, 'primary started');
+  logger.info(
+    { http: `${config.httpHost}:${httpPort}`, grpc: `${config.grpcHost}:${grpc.port}`, tls: Boolean(config.grpcTlsCert), database: db.description, dataDir: config.dataDir },
+    'primary started',
+  );
 
   let stopping: Promise<void> | undefined;
   const shutdown = (reason = 'shutdown'): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ reason }, 'primary stopping');
-      const forced = setTimeout(() => server.closeAllConnections(), config.shutdownGraceSeconds * 1000);
+      const graceMs = config.shutdownGraceSeconds * 1000;
+      const forced = setTimeout(() => server.closeAllConnections(), graceMs);
       forced.unref();
       server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), grpc.stop(graceMs)]);
       clearTimeout(forced);
       await db.close();
       logger.info('primary stopped');
     })();
     return stopping;
   };
-  return { services, httpPort, shutdown };
+  return { services, secondaries, httpPort, grpcPort: grpc.port, shutdown };
 }

@@ -18,6 +18,13 @@ export const primaryConfigSchema = z
     adminUsername: z.string().min(1).max(64).default('admin'),
     /** Password for that administrator; when empty a random one is generated and printed once. */
     adminPassword: z.string().default(''),
+    /** Shared with the secondaries; empty: generated once into <dataDir>/cluster-secret. */
+    clusterSecret: z.string().default(''),
+    /** Server certificate and key (PEM files): gRPC uses TLS when both are set. */
+    grpcTlsCert: z.string().default(''),
+    grpcTlsKey: z.string().default(''),
+    /** CA (PEM) that signs secondaries' client certificates: when set, mutual TLS is required. */
+    grpcTlsClientCa: z.string().default(''),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Seconds the graceful shutdown waits for in-flight work before forcing. */
     shutdownGraceSeconds: z.coerce.number().min(0).max(600).default(10),
@@ -37,6 +44,10 @@ export const PRIMARY_ENV: Partial<Record<Key, string>> = {
   adminUsername: 'QUOTIENT_ADMIN_USERNAME',
   adminPassword: 'QUOTIENT_ADMIN_PASSWORD',
   logLevel: 'QUOTIENT_LOG_LEVEL',
+  clusterSecret: 'QUOTIENT_CLUSTER_SECRET',
+  grpcTlsCert: 'QUOTIENT_GRPC_TLS_CERT',
+  grpcTlsKey: 'QUOTIENT_GRPC_TLS_KEY',
+  grpcTlsClientCa: 'QUOTIENT_GRPC_TLS_CLIENT_CA',
 };
 
 export function loadPrimaryConfig(opts: {

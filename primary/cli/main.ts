@@ -8,6 +8,7 @@ import { groupsCommand } from './commands/groups';
 import { importUsersCommand } from './commands/import-users';
 import { migrateCommand } from './commands/migrate';
 import { primaryCommand } from './commands/primary';
+import { secondariesCommand } from './commands/secondaries';
 import { settingsCommand } from './commands/settings';
 import { usersCommand } from './commands/users';
 import { verifyCommand } from './commands/verify';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .addCommand(balanceCommand())
     .addCommand(importUsersCommand())
     .addCommand(settingsCommand())
+    .addCommand(secondariesCommand())
     .addCommand(verifyCommand());
 }
 

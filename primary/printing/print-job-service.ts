@@ -89,6 +89,11 @@ export class PrintJobService {
     return outcome;
   }
 
+  /** The same, with a per-event error as an outcome instead of a rejection. */
+  submitOutcome(event: JobEvent): Promise<JobOutcome> {
+    return this.committer.submit(event);
+  }
+
   /** Many events in one transaction; each answered in order, errors per event. */
   async processBatch(events: JobEvent[]): Promise<JobOutcome[]> {
     if (events.length === 0) return [];

@@ -11,10 +11,11 @@ export function primaryCommand(): Command {
     .description('start a primary server (HTTP web tools and API, gRPC for secondaries)')
     .addOption(new Option('--http-port <port>', 'HTTP port (web tools, API, /healthz)').env('QUOTIENT_HTTP_PORT'))
     .addOption(new Option('--http-host <address>', 'address the HTTP server listens on').env('QUOTIENT_HTTP_HOST'))
-    .addOption(new Option('--grpc-port <port>', 'gRPC port for secondaries').env('QUOTIENT_GRPC_PORT'));
+    .addOption(new Option('--grpc-port <port>', 'gRPC port for secondaries').env('QUOTIENT_GRPC_PORT'))
+    .addOption(new Option('--grpc-host <address>', 'address the gRPC server listens on').env('QUOTIENT_GRPC_HOST'));
   withDatabaseOptions(cmd).action(
     action(async (flags: Record<string, string | undefined>) => {
-      const config = configFromFlags(flags, { httpPort: flags.httpPort, httpHost: flags.httpHost, grpcPort: flags.grpcPort });
+      const config = configFromFlags(flags, { httpPort: flags.httpPort, httpHost: flags.httpHost, grpcPort: flags.grpcPort, grpcHost: flags.grpcHost });
       const logger = createLogger('quotient-primary', config.logLevel);
       // Handlers go in before anything starts, so a signal during start-up also stops cleanly.
       const state: { stopRequested?: string; running?: RunningPrimary } = {};
@@ -28,7 +29,8 @@ export function primaryCommand(): Command {
       state.running = running;
       if (state.stopRequested) return stop(state.stopRequested);
       const host = config.httpHost === '0.0.0.0' ? 'localhost' : config.httpHost;
-      console.log(`Quotient primary listening on http://${host}:${running.httpPort} (database ${running.services.db.description})`);
+      const grpcHost = config.grpcHost === '0.0.0.0' ? 'localhost' : config.grpcHost;
+      console.log(`Quotient primary listening on http://${host}:${running.httpPort}, gRPC ${grpcHost}:${running.grpcPort} (database ${running.services.db.description})`);
     }),
   );
   return cmd;

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { describeOnEachDatabase } from '../../utils/databases';
+import { accountFor } from '../../utils/fixtures';
+import { call, clientsFor, startTestPrimary, type TestClients } from '../../utils/primary';
+import type { RunningPrimary } from '../../../primary/boot';
+import type { PrintJob } from '../../../protos/generated/quotient/v1/PrintJob';
+import type { ControlEvent__Output } from '../../../protos/generated/quotient/v1/ControlEvent';
+
+const job = (overrides: Partial<PrintJob> = {}): PrintJob => ({
+  jobId: `urn:uuid:${Math.random().toString(16).slice(2)}`,
+  queue: 'lab-laser',
+  username: 'ann',
+  documentName: 'notes.pdf',
+  pages: 2,
+  colourPages: 0,
+  copies: 1,
+  duplex: false,
+  paperSize: 'A4',
+  ...overrides,
+});
+
+async function rejectsWithStatus(promise: Promise<unknown>, code: grpc.status, details?: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: grpc.ServiceError) => {
+    assert.equal(err.code, code, `expected status ${code}, got ${err.code}: ${err.details}`);
+    if (details) assert.match(err.details, details);
+    return true;
+  });
+}
+
+describeOnEachDatabase('primary gRPC', (t) => {
+  let primary: RunningPrimary;
+  let c: TestClients;
+
+  beforeEach(async () => {
+    primary = await startTestPrimary(t);
+    c = clientsFor(primary.grpcPort, { name: 'print-1' });
+    await call(c.cluster.Register.bind(c.cluster), { name: 'print-1', role: 'ROLE_PRINT', version: '0.1.0', host: 'printsrv', printers: [{ queue: 'lab-laser', description: 'Lab laser', location: 'Room 101', deviceUri: 'socket://127.0.0.1:9100' }] });
+  });
+
+  afterEach(async () => {
+    c.close();
+    await primary.shutdown('test');
+  });
+
+  const balance = async (username: string): Promise<[number, number]> => {
+    const u = await primary.services.users.getByUsername(username);
+    const a = await primary.services.users.personalAccount(u.id);
+    return [a.balance, a.reserved];
+  };
+
+  it('registers a secondary and its queues as printers', async () => {
+    const list = await primary.secondaries.list();
+    assert.deepEqual(list.map((s) => [s.name, s.role, s.version, s.host, s.state]), [['print-1', 'print', '0.1.0', 'printsrv', 'online']]);
+    const printer = await t.db.knex('printers').where({ server_name: 'print-1', queue_name: 'lab-laser' }).first();
+    assert.deepEqual([printer.display_name, printer.location, printer.device_uri], ['Lab laser', 'Room 101', 'socket://127.0.0.1:9100']);
+    await call(c.cluster.Heartbeat.bind(c.cluster), { outboxDepth: 7, oldestPendingMs: 1234 });
+    assert.equal((await primary.secondaries.get('print-1'))?.outboxDepth, 7);
+  });
+
+  it('authorises, commits and replays one job per call with exact charges', async () => {
+    await accountFor(primary.services, { username: 'ann', restricted: true, initialCredit: 100 });
+    const j = job({ pages: 3, copies: 2 });
+    const auth = await call(c.printing.AuthorizeJob.bind(c.printing), { job: j });
+    assert.deepEqual(auth, { jobId: j.jobId, decision: 'DECISION_ALLOW', reason: '', cost: 60, charged: true });
+    assert.deepEqual(await balance('ann'), [100, 60]);
+    const done = await call(c.printing.CommitJob.bind(c.printing), { jobId: j.jobId, printedPages: 4 });
+    assert.deepEqual(done, { jobId: j.jobId, cost: 40 });
+    assert.deepEqual(await call(c.printing.CommitJob.bind(c.printing), { jobId: j.jobId, printedPages: 4 }), done);
+    assert.deepEqual(await balance('ann'), [60, 0]);
+    const denied = await call(c.printing.AuthorizeJob.bind(c.printing), { job: job({ pages: 7 }) });
+    assert.equal(denied.decision, 'DECISION_DENY');
+    assert.match(denied.reason, /not enough credit: this job costs \$0\.70 and you have \$0\.60 available/);
+  });
+
+  it('refuses a wrong secret and an unregistered secondary with UNAUTHENTICATED, changing nothing', async () => {
+    await accountFor(primary.services, { username: 'ann', restricted: false });
+    const wrong = clientsFor(primary.grpcPort, { name: 'print-1', secret: 'not-the-secret-at-all' });
+    const stranger = clientsFor(primary.grpcPort, { name: 'print-9' });
+    const anonymous = clientsFor(primary.grpcPort, {});
+    try {
+      await rejectsWithStatus(call(wrong.printing.AuthorizeJob.bind(wrong.printing), { job: job() }), grpc.status.UNAUTHENTICATED, /invalid cluster secret/);
+      await rejectsWithStatus(call(wrong.cluster.Register.bind(wrong.cluster), { name: 'evil', role: 'ROLE_PRINT' }), grpc.status.UNAUTHENTICATED);
+      await rejectsWithStatus(call(stranger.printing.AuthorizeJob.bind(stranger.printing), { job: job() }), grpc.status.UNAUTHENTICATED, /unknown secondary print-9/);
+      await rejectsWithStatus(call(anonymous.printing.AuthorizeJob.bind(anonymous.printing), { job: job() }), grpc.status.UNAUTHENTICATED, /missing x-quotient-secondary/);
+    } finally {
+      wrong.close();
+      stranger.close();
+      anonymous.close();
+    }
+    assert.equal(await t.db.knex('print_jobs').count({ n: '*' }).first().then((r) => Number(r?.n)), 0);
+    assert.equal(await t.db.knex('secondaries').where({ name: 'evil' }).first(), undefined);
+  });
+
+  it('answers INVALID_ARGUMENT for malformed or out-of-range fields', async () => {
+    await rejectsWithStatus(call(c.printing.AuthorizeJob.bind(c.printing), {}), grpc.status.INVALID_ARGUMENT, /job is required/);
+    await rejectsWithStatus(call(c.printing.AuthorizeJob.bind(c.printing), { job: job({ copies: 0 }) }), grpc.status.INVALID_ARGUMENT, /job\.copies/);
+    await rejectsWithStatus(call(c.printing.AuthorizeJob.bind(c.printing), { job: job({ jobId: 'x'.repeat(300) }) }), grpc.status.INVALID_ARGUMENT, /job\.jobId/);
+    await rejectsWithStatus(call(c.printing.AuthorizeJob.bind(c.printing), { job: job({ colourPages: 5, pages: 1 }) }), grpc.status.INVALID_ARGUMENT);
+    await rejectsWithStatus(call(c.printing.CommitJob.bind(c.printing), { jobId: '' }), grpc.status.INVALID_ARGUMENT);
+    await rejectsWithStatus(call(c.printing.CommitJob.bind(c.printing), { jobId: 'urn:uuid:unknown' }), grpc.status.NOT_FOUND);
+    await rejectsWithStatus(call(c.cluster.Register.bind(c.cluster), { name: 'bad name!', role: 'ROLE_PRINT' }), grpc.status.INVALID_ARGUMENT, /name/);
+    await rejectsWithStatus(call(c.cluster.Register.bind(c.cluster), { name: 'x', role: 'ROLE_UNSPECIFIED' }), grpc.status.INVALID_ARGUMENT, /role/);
+    assert.equal(await t.db.knex('print_jobs').count({ n: '*' }).first().then((r) => Number(r?.n)), 0);
+  });
+
+  it('answers a batch in request order, with per-event errors', async () => {
+    await accountFor(primary.services, { username: 'bob', restricted: false });
+    const a = job({ username: 'bob', pages: 1 });
+    const res = await call(c.printing.SubmitJobEvents.bind(c.printing), {
+      events: [
+        { authorize: { job: a } },
+        { commit: { jobId: a.jobId } },
+        { authorize: { job: job({ username: 'bob', copies: 0 }) } },
+        { offline: { job: job({ username: 'bob', pages: 5 }), printedPages: 3 } },
+        {},
+      ],
+    });
+    const brief = res.results.map((r) => r.result === 'error' ? `error:${r.error?.quotientCode}` : r.result);
+    assert.deepEqual(brief, ['authorized', 'committed', 'error:VALIDATION', 'recorded', 'error:VALIDATION']);
+    assert.equal(res.results[3]?.recorded?.cost, 30);
+    assert.deepEqual(await balance('bob'), [-40, 0]);
+  });
+
+  it('streams results for streamed events', async () => {
+    await accountFor(primary.services, { username: 'cat', restricted: false });
+    const stream = c.printing.StreamJobEvents({ deadline: Date.now() + 10000 });
+    const results: string[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (r: { jobId: string; result?: string }) => results.push(`${r.result}`));
+      stream.on('end', () => resolve());
+      stream.on('error', reject);
+    });
+    const jobs = Array.from({ length: 50 }, (_, i) => job({ username: 'cat', jobId: `urn:uuid:stream-${i}`, pages: 1 }));
+    for (const j of jobs) stream.write({ authorize: { job: j } });
+    for (const j of jobs) stream.write({ commit: { jobId: j.jobId } });
+    stream.end();
+    await done;
+    assert.equal(results.filter((r) => r === 'authorized').length, 50);
+    assert.equal(results.filter((r) => r === 'committed').length, 50);
+    assert.deepEqual(await balance('cat'), [-500, 0]);
+  });
+
+  it('pushes blocked users and the configuration on Watch', async () => {
+    await accountFor(primary.services, { username: 'broke', restricted: true, initialCredit: 0 });
+    await accountFor(primary.services, { username: 'rich', restricted: true, initialCredit: 500 });
+    const stream = c.cluster.Watch({});
+    const events: ControlEvent__Output[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (e: ControlEvent__Output) => {
+        events.push(e);
+        if (events.length === 2) resolve();
+      });
+      stream.on('error', reject);
+    });
+    stream.cancel();
+    assert.deepEqual(events[0]?.blockedSnapshot?.users.map((u) => u.username), ['broke']);
+    assert.equal(events[0]?.sequence, 1);
+    assert.deepEqual(events[1]?.config?.printers.map((p) => [p.queue, p.enabled, p.failureMode]), [['lab-laser', true, 'FAILURE_MODE_CHARGE_LATER']]);
+  });
+
+  it('serves grpc.health.v1 without credentials', async () => {
+    const health = await import('grpc-health-check');
+    const { loadSync } = await import('@grpc/proto-loader');
+    const def = grpc.loadPackageDefinition(loadSync(health.protoPath, { enums: String })) as unknown as { grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => grpc.Client & { check: (r: object, cb: (e: Error | null, r: { status: string }) => void) => void } } } } };
+    const client = new def.grpc.health.v1.Health(`127.0.0.1:${primary.grpcPort}`, grpc.credentials.createInsecure());
+    const status = await new Promise<string>((resolve, reject) => client.check({ service: 'quotient.v1.Printing' }, (e, r) => (e ? reject(e) : resolve(r.status))));
+    client.close();
+    assert.equal(status, 'SERVING');
+  });
+});

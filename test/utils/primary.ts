@@ -1,0 +1,85 @@
+/**
+ * Starts a real primary in this process on a test database (HTTP and gRPC on loopback, port 0),
+ * and builds gRPC clients for it with the cluster's metadata, for integration tests.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { createLogger } from '../../common/logger';
+import { loadQuotientProto } from '../../protos/load';
+import type { ClusterClient } from '../../protos/generated/quotient/v1/Cluster';
+import type { PrintingClient } from '../../protos/generated/quotient/v1/Printing';
+import { startPrimary, type RunningPrimary } from '../../primary/boot';
+import { loadPrimaryConfig, type PrimaryConfig } from '../../primary/config';
+import type { TestDatabase } from './databases';
+
+export const TEST_SECRET = 'test-cluster-secret-0123456789';
+
+export async function startTestPrimary(t: TestDatabase, extra: Partial<Record<keyof PrimaryConfig, unknown>> = {}): Promise<RunningPrimary> {
+  const config = loadPrimaryConfig({
+    env: {},
+    flags: {
+      dataDir: t.dataDir,
+      databaseUrl: t.url,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      grpcHost: '127.0.0.1',
+      grpcPort: 0,
+      clusterSecret: TEST_SECRET,
+      adminPassword: 'admin-password-for-tests',
+      shutdownGraceSeconds: 2,
+      ...extra,
+    },
+  });
+  return startPrimary(config, createLogger('test-primary', process.env.QUOTIENT_LOG_LEVEL ?? 'silent'), () => undefined);
+}
+
+export interface TestClients {
+  cluster: ClusterClient;
+  printing: PrintingClient;
+  close(): void;
+}
+
+/** Clients that send `secret` and `name` on every call (pass wrong ones to test refusal). */
+export function clientsFor(port: number, opts: { name?: string; secret?: string; credentials?: grpc.ChannelCredentials; host?: string } = {}): TestClients {
+  const proto = loadQuotientProto();
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${opts.secret ?? TEST_SECRET}`);
+  if (opts.name !== undefined) metadata.set('x-quotient-secondary', opts.name);
+  const callCreds = grpc.credentials.createFromMetadataGenerator((_params, callback) => callback(null, metadata));
+  const channel = opts.credentials
+    ? grpc.credentials.combineChannelCredentials(opts.credentials, callCreds)
+    : // insecure channels cannot carry call credentials, so metadata goes through an interceptor
+      grpc.credentials.createInsecure();
+  const interceptors = opts.credentials
+    ? []
+    : [
+        (options: grpc.InterceptorOptions, next: grpc.NextCall) =>
+          new grpc.InterceptingCall(next(options), {
+            start(md, listener, nextStart) {
+              md.merge(metadata);
+              nextStart(md, listener);
+            },
+          }),
+      ];
+  const address = `${opts.host ?? '127.0.0.1'}:${port}`;
+  const cluster = new proto.quotient.v1.Cluster(address, channel, { interceptors });
+  const printing = new proto.quotient.v1.Printing(address, channel, { interceptors });
+  return {
+    cluster,
+    printing,
+    close() {
+      cluster.close();
+      printing.close();
+    },
+  };
+}
+
+/** Calls a unary method as a promise, with a deadline. */
+export function call<Req, Res>(
+  fn: (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown,
+  req: Req,
+  timeoutMs = 5000,
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    fn(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res as Res)));
+  });
+}
