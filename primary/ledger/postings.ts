@@ -114,13 +114,15 @@ export function checkType(type: EntryType): void {
  * Locks accounts for the rest of the transaction, in id order so two transactions locking the
  * same accounts cannot deadlock. MySQL: SELECT ... FOR UPDATE. SQLite has no row locks; a no-op
  * write takes the database write lock at once (a no-op when the transaction began IMMEDIATE).
+ * It writes a column no foreign key refers to: `SET id = id` would make SQLite run every foreign
+ * key check on the account (scanning its ledger and jobs), measured at 4 ms with 100,000 jobs.
  */
 export async function lockAccounts(tx: SqlTx, ids: readonly number[]): Promise<void> {
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
   if (sorted.length === 0) return;
   const marks = sorted.map(() => '?').join(',');
   if (tx.dialect === 'mysql') await tx.all(`SELECT id FROM accounts WHERE id IN (${marks}) ORDER BY id FOR UPDATE`, sorted);
-  else await tx.run(`UPDATE accounts SET id = id WHERE id IN (${marks})`, sorted);
+  else await tx.run(`UPDATE accounts SET updated_at = updated_at WHERE id IN (${marks})`, sorted);
 }
 
 export async function loadAccount(tx: SqlTx, id: number): Promise<Account> {

@@ -73,13 +73,15 @@ export function clientsFor(port: number, opts: { name?: string; secret?: string;
   };
 }
 
-/** Calls a unary method as a promise, with a deadline. */
-export function call<Req, Res>(
-  fn: (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown,
-  req: Req,
-  timeoutMs = 5000,
-): Promise<Res> {
+/** The request and response types of a generated unary client method (its last overload). */
+type UnaryMethod<Req, Res> = (req: Req, md: grpc.Metadata, opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => grpc.ClientUnaryCall;
+type RequestOf<F> = F extends (req: infer Req, cb: grpc.requestCallback<infer _Res>) => grpc.ClientUnaryCall ? Req : never;
+type ResponseOf<F> = F extends (req: infer _Req, cb: grpc.requestCallback<infer Res>) => grpc.ClientUnaryCall ? Res : never;
+
+/** Calls a unary method of a generated client as a promise, with a deadline: rpc(c.printing, 'AuthorizeJob', {...}). */
+export function rpc<C extends grpc.Client, M extends keyof C & string>(client: C, method: M, req: RequestOf<C[M]>, timeoutMs = 5000): Promise<ResponseOf<C[M]>> {
+  const fn = (client[method] as unknown as UnaryMethod<RequestOf<C[M]>, ResponseOf<C[M]>>).bind(client);
   return new Promise((resolve, reject) => {
-    fn(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res as Res)));
+    fn(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res as ResponseOf<C[M]>)));
   });
 }

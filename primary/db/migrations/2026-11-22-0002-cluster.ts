@@ -27,7 +27,11 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('rate_card_id').unsigned().nullable();
     t.integer('multiplier_bp').notNullable().defaultTo(10000);
     t.integer('printed_pages').nullable();
+    t.index(['account_id']);
   });
+
+  // Foreign keys whose child column had no index: SQLite scans the child table to check them.
+  await knex.schema.alterTable('accounts', (t) => t.index(['parent_id']));
 
   await knex.schema.alterTable('printers', (t) => {
     t.string('device_uri', 1024).notNullable().defaultTo('');
@@ -35,8 +39,10 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('accounts', (t) => t.dropIndex(['parent_id']));
   await knex.schema.alterTable('printers', (t) => t.dropColumn('device_uri'));
   await knex.schema.alterTable('print_jobs', (t) => {
+    t.dropIndex(['account_id']);
     for (const c of ['secondary', 'finishings', 'client_host', 'charged', 'rate_card_id', 'multiplier_bp', 'printed_pages']) t.dropColumn(c);
   });
   await knex.schema.dropTableIfExists('secondaries');

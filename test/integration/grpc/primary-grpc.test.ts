@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
-import { call, clientsFor, startTestPrimary, type TestClients } from '../../utils/primary';
+import { rpc, clientsFor, startTestPrimary, type TestClients } from '../../utils/primary';
 import type { RunningPrimary } from '../../../primary/boot';
 import type { PrintJob } from '../../../protos/generated/quotient/v1/PrintJob';
+import type { AuthorizeJobResponse__Output } from '../../../protos/generated/quotient/v1/AuthorizeJobResponse';
 import type { ControlEvent__Output } from '../../../protos/generated/quotient/v1/ControlEvent';
 
-const job = (overrides: Partial<PrintJob> = {}): PrintJob => ({
+const job = (overrides: Partial<PrintJob> = {}): PrintJob & { jobId: string } => ({
   jobId: `urn:uuid:${Math.random().toString(16).slice(2)}`,
   queue: 'lab-laser',
   username: 'ann',
@@ -18,7 +19,7 @@ const job = (overrides: Partial<PrintJob> = {}): PrintJob => ({
   duplex: false,
   paperSize: 'A4',
   ...overrides,
-});
+} as PrintJob & { jobId: string });
 
 async function rejectsWithStatus(promise: Promise<unknown>, code: grpc.status, details?: RegExp): Promise<void> {
   await assert.rejects(promise, (err: grpc.ServiceError) => {
@@ -35,7 +36,7 @@ describeOnEachDatabase('primary gRPC', (t) => {
   beforeEach(async () => {
     primary = await startTestPrimary(t);
     c = clientsFor(primary.grpcPort, { name: 'print-1' });
-    await call(c.cluster.Register.bind(c.cluster), { name: 'print-1', role: 'ROLE_PRINT', version: '0.1.0', host: 'printsrv', printers: [{ queue: 'lab-laser', description: 'Lab laser', location: 'Room 101', deviceUri: 'socket://127.0.0.1:9100' }] });
+    await rpc(c.cluster, 'Register', { name: 'print-1', role: 'ROLE_PRINT', version: '0.1.0', host: 'printsrv', printers: [{ queue: 'lab-laser', description: 'Lab laser', location: 'Room 101', deviceUri: 'socket://127.0.0.1:9100' }] });
   });
 
   afterEach(async () => {
@@ -54,21 +55,21 @@ describeOnEachDatabase('primary gRPC', (t) => {
     assert.deepEqual(list.map((s) => [s.name, s.role, s.version, s.host, s.state]), [['print-1', 'print', '0.1.0', 'printsrv', 'online']]);
     const printer = await t.db.knex('printers').where({ server_name: 'print-1', queue_name: 'lab-laser' }).first();
     assert.deepEqual([printer.display_name, printer.location, printer.device_uri], ['Lab laser', 'Room 101', 'socket://127.0.0.1:9100']);
-    await call(c.cluster.Heartbeat.bind(c.cluster), { outboxDepth: 7, oldestPendingMs: 1234 });
+    await rpc(c.cluster, 'Heartbeat', { outboxDepth: 7, oldestPendingMs: 1234 });
     assert.equal((await primary.secondaries.get('print-1'))?.outboxDepth, 7);
   });
 
   it('authorises, commits and replays one job per call with exact charges', async () => {
     await accountFor(primary.services, { username: 'ann', restricted: true, initialCredit: 100 });
     const j = job({ pages: 3, copies: 2 });
-    const auth = await call(c.printing.AuthorizeJob.bind(c.printing), { job: j });
+    const auth = await rpc(c.printing, 'AuthorizeJob', { job: j });
     assert.deepEqual(auth, { jobId: j.jobId, decision: 'DECISION_ALLOW', reason: '', cost: 60, charged: true });
     assert.deepEqual(await balance('ann'), [100, 60]);
-    const done = await call(c.printing.CommitJob.bind(c.printing), { jobId: j.jobId, printedPages: 4 });
+    const done = await rpc(c.printing, 'CommitJob', { jobId: j.jobId, printedPages: 4 });
     assert.deepEqual(done, { jobId: j.jobId, cost: 40 });
-    assert.deepEqual(await call(c.printing.CommitJob.bind(c.printing), { jobId: j.jobId, printedPages: 4 }), done);
+    assert.deepEqual(await rpc(c.printing, 'CommitJob', { jobId: j.jobId, printedPages: 4 }), done);
     assert.deepEqual(await balance('ann'), [60, 0]);
-    const denied = await call(c.printing.AuthorizeJob.bind(c.printing), { job: job({ pages: 7 }) });
+    const denied: AuthorizeJobResponse__Output = await rpc(c.printing, 'AuthorizeJob', { job: job({ pages: 7 }) });
     assert.equal(denied.decision, 'DECISION_DENY');
     assert.match(denied.reason, /not enough credit: this job costs \$0\.70 and you have \$0\.60 available/);
   });
@@ -79,10 +80,10 @@ describeOnEachDatabase('primary gRPC', (t) => {
     const stranger = clientsFor(primary.grpcPort, { name: 'print-9' });
     const anonymous = clientsFor(primary.grpcPort, {});
     try {
-      await rejectsWithStatus(call(wrong.printing.AuthorizeJob.bind(wrong.printing), { job: job() }), grpc.status.UNAUTHENTICATED, /invalid cluster secret/);
-      await rejectsWithStatus(call(wrong.cluster.Register.bind(wrong.cluster), { name: 'evil', role: 'ROLE_PRINT' }), grpc.status.UNAUTHENTICATED);
-      await rejectsWithStatus(call(stranger.printing.AuthorizeJob.bind(stranger.printing), { job: job() }), grpc.status.UNAUTHENTICATED, /unknown secondary print-9/);
-      await rejectsWithStatus(call(anonymous.printing.AuthorizeJob.bind(anonymous.printing), { job: job() }), grpc.status.UNAUTHENTICATED, /missing x-quotient-secondary/);
+      await rejectsWithStatus(rpc(wrong.printing, 'AuthorizeJob', { job: job() }), grpc.status.UNAUTHENTICATED, /invalid cluster secret/);
+      await rejectsWithStatus(rpc(wrong.cluster, 'Register', { name: 'evil', role: 'ROLE_PRINT' }), grpc.status.UNAUTHENTICATED);
+      await rejectsWithStatus(rpc(stranger.printing, 'AuthorizeJob', { job: job() }), grpc.status.UNAUTHENTICATED, /unknown secondary print-9/);
+      await rejectsWithStatus(rpc(anonymous.printing, 'AuthorizeJob', { job: job() }), grpc.status.UNAUTHENTICATED, /missing x-quotient-secondary/);
     } finally {
       wrong.close();
       stranger.close();
@@ -93,21 +94,21 @@ describeOnEachDatabase('primary gRPC', (t) => {
   });
 
   it('answers INVALID_ARGUMENT for malformed or out-of-range fields', async () => {
-    await rejectsWithStatus(call(c.printing.AuthorizeJob.bind(c.printing), {}), grpc.status.INVALID_ARGUMENT, /job is required/);
-    await rejectsWithStatus(call(c.printing.AuthorizeJob.bind(c.printing), { job: job({ copies: 0 }) }), grpc.status.INVALID_ARGUMENT, /job\.copies/);
-    await rejectsWithStatus(call(c.printing.AuthorizeJob.bind(c.printing), { job: job({ jobId: 'x'.repeat(300) }) }), grpc.status.INVALID_ARGUMENT, /job\.jobId/);
-    await rejectsWithStatus(call(c.printing.AuthorizeJob.bind(c.printing), { job: job({ colourPages: 5, pages: 1 }) }), grpc.status.INVALID_ARGUMENT);
-    await rejectsWithStatus(call(c.printing.CommitJob.bind(c.printing), { jobId: '' }), grpc.status.INVALID_ARGUMENT);
-    await rejectsWithStatus(call(c.printing.CommitJob.bind(c.printing), { jobId: 'urn:uuid:unknown' }), grpc.status.NOT_FOUND);
-    await rejectsWithStatus(call(c.cluster.Register.bind(c.cluster), { name: 'bad name!', role: 'ROLE_PRINT' }), grpc.status.INVALID_ARGUMENT, /name/);
-    await rejectsWithStatus(call(c.cluster.Register.bind(c.cluster), { name: 'x', role: 'ROLE_UNSPECIFIED' }), grpc.status.INVALID_ARGUMENT, /role/);
+    await rejectsWithStatus(rpc(c.printing, 'AuthorizeJob', {}), grpc.status.INVALID_ARGUMENT, /job is required/);
+    await rejectsWithStatus(rpc(c.printing, 'AuthorizeJob', { job: job({ copies: 0 }) }), grpc.status.INVALID_ARGUMENT, /job\.copies/);
+    await rejectsWithStatus(rpc(c.printing, 'AuthorizeJob', { job: job({ jobId: 'x'.repeat(300) }) }), grpc.status.INVALID_ARGUMENT, /job\.jobId/);
+    await rejectsWithStatus(rpc(c.printing, 'AuthorizeJob', { job: job({ colourPages: 5, pages: 1 }) }), grpc.status.INVALID_ARGUMENT);
+    await rejectsWithStatus(rpc(c.printing, 'CommitJob', { jobId: '' }), grpc.status.INVALID_ARGUMENT);
+    await rejectsWithStatus(rpc(c.printing, 'CommitJob', { jobId: 'urn:uuid:unknown' }), grpc.status.NOT_FOUND);
+    await rejectsWithStatus(rpc(c.cluster, 'Register', { name: 'bad name!', role: 'ROLE_PRINT' }), grpc.status.INVALID_ARGUMENT, /name/);
+    await rejectsWithStatus(rpc(c.cluster, 'Register', { name: 'x', role: 'ROLE_UNSPECIFIED' }), grpc.status.INVALID_ARGUMENT, /role/);
     assert.equal(await t.db.knex('print_jobs').count({ n: '*' }).first().then((r) => Number(r?.n)), 0);
   });
 
   it('answers a batch in request order, with per-event errors', async () => {
     await accountFor(primary.services, { username: 'bob', restricted: false });
     const a = job({ username: 'bob', pages: 1 });
-    const res = await call(c.printing.SubmitJobEvents.bind(c.printing), {
+    const res = await rpc(c.printing, 'SubmitJobEvents', {
       events: [
         { authorize: { job: a } },
         { commit: { jobId: a.jobId } },

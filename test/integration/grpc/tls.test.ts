@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { describeOnEachDatabase } from '../../utils/databases';
-import { call, clientsFor, startTestPrimary } from '../../utils/primary';
+import { rpc, clientsFor, startTestPrimary } from '../../utils/primary';
 
 /** A CA, a server certificate for localhost/127.0.0.1, and a client certificate, made with openssl. */
 function makeCertificates(dir: string): Record<'ca' | 'caKey' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string> {
@@ -36,9 +36,9 @@ describeOnEachDatabase('primary gRPC over TLS', (t) => {
     const tls = clientsFor(primary.grpcPort, { name: 'print-1', host: 'localhost', credentials: grpc.credentials.createSsl(fs.readFileSync(certs.ca)) });
     const plain = clientsFor(primary.grpcPort, { name: 'print-1' });
     try {
-      const res = await call(tls.cluster.Register.bind(tls.cluster), register);
+      const res = await rpc(tls.cluster, 'Register', register);
       assert.ok(res.serverTimeMs > 0);
-      await assert.rejects(call(plain.cluster.Register.bind(plain.cluster), register, 2000), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED);
+      await assert.rejects(rpc(plain.cluster, 'Register', register, 2000), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED);
     } finally {
       tls.close();
       plain.close();
@@ -52,8 +52,8 @@ describeOnEachDatabase('primary gRPC over TLS', (t) => {
     const withCert = clientsFor(primary.grpcPort, { name: 'print-1', host: 'localhost', credentials: grpc.credentials.createSsl(ca, fs.readFileSync(certs.clientKey), fs.readFileSync(certs.clientCert)) });
     const withoutCert = clientsFor(primary.grpcPort, { name: 'print-1', host: 'localhost', credentials: grpc.credentials.createSsl(ca) });
     try {
-      assert.ok((await call(withCert.cluster.Register.bind(withCert.cluster), register)).serverTimeMs > 0);
-      await assert.rejects(call(withoutCert.cluster.Register.bind(withoutCert.cluster), register, 2000), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED);
+      assert.ok((await rpc(withCert.cluster, 'Register', register)).serverTimeMs > 0);
+      await assert.rejects(rpc(withoutCert.cluster, 'Register', register, 2000), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED);
     } finally {
       withCert.close();
       withoutCert.close();
