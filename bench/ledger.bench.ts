@@ -100,7 +100,7 @@ export async function benchDialect(target: BenchDatabase, opts: { ops: number; c
         timing: rSeq.result,
       },
       {
-        label: `+ Quotient's statements: ${dialect === 'sqlite' ? 'UPDATE id = id' : 'SELECT id … FOR UPDATE'} lock, key look-up`,
+        label: `+ Quotient's statements: ${dialect === 'sqlite' ? 'UPDATE updated_at' : 'SELECT id … FOR UPDATE'} lock, key look-up`,
         timing: mirror.result,
       },
       { label: '+ sql-runner: pool, a promise per statement, row mapping', timing: runner.result },

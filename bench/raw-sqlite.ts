@@ -23,7 +23,7 @@ interface ReservationRow {
 // The statements LedgerService.debit runs on SQLite (primary/ledger/postings.ts through
 // primary/db/sql-runner.ts), inside BEGIN IMMEDIATE … COMMIT.
 const QUOTIENT_DEBIT_SQL = {
-  lock: 'UPDATE accounts SET id = id WHERE id IN (?)',
+  lock: 'UPDATE accounts SET updated_at = updated_at WHERE id IN (?)',
   findEntry: 'SELECT * FROM ledger WHERE idempotency_key = ?',
   account: 'SELECT id, type, user_id, name, balance, reserved, restricted, credit_limit, cost_multiplier_bp, enabled FROM accounts WHERE id = ?',
   update: 'UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?',

@@ -28,7 +28,7 @@ function printReport(r: DialectReport): void {
   }
   console.log(indent(table(['step', 'ops/s', 'µs/op', 'Δ µs'], rows, [false, true, true, true]), 4));
   if (r.lock) {
-    console.log(`\n  cost of lockAccounts' UPDATE accounts SET id = id, whose plan adds: ${r.lock.plan.join('; ')}`);
+    console.log(`\n  why lockAccounts writes updated_at and not id (SET id = id was the lock until it was measured here); its plan adds: ${r.lock.plan.join('; ')}`);
     const lockRows = r.lock.costs.map((c) => [c.scenario, fmt(c.keyUpdateUs, 1), fmt(c.nonKeyUpdateUs, 1)]);
     console.log(indent(table(['books', 'SET id = id µs', 'SET updated_at = updated_at µs'], lockRows, [false, true, true]), 4));
   }

@@ -1,6 +1,6 @@
 /**
  * SQLite only: what the money path's account lock costs as the books grow. lockAccounts()
- * (primary/ledger/postings.ts) runs `UPDATE accounts SET id = id`; `id` is a parent key, so on
+ * (primary/ledger/postings.ts) used to run `UPDATE accounts SET id = id` (it now writes updated_at); `id` is a parent key, so on
  * each such UPDATE SQLite checks every foreign key that references accounts.id for the old value
  * (a search of ledger and reservations by account, a full scan of print_jobs and of accounts,
  * whose account_id / parent_id have no index). Measured on a scratch database against an UPDATE
