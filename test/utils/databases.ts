@@ -1,6 +1,9 @@
 /**
  * Runs an integration suite once per database dialect: SQLite (a fresh file per suite) and
- * MySQL/MariaDB (QUOTIENT_TEST_MYSQL_URL, default root@127.0.0.1:3306/test, emptied first).
+ * MySQL/MariaDB (QUOTIENT_TEST_MYSQL_URL, default root@127.0.0.1:3306/test). On MySQL each test
+ * run works in a database of its own, `<database>_run<pid>`, created on the server and dropped at
+ * the end, so concurrent runs (CI, several developers) never empty each other's tables; where the
+ * user may not create databases, the named database itself is used (and emptied).
  * Without a reachable MySQL the MySQL half is skipped with a notice, except under CI (CI=true),
  * where that is a failure. QUOTIENT_TEST_DATABASES=sqlite (or mysql) runs one dialect only.
  */
@@ -12,6 +15,9 @@ import { migrateLatest } from '../../primary/db/migrate';
 import { dropAll, truncateAll } from '../../primary/db/schema';
 
 export const MYSQL_TEST_URL = process.env.QUOTIENT_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+/** The database this run uses (set once MySQL is prepared). */
+let mysqlRunUrl = MYSQL_TEST_URL;
+let mysqlRunDatabase: string | undefined;
 
 export interface TestDatabase {
   readonly dialect: Dialect;
@@ -29,7 +35,22 @@ let mysqlPrepared: Promise<void> | undefined;
 
 async function prepareMysqlOnce(): Promise<void> {
   mysqlPrepared ??= (async () => {
-    const db = openDatabase(MYSQL_TEST_URL, os.tmpdir(), { pool: { min: 0, max: 1 } });
+    const base = openDatabase(MYSQL_TEST_URL, os.tmpdir(), { pool: { min: 0, max: 1 } });
+    try {
+      const url = new URL(MYSQL_TEST_URL);
+      const runDb = `${url.pathname.replace(/^\//, '')}_run${process.pid}`;
+      try {
+        await base.knex.raw('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4', [runDb]);
+        url.pathname = `/${runDb}`;
+        mysqlRunUrl = url.toString();
+        mysqlRunDatabase = runDb;
+      } catch {
+        mysqlRunUrl = MYSQL_TEST_URL; // no CREATE privilege: use the named database
+      }
+    } finally {
+      await base.close();
+    }
+    const db = openDatabase(mysqlRunUrl, os.tmpdir(), { pool: { min: 0, max: 1 } });
     try {
       await dropAll(db.knex);
       await migrateLatest(db);
@@ -38,6 +59,17 @@ async function prepareMysqlOnce(): Promise<void> {
     }
   })();
   return mysqlPrepared;
+}
+
+/** Drops this run's own MySQL database (the root hook calls it once, at the end). */
+export async function dropRunDatabase(): Promise<void> {
+  if (!mysqlRunDatabase) return;
+  const base = openDatabase(MYSQL_TEST_URL, os.tmpdir(), { pool: { min: 0, max: 1 } });
+  try {
+    await base.knex.raw('DROP DATABASE IF EXISTS ??', [mysqlRunDatabase]);
+  } finally {
+    await base.close();
+  }
 }
 
 export function describeOnEachDatabase(title: string, body: (t: TestDatabase) => void): void {
@@ -69,9 +101,9 @@ export function describeOnEachDatabase(title: string, body: (t: TestDatabase) =>
           await migrateLatest(current);
           return;
         }
-        url = MYSQL_TEST_URL;
         try {
           await prepareMysqlOnce();
+          url = mysqlRunUrl;
         } catch (err) {
           if (process.env.CI === 'true') throw new Error(`MySQL/MariaDB is required under CI and unreachable at ${MYSQL_TEST_URL}: ${(err as Error).message}`);
           untestedDialects.add('mysql');
