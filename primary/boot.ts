@@ -13,6 +13,7 @@ import type { PrimaryConfig } from './config';
 import { createHttpApp } from './http/app';
 import { createServices, type Services } from './services';
 import { resolveClusterSecret } from './cluster/cluster-secret';
+import { BlockWatcher } from './cluster/block-watcher';
 import { SecondaryRegistry } from './cluster/secondary-registry';
 import { startGrpcServer } from './grpc/server';
 import { generatePassword } from './users/passwords';
@@ -71,14 +72,17 @@ export async function startPrimary(config: PrimaryConfig, logger: Logger, print:
 
   const app = createHttpApp(services, logger);
   const server = http.createServer(app);
+  const blocks = new BlockWatcher({ db, settings: services.settings, logger });
   const started: { grpc?: Awaited<ReturnType<typeof startGrpcServer>> } = {};
   try {
-    started.grpc = await startGrpcServer({ config, services, registry: secondaries, secret, logger });
+    await blocks.start();
+    started.grpc = await startGrpcServer({ config, services, registry: secondaries, blocks, secret, logger });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.httpPort, config.httpHost, () => resolve());
     });
   } catch (err) {
+    blocks.stop();
     await started.grpc?.stop(0);
     await db.close();
     throw err;
@@ -100,6 +104,7 @@ export async function startPrimary(config: PrimaryConfig, logger: Logger, print:
       server.closeIdleConnections();
       await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), grpc.stop(graceMs)]);
       clearTimeout(forced);
+      blocks.stop();
       await db.close();
       logger.info('primary stopped');
     })();

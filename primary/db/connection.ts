@@ -3,6 +3,7 @@
  * MySQL/MariaDB (mysql2). Connection settings that matter for correctness live here: SQLite in
  * WAL mode with synchronous=FULL and foreign keys on; MySQL in READ COMMITTED with utf8mb4.
  */
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
@@ -13,6 +14,8 @@ export type Dialect = 'sqlite' | 'mysql';
 export interface Database {
   knex: Knex;
   dialect: Dialect;
+  /** Emits 'accountsChanged' (account ids) after a money transaction that locked them commits. */
+  events: EventEmitter;
   /** Where it is, for logs and messages; never contains a password. */
   description: string;
   close(): Promise<void>;
@@ -98,7 +101,7 @@ export function openDatabase(url: string, dataDir: string, opts: { pool?: { min:
         },
       },
     });
-    return { knex, dialect: 'sqlite', description: `sqlite:${filename}`, close: () => knex.destroy() };
+    return { knex, dialect: 'sqlite', events: new EventEmitter(), description: `sqlite:${filename}`, close: () => knex.destroy() };
   }
   const m = parsed.mysql;
   if (!m) throw new ConfigError('mysql settings missing');
@@ -128,6 +131,7 @@ export function openDatabase(url: string, dataDir: string, opts: { pool?: { min:
   return {
     knex,
     dialect: 'mysql',
+    events: new EventEmitter(),
     description: `mysql://${m.user}@${m.host}:${m.port}/${m.database}`,
     close: () => knex.destroy(),
   };

@@ -24,6 +24,13 @@ export interface SqlTx {
   run(sql: string, params?: readonly unknown[]): Promise<RunResult>;
   /** A statement without parameters and without preparing it (SAVEPOINT and the like). */
   exec(sql: string): Promise<void>;
+  /** Notes accounts this transaction changes; announced on db.events once it commits. */
+  touchAccounts(ids: readonly number[]): void;
+}
+
+/** Builds the SqlTx methods shared by every driver around a set of touched account ids. */
+function withTouched(base: Omit<SqlTx, 'touchAccounts'>, touched: Set<number>): SqlTx {
+  return { ...base, touchAccounts: (ids) => ids.forEach((id) => touched.add(id)) };
 }
 
 /** Drivers differ on booleans: better-sqlite3 refuses them, so both get 0/1. */
@@ -62,7 +69,7 @@ function sqliteStatement(conn: SqliteConnection, sql: string): SqliteStatement {
   return stmt;
 }
 
-function sqliteTx(conn: SqliteConnection): SqlTx {
+function sqliteTx(conn: SqliteConnection): Omit<SqlTx, 'touchAccounts'> {
   return {
     dialect: 'sqlite',
     get: <T>(sql: string, params: readonly unknown[] = []) => Promise.resolve(sqliteStatement(conn, sql).get(...bind(params)) as T | undefined),
@@ -88,7 +95,7 @@ function mysqlQuery(conn: MysqlConnection, sql: string): Promise<unknown> {
   return new Promise((resolve, reject) => conn.query(sql, (err, result) => (err ? reject(err) : resolve(result))));
 }
 
-function mysqlTx(conn: MysqlConnection): SqlTx {
+function mysqlTx(conn: MysqlConnection): Omit<SqlTx, 'touchAccounts'> {
   return {
     dialect: 'mysql',
     get: async <T>(sql: string, params: readonly unknown[] = []) => ((await mysqlCall(conn, sql, params)) as T[])[0],
@@ -103,8 +110,16 @@ function mysqlTx(conn: MysqlConnection): SqlTx {
   };
 }
 
-/** Adapts a knex transaction to SqlTx, for money code called inside a knex transaction. */
+/**
+ * Adapts a knex transaction to SqlTx, for money code called inside a knex transaction. Accounts
+ * it touches are not announced (knex commits out of sight); the periodic resynchronisation of
+ * whoever listens covers them.
+ */
 export function knexSqlTx(trx: Knex.Transaction, dialect: Dialect): SqlTx {
+  return withTouched(knexBase(trx, dialect), new Set());
+}
+
+function knexBase(trx: Knex.Transaction, dialect: Dialect): Omit<SqlTx, 'touchAccounts'> {
   const raw = async (sql: string, params: readonly unknown[]): Promise<unknown> => trx.raw(sql, bind(params) as Knex.RawBinding[]);
   if (dialect === 'mysql') {
     return {
@@ -152,7 +167,10 @@ export async function runTransaction<T>(db: Database, work: (tx: SqlTx) => Promi
   for (let attempt = 1; ; attempt++) {
     const conn = await client.acquireConnection();
     try {
-      return await (db.dialect === 'sqlite' ? sqliteTransaction(conn as SqliteConnection, work) : mysqlTransaction(conn as MysqlConnection, work));
+      const touched = new Set<number>();
+      const result = await (db.dialect === 'sqlite' ? sqliteTransaction(conn as SqliteConnection, touched, work) : mysqlTransaction(conn as MysqlConnection, touched, work));
+      if (touched.size > 0) db.events.emit('accountsChanged', [...touched]);
+      return result;
     } catch (err) {
       const again = (isRetryable(err) || isUniqueViolation(err)) && attempt < MAX_ATTEMPTS;
       if (!again) throw err;
@@ -163,10 +181,10 @@ export async function runTransaction<T>(db: Database, work: (tx: SqlTx) => Promi
   }
 }
 
-async function sqliteTransaction<T>(conn: SqliteConnection, work: (tx: SqlTx) => Promise<T>): Promise<T> {
+async function sqliteTransaction<T>(conn: SqliteConnection, touched: Set<number>, work: (tx: SqlTx) => Promise<T>): Promise<T> {
   sqliteStatement(conn, 'BEGIN IMMEDIATE').run();
   try {
-    const result = await work(sqliteTx(conn));
+    const result = await work(withTouched(sqliteTx(conn), touched));
     sqliteStatement(conn, 'COMMIT').run();
     return result;
   } catch (err) {
@@ -175,10 +193,10 @@ async function sqliteTransaction<T>(conn: SqliteConnection, work: (tx: SqlTx) =>
   }
 }
 
-async function mysqlTransaction<T>(conn: MysqlConnection, work: (tx: SqlTx) => Promise<T>): Promise<T> {
+async function mysqlTransaction<T>(conn: MysqlConnection, touched: Set<number>, work: (tx: SqlTx) => Promise<T>): Promise<T> {
   await mysqlQuery(conn, 'START TRANSACTION');
   try {
-    const result = await work(mysqlTx(conn));
+    const result = await work(withTouched(mysqlTx(conn), touched));
     await mysqlQuery(conn, 'COMMIT');
     return result;
   } catch (err) {

@@ -11,7 +11,7 @@ import type { SecondaryConfig } from '../../protos/generated/quotient/v1/Seconda
 import type { WatchRequest__Output } from '../../protos/generated/quotient/v1/WatchRequest';
 import type { FailureMode } from '../printing/printer-registry';
 import type { Services } from '../services';
-import { blockedUsernames } from '../cluster/block-list';
+import { BLOCK_REASON, type BlockChange, type BlockWatcher } from '../cluster/block-watcher';
 import type { SecondaryRegistry } from '../cluster/secondary-registry';
 import { secondaryOf, unary } from './status';
 
@@ -27,7 +27,7 @@ export const USAGE_REPORT_INTERVAL_SECONDS = 60;
 /** Open Watch streams, so shutdown can end them. */
 export type WatchStreams = Set<grpc.ServerWritableStream<WatchRequest__Output, ControlEvent>>;
 
-export function clusterHandlers(services: Services, registry: SecondaryRegistry, watchers: WatchStreams, logger: Logger): ClusterHandlers {
+export function clusterHandlers(services: Services, registry: SecondaryRegistry, blocks: BlockWatcher, watchers: WatchStreams, logger: Logger): ClusterHandlers {
   const configFor = async (name: string): Promise<SecondaryConfig> => ({
     printers: (await services.printers.ofSecondary(name)).map((p) => ({ queue: p.queueName, enabled: p.enabled, failureMode: WIRE_FAILURE_MODE[p.failureMode] })),
     usageReportIntervalSeconds: USAGE_REPORT_INTERVAL_SECONDS,
@@ -60,8 +60,10 @@ export function clusterHandlers(services: Services, registry: SecondaryRegistry,
           (err: unknown) => logger.warn({ err, secondary: name }, 'cannot push configuration'),
         );
       };
+      const pushBlock = (change: BlockChange): void => send({ blockChange: change });
       const stop = (): void => {
         registry.events.off('config', pushConfig);
+        blocks.events.off('change', pushBlock);
         watchers.delete(call);
       };
       watchers.add(call);
@@ -69,10 +71,11 @@ export function clusterHandlers(services: Services, registry: SecondaryRegistry,
       call.on('cancelled', stop);
       call.on('close', stop);
       call.on('error', stop);
+      // The snapshot and the subscription happen in the same turn, so no change falls between them.
+      send({ blockedSnapshot: { users: blocks.snapshot().map((username) => ({ username, blocked: true, reason: BLOCK_REASON })) } });
+      blocks.events.on('change', pushBlock);
       void (async () => {
         try {
-          const blocked = await blockedUsernames(services.db, await services.settings.get('accounts.defaultCreditLimit'));
-          send({ blockedSnapshot: { users: blocked.map((username) => ({ username, blocked: true, reason: 'no credit left' })) } });
           send({ config: await configFor(name) });
         } catch (err) {
           logger.warn({ err, secondary: name }, 'cannot send the Watch snapshot');

@@ -9,6 +9,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../../common/logger';
 import { loadQuotientProto } from '../../protos/load';
 import type { PrimaryConfig } from '../config';
+import type { BlockWatcher } from '../cluster/block-watcher';
 import type { SecondaryRegistry } from '../cluster/secondary-registry';
 import type { Services } from '../services';
 import { authInterceptor } from './auth-interceptor';
@@ -36,17 +37,18 @@ export async function startGrpcServer(deps: {
   config: PrimaryConfig;
   services: Services;
   registry: SecondaryRegistry;
+  blocks: BlockWatcher;
   secret: string;
   logger: Logger;
 }): Promise<RunningGrpcServer> {
-  const { config, services, registry, secret, logger } = deps;
+  const { config, services, registry, blocks, secret, logger } = deps;
   const proto = loadQuotientProto();
   const server = new grpc.Server({
     interceptors: [authInterceptor(secret, (name) => registry.isRegistered(name))],
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
   });
   const watchers: WatchStreams = new Set();
-  server.addService(proto.quotient.v1.Cluster.service, clusterHandlers(services, registry, watchers, logger));
+  server.addService(proto.quotient.v1.Cluster.service, clusterHandlers(services, registry, blocks, watchers, logger));
   server.addService(proto.quotient.v1.Printing.service, printingHandlers(services.printing, logger));
   const health = new HealthImplementation(Object.fromEntries(SERVICES.map((s) => [s, 'SERVING' as const])));
   health.addToServer(server);

@@ -120,6 +120,7 @@ export function checkType(type: EntryType): void {
 export async function lockAccounts(tx: SqlTx, ids: readonly number[]): Promise<void> {
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
   if (sorted.length === 0) return;
+  tx.touchAccounts(sorted);
   const marks = sorted.map(() => '?').join(',');
   if (tx.dialect === 'mysql') await tx.all(`SELECT id FROM accounts WHERE id IN (${marks}) ORDER BY id FOR UPDATE`, sorted);
   else await tx.run(`UPDATE accounts SET updated_at = updated_at WHERE id IN (${marks})`, sorted);

@@ -208,7 +208,9 @@ export class UserService {
         await recordAudit(trx, { actor, action: 'user.create', targetType: 'user', targetId: username, details: { groups: data.groups ?? [] } }, now);
         return userId;
       });
-      return await this.detail(userId);
+      const detail = await this.detail(userId);
+      this.db.events.emit('accountsChanged', [detail.account.id]);
+      return detail;
     } catch (err) {
       if (isUniqueViolation(err, 'user_cards')) throw new AlreadyExistsError('card number', (data.cards ?? []).join(', '));
       if (isUniqueViolation(err)) throw new AlreadyExistsError('user', username);
@@ -315,7 +317,10 @@ export class UserService {
       const audited = { ...changes, ...(changes.password !== undefined ? { password: '(changed)' } : {}) };
       await recordAudit(trx, { actor, action: 'user.update', targetType: 'user', targetId: user.username, details: audited }, now);
     });
-    return this.detail(userId);
+    const detail = await this.detail(userId);
+    // Restriction and credit limit decide who is blocked.
+    if (changes.restricted !== undefined || changes.creditLimit !== undefined) this.db.events.emit('accountsChanged', [detail.account.id]);
+    return detail;
   }
 
   async addCard(userId: number, number: string, actor = 'system'): Promise<void> {

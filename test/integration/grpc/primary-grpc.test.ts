@@ -160,6 +160,33 @@ describeOnEachDatabase('primary gRPC', (t) => {
     assert.deepEqual(events[1]?.config?.printers.map((p) => [p.queue, p.enabled, p.failureMode]), [['lab-laser', true, 'FAILURE_MODE_CHARGE_LATER']]);
   });
 
+  it('pushes a block the moment a user runs out, and the unblock when credit arrives', async () => {
+    await accountFor(primary.services, { username: 'dee', restricted: true, initialCredit: 30 });
+    const stream = c.cluster.Watch({});
+    const changes: string[] = [];
+    let wake: () => void = () => undefined;
+    stream.on('data', (e: ControlEvent__Output) => {
+      if (e.blockChange) changes.push(`${e.blockChange.username}:${e.blockChange.blocked ? 'blocked' : 'unblocked'}:${e.blockChange.reason}`);
+      wake();
+    });
+    stream.on('error', () => undefined);
+    const until = (n: number): Promise<void> =>
+      new Promise((resolve) => {
+        wake = () => changes.length >= n && resolve();
+        wake();
+      });
+    const j = job({ username: 'dee', pages: 3 });
+    await rpc(c.printing, 'AuthorizeJob', { job: j }); // reserves all 30: nothing left to spend
+    await until(1);
+    await rpc(c.printing, 'CommitJob', { jobId: j.jobId });
+    const dee = await primary.services.users.getByUsername('dee');
+    const account = await primary.services.users.personalAccount(dee.id);
+    await primary.services.ledger.credit({ accountId: account.id, amount: 100, type: 'card', key: 'topup-1' });
+    await until(2);
+    stream.cancel();
+    assert.deepEqual(changes, ['dee:blocked:no credit left', 'dee:unblocked:']);
+  });
+
   it('serves grpc.health.v1 without credentials', async () => {
     const health = await import('grpc-health-check');
     const { loadSync } = await import('@grpc/proto-loader');
