@@ -41,6 +41,7 @@ describeOnEachDatabase('quotient CLI', (t) => {
     ]);
     assert.match(await ok('groups', 'show', 'staff'), /2 member\(s\): ann, bob/);
     assert.match(await ok('verify'), /OK/);
+    assert.match(await ok('secondaries'), /no secondaries have registered/);
 
     const s = servicesFor(t.db);
     const bob = await s.users.getByUsername('bob');
