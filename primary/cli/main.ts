@@ -1,38 +1,45 @@
 #!/usr/bin/env node
 /**
- * The `quotient` command: starts servers and administers a primary's database.
+ * The `quotient` command: starts servers and administers a primary's database. Command modules
+ * are loaded when needed: `quotient secondary` runs on small print and proxy servers and loads
+ * none of the primary's modules (knex, express, the services), which keeps it under 80 MB.
  */
 import { Command } from 'commander';
-import { balanceCommand } from './commands/balance';
-import { groupsCommand } from './commands/groups';
-import { importUsersCommand } from './commands/import-users';
-import { migrateCommand } from './commands/migrate';
-import { primaryCommand } from './commands/primary';
-import { secondariesCommand } from './commands/secondaries';
-import { settingsCommand } from './commands/settings';
-import { usersCommand } from './commands/users';
-import { verifyCommand } from './commands/verify';
 import { version } from '../../package.json';
 
-export function buildProgram(): Command {
-  return new Command('quotient')
-    .description('Quotient: print and internet usage accounting')
-    .version(version)
-    .showHelpAfterError()
-    .addCommand(primaryCommand())
-    .addCommand(migrateCommand())
-    .addCommand(usersCommand())
-    .addCommand(groupsCommand())
-    .addCommand(balanceCommand())
-    .addCommand(importUsersCommand())
-    .addCommand(settingsCommand())
-    .addCommand(secondariesCommand())
-    .addCommand(verifyCommand());
+export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
+  const program = new Command('quotient').description('Quotient: print and internet usage accounting').version(version).showHelpAfterError();
+  const { secondaryCommand } = await import('../../secondary/cli');
+  if (argv[2] === 'secondary') return program.addCommand(secondaryCommand());
+  const [primary, migrate, users, groups, balance, importUsers, settings, secondaries, verify] = await Promise.all([
+    import('./commands/primary'),
+    import('./commands/migrate'),
+    import('./commands/users'),
+    import('./commands/groups'),
+    import('./commands/balance'),
+    import('./commands/import-users'),
+    import('./commands/settings'),
+    import('./commands/secondaries'),
+    import('./commands/verify'),
+  ]);
+  return program
+    .addCommand(primary.primaryCommand())
+    .addCommand(secondaryCommand())
+    .addCommand(migrate.migrateCommand())
+    .addCommand(users.usersCommand())
+    .addCommand(groups.groupsCommand())
+    .addCommand(balance.balanceCommand())
+    .addCommand(importUsers.importUsersCommand())
+    .addCommand(settings.settingsCommand())
+    .addCommand(secondaries.secondariesCommand())
+    .addCommand(verify.verifyCommand());
 }
 
 if (require.main === module) {
-  buildProgram().parseAsync(process.argv).catch((err: unknown) => {
-    console.error(`error: ${(err as Error).message}`);
-    process.exit(1);
-  });
+  buildProgram()
+    .then((program) => program.parseAsync(process.argv))
+    .catch((err: unknown) => {
+      console.error(`error: ${(err as Error).message}`);
+      process.exit(1);
+    });
 }

@@ -130,6 +130,8 @@ export class PrintJobService {
       now: this.now(),
     };
     const usernames = new Set<string>();
+    /** Users of jobs already printed offline: created whatever the policy, so the pages are on record. */
+    const printedBy = new Set<string>();
     for (const event of events) {
       if (event.kind !== 'authorize' && event.kind !== 'offline') continue;
       const key = printerKey(event.secondary, event.job.queue);
@@ -139,23 +141,24 @@ export class PrintJobService {
         const card = await this.printers.rateCardOf(printer);
         if (card && printer.rateCardId !== null) ctx.cards.set(printer.rateCardId, card);
       }
-      usernames.add(normaliseUsername(event.job.username));
+      const username = normaliseUsername(event.job.username);
+      usernames.add(username);
+      if (event.kind === 'offline') printedBy.add(username);
     }
     await this.loadUsers(ctx, [...usernames]);
     const missing = [...usernames].filter((u) => !ctx.users.has(u));
     if (missing.length > 0) {
-      if ((await this.settings.get('printing.unknownUsers')) === 'deny') {
-        for (const u of missing) ctx.unknownUsersDenied.add(u);
-      } else {
-        for (const username of missing) {
-          try {
-            await this.users.createUser({ username }, 'system:print-on-demand');
-          } catch (err) {
-            if ((err as { code?: string }).code !== 'ALREADY_EXISTS') throw err; // created meanwhile
-          }
+      const deny = (await this.settings.get('printing.unknownUsers')) === 'deny';
+      const create = deny ? missing.filter((u) => printedBy.has(u)) : missing;
+      for (const u of missing) if (!create.includes(u)) ctx.unknownUsersDenied.add(u);
+      for (const username of create) {
+        try {
+          await this.users.createUser({ username }, 'system:print-on-demand');
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'ALREADY_EXISTS') throw err; // created meanwhile
         }
-        await this.loadUsers(ctx, missing);
       }
+      await this.loadUsers(ctx, create);
     }
     return ctx;
   }

@@ -17,7 +17,7 @@ export interface CliResult {
 /** Runs `quotient ...args` to completion. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', CLI, ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
       cwd: ROOT,
       env: { ...process.env, QUOTIENT_LOG_LEVEL: 'warn', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -44,7 +44,7 @@ export interface ServerProcess {
 
 /** Starts `quotient ...args` and leaves it running. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): ServerProcess {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', CLI, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, QUOTIENT_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -113,6 +113,10 @@ describeOnEachDatabase('PrintJobService', (t) => {
     const denied = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: stranger });
     assert.equal(denied.kind === 'authorized' && denied.reason, 'unknown user stranger');
     assert.equal(await s.users.findByUsername('stranger'), undefined);
+    // A job that already printed (offline) is recorded even so: its user is created and charged.
+    const printed = job({ username: 'walk-in', pages: 1 });
+    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: printed, free: false }), { kind: 'recorded', jobId: printed.jobId, cost: 10 });
+    assert.deepEqual(await balanceOf('walk-in'), [90, 0]);
   });
 
   it('denies on a disabled printer and records without charging on a passthrough printer', async () => {

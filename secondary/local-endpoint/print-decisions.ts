@@ -1,0 +1,191 @@
+/**
+ * The answers behind the local endpoint (SPEC §5): authorise a job by asking the primary (which
+ * prices it and reserves the cost), or, when the primary cannot be reached, by the printer's
+ * failure mode; record commits and releases in the durable outbox and answer at once.
+ *
+ * A job authorised offline is remembered durably; its commit becomes an offline record (charged,
+ * or recorded free, when the primary is back) and its release just forgets it. While the outbox
+ * cannot write, new jobs are refused with a clear reason rather than printed and lost.
+ */
+import type { Logger } from '../../common/logger';
+import type { JobEvent } from '../../protos/generated/quotient/v1/JobEvent';
+import type { PrintJob } from '../../protos/generated/quotient/v1/PrintJob';
+import type { ControlState } from '../control-state';
+import { commitEvent, offlineEvent, releaseEvent } from '../outbox/job-events';
+import type { EnqueueResult, NewOutboxEvent, Outbox } from '../outbox/outbox';
+import { OutboxWriteError } from '../outbox/outbox-errors';
+import { describeGrpcError, isPermanent } from '../primary-client/grpc-status';
+import { withRetry } from '../primary-client/backoff';
+import type { PrimaryClient } from '../primary-client/primary-client';
+import type { LocalHandler } from './server';
+import type { AuthorizeAnswer, BlockedAnswer, LocalAnswer, LocalJob, ParsedLocalRequest, QueuedAnswer, StatusAnswer } from './protocol';
+
+export const REASON_UNREACHABLE = 'the accounting server is unreachable';
+export const REASON_HOLD = 'the accounting server is unreachable; the job is held and will be retried';
+export const REASON_OUTBOX = 'this print server cannot record print jobs (its disk is full or read-only); the job was refused';
+export const REASON_DISABLED = 'this printer is disabled';
+
+type OfflineRecordJob = PrintJob & { jobId: string };
+
+export interface PrintDecisionsDeps {
+  outbox: Outbox;
+  primary: Pick<PrimaryClient, 'authorizeJob' | 'commitJob' | 'releaseJob' | 'submitJobEvents'>;
+  control: ControlState;
+  logger: Logger;
+  /** Time the primary has to answer an authorisation, retries included. */
+  callDeadlineMs: number;
+  status: () => Omit<StatusAnswer, 'ok'>;
+  /** Told about every call to the primary (undefined = it answered). */
+  onPrimaryOutcome: (err: unknown) => void;
+}
+
+export class PrintDecisions implements LocalHandler {
+  constructor(private readonly deps: PrintDecisionsDeps) {}
+
+  async handle(request: ParsedLocalRequest): Promise<LocalAnswer> {
+    switch (request.op) {
+      case 'authorize':
+        return this.authorize(request.job);
+      case 'commit':
+        return this.commit(request.jobId, request.printedPages);
+      case 'release':
+        return this.release(request.jobId, request.reason);
+      case 'status':
+        return { ok: true, ...this.deps.status() };
+      case 'blocked':
+        return this.blocked(request.username);
+    }
+  }
+
+  async authorize(localJob: LocalJob): Promise<AuthorizeAnswer> {
+    const { outbox, logger } = this.deps;
+    // Its commit will have to be recorded: refuse now rather than print a job that cannot be.
+    try {
+      await outbox.ensureWritable();
+    } catch (err) {
+      if (err instanceof OutboxWriteError) return deny(REASON_OUTBOX);
+      throw err;
+    }
+    const job = toPrintJob(localJob);
+    const end = Date.now() + this.deps.callDeadlineMs;
+    try {
+      const answer = await withRetry(
+        () => this.deps.primary.authorizeJob({ job }, { deadlineMs: Math.max(50, end - Date.now()) }),
+        // A second, quick try covers a connection that was just reset; the deadline bounds both.
+        { maxAttempts: 2, baseMs: 50, maxMs: 100 },
+      );
+      this.deps.onPrimaryOutcome(undefined);
+      // Printed offline before and now authorised online (CUPS retried it): the online step wins.
+      if (outbox.offlineJob(job.jobId)) await outbox.settleOfflineJob(job.jobId, () => undefined);
+      if (answer.decision === 'DECISION_ALLOW') {
+        return { ok: true, decision: 'allow', reason: '', cost: answer.cost, charged: answer.charged, offline: false };
+      }
+      return { ok: true, decision: 'deny', reason: answer.reason || 'denied by the accounting server', cost: answer.cost, charged: answer.charged, offline: false };
+    } catch (err) {
+      if (err instanceof OutboxWriteError) return deny(REASON_OUTBOX);
+      this.deps.onPrimaryOutcome(err);
+      if (isPermanent(err)) {
+        // The primary looked at the job and refused it as it is (a bad field, an unknown printer).
+        logger.warn({ jobId: job.jobId, error: describeGrpcError(err) }, 'the primary refused to authorise a job');
+        return deny(`the accounting server refused the job: ${(err as { details?: string }).details ?? 'invalid job'}`);
+      }
+      logger.warn({ jobId: job.jobId, queue: job.queue, error: describeGrpcError(err) }, 'primary unreachable; applying the failure mode');
+      return this.offline(job);
+    }
+  }
+
+  /** The primary could not decide: the printer's failure mode does. */
+  private async offline(job: OfflineRecordJob & { queue: string; username: string }): Promise<AuthorizeAnswer> {
+    const policy = this.deps.control.printer(job.queue);
+    if (!policy.enabled) return deny(REASON_DISABLED, true);
+    switch (policy.failureMode) {
+      case 'hold':
+        return { ok: true, decision: 'hold', reason: REASON_HOLD, cost: 0, charged: false, offline: true };
+      case 'deny':
+        return deny(REASON_UNREACHABLE, true);
+      case 'free':
+        return this.allowOffline(job, true);
+      case 'charge_later': {
+        // The primary said this user has no credit left; it still holds while it is away.
+        const blocked = this.deps.control.blockedReason(job.username);
+        if (blocked !== undefined) return deny(blocked, true);
+        return this.allowOffline(job, false);
+      }
+    }
+  }
+
+  private async allowOffline(job: OfflineRecordJob, free: boolean): Promise<AuthorizeAnswer> {
+    try {
+      await this.deps.outbox.rememberOfflineJob(job.jobId, job, free);
+    } catch (err) {
+      if (err instanceof OutboxWriteError) return deny(REASON_OUTBOX);
+      throw err;
+    }
+    return { ok: true, decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: !free, offline: true };
+  }
+
+  async commit(jobId: string, printedPages: number | undefined): Promise<QueuedAnswer> {
+    return this.record(
+      jobId,
+      (outbox) =>
+        outbox.settleOfflineJob<OfflineRecordJob>(jobId, (rec) => offlineEvent(rec.job, printedPages, rec.free)).then((settled) =>
+          settled === undefined ? outbox.enqueue(commitEvent(jobId, printedPages)) : settled,
+        ),
+      (offline) => (offline ? offlineEvent(offline.job, printedPages, offline.free) : commitEvent(jobId, printedPages)),
+    );
+  }
+
+  async release(jobId: string, reason: string): Promise<QueuedAnswer> {
+    return this.record(
+      jobId,
+      (outbox) => outbox.settleOfflineJob(jobId, () => undefined).then((settled) => (settled === undefined ? outbox.enqueue(releaseEvent(jobId, reason)) : settled)),
+      // An offline job that did not print needs nothing from the primary.
+      (offline) => (offline ? undefined : releaseEvent(jobId, reason)),
+    );
+  }
+
+  private blocked(username: string): BlockedAnswer {
+    const reason = this.deps.control.blockedReason(username);
+    return { ok: true, blocked: reason !== undefined, reason: reason ?? '' };
+  }
+
+  /**
+   * Writes the event durably and answers at once. When the outbox cannot write, the event is
+   * sent straight to the primary instead; only when that fails too is the caller told so.
+   */
+  private async record(
+    jobId: string,
+    write: (outbox: Outbox) => Promise<EnqueueResult | 'forgotten'>,
+    direct: (offline: { job: OfflineRecordJob; free: boolean } | undefined) => NewOutboxEvent | undefined,
+  ): Promise<QueuedAnswer> {
+    const { outbox, logger } = this.deps;
+    try {
+      const result = await write(outbox);
+      return { ok: true, duplicate: result !== 'forgotten' && result.duplicate, direct: false };
+    } catch (err) {
+      if (!(err instanceof OutboxWriteError)) throw err;
+      const event = direct(outbox.offlineJob<OfflineRecordJob>(jobId));
+      if (!event) return { ok: true, duplicate: false, direct: false };
+      try {
+        const answer = await this.deps.primary.submitJobEvents({ events: [event.payload as JobEvent] });
+        const result = answer.results[0];
+        if (result?.result === 'error') throw Object.assign(new Error(result.error?.message ?? 'refused'), { code: result.error?.code });
+        this.deps.onPrimaryOutcome(undefined);
+        logger.warn({ jobId, kind: event.kind }, 'outbox cannot write; the event was sent straight to the primary');
+        return { ok: true, duplicate: false, direct: true };
+      } catch (sendErr) {
+        logger.error({ jobId, kind: event.kind, outbox: err.message, primary: describeGrpcError(sendErr) }, 'job event could be neither recorded nor sent');
+        throw err;
+      }
+    }
+  }
+}
+
+function deny(reason: string, offline = false): AuthorizeAnswer {
+  return { ok: true, decision: 'deny', reason, cost: 0, charged: false, offline };
+}
+
+/** The job as the primary receives it; a job without a submission time is stamped now, so an offline record keeps when it printed. */
+export function toPrintJob(job: LocalJob): OfflineRecordJob & { queue: string; username: string } {
+  return { ...job, submittedAtMs: job.submittedAtMs || Date.now() };
+}

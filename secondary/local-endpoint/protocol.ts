@@ -1,0 +1,122 @@
+/**
+ * The local endpoint's wire protocol (docs/secondary.md): newline-delimited JSON over a Unix
+ * socket, one request object per line, one answer per line in request order. A request may carry
+ * an `id` (string or number), echoed in its answer. Shared by the server and the typed client.
+ */
+import { z } from 'zod';
+
+/** Longest request line accepted, newline excluded. */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+const idSchema = z.union([z.string().max(128), z.number().int()]);
+const jobIdSchema = z.string().min(1).max(191);
+
+/** A print job as the CUPS backend wrapper describes it (the fields of quotient.v1.PrintJob). */
+export const localJobSchema = z
+  .object({
+    jobId: jobIdSchema,
+    queue: z.string().min(1).max(191),
+    username: z.string().min(1).max(128),
+    documentName: z.string().max(1024).default(''),
+    pages: z.number().int().min(0).max(1_000_000),
+    colourPages: z.number().int().min(0).max(1_000_000).default(0),
+    copies: z.number().int().min(1).max(10_000).default(1),
+    duplex: z.boolean().default(false),
+    paperSize: z.string().max(191).default(''),
+    finishings: z.array(z.string().min(1).max(64)).max(32).default([]),
+    accountCode: z.string().max(191).default(''),
+    clientHost: z.string().max(255).default(''),
+    submittedAtMs: z.number().int().min(0).default(0),
+  })
+  .strict()
+  .refine((j) => j.colourPages <= j.pages, { path: ['colourPages'], message: 'cannot exceed pages' });
+
+export type LocalJob = z.output<typeof localJobSchema>;
+
+export const localRequestSchema = z.discriminatedUnion('op', [
+  z.object({ id: idSchema.optional(), op: z.literal('authorize'), job: localJobSchema }).strict(),
+  z
+    .object({
+      id: idSchema.optional(),
+      op: z.literal('commit'),
+      jobId: jobIdSchema,
+      /** Pages the real backend reported (all copies); absent: charge as authorised. */
+      printedPages: z.number().int().min(0).max(10_000_000_000).optional(),
+    })
+    .strict(),
+  z.object({ id: idSchema.optional(), op: z.literal('release'), jobId: jobIdSchema, reason: z.string().max(1024).default('') }).strict(),
+  z.object({ id: idSchema.optional(), op: z.literal('status') }).strict(),
+  z.object({ id: idSchema.optional(), op: z.literal('blocked'), username: z.string().min(1).max(128) }).strict(),
+]);
+
+/** What a client sends (defaults may be left out). */
+export type LocalRequest = z.input<typeof localRequestSchema>;
+/** What the server works with, after validation. */
+export type ParsedLocalRequest = z.output<typeof localRequestSchema>;
+
+export type Decision = 'allow' | 'deny' | 'hold';
+
+export interface AuthorizeAnswer {
+  ok: true;
+  decision: Decision;
+  /** For the user (deny, hold) or the log (allow offline); empty when allowed online. */
+  reason: string;
+  /** Minor units reserved (online), or 0 when decided offline. */
+  cost: number;
+  /** False for a passthrough printer, and for a job printed free under the "free" failure mode. */
+  charged: boolean;
+  /** Decided by the failure mode because the primary was unreachable. */
+  offline: boolean;
+}
+
+export interface QueuedAnswer {
+  ok: true;
+  /** The event was already waiting (a repeated commit or release). */
+  duplicate: boolean;
+  /** Sent straight to the primary because the outbox could not write. */
+  direct: boolean;
+}
+
+export interface StatusAnswer {
+  ok: true;
+  name: string;
+  role: 'print' | 'proxy';
+  primary: string;
+  registered: boolean;
+  /** Registered and the last call to the primary succeeded. */
+  connected: boolean;
+  outboxDepth: number;
+  /** Enqueue time (epoch ms) of the oldest waiting event; 0 when empty. */
+  oldestPendingMs: number;
+  deadLetters: number;
+  offlineJobs: number;
+  blockedUsers: number;
+  /** The outbox can record new events. */
+  writable: boolean;
+  /** The last configuration from the primary is known (pushed now, or restored from disk). */
+  configKnown: boolean;
+}
+
+export interface BlockedAnswer {
+  ok: true;
+  blocked: boolean;
+  reason: string;
+}
+
+export type ErrorCodeOnSocket = 'BAD_JSON' | 'LINE_TOO_LONG' | 'VALIDATION' | 'DATABASE_UNAVAILABLE' | 'SHUTTING_DOWN' | 'INTERNAL';
+
+export interface ErrorAnswer {
+  ok: false;
+  error: { code: ErrorCodeOnSocket; message: string };
+}
+
+export type LocalAnswer = AuthorizeAnswer | QueuedAnswer | StatusAnswer | BlockedAnswer | ErrorAnswer;
+
+/** The answer type of each operation, for the typed client. */
+export interface AnswerOf {
+  authorize: AuthorizeAnswer;
+  commit: QueuedAnswer;
+  release: QueuedAnswer;
+  status: StatusAnswer;
+  blocked: BlockedAnswer;
+}

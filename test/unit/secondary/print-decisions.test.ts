@@ -1,0 +1,217 @@
+/**
+ * The local endpoint's decisions with the primary's answers scripted: every failure mode, the
+ * offline bookkeeping, and a full outbox. The same flows against the real primary, stopped and
+ * restarted, are in test/integration/secondary/.
+ */
+import assert from 'node:assert/strict';
+import { status } from '@grpc/grpc-js';
+import type { AuthorizeJobRequest } from '../../../protos/generated/quotient/v1/AuthorizeJobRequest';
+import type { AuthorizeJobResponse__Output } from '../../../protos/generated/quotient/v1/AuthorizeJobResponse';
+import type { JobEventBatch } from '../../../protos/generated/quotient/v1/JobEventBatch';
+import type { JobEventResults__Output } from '../../../protos/generated/quotient/v1/JobEventResults';
+import { ControlState, type FailureModeName } from '../../../secondary/control-state';
+import { PrintDecisions, REASON_HOLD, REASON_OUTBOX, REASON_UNREACHABLE } from '../../../secondary/local-endpoint/print-decisions';
+import { localJobSchema, type LocalJob } from '../../../secondary/local-endpoint/protocol';
+import { Outbox } from '../../../secondary/outbox/outbox';
+import { removeDir, silentLogger, tempDir } from './helpers';
+
+const WIRE_MODE: Record<FailureModeName, 'FAILURE_MODE_CHARGE_LATER' | 'FAILURE_MODE_HOLD' | 'FAILURE_MODE_DENY' | 'FAILURE_MODE_FREE'> = {
+  charge_later: 'FAILURE_MODE_CHARGE_LATER',
+  hold: 'FAILURE_MODE_HOLD',
+  deny: 'FAILURE_MODE_DENY',
+  free: 'FAILURE_MODE_FREE',
+};
+
+const unavailable = (): Error => Object.assign(new Error('UNAVAILABLE'), { code: status.UNAVAILABLE, details: 'No connection established' });
+
+describe('PrintDecisions', () => {
+  let dir: string;
+  let outbox: Outbox;
+  let control: ControlState;
+  let decisions: PrintDecisions;
+  let authorize: (req: AuthorizeJobRequest) => Promise<AuthorizeJobResponse__Output>;
+  let submitted: JobEventBatch[];
+  let outcomes: unknown[];
+
+  const job = (overrides: Partial<LocalJob> = {}): LocalJob => localJobSchema.parse({ jobId: 'urn:uuid:1', queue: 'lab', username: 'ann', pages: 3, ...overrides });
+
+  const build = (opts: { minFreeBytes?: number; maxBytes?: number } = {}): void => {
+    outbox?.close();
+    outbox = Outbox.open({ dataDir: dir, logger: silentLogger, minFreeBytes: opts.minFreeBytes ?? 0, ...(opts.maxBytes ? { maxBytes: opts.maxBytes } : {}) });
+    control = new ControlState(silentLogger, outbox);
+    decisions = new PrintDecisions({
+      outbox,
+      control,
+      logger: silentLogger,
+      callDeadlineMs: 1000,
+      status: () => ({ name: 'p', role: 'print', primary: 'x:1', registered: true, connected: true, outboxDepth: 0, oldestPendingMs: 0, deadLetters: 0, offlineJobs: 0, blockedUsers: 0, writable: true, configKnown: true }),
+      onPrimaryOutcome: (err) => outcomes.push(err),
+      primary: {
+        authorizeJob: (req) => authorize(req),
+        commitJob: () => Promise.reject(new Error('not used')),
+        releaseJob: () => Promise.reject(new Error('not used')),
+        submitJobEvents: (batch: JobEventBatch): Promise<JobEventResults__Output> => {
+          submitted.push(batch);
+          return Promise.resolve({ results: (batch.events ?? []).map((e) => ({ jobId: e.commit?.jobId ?? '', result: 'committed' as const, committed: { jobId: '', cost: 1 } })) });
+        },
+      },
+    });
+  };
+
+  const setModes = (modes: Record<string, FailureModeName>, disabled: string[] = []): void =>
+    control.applyConfig({
+      printers: Object.entries(modes).map(([queue, mode]) => ({ queue, enabled: !disabled.includes(queue), failureMode: WIRE_MODE[mode] })),
+      usageReportIntervalSeconds: 60,
+    });
+
+  beforeEach(() => {
+    dir = tempDir();
+    submitted = [];
+    outcomes = [];
+    authorize = () => Promise.reject(unavailable());
+    build();
+  });
+
+  afterEach(async () => {
+    await control.flush();
+    outbox.close();
+    removeDir(dir);
+  });
+
+  describe('authorize() with the primary reachable', () => {
+    it("answers with the primary's decision and cost, sending the job with its submission time", async () => {
+      let sent: AuthorizeJobRequest | undefined;
+      authorize = (req) => {
+        sent = req;
+        return Promise.resolve({ jobId: 'urn:uuid:1', decision: 'DECISION_ALLOW', reason: '', cost: 60, charged: true });
+      };
+      const before = Date.now();
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'allow', reason: '', cost: 60, charged: true, offline: false });
+      assert.equal(sent?.job?.jobId, 'urn:uuid:1');
+      assert.ok(Number(sent?.job?.submittedAtMs) >= before);
+      assert.deepEqual(outcomes, [undefined]);
+    });
+
+    it("passes a denial on with the primary's reason", async () => {
+      authorize = () => Promise.resolve({ jobId: 'urn:uuid:1', decision: 'DECISION_DENY', reason: 'not enough credit', cost: 70, charged: true });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'deny', reason: 'not enough credit', cost: 70, charged: true, offline: false });
+    });
+
+    it('denies a job the primary refuses as invalid, without applying the failure mode', async () => {
+      authorize = () => Promise.reject(Object.assign(new Error('bad'), { code: status.INVALID_ARGUMENT, details: 'job.queue is too long' }));
+      const answer = await decisions.authorize(job());
+      assert.deepEqual(answer, { ok: true, decision: 'deny', reason: 'the accounting server refused the job: job.queue is too long', cost: 0, charged: false, offline: false });
+      assert.equal(outbox.offlineJobCount(), 0);
+    });
+  });
+
+  describe('authorize() with the primary unreachable: the failure mode of the printer', () => {
+    it('charge later (the default, also for a printer the primary never configured): allows and remembers the job', async () => {
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: true, offline: true });
+      assert.equal(outbox.offlineJob('urn:uuid:1')?.free, false);
+      assert.equal(outcomes.length, 1);
+    });
+
+    it('free: allows and remembers the job as free', async () => {
+      setModes({ lab: 'free' });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: false, offline: true });
+      assert.equal(outbox.offlineJob('urn:uuid:1')?.free, true);
+    });
+
+    it('hold: holds the job and remembers nothing', async () => {
+      setModes({ lab: 'hold' });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'hold', reason: REASON_HOLD, cost: 0, charged: false, offline: true });
+      assert.equal(outbox.offlineJobCount(), 0);
+    });
+
+    it('deny: denies with "the accounting server is unreachable"', async () => {
+      setModes({ lab: 'deny' });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'deny', reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
+    });
+
+    it('denies on a printer the primary disabled, and for a user it blocked (charge later)', async () => {
+      setModes({ lab: 'charge_later', old: 'free' }, ['old']);
+      control.applySnapshot([{ username: 'bob', blocked: true, reason: 'no credit left' }]);
+      assert.equal((await decisions.authorize(job({ queue: 'old' }))).reason, 'this printer is disabled');
+      assert.deepEqual(await decisions.authorize(job({ username: 'bob' })), { ok: true, decision: 'deny', reason: 'no credit left', cost: 0, charged: false, offline: true });
+      assert.equal((await decisions.authorize(job({ jobId: 'urn:uuid:2' }))).decision, 'allow');
+    });
+
+    it('keeps applying the failure modes after a restart, from the configuration saved on disk', async () => {
+      setModes({ lab: 'deny' });
+      await control.flush();
+      build();
+      assert.equal((await decisions.authorize(job())).reason, REASON_UNREACHABLE);
+      assert.equal((await decisions.authorize(job())).decision, 'deny');
+    });
+  });
+
+  describe('commit() and release()', () => {
+    it('queues the commit of an online job, once, however often it is repeated', async () => {
+      assert.deepEqual(await decisions.commit('urn:uuid:1', 4), { ok: true, duplicate: false, direct: false });
+      assert.deepEqual(await decisions.commit('urn:uuid:1', 4), { ok: true, duplicate: true, direct: false });
+      assert.deepEqual(
+        outbox.nextBatch(10).map((e) => e.payload),
+        [{ commit: { jobId: 'urn:uuid:1', printedPages: 4 } }],
+      );
+    });
+
+    it('turns the commit of a job authorised offline into an offline record with the job and its pages', async () => {
+      setModes({ lab: 'free' });
+      await decisions.authorize(job({ jobId: 'urn:uuid:f', documentName: 'essay.pdf' }));
+      await decisions.commit('urn:uuid:f', 3);
+      const [event] = outbox.nextBatch(10);
+      assert.equal(event?.kind, 'job.offline');
+      const offline = (event?.payload as { offline: { job: { jobId: string; documentName: string }; free: boolean; printedPages: number } }).offline;
+      assert.deepEqual([offline.job.jobId, offline.job.documentName, offline.free, offline.printedPages], ['urn:uuid:f', 'essay.pdf', true, 3]);
+      assert.equal(outbox.offlineJobCount(), 0);
+    });
+
+    it('forgets an offline job that is released; queues the release of an online one', async () => {
+      await decisions.authorize(job({ jobId: 'urn:uuid:off' }));
+      await decisions.release('urn:uuid:off', 'backend failed');
+      await decisions.release('urn:uuid:on', 'cancelled');
+      assert.deepEqual(
+        outbox.nextBatch(10).map((e) => e.payload),
+        [{ release: { jobId: 'urn:uuid:on', reason: 'cancelled' } }],
+      );
+      assert.equal(outbox.offlineJobCount(), 0);
+    });
+
+    it('forgets an offline authorisation when the primary later authorises the same job (CUPS retried it)', async () => {
+      await decisions.authorize(job());
+      authorize = () => Promise.resolve({ jobId: 'urn:uuid:1', decision: 'DECISION_ALLOW', reason: '', cost: 30, charged: true });
+      await decisions.authorize(job());
+      await decisions.commit('urn:uuid:1', undefined);
+      assert.deepEqual(
+        outbox.nextBatch(10).map((e) => e.payload),
+        [{ commit: { jobId: 'urn:uuid:1' } }],
+      );
+    });
+  });
+
+  describe('a full disk', () => {
+    it('denies new jobs with a clear reason instead of printing jobs it could not record', async () => {
+      build({ minFreeBytes: Number.MAX_SAFE_INTEGER });
+      authorize = () => Promise.resolve({ jobId: 'urn:uuid:1', decision: 'DECISION_ALLOW', reason: '', cost: 30, charged: true });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'deny', reason: REASON_OUTBOX, cost: 0, charged: false, offline: false });
+    });
+
+    it('sends a commit straight to the primary when the outbox cannot write it', async () => {
+      build({ maxBytes: 48 * 1024 });
+      // Fill the capped outbox until it refuses.
+      for (let n = 0; ; n++) {
+        try {
+          await outbox.enqueue({ kind: 'job.commit', key: `filler-${n}`, payload: { blob: 'z'.repeat(4000) } });
+        } catch {
+          break;
+        }
+      }
+      assert.deepEqual(await decisions.commit('urn:uuid:direct', 2), { ok: true, duplicate: false, direct: true });
+      assert.deepEqual(
+        submitted.map((b) => b.events),
+        [[{ commit: { jobId: 'urn:uuid:direct', printedPages: 2 } }]],
+      );
+    });
+  });
+});
