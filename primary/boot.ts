@@ -17,6 +17,7 @@ import { BlockWatcher } from './cluster/block-watcher';
 import { SecondaryRegistry } from './cluster/secondary-registry';
 import { startGrpcServer } from './grpc/server';
 import { generatePassword } from './users/passwords';
+import { schedule as scheduleQuotas } from './quotas/quota-job';
 
 export interface RunningPrimary {
   services: Services;
@@ -63,14 +64,14 @@ export async function ensureFirstAdmin(services: Services, config: PrimaryConfig
 
 export async function startPrimary(config: PrimaryConfig, logger: Logger, print: (line: string) => void = console.log): Promise<RunningPrimary> {
   const db = await openPrimaryDatabase(config, logger);
-  const services = createServices(db);
+  const services = createServices(db, { timezone: config.timezone, quotaCatchUpDays: config.quotaCatchUpDays });
   await ensureFirstAdmin(services, config, print);
 
   const secondaries = new SecondaryRegistry({ db, printers: services.printers });
   const { secret, file: secretFile } = resolveClusterSecret(config.clusterSecret, config.dataDir);
   if (secretFile) logger.info({ file: secretFile }, 'cluster secret for secondaries (QUOTIENT_CLUSTER_SECRET) is in this file');
 
-  const app = createHttpApp(services, logger);
+  const app = createHttpApp(services, logger, { secondaries });
   const server = http.createServer(app);
   const blocks = new BlockWatcher({ db, settings: services.settings, logger });
   const started: { grpc?: Awaited<ReturnType<typeof startGrpcServer>> } = {};
@@ -88,6 +89,7 @@ export async function startPrimary(config: PrimaryConfig, logger: Logger, print:
     throw err;
   }
   const grpc = started.grpc;
+  const quotaJob = scheduleQuotas({ quotas: services.quotas, logger });
   const httpPort = (server.address() as AddressInfo).port;
   logger.info(
     { http: `${config.httpHost}:${httpPort}`, grpc: `${config.grpcHost}:${grpc.port}`, tls: Boolean(config.grpcTlsCert), database: db.description, dataDir: config.dataDir },
@@ -98,6 +100,7 @@ export async function startPrimary(config: PrimaryConfig, logger: Logger, print:
   const shutdown = (reason = 'shutdown'): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ reason }, 'primary stopping');
+      await quotaJob.stop();
       const graceMs = config.shutdownGraceSeconds * 1000;
       const forced = setTimeout(() => server.closeAllConnections(), graceMs);
       forced.unref();

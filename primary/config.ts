@@ -28,8 +28,25 @@ export const primaryConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Seconds the graceful shutdown waits for in-flight work before forcing. */
     shutdownGraceSeconds: z.coerce.number().min(0).max(600).default(10),
+    /** IANA time zone for quota schedules (SPEC §4); default: the system's. */
+    timezone: z
+      .string()
+      .min(1)
+      .refine((tz) => isTimeZone(tz), 'is not a known IANA time zone, e.g. Europe/London')
+      .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+    /** How many days back a starting primary catches up missed quota periods; older ones are skipped and recorded. */
+    quotaCatchUpDays: z.coerce.number().int().min(0).max(366).default(7),
   })
   .strict();
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type PrimaryConfig = z.output<typeof primaryConfigSchema>;
 type Key = keyof z.input<typeof primaryConfigSchema>;
@@ -48,6 +65,8 @@ export const PRIMARY_ENV: Partial<Record<Key, string>> = {
   grpcTlsCert: 'QUOTIENT_GRPC_TLS_CERT',
   grpcTlsKey: 'QUOTIENT_GRPC_TLS_KEY',
   grpcTlsClientCa: 'QUOTIENT_GRPC_TLS_CLIENT_CA',
+  timezone: 'QUOTIENT_TIMEZONE',
+  quotaCatchUpDays: 'QUOTIENT_QUOTA_CATCH_UP_DAYS',
 };
 
 export function loadPrimaryConfig(opts: {

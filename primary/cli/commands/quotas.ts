@@ -1,0 +1,215 @@
+/**
+ * `quotient quotas add|list|show|remove|enable|disable|run-now|runs`: quota schedules (SPEC §4)
+ * and their run history. Times are shown in the primary's time zone (config `timezone`).
+ */
+import { Command, Option } from 'commander';
+import { formatAmount, type CurrencyFormat } from '../../../common/money';
+import { ValidationError } from '../../../common/errors';
+import type { PrimaryConfig } from '../../config';
+import type { Period } from '../../quotas/periods';
+import { QuotaService, type QuotaMode, type QuotaRun, type QuotaSchedule } from '../../quotas/quota-service';
+import type { Services } from '../../services';
+import { action, amountArg, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
+
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+interface AddFlags extends DatabaseFlags {
+  group?: string;
+  allUsers?: boolean;
+  period: string;
+  weekday?: string;
+  day?: string;
+  at?: string;
+  cron?: string;
+  amount: string;
+  mode: string;
+  cap?: string;
+  disabled?: boolean;
+}
+
+function quotasFor(s: Services, config: PrimaryConfig): QuotaService {
+  return new QuotaService({ db: s.db, timezone: config.timezone, catchUpDays: config.quotaCatchUpDays });
+}
+
+function weekdayArg(text: string): number {
+  const v = text.trim().toLowerCase();
+  const byName = WEEKDAYS.findIndex((d) => v.startsWith(d));
+  if (byName >= 0 && v.length >= 3) return byName;
+  if (/^[0-7]$/.test(v)) return Number(v) % 7;
+  throw new ValidationError(`--weekday takes sun..sat or 0-6, got ${JSON.stringify(text)}`, { field: 'weekday' });
+}
+
+function dayArg(text: string): number {
+  if (!/^\d{1,2}$/.test(text.trim())) throw new ValidationError(`--day takes a day of the month 1-31, got ${JSON.stringify(text)}`, { field: 'day' });
+  return Number(text);
+}
+
+/** A time in the primary's zone, e.g. "2026-03-09 00:00 (Europe/London)". */
+export function localTime(ms: number | null, timezone: string): string {
+  if (ms === null) return '-';
+  const s = new Intl.DateTimeFormat('sv-SE', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(new Date(ms));
+  return s;
+}
+
+function describePeriod(q: QuotaSchedule): string {
+  switch (q.period) {
+    case 'daily':
+      return `daily at ${q.atTime}`;
+    case 'weekly':
+      return `weekly on ${WEEKDAYS[q.weekday ?? 0] ?? '?'} at ${q.atTime}`;
+    case 'monthly':
+      return `monthly on day ${q.dayOfMonth ?? 1}${(q.dayOfMonth ?? 1) >= 29 ? ' (or the last day)' : ''} at ${q.atTime}`;
+    default:
+      return `cron "${q.cron ?? ''}"`;
+  }
+}
+
+function describeMode(q: QuotaSchedule, c: CurrencyFormat): string {
+  if (q.mode === 'reset') return `reset to ${formatAmount(q.amount, c)}`;
+  return `add ${formatAmount(q.amount, c)}${q.cap === null ? '' : ` up to ${formatAmount(q.cap, c)}`}`;
+}
+
+function runRow(r: QuotaRun, tz: string, c: CurrencyFormat): (string | number)[] {
+  return [r.id, r.schedule, localTime(r.periodStart, tz), r.state, r.reason, r.users, formatAmount(r.total, c), localTime(r.startedAt, tz), localTime(r.finishedAt, tz)];
+}
+const RUN_HEADERS = ['RUN', 'SCHEDULE', 'PERIOD', 'STATE', 'REASON', 'USERS', 'TOTAL', 'STARTED', 'FINISHED'];
+
+export function quotasCommand(): Command {
+  const quotas = new Command('quotas').description('scheduled quota allocation: schedules, runs and run history');
+
+  const add = new Command('add')
+    .description('create a quota schedule, e.g. quotas add print-weekly --group students --period weekly --weekday mon --amount 2.00')
+    .argument('<name>', 'a name for the schedule')
+    .option('--group <group>', 'allocate to the members of this group')
+    .option('--all-users', 'allocate to every user')
+    .addOption(new Option('--period <period>', 'how often').choices(['daily', 'weekly', 'monthly', 'cron']).makeOptionMandatory())
+    .option('--weekday <day>', 'weekly: sun..sat or 0-6')
+    .option('--day <n>', 'monthly: day of the month 1-31 (29-31: the last day in shorter months)')
+    .option('--at <HH:MM>', 'local time of day in the primary time zone', '00:00')
+    .option('--cron <expression>', "cron: five fields, e.g. '0 6 * * 1-5'")
+    .requiredOption('--amount <amount>', 'amount per period, e.g. 2.00')
+    .addOption(new Option('--mode <mode>', 'add to the balance, or reset the balance to the amount').choices(['add', 'reset']).default('add'))
+    .option('--cap <amount>', 'add mode: accumulate only up to this balance')
+    .option('--disabled', 'create it disabled');
+  withDatabaseOptions(add).action(
+    action(async (name: string, flags: AddFlags) => {
+      await withServices(flags, async (s, config) => {
+        const q = quotasFor(s, config);
+        const { amount, currency } = await amountArg(s, flags.amount, 'amount');
+        const cap = flags.cap === undefined ? null : (await amountArg(s, flags.cap, 'cap')).amount;
+        const schedule = await q.create({
+          name,
+          group: flags.group ?? null,
+          allUsers: Boolean(flags.allUsers),
+          period: flags.period as Period,
+          weekday: flags.weekday === undefined ? null : weekdayArg(flags.weekday),
+          dayOfMonth: flags.day === undefined ? null : dayArg(flags.day),
+          atTime: flags.at ?? '00:00',
+          cron: flags.cron ?? null,
+          mode: flags.mode as QuotaMode,
+          amount,
+          cap,
+          enabled: !flags.disabled,
+        });
+        const next = q.nextRuns(schedule, 1)[0] ?? null;
+        console.log(`created quota schedule ${schedule.name}: ${describeMode(schedule, currency)} for ${schedule.group ?? 'all users'}, ${describePeriod(schedule)}; next ${localTime(next, q.timezone)} ${q.timezone}`);
+      });
+    }),
+  );
+
+  const list = new Command('list').description('list quota schedules with their next run').option('--json', 'print as JSON');
+  withDatabaseOptions(list).action(
+    action(async (flags: DatabaseFlags & { json?: boolean }) => {
+      await withServices(flags, async (s, config) => {
+        const q = quotasFor(s, config);
+        const rows = await q.list();
+        if (flags.json) return console.log(JSON.stringify(rows.map((r) => ({ ...r, nextRuns: q.nextRuns(r, 1) })), null, 2));
+        const c = await s.settings.currency();
+        printTable(
+          ['NAME', 'FOR', 'PERIOD', 'MODE', 'ENABLED', `NEXT (${q.timezone})`],
+          rows.map((r) => [r.name, r.group ?? 'all users', describePeriod(r), describeMode(r, c), r.enabled ? 'yes' : 'no', r.enabled ? localTime(q.nextRuns(r, 1)[0] ?? null, q.timezone) : '-']),
+        );
+      });
+    }),
+  );
+
+  const show = new Command('show').description('show a schedule, its next run times and its recent runs').argument('<name>').option('--json', 'print as JSON');
+  withDatabaseOptions(show).action(
+    action(async (name: string, flags: DatabaseFlags & { json?: boolean }) => {
+      await withServices(flags, async (s, config) => {
+        const q = quotasFor(s, config);
+        const schedule = await q.get(name);
+        const next = q.nextRuns(schedule, 5);
+        const runs = await q.runs({ schedule: name, limit: 10 });
+        if (flags.json) return console.log(JSON.stringify({ ...schedule, nextRuns: next, runs }, null, 2));
+        const c = await s.settings.currency();
+        console.log(`quota schedule ${schedule.name}${schedule.enabled ? '' : ' (disabled)'}`);
+        console.log(`${describeMode(schedule, c)} for ${schedule.group ?? 'all users'}, ${describePeriod(schedule)}`);
+        console.log(`next runs (${q.timezone}): ${next.map((ms) => localTime(ms, q.timezone)).join(', ')}`);
+        if (runs.length === 0) return console.log('no runs yet');
+        printTable(RUN_HEADERS, runs.map((r) => runRow(r, q.timezone, c)));
+      });
+    }),
+  );
+
+  const remove = new Command('remove').description('delete a schedule and its run history (ledger rows stay)').argument('<name>');
+  withDatabaseOptions(remove).action(
+    action(async (name: string, flags: DatabaseFlags) => {
+      await withServices(flags, async (s, config) => {
+        await quotasFor(s, config).remove(name);
+        console.log(`removed quota schedule ${name}`);
+      });
+    }),
+  );
+
+  const toggles = (['enable', 'disable'] as const).map((verb) => {
+    const cmd = new Command(verb).description(`${verb} a schedule`).argument('<name>');
+    return withDatabaseOptions(cmd).action(
+      action(async (name: string, flags: DatabaseFlags) => {
+        await withServices(flags, async (s, config) => {
+          const schedule = await quotasFor(s, config).setEnabled(name, verb === 'enable');
+          console.log(`quota schedule ${schedule.name} ${schedule.enabled ? 'enabled' : 'disabled'}`);
+        });
+      }),
+    );
+  });
+
+  const runNow = new Command('run-now').description('run a schedule for the current period now (once per period: a repeat does nothing)').argument('<name>');
+  withDatabaseOptions(runNow).action(
+    action(async (name: string, flags: DatabaseFlags) => {
+      await withServices(flags, async (s, config) => {
+        const q = quotasFor(s, config);
+        const before = (await q.runs({ schedule: name, limit: 1 }))[0];
+        const run = await q.runNow(name);
+        const c = await s.settings.currency();
+        const again = before?.id === run.id && before.state === 'done';
+        console.log(
+          again
+            ? `period ${localTime(run.periodStart, q.timezone)} of ${run.schedule} already ran (run ${run.id}: ${run.users} user(s), ${formatAmount(run.total, c)}); nothing changed`
+            : `run ${run.id} of ${run.schedule} for period ${localTime(run.periodStart, q.timezone)}: ${run.state}, ${run.users} user(s), ${formatAmount(run.total, c)}`,
+        );
+      });
+    }),
+  );
+
+  const runs = new Command('runs').description('run history, newest first').argument('[name]', 'only this schedule').option('--limit <n>', 'how many', '20').option('--json', 'print as JSON');
+  withDatabaseOptions(runs).action(
+    action(async (name: string | undefined, flags: DatabaseFlags & { limit: string; json?: boolean }) => {
+      await withServices(flags, async (s, config) => {
+        const limit = Number(flags.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new ValidationError('--limit takes a whole number 1-10000');
+        const q = quotasFor(s, config);
+        if (name !== undefined) await q.get(name);
+        const rows = await q.runs({ ...(name !== undefined && { schedule: name }), limit });
+        if (flags.json) return console.log(JSON.stringify(rows, null, 2));
+        if (rows.length === 0) return console.log('no runs yet');
+        const c = await s.settings.currency();
+        printTable(RUN_HEADERS, rows.map((r) => runRow(r, q.timezone, c)));
+      });
+    }),
+  );
+
+  quotas.addCommand(add).addCommand(list).addCommand(show).addCommand(remove);
+  for (const t of toggles) quotas.addCommand(t);
+  return quotas.addCommand(runNow).addCommand(runs);
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describeOnEachDatabase } from '../../utils/databases';
+import { runCli, type CliResult } from '../../utils/processes';
+import { servicesFor } from '../../utils/fixtures';
+
+/** Runs the real `quotient quotas ...` CLI as a child process against the test database. */
+describeOnEachDatabase('quotient quotas (CLI)', (t) => {
+  const cli = (...args: string[]): Promise<CliResult> =>
+    runCli([...args], { QUOTIENT_DATABASE_URL: t.url, QUOTIENT_DATA_DIR: t.dataDir, QUOTIENT_TIMEZONE: 'Europe/London' });
+
+  async function ok(...args: string[]): Promise<string> {
+    const r = await cli(...args);
+    assert.equal(r.code, 0, `quotient ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  async function fails(pattern: RegExp, ...args: string[]): Promise<void> {
+    const r = await cli(...args);
+    assert.equal(r.code, 1, `quotient ${args.join(' ')} should fail; stdout: ${r.stdout}`);
+    assert.match(r.stderr, pattern);
+  }
+
+  it('adds a "$2 a week for printing" schedule, runs it once per period and shows the history', async function () {
+    this.timeout(120000);
+    const s = servicesFor(t.db);
+    await s.groups.create({ name: 'students' });
+    const ann = await s.users.createUser({ username: 'ann', groups: ['students'], restricted: false });
+    await s.users.createUser({ username: 'bob', restricted: false });
+
+    assert.match(await ok('quotas', 'add', 'print-weekly', '--group', 'students', '--period', 'weekly', '--weekday', 'mon', '--amount', '2.00'), /created quota schedule print-weekly: add \$2\.00 for students, weekly on mon at 00:00; next \d{4}-\d\d-\d\d 00:00 Europe\/London/);
+    await fails(/not a valid cron expression/, 'quotas', 'add', 'bad', '--all-users', '--period', 'cron', '--cron', '99 * * * *', '--amount', '1');
+    await fails(/amount must not be negative/, 'quotas', 'add', 'neg', '--all-users', '--period', 'daily', '--amount', '-2.00');
+    await fails(/group not found: nope/, 'quotas', 'add', 'x', '--group', 'nope', '--period', 'daily', '--amount', '1');
+    assert.deepEqual((await s.quotas.list()).map((q) => q.name), ['print-weekly'], 'bad input changed nothing');
+
+    assert.match(await ok('quotas', 'run-now', 'print-weekly'), /run \d+ of print-weekly for period .*: done, 1 user\(s\), \$2\.00/);
+    assert.match(await ok('quotas', 'run-now', 'print-weekly'), /already ran .* nothing changed/);
+    assert.match(await ok('quotas', 'list'), /^print-weekly\s+students\s+weekly on mon at 00:00\s+add \$2\.00\s+yes\s+\d{4}-/m);
+    assert.match(await ok('quotas', 'runs'), /print-weekly\s+\S+ 00:00\s+done\s+manual\s+1\s+\$2\.00/);
+    assert.match(await ok('quotas', 'add', '--help'), /--cap <amount>/);
+
+    assert.equal((await s.users.personalAccount(ann.id)).balance, 200);
+    assert.equal((await s.ledger.history((await s.users.personalAccount(ann.id)).id)).filter((r) => r.type === 'quota').length, 1);
+    await ok('quotas', 'remove', 'print-weekly');
+    assert.deepEqual(await s.quotas.list(), []);
+  });
+});
