@@ -68,6 +68,15 @@ export const secondaryConfigSchema = z
     outboxMaxMb: z.coerce.number().int().min(1).max(1_048_576).default(4096),
     /** Print queues this secondary serves, announced when it registers (print role). */
     printers: z.array(printerInfoSchema).max(1000).default([]),
+    /** Proxy role: Squid's access.log to tail (rotation-safe, exactly-once); see docs/proxy-secondary.md. */
+    proxyAccessLog: z.string().min(1).optional(),
+    /** Proxy role: host:port where Squid's `access_log tcp://` feed connects (loopback recommended). */
+    proxyTcpListen: z
+      .string()
+      .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/, 'must be host:port, e.g. 127.0.0.1:5140')
+      .optional(),
+    /** Proxy role: seconds per usage report; overrides the interval the primary pushes (1..3600). */
+    proxyReportSeconds: z.coerce.number().int().min(1).max(3600).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()
@@ -99,6 +108,9 @@ export const SECONDARY_ENV: Partial<Record<Key, string>> = {
   heartbeatSeconds: 'QUOTIENT_HEARTBEAT_SECONDS',
   callDeadlineMs: 'QUOTIENT_CALL_DEADLINE_MS',
   outboxMaxMb: 'QUOTIENT_OUTBOX_MAX_MB',
+  proxyAccessLog: 'QUOTIENT_PROXY_ACCESS_LOG',
+  proxyTcpListen: 'QUOTIENT_PROXY_TCP_LISTEN',
+  proxyReportSeconds: 'QUOTIENT_PROXY_REPORT_SECONDS',
   logLevel: 'QUOTIENT_LOG_LEVEL',
 };
 
@@ -131,5 +143,7 @@ export function loadSecondaryConfig(opts: { file?: string | undefined; env?: Nod
   if (tlsCa !== undefined) config.tlsCa = tlsCa;
   if (tlsCert !== undefined) config.tlsCert = tlsCert;
   if (tlsKey !== undefined) config.tlsKey = tlsKey;
+  const proxyAccessLog = resolve(parsed.proxyAccessLog);
+  if (proxyAccessLog !== undefined) config.proxyAccessLog = proxyAccessLog;
   return config;
 }

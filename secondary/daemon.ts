@@ -21,6 +21,8 @@ import { OutboxSender } from './outbox/sender';
 import { Backoff, sleep } from './primary-client/backoff';
 import { describeGrpcError, grpcCode, isUnauthenticated } from './primary-client/grpc-status';
 import { PrimaryClient, primaryClientOptions } from './primary-client/primary-client';
+import { UsagePipeline } from './proxy/usage-pipeline';
+import { UsageReportSender } from './proxy/usage-sender';
 
 export type SecondaryStatus = Omit<StatusAnswer, 'ok'>;
 
@@ -30,6 +32,8 @@ export interface RunningSecondary {
   outbox: Outbox;
   sender: OutboxSender;
   control: ControlState;
+  /** Proxy role: Squid log ingestion and the usage report sender. */
+  proxy?: { pipeline: UsagePipeline; sender: UsageReportSender };
   status(): SecondaryStatus;
   /** Resolves once the primary has accepted the registration. */
   whenRegistered(): Promise<void>;
@@ -103,6 +107,20 @@ export async function startSecondary(config: SecondaryConfig, logger: Logger, op
     },
   });
   const controlStream = new ControlStream({ client, control, logger, onOutcome });
+  const proxy =
+    config.role === 'proxy'
+      ? {
+          pipeline: new UsagePipeline({
+            name: config.name,
+            outbox,
+            logger,
+            accessLog: config.proxyAccessLog,
+            tcpListen: config.proxyTcpListen,
+            intervalMs: () => (config.proxyReportSeconds ?? control.usageReportIntervalSeconds ?? 60) * 1000,
+          }),
+          sender: new UsageReportSender({ outbox, client, logger, deadlineMs: Math.max(config.callDeadlineMs, 10_000), onCallOutcome: onOutcome }),
+        }
+      : undefined;
 
   let skewReported = false;
   const checkSkew = (serverTimeMs: number): void => {
@@ -140,6 +158,7 @@ export async function startSecondary(config: SecondaryConfig, logger: Logger, op
         controlStream.start();
         sender.start();
         sender.resume();
+        proxy?.sender.start();
         const waiters = registeredWaiters;
         registeredWaiters = [];
         for (const w of waiters) w();
@@ -198,6 +217,15 @@ export async function startSecondary(config: SecondaryConfig, logger: Logger, op
     outbox.close();
     throw err;
   }
+  try {
+    await proxy?.pipeline.start();
+  } catch (err) {
+    await proxy?.pipeline.stop();
+    await endpoint.close();
+    client.close();
+    outbox.close();
+    throw err;
+  }
   logger.info(
     { name: config.name, role: config.role, primary: config.primary, socket: config.socketPath, outboxDepth: outbox.depth(), tls: config.tlsCa !== undefined },
     'secondary started',
@@ -213,7 +241,9 @@ export async function startSecondary(config: SecondaryConfig, logger: Logger, op
       // No new requests; the ones being answered finish, and their events are written.
       await endpoint.close();
       await registering;
-      await Promise.all([sender.stop(), controlStream.stop(), heartbeat.stop()]);
+      // What Squid logged so far goes into the outbox before it closes.
+      await proxy?.pipeline.stop();
+      await Promise.all([sender.stop(), controlStream.stop(), heartbeat.stop(), proxy?.sender.stop()]);
       await control.flush();
       client.close();
       outbox.close();
@@ -228,6 +258,7 @@ export async function startSecondary(config: SecondaryConfig, logger: Logger, op
     outbox,
     sender,
     control,
+    ...(proxy ? { proxy } : {}),
     status: statusNow,
     whenRegistered: () => (state.registered ? Promise.resolve() : new Promise<void>((resolve) => registeredWaiters.push(resolve))),
     whenSynced: () => controlStream.whenSynced(),

@@ -14,6 +14,7 @@ import type { SecondaryRegistry } from '../cluster/secondary-registry';
 import type { Services } from '../services';
 import { authInterceptor } from './auth-interceptor';
 import { clusterHandlers, type WatchStreams } from './cluster-service';
+import { internetHandlers } from './internet-service';
 import { printingHandlers } from './printing-service';
 
 export interface RunningGrpcServer {
@@ -21,7 +22,7 @@ export interface RunningGrpcServer {
   stop(graceMs: number): Promise<void>;
 }
 
-const SERVICES = ['', 'quotient.v1.Cluster', 'quotient.v1.Printing'];
+const SERVICES = ['', 'quotient.v1.Cluster', 'quotient.v1.Printing', 'quotient.v1.Internet'];
 
 function credentials(config: PrimaryConfig): grpc.ServerCredentials {
   if (!config.grpcTlsCert || !config.grpcTlsKey) return grpc.ServerCredentials.createInsecure();
@@ -50,6 +51,7 @@ export async function startGrpcServer(deps: {
   const watchers: WatchStreams = new Set();
   server.addService(proto.quotient.v1.Cluster.service, clusterHandlers(services, registry, blocks, watchers, logger));
   server.addService(proto.quotient.v1.Printing.service, printingHandlers(services.printing, logger));
+  server.addService(proto.quotient.v1.Internet.service, internetHandlers(services.internet, logger));
   const health = new HealthImplementation(Object.fromEntries(SERVICES.map((s) => [s, 'SERVING' as const])));
   health.addToServer(server);
 
