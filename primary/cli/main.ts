@@ -10,6 +10,8 @@ import { version } from '../../package.json';
 export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('quotient').description('Quotient: print and internet usage accounting').version(version).showHelpAfterError();
   const { secondaryCommand } = await import('../../secondary/cli');
+  const { installCupsBackendCommand } = await import('../../secondary/print/cups/install');
+  program.addCommand(installCupsBackendCommand());
   if (argv[2] === 'secondary') return program.addCommand(secondaryCommand());
   const [primary, migrate, users, groups, balance, importUsers, settings, secondaries, verify] = await Promise.all([
     import('./commands/primary'),
@@ -32,7 +34,8 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     .addCommand(importUsers.importUsersCommand())
     .addCommand(settings.settingsCommand())
     .addCommand(secondaries.secondariesCommand())
-    .addCommand(verify.verifyCommand());
+    .addCommand(verify.verifyCommand())
+    .addCommand((await import('./commands/quotas')).quotasCommand());
 }
 
 if (require.main === module) {

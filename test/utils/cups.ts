@@ -1,0 +1,308 @@
+/**
+ * A private CUPS scheduler for end-to-end tests: cupsd in a temporary ServerRoot, listening on a
+ * free loopback port, with a ServerBin of symlinks to the system's backends and filters plus
+ * Quotient's backend (so nothing under /usr/lib/cups or /etc/cups changes); and a test sink, an
+ * AppSocket (port 9100 style) TCP server that records what each connection sends.
+ * Needs the Debian packages cups, cups-client, cups-ipp-utils (ipptool), cups-filters, ghostscript, and root
+ * (cupsd runs backends as root or lp).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { installCupsBackend } from '../../secondary/print/cups/install';
+import { ROOT } from './processes';
+
+const run = promisify(execFile);
+const SYSTEM_SERVERBIN = '/usr/lib/cups';
+
+/** The programs the CUPS tests run (Debian: cups, cups-client, cups-ipp-utils, cups-filters, ghostscript). */
+const NEEDED = ['/usr/sbin/cupsd', '/usr/bin/lp', '/usr/sbin/lpadmin', '/usr/bin/lpstat', '/usr/bin/cancel', '/usr/bin/ipptool', '/usr/bin/gs', path.join(SYSTEM_SERVERBIN, 'backend/socket')];
+
+/** Why the CUPS tests cannot run here, or undefined when they can (they need root to run cupsd). */
+export function cupsUnavailable(): string | undefined {
+  const missing = NEEDED.filter((p) => !fs.existsSync(p));
+  if (missing.length > 0) return `missing ${missing.join(', ')}`;
+  if (process.getuid?.() !== 0) return 'not root';
+  return undefined;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface JobInfo {
+  /** pending, held, processing, stopped, canceled, aborted, completed */
+  state: string;
+  /** job-printer-state-message: what `lpstat -l` shows as "Status:". */
+  message: string;
+  reasons: string;
+  /** job-uuid (urn:uuid:…): the id Quotient charges the job under. */
+  uuid: string;
+}
+
+export interface PrivateCups {
+  /** `127.0.0.1:<port>`, for `-h`. */
+  readonly server: string;
+  readonly dir: string;
+  /** The backend directory CUPS uses (holds our `quotient` shim). */
+  readonly backendDir: string;
+  lp(args: string[], input?: Buffer | string): Promise<number>;
+  lpadmin(args: string[]): Promise<void>;
+  lpstat(args: string[]): Promise<string>;
+  /** Cancels every job not finished yet (so none leaks into the next test). */
+  cancelAll(): Promise<void>;
+  job(id: number): Promise<JobInfo>;
+  /** Polls the job until its state is one of `states` (or the deadline passes: rejects with the log tail). */
+  waitForJob(id: number, states: string[], timeoutMs?: number): Promise<JobInfo>;
+  errorLog(): string;
+  /** The error_log lines about one job, without the environment dump. */
+  jobLog(id: number): string;
+  stop(): Promise<void>;
+}
+
+/** Starts cupsd; `env` becomes SetEnv lines in cups-files.conf (cupsd passes no other environment to backends). */
+export async function startPrivateCups(opts: { env?: Record<string, string> } = {}): Promise<PrivateCups> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qcups-'));
+  fs.chmodSync(dir, 0o755); // backends running as lp must reach the spool and temp directories
+  const port = await freePort();
+  const server = `127.0.0.1:${port}`;
+  const serverBin = path.join(dir, 'serverbin');
+  const backendDir = path.join(serverBin, 'backend');
+  for (const d of ['conf', 'spool', 'cache', 'state', 'log', 'tmp', backendDir]) fs.mkdirSync(path.resolve(dir, d), { recursive: true, mode: 0o755 });
+  fs.chmodSync(path.join(dir, 'tmp'), 0o1777);
+  for (const entry of fs.readdirSync(SYSTEM_SERVERBIN)) {
+    if (entry !== 'backend') fs.symlinkSync(path.join(SYSTEM_SERVERBIN, entry), path.join(serverBin, entry));
+  }
+  for (const entry of fs.readdirSync(path.join(SYSTEM_SERVERBIN, 'backend'))) {
+    fs.symlinkSync(path.join(SYSTEM_SERVERBIN, 'backend', entry), path.join(backendDir, entry));
+  }
+  installCupsBackend({ backendDir, home: ROOT, run: 'source', mode: 0o700 });
+
+  const setEnv = Object.entries(opts.env ?? {}).map(([k, v]) => `SetEnv ${k} ${v}`);
+  fs.writeFileSync(
+    path.join(dir, 'conf/cupsd.conf'),
+    [
+      `Listen ${server}`,
+      'Browsing No',
+      'LogLevel debug',
+      'DefaultAuthType None',
+      'WebInterface No',
+      // A backend exiting 6 (retry) is retried after JobRetryInterval seconds, at most JobRetryLimit times.
+      'JobRetryInterval 1',
+      'JobRetryLimit 1000',
+      'PreserveJobHistory Yes',
+      'MaxJobs 0',
+      '<Location />',
+      '  Order allow,deny',
+      '  Allow all',
+      '</Location>',
+      '<Policy default>',
+      '  <Limit All>',
+      '    Order deny,allow',
+      '  </Limit>',
+      '</Policy>',
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'conf/cups-files.conf'),
+    [
+      'FileDevice No',
+      `ServerRoot ${path.join(dir, 'conf')}`,
+      `ServerBin ${serverBin}`,
+      `RequestRoot ${path.join(dir, 'spool')}`,
+      `CacheDir ${path.join(dir, 'cache')}`,
+      `StateDir ${path.join(dir, 'state')}`,
+      `TempDir ${path.join(dir, 'tmp')}`,
+      `ErrorLog ${path.join(dir, 'log/error_log')}`,
+      `AccessLog ${path.join(dir, 'log/access_log')}`,
+      `PageLog ${path.join(dir, 'log/page_log')}`,
+      'DataDir /usr/share/cups',
+      'SystemGroup root',
+      'User lp',
+      'Group lp',
+      // SetEnv belongs here: in cupsd.conf CUPS 2.4 logs "Please move" and ignores it.
+      ...setEnv,
+      '',
+    ].join('\n'),
+  );
+
+  const child: ChildProcess = spawn('/usr/sbin/cupsd', ['-f', '-c', path.join(dir, 'conf/cupsd.conf'), '-s', path.join(dir, 'conf/cups-files.conf')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const errorLog = (): string => {
+    try {
+      return fs.readFileSync(path.join(dir, 'log/error_log'), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+
+  const cups: PrivateCups = {
+    server,
+    dir,
+    backendDir,
+    lp(args, input) {
+      return new Promise((resolve, reject) => {
+        const p = execFile('lp', ['-h', server, ...args], (err, stdout, errText) => {
+          if (err) return reject(new Error(`lp ${args.join(' ')}: ${errText || err.message}`));
+          const m = /request id is \S+-(\d+)/.exec(stdout);
+          if (!m) return reject(new Error(`lp printed no job id: ${stdout}`));
+          resolve(Number(m[1]));
+        });
+        p.stdin?.end(input ?? '');
+      });
+    },
+    async lpadmin(args) {
+      await run('lpadmin', ['-h', server, ...args]);
+    },
+    async lpstat(args) {
+      return (await run('lpstat', ['-h', server, ...args])).stdout;
+    },
+    async cancelAll() {
+      await run('cancel', ['-h', server, '-a']);
+    },
+    async job(id) {
+      // ipptool ships with cups-client; it reads exactly the attributes lpstat shows.
+      const test = path.join(dir, 'get-job.test');
+      if (!fs.existsSync(test)) {
+        fs.writeFileSync(
+          test,
+          '{ OPERATION Get-Job-Attributes GROUP operation-attributes-tag ATTR charset attributes-charset utf-8 ATTR naturalLanguage attributes-natural-language en ATTR uri job-uri $uri ATTR name requesting-user-name root ATTR keyword requested-attributes job-state,job-printer-state-message,job-state-reasons,job-uuid }\n',
+        );
+      }
+      const { stdout } = await run('ipptool', ['-tv', `ipp://${server}/jobs/${id}`, test]);
+      const attr = (name: string): string => new RegExp(`^\\s*${name} \\([^)]*\\) = (.*)$`, 'm').exec(stdout)?.[1]?.trim() ?? '';
+      return { state: attr('job-state'), message: attr('job-printer-state-message'), reasons: attr('job-state-reasons'), uuid: attr('job-uuid') };
+    },
+    async waitForJob(id, states, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: JobInfo | undefined;
+      while (Date.now() < deadline) {
+        last = await cups.job(id);
+        if (states.includes(last.state)) return last;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`job ${id} is ${JSON.stringify(last)}, not ${states.join('|')}; its log:\n${cups.jobLog(id)}`);
+    },
+    errorLog,
+    jobLog(id) {
+      return errorLog()
+        .split('\n')
+        .filter((l) => l.includes(`[Job ${id}]`) && !/\] (envp|argv)\[/.test(l))
+        .slice(-80)
+        .join('\n');
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (!process.env.QUOTIENT_KEEP_CUPS) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  // Ready when the scheduler answers.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await run('lpstat', ['-h', server, '-r']);
+      break;
+    } catch {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await cups.stop();
+        throw new Error(`cupsd did not start: ${stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  return cups;
+}
+
+/** A printer's raw port (AppSocket/JetDirect): records each connection's bytes; can refuse or fail. */
+export interface TestSink {
+  readonly port: number;
+  /** The documents received in full (one per connection that ended normally). */
+  readonly received: Buffer[];
+  /** accept: record; reset: accept and reset each connection at once (a failing printer). */
+  mode: 'accept' | 'reset';
+  /** Resolves when `count` documents have been received. */
+  waitForDocuments(count: number, timeoutMs?: number): Promise<Buffer[]>;
+  close(): Promise<void>;
+}
+
+export async function startTestSink(): Promise<TestSink> {
+  const received: Buffer[] = [];
+  const waiters = new Set<() => void>();
+  const sockets = new Set<net.Socket>();
+  const sink: TestSink = {
+    port: 0,
+    received,
+    mode: 'accept',
+    waitForDocuments(count, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (received.length >= count) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(received);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`the sink received ${received.length} documents, not ${count}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+  const server = net.createServer((socket) => {
+    if (sink.mode === 'reset') {
+      socket.resetAndDestroy();
+      return;
+    }
+    sockets.add(socket);
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', () => undefined);
+    socket.on('end', () => {
+      socket.end();
+      received.push(Buffer.concat(chunks));
+      for (const w of waiters) w();
+    });
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  (sink as { port: number }).port = (server.address() as net.AddressInfo).port;
+  return sink;
+}
+
+/** Test documents made with Ghostscript: `pages` pages of A4 (PDF or DSC PostScript). */
+export async function makeDocument(dir: string, kind: 'pdf' | 'ps', pages: number, opts: { colour?: boolean } = {}): Promise<string> {
+  const source = path.join(dir, `doc-${kind}-${pages}-${opts.colour ? 'c' : 'g'}.ps`);
+  const body = Array.from({ length: pages }, (_, i) => `${opts.colour ? '1 0 0 setrgbcolor' : '0 setgray'} /Helvetica findfont 24 scalefont setfont 72 720 moveto (Page ${i + 1}) show showpage`).join('\n');
+  fs.writeFileSync(source, `%!PS\n${body}\n`);
+  const out = path.join(dir, `doc-${pages}-${opts.colour ? 'c' : 'g'}.${kind}`);
+  const device = kind === 'pdf' ? 'pdfwrite' : 'ps2write';
+  await run('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', `-sDEVICE=${device}`, '-sPAPERSIZE=a4', `-sOutputFile=${out}`, source]);
+  return out;
+}
