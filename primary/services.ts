@@ -3,10 +3,13 @@
  * edges and the tests all get their services from here, so there is one way things are wired.
  */
 import type { Database } from './db/connection';
+import { InternetChargingService } from './internet/internet-charging';
+import { InternetSettingsStore } from './internet/internet-settings';
 import { LedgerService } from './ledger/ledger-service';
 import { RateCardStore } from './pricing/rate-card-store';
 import { PrinterRegistry } from './printing/printer-registry';
 import { PrintJobService } from './printing/print-job-service';
+import { QuotaService } from './quotas/quota-service';
 import { SettingsService } from './settings/settings-service';
 import { GroupService } from './users/group-service';
 import { UserService } from './users/user-service';
@@ -20,9 +23,12 @@ export interface Services {
   rateCards: RateCardStore;
   printers: PrinterRegistry;
   printing: PrintJobService;
+  quotas: QuotaService;
+  internetSettings: InternetSettingsStore;
+  internet: InternetChargingService;
 }
 
-export function createServices(db: Database, opts: { now?: () => number } = {}): Services {
+export function createServices(db: Database, opts: { now?: () => number; timezone?: string; quotaCatchUpDays?: number } = {}): Services {
   const now = opts.now ?? Date.now;
   const settings = new SettingsService({ db });
   const ledger = new LedgerService({ db, settings, now });
@@ -31,5 +37,13 @@ export function createServices(db: Database, opts: { now?: () => number } = {}):
   const rateCards = new RateCardStore({ db, now });
   const printers = new PrinterRegistry({ db, rateCards, settings, now });
   const printing = new PrintJobService({ db, printers, users, settings, now });
-  return { db, settings, ledger, users, groups, rateCards, printers, printing };
+  const quotas = new QuotaService({
+    db,
+    now,
+    ...(opts.timezone !== undefined && { timezone: opts.timezone }),
+    ...(opts.quotaCatchUpDays !== undefined && { catchUpDays: opts.quotaCatchUpDays }),
+  });
+  const internetSettings = new InternetSettingsStore({ db });
+  const internet = new InternetChargingService({ db, settings, internetSettings, now });
+  return { db, settings, ledger, users, groups, rateCards, printers, printing, quotas, internetSettings, internet };
 }

@@ -6,6 +6,9 @@ import type { Knex } from 'knex';
 import type { Database } from './connection';
 import * as core0001 from './migrations/2026-11-22-0001-core';
 import * as cluster0002 from './migrations/2026-11-22-0002-cluster';
+import * as quotas0003 from './migrations/2026-11-22-0003-quotas';
+import * as web0004 from './migrations/2026-11-22-0004-web';
+import * as internet0005 from './migrations/2026-11-22-0005-internet';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +18,9 @@ interface Migration {
 export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['2026-11-22-0001-core', core0001],
   ['2026-11-22-0002-cluster', cluster0002],
+  ['2026-11-22-0003-quotas', quotas0003],
+  ['2026-11-22-0004-web', web0004],
+  ['2026-11-22-0005-internet', internet0005],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {

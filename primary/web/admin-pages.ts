@@ -1,0 +1,202 @@
+/**
+ * What the admin pages show and do. Every change goes through the owning service (ledger,
+ * users, settings) and is written to the audit log with the administrator's name.
+ */
+import { listAudit, recordAudit, type AuditRow } from '../audit/audit-log';
+import type { SecondaryRegistry, Secondary } from '../cluster/secondary-registry';
+import { inTransaction } from '../db/transaction';
+import { InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
+import type { FailureMode } from '../printing/printer-registry';
+import type { Money } from '../../common/money';
+import type { Services } from '../services';
+import { SETTINGS, type SettingKey } from '../settings/settings-service';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const FAILURE_MODES: readonly FailureMode[] = ['charge_later', 'hold', 'deny', 'free'];
+
+export interface Dashboard {
+  pagesToday: number;
+  jobsToday: number;
+  users: number;
+  pendingRefunds: number;
+  recent: AuditRow[];
+  secondaries: Secondary[];
+}
+
+export interface RefundRequestRow {
+  id: number;
+  username: string;
+  documentName: string;
+  printer: string;
+  amount: Money;
+  reason: string;
+  state: string;
+  createdAt: number;
+  decidedBy: string | null;
+}
+
+export interface PrinterRow {
+  id: number;
+  name: string;
+  server: string;
+  location: string;
+  enabled: boolean;
+  failureMode: string;
+  rateCard: string;
+  rateCardId: number | null;
+}
+
+export class AdminPages {
+  private readonly s: Services;
+  private readonly secondaries: SecondaryRegistry | undefined;
+  private readonly now: () => number;
+
+  constructor(deps: { services: Services; secondaries?: SecondaryRegistry | undefined; now?: () => number }) {
+    this.s = deps.services;
+    this.secondaries = deps.secondaries;
+    this.now = deps.now ?? Date.now;
+  }
+
+  async dashboard(): Promise<Dashboard> {
+    const k = this.s.db.knex;
+    const today = Math.floor(this.now() / DAY_MS) * DAY_MS;
+    const printed = (await k('print_jobs').where({ status: 'printed' }).andWhere('created_at', '>=', today)
+      .select(k.raw('COALESCE(SUM(pages * copies), 0) as pages'), k.raw('COUNT(*) as jobs')).first()) as { pages: number | string; jobs: number | string } | undefined;
+    const pending = (await k('refund_requests').where({ state: 'pending' }).count({ n: '*' }).first()) as { n: number | string } | undefined;
+    return {
+      pagesToday: Number(printed?.pages ?? 0),
+      jobsToday: Number(printed?.jobs ?? 0),
+      users: await this.s.users.count(),
+      pendingRefunds: Number(pending?.n ?? 0),
+      recent: await listAudit(k, { limit: 10 }),
+      secondaries: await this.listSecondaries(),
+    };
+  }
+
+  listSecondaries(): Promise<Secondary[]> {
+    return this.secondaries ? this.secondaries.list() : Promise.resolve([]);
+  }
+
+  audit(limit = 200): Promise<AuditRow[]> {
+    return listAudit(this.s.db.knex, { limit });
+  }
+
+  /** Adds a signed amount to a user's balance; `key` comes from the form, so a resubmission changes nothing. */
+  async adjustBalance(userId: number, amount: Money, comment: string, key: string, actor: string): Promise<void> {
+    const detail = await this.s.users.detail(userId);
+    const entry = await this.s.ledger.adjust({ accountId: detail.account.id, amount, comment, key: `web:adjust:${key}`, actor });
+    if (!entry.replayed) {
+      await recordAudit(this.s.db.knex, { actor, action: 'balance.adjust', targetType: 'user', targetId: detail.username, details: { amount, comment, ledgerId: entry.id } }, this.now());
+    }
+  }
+
+  async setBalance(userId: number, balance: Money, comment: string, key: string, actor: string): Promise<void> {
+    const detail = await this.s.users.detail(userId);
+    const entry = await this.s.ledger.setBalance({ accountId: detail.account.id, balance, comment, key: `web:set:${key}`, actor });
+    if (!entry.replayed) {
+      await recordAudit(this.s.db.knex, { actor, action: 'balance.set', targetType: 'user', targetId: detail.username, details: { balance, comment, ledgerId: entry.id } }, this.now());
+    }
+  }
+
+  /** Restriction and overdraft (null = the site default); audited by UserService.update. */
+  async setAccountRules(userId: number, restricted: boolean, creditLimit: Money | null, actor: string): Promise<void> {
+    await this.s.users.update(userId, { restricted, creditLimit }, actor);
+  }
+
+  async printers(): Promise<PrinterRow[]> {
+    const rows = (await this.s.db.knex('printers').leftJoin('rate_cards', 'rate_cards.id', 'printers.rate_card_id')
+      .orderBy(['printers.server_name', 'printers.queue_name'])
+      .select('printers.id', 'printers.display_name', 'printers.queue_name', 'printers.server_name', 'printers.location', 'printers.enabled', 'printers.failure_mode', 'printers.rate_card_id', 'rate_cards.name as card')) as {
+      id: number; display_name: string; queue_name: string; server_name: string; location: string; enabled: number | boolean; failure_mode: string; rate_card_id: number | null; card: string | null;
+    }[];
+    return rows.map((r) => ({ id: r.id, name: r.display_name || r.queue_name, server: r.server_name, location: r.location, enabled: Boolean(r.enabled), failureMode: r.failure_mode, rateCard: r.card ?? '', rateCardId: r.rate_card_id }));
+  }
+
+  /** Enables or disables a printer (the secondaries pick it up on their next authorisation). */
+  async setPrinterEnabled(printerId: number, enabled: boolean, actor: string): Promise<void> {
+    await inTransaction(this.s.db, async (trx) => {
+      const row = (await trx('printers').where({ id: printerId }).first('server_name', 'queue_name')) as { server_name: string; queue_name: string } | undefined;
+      if (!row) throw new NotFoundError('printer', printerId);
+      await trx('printers').where({ id: printerId }).update({ enabled, updated_at: this.now() });
+      await recordAudit(trx, { actor, action: enabled ? 'printer.enable' : 'printer.disable', targetType: 'printer', targetId: `${row.server_name}/${row.queue_name}` }, this.now());
+    });
+  }
+
+  /** Changes what a printer does while the primary is unreachable, and its rate card; audited. */
+  async setPrinterCharging(printerId: number, failureMode: string, rateCardId: number, actor: string): Promise<void> {
+    if (!FAILURE_MODES.includes(failureMode as FailureMode)) throw new ValidationError(`unknown failure mode ${failureMode}`, { field: 'failureMode' });
+    const card = await this.s.rateCards.get(rateCardId);
+    await inTransaction(this.s.db, async (trx) => {
+      const row = (await trx('printers').where({ id: printerId }).first('server_name', 'queue_name')) as { server_name: string; queue_name: string } | undefined;
+      if (!row) throw new NotFoundError('printer', printerId);
+      await trx('printers').where({ id: printerId }).update({ failure_mode: failureMode, rate_card_id: card.id, updated_at: this.now() });
+      await recordAudit(trx, { actor, action: 'printer.update', targetType: 'printer', targetId: `${row.server_name}/${row.queue_name}`, details: { failureMode, rateCard: card.name } }, this.now());
+    });
+  }
+
+  rateCards(): Promise<{ id: number; name: string }[]> {
+    return this.s.rateCards.list();
+  }
+
+  async refunds(state: 'pending' | 'all' = 'pending'): Promise<RefundRequestRow[]> {
+    const q = this.s.db.knex('refund_requests')
+      .join('print_jobs', 'print_jobs.id', 'refund_requests.print_job_id')
+      .join('printers', 'printers.id', 'print_jobs.printer_id')
+      .join('users', 'users.id', 'refund_requests.user_id')
+      .orderBy('refund_requests.id', 'desc')
+      .limit(200)
+      .select('refund_requests.*', 'users.username', 'print_jobs.document_name', 'printers.display_name', 'printers.queue_name');
+    if (state === 'pending') q.where('refund_requests.state', 'pending');
+    const rows = (await q) as { id: number; username: string; document_name: string; display_name: string; queue_name: string; amount: number | string; reason: string; state: string; created_at: number | string; decided_by: string | null }[];
+    return rows.map((r) => ({ id: r.id, username: r.username, documentName: r.document_name, printer: r.display_name || r.queue_name, amount: Number(r.amount), reason: r.reason, state: r.state, createdAt: Number(r.created_at), decidedBy: r.decided_by }));
+  }
+
+  /**
+   * Approves a pending request: one `refund` ledger row (key `refund:job:<id>`, so approving
+   * twice never refunds twice), then the request is marked approved and audited.
+   */
+  async approveRefund(requestId: number, comment: string, actor: string): Promise<void> {
+    const req = await this.pendingRequest(requestId);
+    const account = await this.s.users.personalAccount(req.user_id);
+    const entry = await this.s.ledger.credit({ accountId: account.id, amount: Number(req.amount), type: 'refund', key: `refund:job:${req.print_job_id}`, reference: `job:${req.print_job_id}`, actor, comment });
+    await this.decide(requestId, 'approved', comment, actor, entry.id);
+  }
+
+  async rejectRefund(requestId: number, comment: string, actor: string): Promise<void> {
+    await this.pendingRequest(requestId);
+    await this.decide(requestId, 'rejected', comment, actor, null);
+  }
+
+  async settings(): Promise<{ key: SettingKey; value: string }[]> {
+    const all = await this.s.settings.all();
+    return (Object.keys(SETTINGS) as SettingKey[]).map((key) => ({ key, value: String(all[key]) }));
+  }
+
+  /** Saves the settings that changed, parsing each from form text by its type; audited. */
+  async saveSettings(form: Record<string, string>, actor: string): Promise<void> {
+    const current = await this.s.settings.all();
+    for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+      const text = form[key];
+      if (text === undefined) continue;
+      const before = current[key];
+      const value = typeof before === 'number' ? Number(text.trim()) : typeof before === 'boolean' ? text === 'true' : text.trim();
+      if (value === before) continue;
+      await this.s.settings.set(key, value);
+      await recordAudit(this.s.db.knex, { actor, action: 'settings.set', targetType: 'setting', targetId: key, details: { from: before, to: value } }, this.now());
+    }
+  }
+
+  private async pendingRequest(id: number): Promise<{ id: number; user_id: number; print_job_id: number; amount: number | string; state: string }> {
+    const row = (await this.s.db.knex('refund_requests').where({ id }).first()) as { id: number; user_id: number; print_job_id: number; amount: number | string; state: string } | undefined;
+    if (!row) throw new NotFoundError('refund request', id);
+    if (row.state !== 'pending') throw new InvalidStateError(`refund request ${id} is already ${row.state}`, { id });
+    return row;
+  }
+
+  private async decide(id: number, state: 'approved' | 'rejected', comment: string, actor: string, ledgerId: number | null): Promise<void> {
+    await inTransaction(this.s.db, async (trx) => {
+      await trx('refund_requests').where({ id, state: 'pending' }).update({ state, decided_by: actor.slice(0, 128), decision_comment: comment.slice(0, 1000), decided_at: this.now(), ledger_id: ledgerId });
+      await recordAudit(trx, { actor, action: `refund.${state === 'approved' ? 'approve' : 'reject'}`, targetType: 'refund_request', targetId: id, details: { comment } }, this.now());
+    });
+  }
+}

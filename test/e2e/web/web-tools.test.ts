@@ -1,0 +1,324 @@
+import assert from 'node:assert/strict';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { RunningPrimary } from '../../../primary/boot';
+import { parseJobDescription, type JobDescription } from '../../../primary/printing/job-events';
+import { describeOnEachDatabase } from '../../utils/databases';
+import { startTestPrimary } from '../../utils/primary';
+import { DESKTOP, PHONE, closeBrowser, screenshotPath, sharedBrowser } from './browser';
+
+const ADMIN_PASSWORD = 'admin-password-for-tests';
+const SECONDARY = 'print-1';
+let jobSeq = 0;
+
+function job(overrides: Partial<JobDescription> = {}): JobDescription {
+  jobSeq += 1;
+  return parseJobDescription({
+    jobId: `urn:uuid:web-${process.pid}-${jobSeq}`,
+    queue: 'library-laser',
+    username: 'ann',
+    documentName: 'essay.pdf',
+    pages: 3,
+    colourPages: 0,
+    copies: 1,
+    duplex: false,
+    paperSize: 'A4',
+    finishings: [],
+    accountCode: '',
+    clientHost: '',
+    submittedAt: 0,
+    ...overrides,
+  });
+}
+
+after(closeBrowser);
+
+describeOnEachDatabase('web tools in Chromium', (t) => {
+  let primary: RunningPrimary;
+  let base: string;
+  const contexts: BrowserContext[] = [];
+
+  beforeEach(async () => {
+    primary = await startTestPrimary(t);
+    base = `http://127.0.0.1:${primary.httpPort}`;
+    await primary.services.users.createUser({ username: 'ann', fullName: 'Ann Example', password: 'ann-password-1', restricted: true, initialCredit: 1234 });
+    await primary.services.users.createUser({ username: 'bob', fullName: 'Bob Example', password: 'bob-password-1', restricted: false, initialCredit: 500 });
+  });
+
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+    await primary.shutdown();
+  });
+
+  /**
+   * A fresh browser profile (no cookies). JavaScript is off, as the pages need none; the test of
+   * hostile names turns it on to prove no script runs (its pages count dialogs: there must be none).
+   */
+  async function browse(viewport = DESKTOP, javaScriptEnabled = false): Promise<{ page: Page; context: BrowserContext; dialogs: string[] }> {
+    const context = await (await sharedBrowser()).newContext({ viewport, javaScriptEnabled });
+    contexts.push(context);
+    const page = await context.newPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    return { page, context, dialogs };
+  }
+
+  async function signIn(page: Page, username: string, password: string): Promise<void> {
+    await page.goto(`${base}/signin`);
+    await page.fill('input[name=username]', username);
+    await page.fill('input[name=password]', password);
+    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
+  }
+
+  const text = async (page: Page, selector: string): Promise<string> => ((await page.textContent(selector)) ?? '').trim();
+
+  const charge = async (j: JobDescription): Promise<void> => {
+    const auth = await primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+    assert.equal(auth.kind === 'authorized' && auth.allowed, true);
+    const done = await primary.services.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId });
+    assert.equal(done.kind, 'committed');
+  };
+
+  it('signs a user in and shows their exact balance and restriction', async () => {
+    const { page } = await browse();
+    await page.goto(`${base}/`);
+    assert.equal(page.url(), `${base}/signin`);
+    await page.screenshot({ path: screenshotPath(`signin-phone-${t.dialect}`) });
+    await signIn(page, 'ann', 'ann-password-1');
+    assert.equal(await text(page, '#balance'), '$12.34');
+    assert.equal(await text(page, '#available'), '$12.34');
+    assert.match(await text(page, '#restriction'), /^Restricted/);
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'quotient_session');
+    assert.equal(cookie?.httpOnly, true);
+    assert.equal(cookie?.sameSite, 'Lax');
+    // Only a hash of the cookie is stored.
+    const stored = (await t.db.knex('web_sessions').pluck('id_hash')) as string[];
+    assert.equal(stored.length, 1);
+    assert.notEqual(stored[0], cookie?.value);
+    await page.screenshot({ path: screenshotPath(`summary-desktop-${t.dialect}`), fullPage: true });
+  });
+
+  it('shows a job charged through the primary, with the new balance, and its hostile name as text', async () => {
+    await charge(job({ documentName: '<script>alert(1)</script>', pages: 3 }));
+    const { page, dialogs } = await browse(PHONE, true);
+    await signIn(page, 'ann', 'ann-password-1');
+    assert.equal(await text(page, '#balance'), '$12.04'); // 3 grey pages at 10 on the default rate card
+    assert.equal(await text(page, '#period-pages'), '3');
+    assert.equal(await text(page, '#period-spent'), '$0.30');
+    await page.screenshot({ path: screenshotPath(`summary-phone-${t.dialect}`), fullPage: true });
+    await page.goto(`${base}/jobs`);
+    assert.equal(await text(page, '#jobs tbody td.doc'), '<script>alert(1)</script>');
+    assert.equal(await page.locator('#jobs script').count(), 0);
+    assert.deepEqual(dialogs, []);
+    await page.screenshot({ path: screenshotPath(`jobs-phone-${t.dialect}`), fullPage: true });
+    await page.goto(`${base}/transactions`);
+    assert.equal(await text(page, '#transactions tbody tr:first-child td:nth-child(3)'), '-$0.30');
+  });
+
+  it('lets a user ask for a refund that an administrator approves, once', async () => {
+    await charge(job({ documentName: 'smudged.pdf', pages: 5 }));
+    const ann = await browse();
+    await signIn(ann.page, 'ann', 'ann-password-1');
+    await ann.page.goto(`${base}/jobs`);
+    await ann.page.fill('#jobs input[name=reason]', 'toner ran out');
+    await Promise.all([ann.page.waitForURL(`${base}/jobs?done=refund`), ann.page.click('#jobs button[type=submit]')]);
+    assert.equal(await text(ann.page, '#jobs tbody td:last-child'), 'Requested');
+
+    const admin = await browse();
+    await signIn(admin.page, 'admin', ADMIN_PASSWORD);
+    await admin.page.goto(`${base}/admin/refunds`);
+    assert.equal(await text(admin.page, '#refunds tbody td:nth-child(5)'), '$0.50');
+    await admin.page.screenshot({ path: screenshotPath(`admin-refunds-${t.dialect}`), fullPage: true });
+    await Promise.all([admin.page.waitForURL(`${base}/admin/refunds`), admin.page.click('#refunds button:has-text("Approve")')]);
+
+    await ann.page.goto(`${base}/`);
+    assert.equal(await text(ann.page, '#balance'), '$12.34');
+    const refunds = await t.db.knex('ledger').where({ type: 'refund' });
+    assert.deepEqual(refunds.map((r: { amount: number | string; actor: string }) => [Number(r.amount), r.actor]), [[50, 'admin']]);
+    assert.equal(await t.db.knex('audit_log').where({ action: 'refund.approve', actor: 'admin' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 1);
+    // A second approval (a replayed form) is refused and refunds nothing more.
+    const csrf = await admin.page.getAttribute('form.signout input[name=_csrf]', 'value');
+    const request = (await t.db.knex('refund_requests').first('id', 'state')) as { id: number; state: string };
+    assert.equal(request.state, 'approved');
+    const again = await admin.context.request.post(`${base}/admin/refunds/${request.id}/approve`, { form: { _csrf: csrf ?? '' }, maxRedirects: 0 });
+    assert.equal(again.status(), 409);
+    assert.equal(await t.db.knex('ledger').where({ type: 'refund' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 1);
+  });
+
+  it('shows a balance an administrator adjusted, and audits the change', async () => {
+    const admin = await browse();
+    await signIn(admin.page, 'admin', ADMIN_PASSWORD);
+    await admin.page.goto(`${base}/admin/users?q=ann`);
+    await Promise.all([admin.page.waitForURL(/\/admin\/users\/\d+$/), admin.page.click('#users a:has-text("ann")')]);
+    const formKey = await admin.page.getAttribute('#adjust input[name=formKey]', 'value');
+    const csrf = await admin.page.getAttribute('#adjust input[name=_csrf]', 'value');
+    const action = await admin.page.getAttribute('#adjust', 'action');
+    await admin.page.fill('#adjust input[name=amount]', '5.00');
+    await admin.page.fill('#adjust input[name=comment]', 'library prize');
+    await Promise.all([admin.page.waitForLoadState('load'), admin.page.click('#adjust button')]);
+    await admin.page.waitForSelector('#balance:has-text("$17.34")');
+    await admin.page.screenshot({ path: screenshotPath(`admin-user-${t.dialect}`), fullPage: true });
+    // Resubmitting the same form (same one-time key: back button, double click) changes nothing.
+    const replay = await admin.context.request.post(`${base}${action ?? ''}`, { form: { amount: '5.00', comment: 'library prize', formKey: formKey ?? '', _csrf: csrf ?? '' }, maxRedirects: 0 });
+    assert.equal(replay.status(), 303);
+    assert.equal(await t.db.knex('ledger').where({ type: 'adjustment' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 1);
+    const ann = await browse();
+    await signIn(ann.page, 'ann', 'ann-password-1');
+    assert.equal(await text(ann.page, '#balance'), '$17.34');
+    await ann.page.screenshot({ path: screenshotPath(`summary-adjusted-desktop-${t.dialect}`), fullPage: true });
+    const audit = await t.db.knex('audit_log').where({ action: 'balance.adjust' }).first();
+    assert.equal(audit?.actor, 'admin');
+    assert.equal(audit?.target_id, 'ann');
+    await charge(job({ username: 'bob', pages: 12 }));
+    await admin.page.goto(`${base}/admin`);
+    assert.equal(await text(admin.page, '#pages-today'), '12');
+    await admin.page.screenshot({ path: screenshotPath(`admin-dashboard-${t.dialect}`), fullPage: true });
+  });
+
+  it('shows the compact balance page with whitelisted position and colours and an escaped title', async () => {
+    const { page } = await browse({ width: 480, height: 200 });
+    await signIn(page, 'bob', 'bob-password-1');
+    await page.goto(`${base}/widget?title=${encodeURIComponent('<i>Print</i> credit')}&position=bottom-left&bg=navy&fg=yellow`);
+    assert.equal(await text(page, '#balance'), '$5.00');
+    assert.equal(await text(page, '.widget-title'), '<i>Print</i> credit');
+    assert.equal(await page.getAttribute('.widget', 'class'), 'widget pos-bottom-left bg-navy fg-yellow');
+    await page.screenshot({ path: screenshotPath(`widget-${t.dialect}`) });
+    await page.goto(`${base}/widget?position=${encodeURIComponent('x" onload="alert(1)')}&bg=red`);
+    assert.equal(await page.getAttribute('.widget', 'class'), 'widget pos-top-right bg-white fg-black');
+  });
+
+  it('serves every page with the security headers', async () => {
+    const { page } = await browse();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    for (const path of ['/signin', '/', '/jobs', '/transactions', '/internet', '/rates', '/widget', '/admin', '/admin/users', '/admin/groups', '/admin/printers', '/admin/secondaries', '/admin/refunds', '/admin/audit', '/admin/settings']) {
+      const res = await page.goto(`${base}${path}`);
+      assert.equal(res?.status(), 200, path);
+      const h = res?.headers() ?? {};
+      assert.equal(h['content-security-policy']?.startsWith("default-src 'self'"), true, path);
+      assert.match(h['content-security-policy'] ?? '', /frame-ancestors 'none'/);
+      assert.equal(h['x-content-type-options'], 'nosniff');
+      assert.equal(h['referrer-policy'], 'same-origin');
+      assert.equal(h['cache-control'], 'no-store');
+      assert.equal(await page.locator('script').count(), 0, path);
+    }
+    const health = await page.goto(`${base}/healthz`);
+    assert.equal(health?.status(), 200);
+    const missing = await page.goto(`${base}/api/nothing`);
+    assert.equal(missing?.status(), 404);
+    assert.deepEqual(JSON.parse((await missing?.text()) ?? ''), { error: { code: 'NOT_FOUND', message: 'not found', details: {} } });
+  });
+
+  it('lets an administrator set a group\'s new-user rules, audited', async () => {
+    await primary.services.groups.create({ name: 'staff', description: 'All staff' });
+    const admin = await browse();
+    await signIn(admin.page, 'admin', ADMIN_PASSWORD);
+    await admin.page.goto(`${base}/admin/groups`);
+    await admin.page.fill('#groups input[name=initialCredit]', '2.50');
+    await admin.page.selectOption('#groups select[name=initialRestricted]', 'no');
+    await admin.page.fill('#groups input[name=initialCreditLimit]', '1');
+    await Promise.all([admin.page.waitForURL(`${base}/admin/groups`), admin.page.click('#groups button')]);
+    const g = await primary.services.groups.get('staff');
+    assert.deepEqual([g.initialCredit, g.initialRestricted, g.initialCreditLimit], [250, false, 100]);
+    assert.equal(await admin.page.inputValue('#groups input[name=initialCredit]'), '2.50');
+    const audit = await t.db.knex('audit_log').where({ action: 'group.rules' }).first();
+    assert.equal(audit?.actor, 'admin');
+  });
+
+  it('lets an administrator change a printer\'s rate card and failure mode and disable it, audited', async () => {
+    await charge(job({ pages: 1 })); // the secondary's first job registers the printer
+    await primary.services.rateCards.save('Cheap', { prices: [{ paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 5 }, { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 25 }] });
+    const admin = await browse();
+    await signIn(admin.page, 'admin', ADMIN_PASSWORD);
+    await admin.page.goto(`${base}/admin/printers`);
+    await admin.page.selectOption('#printers select[name=rateCardId]', { label: 'Cheap' });
+    await admin.page.selectOption('#printers select[name=failureMode]', 'deny');
+    await Promise.all([admin.page.waitForURL(`${base}/admin/printers`), admin.page.click('#printers form.rules button')]);
+    await Promise.all([admin.page.waitForURL(`${base}/admin/printers`), admin.page.click('#printers form.inline button')]);
+    const printer = (await t.db.knex('printers').first('enabled', 'failure_mode', 'rate_card_id')) as { enabled: number | boolean; failure_mode: string; rate_card_id: number };
+    const cheap = await primary.services.rateCards.getByName('Cheap');
+    assert.deepEqual([Boolean(printer.enabled), printer.failure_mode, printer.rate_card_id], [false, 'deny', cheap.id]);
+    assert.equal(await admin.page.inputValue('#printers select[name=failureMode]'), 'deny');
+    const actions = (await t.db.knex('audit_log').whereIn('action', ['printer.update', 'printer.disable']).orderBy('id').pluck('action')) as string[];
+    assert.deepEqual(actions, ['printer.update', 'printer.disable']);
+  });
+
+  it('rejects a form post without its CSRF token with 403 and changes nothing', async () => {
+    const admin = await browse();
+    await signIn(admin.page, 'admin', ADMIN_PASSWORD);
+    const ann = await primary.services.users.getByUsername('ann');
+    const url = `${base}/admin/users/${ann.id}/adjust`;
+    const without = await admin.context.request.post(url, { form: { amount: '100', comment: 'x', formKey: 'aaaaaaaaaaaaaaaaaaaa' }, maxRedirects: 0 });
+    assert.equal(without.status(), 403);
+    const wrong = await admin.context.request.post(url, { form: { amount: '100', comment: 'x', formKey: 'aaaaaaaaaaaaaaaaaaaa', _csrf: 'not-the-token' }, maxRedirects: 0 });
+    assert.equal(wrong.status(), 403);
+    const signin = await admin.context.request.post(`${base}/signin`, { form: { username: 'ann', password: 'ann-password-1' }, maxRedirects: 0 });
+    assert.equal(signin.status(), 403);
+    assert.equal((await primary.services.users.personalAccount(ann.id)).balance, 1234);
+    // The same request with the page's token goes through (so the 403s above were the token).
+    await admin.page.goto(`${base}/admin/users/${ann.id}`);
+    const csrf = await admin.page.getAttribute('#adjust input[name=_csrf]', 'value');
+    const ok = await admin.context.request.post(url, { form: { amount: '1', comment: 'x', formKey: 'bbbbbbbbbbbbbbbbbbbb', _csrf: csrf ?? '' }, maxRedirects: 0 });
+    assert.equal(ok.status(), 303);
+    assert.equal((await primary.services.users.personalAccount(ann.id)).balance, 1334);
+  });
+
+  it('shows a user nothing of another user when ids in URLs and forms are changed', async () => {
+    await charge(job({ username: 'bob', documentName: 'bob-secret.pdf', pages: 2 }));
+    const bobJob = await t.db.knex('print_jobs').where({ username: 'bob' }).first('id');
+    const bobUser = await primary.services.users.getByUsername('bob');
+    const bobLedger = (await t.db.knex('ledger').max({ id: 'id' }).first()) as { id: number | string };
+    const { page, context } = await browse();
+    await signIn(page, 'ann', 'ann-password-1');
+    const csrf = await page.getAttribute('form.signout input[name=_csrf]', 'value');
+    // A refund request for bob's job, with ann's valid token: nothing found, nothing stored.
+    const refund = await context.request.post(`${base}/jobs/refund`, { form: { jobId: String(bobJob?.id), reason: 'mine', _csrf: csrf ?? '' }, maxRedirects: 0 });
+    assert.equal(refund.status(), 404);
+    assert.equal(await t.db.knex('refund_requests').count({ n: '*' }).first().then((r) => Number(r?.n)), 0);
+    // Paging the ledger with an id from bob's account shows only ann's rows.
+    await page.goto(`${base}/transactions?before=${Number(bobLedger.id) + 1}`);
+    const body = await page.textContent('main');
+    assert.doesNotMatch(body ?? '', /bob|\$5\.00|\$4\.80/);
+    assert.equal(await page.locator('#transactions tbody tr').count(), 1); // ann's initial credit
+    // Admin pages about bob are refused.
+    const res = await page.goto(`${base}/admin/users/${bobUser.id}`);
+    assert.equal(res?.status(), 403);
+    assert.doesNotMatch((await page.textContent('main')) ?? '', /bob/i);
+    await page.goto(`${base}/jobs`);
+    assert.doesNotMatch((await page.textContent('main')) ?? '', /bob-secret/);
+  });
+
+  it('throttles sign-in after five failures, even with the right password, across restarts', async () => {
+    const { page } = await browse();
+    for (let i = 0; i < 5; i++) {
+      await page.goto(`${base}/signin`);
+      await page.fill('input[name=username]', 'ann');
+      await page.fill('input[name=password]', `wrong-${i}`);
+      await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+      assert.match(await text(page, '#signin-error'), /not right|Too many/);
+    }
+    await page.goto(`${base}/signin`);
+    await page.fill('input[name=username]', 'ann');
+    await page.fill('input[name=password]', 'ann-password-1');
+    const [response] = await Promise.all([page.waitForResponse((r) => r.url() === `${base}/signin` && r.request().method() === 'POST'), page.click('button[type=submit]')]);
+    assert.equal(response.status(), 429);
+    assert.match(await text(page, '#signin-error'), /^Too many failed attempts\. Try again in (29|30) seconds\.$/);
+    // The count lives in the database: a restarted primary still refuses.
+    await primary.shutdown();
+    primary = await startTestPrimary(t);
+    base = `http://127.0.0.1:${primary.httpPort}`;
+    const row = await t.db.knex('web_signin_failures').where({ throttle_key: 'user:ann' }).first();
+    assert.equal(Number(row?.failures), 5);
+    await page.goto(`${base}/signin`);
+    await page.fill('input[name=username]', 'ann');
+    await page.fill('input[name=password]', 'ann-password-1');
+    await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+    assert.match(await text(page, '#signin-error'), /^Too many failed attempts/);
+    // Another user from the same address is not locked out by ann's failures.
+    await page.fill('input[name=username]', 'bob');
+    await page.fill('input[name=password]', 'bob-password-1');
+    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
+    assert.equal(await text(page, '#balance'), '$5.00');
+  });
+});

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { describeOnEachDatabase } from '../../utils/databases';
+import { servicesFor } from '../../utils/fixtures';
+import type { Services } from '../../../primary/services';
+import { parseJobDescription } from '../../../primary/printing/job-events';
+import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SessionStore } from '../../../primary/web/session-store';
+import { SigninThrottle, USER_POLICY } from '../../../primary/web/signin-throttle';
+import { WebAuth } from '../../../primary/web/web-auth';
+import { UserPages } from '../../../primary/web/user-pages';
+import { AdminPages } from '../../../primary/web/admin-pages';
+
+describeOnEachDatabase('web services', (t) => {
+  let s: Services;
+  let clock: number;
+  const now = (): number => clock;
+  let annId: number;
+  let bobId: number;
+
+  beforeEach(async () => {
+    s = servicesFor(t.db);
+    clock = Date.UTC(2026, 10, 22, 12);
+    annId = (await s.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 1000, restricted: true })).id;
+    bobId = (await s.users.createUser({ username: 'bob', password: 'bob-password-1', initialCredit: 500 })).id;
+  });
+
+  const printFor = async (username: string, pages: number, opts: { copies?: number; duplex?: boolean } = {}): Promise<number> => {
+    const job = parseJobDescription({ jobId: `job-${username}-${pages}-${opts.copies ?? 1}`, queue: 'q1', username, documentName: 'doc.pdf', pages, colourPages: 0, copies: opts.copies ?? 1, duplex: opts.duplex ?? false, paperSize: 'A4', finishings: [], accountCode: '', clientHost: '', submittedAt: 0 });
+    await s.printing.submit({ kind: 'authorize', secondary: 'print-1', job });
+    await s.printing.submit({ kind: 'commit', secondary: 'print-1', jobId: job.jobId });
+    const row = (await t.db.knex('print_jobs').where({ job_uuid: job.jobId }).first('id')) as { id: number | string };
+    return Number(row.id);
+  };
+
+  describe('SessionStore', () => {
+    it('stores only a hash of the cookie value and finds the session and its user by the value', async () => {
+      const store = new SessionStore({ db: t.db, now });
+      const { token, session } = await store.create(annId);
+      const rows = (await t.db.knex('web_sessions').select('id_hash')) as { id_hash: string }[];
+      assert.deepEqual(rows.map((r) => r.id_hash), [session.idHash]);
+      assert.ok(!rows.some((r) => r.id_hash.includes(token)));
+      const found = await store.find(token);
+      assert.deepEqual(found?.user, { id: annId, username: 'ann', fullName: '', isAdmin: false });
+      assert.equal(await store.find(session.idHash), undefined);
+    });
+
+    it('ends a session idle too long, and any session past its absolute lifetime', async () => {
+      const store = new SessionStore({ db: t.db, now });
+      const idle = await store.create(annId);
+      clock += IDLE_TIMEOUT_MS;
+      assert.equal(await store.find(idle.token), undefined);
+      const busy = await store.create(annId);
+      for (let i = 0; i < 12; i++) {
+        clock += IDLE_TIMEOUT_MS / 2;
+        if (clock - busy.session.createdAt < ABSOLUTE_TIMEOUT_MS) assert.ok(await store.find(busy.token));
+      }
+      assert.equal(await store.find(busy.token), undefined);
+    });
+
+    it('refuses the session of a disabled user', async () => {
+      const store = new SessionStore({ db: t.db, now });
+      const { token } = await store.create(annId);
+      await s.users.update(annId, { disabled: true });
+      assert.equal(await store.find(token), undefined);
+    });
+  });
+
+  describe('SigninThrottle and WebAuth.signIn()', () => {
+    it('locks a username after five failures for 30 s, shared by two primaries on the database', async () => {
+      const a = new WebAuth({ db: t.db, users: s.users, now });
+      const b = new WebAuth({ db: t.db, users: s.users, now });
+      for (let i = 0; i < 5; i++) assert.deepEqual(await (i % 2 ? a : b).signIn('ANN', 'wrong', '10.0.0.1'), { ok: false, reason: 'invalid' });
+      assert.deepEqual(await a.signIn('ann', 'ann-password-1', '10.0.0.2'), { ok: false, reason: 'throttled', retryAfterMs: 30_000 });
+      clock += 30_000;
+      const ok = await b.signIn('ann', 'ann-password-1', '10.0.0.2');
+      assert.equal(ok.ok, true);
+      assert.equal(await t.db.knex('web_signin_failures').where({ throttle_key: 'user:ann' }).first(), undefined);
+    });
+
+    it('doubles the lock with each further failure', async () => {
+      const throttle = new SigninThrottle({ db: t.db, now });
+      for (let i = 0; i < 7; i++) await throttle.recordFailure([['user:x', USER_POLICY]]);
+      assert.equal(await throttle.retryAfter(['user:x']), 120_000);
+    });
+
+    it('treats an unknown user like a wrong password', async () => {
+      const auth = new WebAuth({ db: t.db, users: s.users, now });
+      assert.deepEqual(await auth.signIn('nobody', 'whatever-1', '10.0.0.1'), { ok: false, reason: 'invalid' });
+      assert.deepEqual(await auth.signIn('', '', '10.0.0.1'), { ok: false, reason: 'invalid' });
+    });
+  });
+
+  describe('refund requests', () => {
+    it('finds nothing when a user asks for a refund of another user\'s job', async () => {
+      const bobJob = await printFor('bob', 2);
+      const pages = new UserPages({ services: s, now });
+      await assert.rejects(pages.requestRefund(annId, bobJob, 'mine'), { code: 'NOT_FOUND' });
+      assert.equal((await t.db.knex('refund_requests')).length, 0);
+    });
+
+    it('refunds an approved request exactly once, into the ledger, and audits it', async () => {
+      const jobId = await printFor('ann', 4);
+      const pages = new UserPages({ services: s, now });
+      await pages.requestRefund(annId, jobId, 'jammed');
+      await assert.rejects(pages.requestRefund(annId, jobId, 'again'), { code: 'ALREADY_EXISTS' });
+      assert.equal((await pages.jobs(annId))[0]?.refund, 'pending');
+      const admin = new AdminPages({ services: s, now });
+      const [request] = await admin.refunds();
+      assert.ok(request);
+      await admin.approveRefund(request.id, 'sorry', 'root');
+      await assert.rejects(admin.approveRefund(request.id, 'sorry', 'root'), { code: 'INVALID_STATE' });
+      const rows = (await t.db.knex('ledger').where({ type: 'refund' })) as { amount: number | string; balance_after: number | string; actor: string }[];
+      assert.deepEqual(rows.map((r) => [Number(r.amount), Number(r.balance_after), r.actor]), [[40, 1000, 'root']]);
+      assert.equal((await s.users.personalAccount(annId)).balance, 1000);
+      assert.equal((await t.db.knex('audit_log').where({ action: 'refund.approve' })).length, 1);
+      assert.deepEqual((await s.ledger.verify()).problems, []);
+    });
+  });
+
+  describe('UserPages', () => {
+    it('summarises only the user\'s own month: spend, pages and sheets', async () => {
+      await printFor('ann', 3);
+      await printFor('ann', 3, { copies: 2, duplex: true }); // 2 sheets a copy
+      await printFor('bob', 7);
+      const summary = await new UserPages({ services: s }).summary(annId);
+      const charged = 1000 - (await s.users.personalAccount(annId)).balance;
+      assert.deepEqual([summary.periodSpent, summary.periodPages, summary.periodJobs, summary.impact.sheets], [charged, 9, 2, 3 + 4]);
+      assert.ok(charged > 30);
+      const tx = await new UserPages({ services: s }).transactions(annId, { pageSize: 1 });
+      assert.equal(tx.rows.length, 1);
+      assert.ok(tx.olderBeforeId !== null);
+      assert.equal((await new UserPages({ services: s }).summary(bobId)).periodPages, 7);
+    });
+  });
+});

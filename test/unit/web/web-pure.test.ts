@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { balanceChart } from '../../../primary/web/balance-chart';
+import { GRAMS_CO2_PER_SHEET, SHEETS_PER_TREE, impactOf, sheetsOf } from '../../../primary/web/environment';
+import { IP_POLICY, USER_POLICY, lockDuration } from '../../../primary/web/signin-throttle';
+import { pickLanguage, translate } from '../../../web-tools/i18n';
+import { date } from '../../../web-tools/helpers/date';
+import { number } from '../../../web-tools/helpers/number';
+import { createRenderer } from '../../../web-tools/render';
+import { isWebPath } from '../../../web-tools/routes';
+import { parseWidgetOptions } from '../../../web-tools/routes/widget-options';
+
+describe('pickLanguage()', () => {
+  it('picks the best shipped language by q-value, matching a region to its base language', () => {
+    assert.equal(pickLanguage('fr-CA,fr;q=0.9,en;q=0.8', ['en', 'fr']), 'fr');
+    assert.equal(pickLanguage('de;q=0.2, fr;q=0.5', ['en', 'fr', 'de']), 'fr');
+    assert.equal(pickLanguage('en-GB', ['en']), 'en');
+  });
+  it('falls back to English for no header, unknown languages and q=0', () => {
+    assert.equal(pickLanguage(undefined, ['en', 'fr']), 'en');
+    assert.equal(pickLanguage('ja, zh;q=0.8', ['en', 'fr']), 'en');
+    assert.equal(pickLanguage('fr;q=0', ['en', 'fr']), 'en');
+  });
+});
+
+describe('translate()', () => {
+  it('fills placeholders and falls back to the key for unknown messages', () => {
+    assert.equal(translate('en', 'signin.throttled', { seconds: 30 }), 'Too many failed attempts. Try again in 30 seconds.');
+    assert.equal(translate('xx', 'summary.balance'), 'Balance');
+    assert.equal(translate('en', 'no.such.key'), 'no.such.key');
+  });
+});
+
+describe('balanceChart()', () => {
+  it('draws a step line from the starting balance through each row to the end of the window', () => {
+    const g = balanceChart(100, [{ at: 50, balance: 0 }], 0, 100);
+    assert.equal(g.points, '8,8 300,8 300,152 592,152 592,152');
+    assert.equal(g.zeroY, 152);
+    assert.deepEqual([g.min, g.max], [0, 100]);
+  });
+  it('keeps zero on the scale when every balance is negative, and ignores rows outside the window', () => {
+    const g = balanceChart(-50, [{ at: 200, balance: 999 }], 0, 100);
+    assert.equal(g.zeroY, 8);
+    assert.deepEqual([g.min, g.max], [-50, -50]);
+  });
+});
+
+describe('environmental impact', () => {
+  it('counts a duplex job as half the sheets, rounded up, per copy', () => {
+    assert.equal(sheetsOf(3, 2, true), 4);
+    assert.equal(sheetsOf(3, 2, false), 6);
+  });
+  it('converts sheets to trees and kilograms of CO2 with the documented constants', () => {
+    assert.deepEqual([SHEETS_PER_TREE, GRAMS_CO2_PER_SHEET], [8333, 5]);
+    assert.deepEqual(impactOf(16666), { sheets: 16666, trees: 2, co2Kg: 83.3 });
+  });
+});
+
+describe('lockDuration()', () => {
+  it('allows the free failures, then locks for a doubling time capped at the maximum', () => {
+    assert.deepEqual([4, 5, 6, 7].map((n) => lockDuration(n, USER_POLICY)), [0, 30_000, 60_000, 120_000]);
+    assert.equal(lockDuration(50, USER_POLICY), 15 * 60_000);
+    assert.equal(lockDuration(19, IP_POLICY), 0);
+  });
+});
+
+describe('parseWidgetOptions()', () => {
+  it('accepts whitelisted positions and colours and trims the title', () => {
+    assert.deepEqual(parseWidgetOptions({ title: ' Print credit ', position: 'bottom-left', bg: 'navy', fg: 'white' }), { title: 'Print credit', position: 'bottom-left', bg: 'navy', fg: 'white' });
+  });
+  it('falls back to defaults for anything else and never shows text in its background colour', () => {
+    assert.deepEqual(parseWidgetOptions({ position: 'left; background:url(x)', bg: '#fff', fg: ['white'], title: 'x'.repeat(100) }), { title: 'x'.repeat(40), position: 'top-right', bg: 'white', fg: 'black' });
+    assert.equal(parseWidgetOptions({ bg: 'black', fg: 'black' }).fg, 'white');
+  });
+});
+
+describe('helpers', () => {
+  it('date formats epoch milliseconds in UTC, to the minute or the day', () => {
+    assert.equal(date(Date.UTC(2026, 10, 22, 5, 30, 59), {}), '2026-11-22 05:30 UTC');
+    assert.equal(date(Date.UTC(2026, 10, 22, 5, 30), 'day', {}), '2026-11-22');
+    assert.equal(date(null, {}), '');
+  });
+  it('number groups thousands', () => {
+    assert.equal(number(1234567), '1,234,567');
+    assert.equal(number(-1000.5), '-1,000.5');
+  });
+});
+
+describe('createRenderer()', () => {
+  it('escapes every value, so a hostile document name renders as text', () => {
+    const render = createRenderer({ production: true });
+    const html = render('jobs', {
+      title: 'jobs.title', lang: 'en', csrf: 'tok"en', me: { username: '<b>ann</b>', isAdmin: false },
+      jobs: [{ id: 1, createdAt: 0, printer: 'p', documentName: '<script>alert(1)</script>', pages: 1, copies: 1, cost: '$0.10', statusKey: 'status.printed', refundKey: 'refund.none', refundable: true }],
+    });
+    assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+    assert.ok(!html.includes('<script>'));
+    assert.ok(html.includes('&lt;b&gt;ann&lt;/b&gt;'));
+    assert.ok(html.includes('value="tok&quot;en"'));
+  });
+});
+
+describe('isWebPath()', () => {
+  it('claims the pages and leaves health checks and APIs alone', () => {
+    assert.deepEqual(['/', '/signin', '/jobs', '/jobs/refund', '/admin', '/admin/users/3', '/static/quotient.css', '/widget'].map(isWebPath), Array(8).fill(true));
+    assert.deepEqual(['/healthz', '/api/v1/users', '/jobsx', '/rpc/api/xmlrpc'].map(isWebPath), [false, false, false, false]);
+  });
+});

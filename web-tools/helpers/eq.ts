@@ -1,0 +1,7 @@
+/**
+ * Usage: {{#if (eq status "printed")}}...{{/if}}
+ * Strict equality of two values, for choosing what to show.
+ */
+export function eq(a: unknown, b: unknown): boolean {
+  return a === b;
+}

@@ -1,0 +1,7 @@
+/** The helpers every template may use, by name (one file each). */
+import { date } from './date';
+import { eq } from './eq';
+import { number } from './number';
+import { t } from './t';
+
+export const HELPERS = { t, date, eq, number } as const;

@@ -1,0 +1,181 @@
+/**
+ * The admin pages (administrators only). Routes parse the form, call one AdminPages or service
+ * method with the administrator's username as the actor, and redirect (POST/redirect/GET).
+ */
+import crypto from 'node:crypto';
+import { Router, type Response } from 'express';
+import { parseAmount } from '../../common/money';
+import { ValidationError } from '../../common/errors';
+import { FAILURE_MODES, type AdminPages } from '../../primary/web/admin-pages';
+import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from './context';
+
+function id(value: unknown): number {
+  if (typeof value !== 'string' || !/^\d{1,12}$/.test(value)) throw new ValidationError('not an id', { field: 'id' });
+  return Number(value);
+}
+
+function text(body: Record<string, unknown>, field: string, max = 1000): string {
+  const v = body[field];
+  return typeof v === 'string' ? v.trim().slice(0, max) : '';
+}
+
+/** A form's one-time key: resubmitting the same form (back button, double click) changes nothing. */
+function formKey(body: Record<string, unknown>): string {
+  const k = text(body, 'formKey', 64);
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(k)) throw new ValidationError('the form is missing its key; reload the page', { field: 'formKey' });
+  return k;
+}
+
+const newFormKey = (): string => crypto.randomBytes(16).toString('base64url');
+
+export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
+  const r = Router();
+  const s = deps.services;
+  r.use(requireUser(deps), requireAdmin(deps));
+  const actor = (res: Response): string => currentUser(res).user.username;
+  const decimals = (res: Response): number => webContext(res).currency.decimals;
+
+  r.get('/', async (_req, res) => {
+    const d = await deps.admin.dashboard();
+    page(deps, res, 'admin-dashboard', { title: 'admin.dashboard', admin: 'dashboard', d: { ...d, secondaries: d.secondaries.map((x) => ({ ...x, stateKey: `state.${x.state}`, roleKey: `role.${x.role}` })) } });
+  });
+
+  r.get('/users', async (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
+    const users = await s.users.list({ search: q, limit: 100 });
+    page(deps, res, 'admin-users', { title: 'admin.users', admin: 'users', q, users: users.map((u) => ({ ...u, balance: money(res, u.balance) })) });
+  });
+
+  r.get('/users/:id', async (req, res) => {
+    const u = await s.users.detail(id(req.params.id));
+    const history = await s.ledger.history(u.account.id, { limit: 20 });
+    page(deps, res, 'admin-user', {
+      title: 'admin.users',
+      admin: 'users',
+      u,
+      balance: money(res, u.account.balance),
+      creditLimitText: u.account.creditLimit === null ? '' : (u.account.creditLimit / 10 ** decimals(res)).toFixed(decimals(res)),
+      formKey: newFormKey(),
+      history: history.map((e) => ({ ...e, typeKey: `type.${e.type}`, amount: money(res, e.amount), balanceAfter: money(res, e.balanceAfter) })),
+    });
+  });
+
+  r.post('/users/:id/adjust', async (req, res) => {
+    const userId = id(req.params.id);
+    const body = req.body as Record<string, unknown>;
+    await deps.admin.adjustBalance(userId, parseAmount(text(body, 'amount', 32), decimals(res)), text(body, 'comment'), formKey(body), actor(res));
+    res.redirect(303, `/admin/users/${userId}`);
+  });
+
+  r.post('/users/:id/set-balance', async (req, res) => {
+    const userId = id(req.params.id);
+    const body = req.body as Record<string, unknown>;
+    await deps.admin.setBalance(userId, parseAmount(text(body, 'balance', 32), decimals(res)), text(body, 'comment'), formKey(body), actor(res));
+    res.redirect(303, `/admin/users/${userId}`);
+  });
+
+  r.post('/users/:id/account', async (req, res) => {
+    const userId = id(req.params.id);
+    const body = req.body as Record<string, unknown>;
+    const limit = text(body, 'creditLimit', 32);
+    await deps.admin.setAccountRules(userId, body.restricted === 'on', limit === '' ? null : parseAmount(limit, decimals(res), 'creditLimit'), actor(res));
+    res.redirect(303, `/admin/users/${userId}`);
+  });
+
+  r.get('/groups', async (_req, res) => {
+    const groups = await s.groups.list();
+    const d = decimals(res);
+    const plain = (m: number | null): string => (m === null ? '' : (m / 10 ** d).toFixed(d)); // what the form field shows
+    page(deps, res, 'admin-groups', {
+      title: 'admin.groups',
+      admin: 'groups',
+      groups: groups.map((g) => ({
+        ...g,
+        initialCreditText: plain(g.initialCredit),
+        initialCreditLimitText: plain(g.initialCreditLimit),
+        restrictedDefault: g.initialRestricted === null,
+        restrictedYes: g.initialRestricted === true,
+        restrictedNo: g.initialRestricted === false,
+      })),
+    });
+  });
+
+  /** New-user rules of one group (audited by GroupService.setRules). */
+  r.post('/groups/rules', async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const restricted = text(body, 'initialRestricted', 8);
+    const limit = text(body, 'initialCreditLimit', 32);
+    await s.groups.setRules(
+      text(body, 'group', 128),
+      {
+        initialCredit: parseAmount(text(body, 'initialCredit', 32) || '0', decimals(res), 'initialCredit'),
+        initialRestricted: restricted === 'yes' ? true : restricted === 'no' ? false : null,
+        initialCreditLimit: limit === '' ? null : parseAmount(limit, decimals(res), 'initialCreditLimit'),
+      },
+      actor(res),
+    );
+    res.redirect(303, '/admin/groups');
+  });
+
+  r.get('/printers', async (_req, res) => {
+    const cards = await deps.admin.rateCards();
+    page(deps, res, 'admin-printers', {
+      title: 'admin.printers',
+      admin: 'printers',
+      printers: (await deps.admin.printers()).map((p) => ({
+        ...p,
+        modes: FAILURE_MODES.map((m) => ({ value: m, key: `failure.${m}`, selected: m === p.failureMode })),
+        cards: cards.map((c) => ({ id: c.id, name: c.name, selected: c.id === p.rateCardId })),
+      })),
+    });
+  });
+
+  r.post('/printers/:id/charging', async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    await deps.admin.setPrinterCharging(id(req.params.id), text(body, 'failureMode', 16), id(body.rateCardId), actor(res));
+    res.redirect(303, '/admin/printers');
+  });
+
+  r.post('/printers/:id/enabled', async (req, res) => {
+    await deps.admin.setPrinterEnabled(id(req.params.id), (req.body as Record<string, unknown>).enabled === 'true', actor(res));
+    res.redirect(303, '/admin/printers');
+  });
+
+  r.get('/secondaries', async (_req, res) => {
+    page(deps, res, 'admin-secondaries', { title: 'admin.secondaries', admin: 'secondaries', secondaries: (await deps.admin.listSecondaries()).map((x) => ({ ...x, stateKey: `state.${x.state}`, roleKey: `role.${x.role}` })) });
+  });
+
+  r.get('/refunds', async (req, res) => {
+    const all = req.query.all === '1';
+    const rows = await deps.admin.refunds(all ? 'all' : 'pending');
+    page(deps, res, 'admin-refunds', { title: 'admin.refunds', admin: 'refunds', all, rows: rows.map((x) => ({ ...x, amount: money(res, x.amount), pending: x.state === 'pending', stateKey: `refund.${x.state}` })) });
+  });
+
+  r.post('/refunds/:id/:decision', async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const requestId = id(req.params.id);
+    if (req.params.decision === 'approve') await deps.admin.approveRefund(requestId, text(body, 'comment'), actor(res));
+    else if (req.params.decision === 'reject') await deps.admin.rejectRefund(requestId, text(body, 'comment'), actor(res));
+    else throw new ValidationError('unknown decision', { field: 'decision' });
+    res.redirect(303, '/admin/refunds');
+  });
+
+  r.get('/audit', async (_req, res) => {
+    const rows = await deps.admin.audit();
+    page(deps, res, 'admin-audit', { title: 'admin.audit', admin: 'audit', rows: rows.map((a) => ({ ...a, details: JSON.stringify(a.details) })) });
+  });
+
+  r.get('/settings', async (req, res) => {
+    page(deps, res, 'admin-settings', { title: 'admin.settings', admin: 'settings', saved: req.query.saved === '1', settings: await deps.admin.settings() });
+  });
+
+  r.post('/settings', async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const form: Record<string, string> = {};
+    for (const [k, v] of Object.entries(body)) if (typeof v === 'string' && k !== '_csrf') form[k] = v;
+    await deps.admin.saveSettings(form, actor(res));
+    res.redirect(303, '/admin/settings?saved=1');
+  });
+
+  return r;
+}

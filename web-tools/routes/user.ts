@@ -1,0 +1,92 @@
+/**
+ * The user pages. Every page shows the signed-in user's own data: the user id comes from the
+ * session, never from the URL or a form.
+ */
+import { Router } from 'express';
+import type { UserPages } from '../../primary/web/user-pages';
+import { currentUser, money, page, requireUser, webContext, type WebDeps } from './context';
+import { WIDGET_COLOURS, parseWidgetOptions } from './widget-options';
+
+const TYPE_KEYS = new Set(['print', 'net', 'quota', 'adjustment', 'refund', 'transfer', 'card', 'initial']);
+
+function positiveInt(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) return undefined;
+  const n = Number(value);
+  return n > 0 ? n : undefined;
+}
+
+export function userRoutes(deps: WebDeps & { pages: UserPages }): Router {
+  const r = Router();
+  // Guarded per route (not r.use) so paths that are not user pages fall through to the JSON 404.
+  const signedIn = requireUser(deps);
+
+  r.get('/', signedIn, async (_req, res) => {
+    const s = await deps.pages.summary(currentUser(res).user.id);
+    page(deps, res, 'summary', {
+      title: 'summary.title',
+      nav: 'summary',
+      s,
+      balance: money(res, s.balance),
+      available: money(res, s.available),
+      creditLimit: money(res, -s.creditLimit),
+      periodSpent: money(res, s.periodSpent),
+      chartMin: money(res, s.chart.min),
+      chartMax: money(res, s.chart.max),
+    });
+  });
+
+  r.get('/jobs', signedIn, async (req, res) => {
+    const jobs = await deps.pages.jobs(currentUser(res).user.id);
+    page(deps, res, 'jobs', {
+      title: 'jobs.title',
+      nav: 'jobs',
+      done: req.query.done === 'refund',
+      jobs: jobs.map((j) => ({ ...j, cost: money(res, j.cost), statusKey: `status.${j.status}`, refundKey: `refund.${j.refund}` })),
+    });
+  });
+
+  r.post('/jobs/refund', signedIn, async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const jobId = positiveInt(body.jobId);
+    if (jobId === undefined) return page(deps, res, 'error', { title: 'error.title', message: 'error.404' }, 404);
+    await deps.pages.requestRefund(currentUser(res).user.id, jobId, typeof body.reason === 'string' ? body.reason : '');
+    res.redirect(303, '/jobs?done=refund');
+  });
+
+  r.get('/transactions', signedIn, async (req, res) => {
+    const beforeId = positiveInt(req.query.before);
+    const { rows, olderBeforeId } = await deps.pages.transactions(currentUser(res).user.id, beforeId === undefined ? {} : { beforeId });
+    page(deps, res, 'transactions', {
+      title: 'tx.title',
+      nav: 'transactions',
+      rows: rows.map((e) => ({ createdAt: e.createdAt, typeKey: TYPE_KEYS.has(e.type) ? `type.${e.type}` : '', amount: money(res, e.amount), balanceAfter: money(res, e.balanceAfter), comment: e.comment, negative: e.amount < 0 })),
+      olderBeforeId,
+      paged: beforeId !== undefined,
+    });
+  });
+
+  r.get('/internet', signedIn, (_req, res) => {
+    page(deps, res, 'internet', { title: 'internet.title', nav: 'internet' });
+  });
+
+  r.get('/rates', signedIn, async (_req, res) => {
+    const rates = await deps.pages.rates();
+    page(deps, res, 'rates', {
+      title: 'rates.title',
+      nav: 'rates',
+      rates: rates.map((p) => ({ ...p, perJobFee: money(res, p.perJobFee), prices: p.prices.map((x) => ({ ...x, pricePerPage: money(res, x.pricePerPage) })) })),
+    });
+  });
+
+  r.get('/widget', signedIn, async (req, res) => {
+    const options = parseWidgetOptions(req.query as Record<string, unknown>);
+    const s = await deps.pages.summary(currentUser(res).user.id);
+    page(deps, res, 'widget', { bare: true, title: 'widget.title', options, balance: money(res, s.balance), restricted: s.restricted });
+  });
+
+  r.get('/widget/help', signedIn, (_req, res) => {
+    page(deps, res, 'widget-help', { title: 'nav.widget', nav: 'widget', colours: WIDGET_COLOURS.join(', '), lang: webContext(res).lang });
+  });
+
+  return r;
+}
