@@ -292,7 +292,9 @@ export class PrintJobService {
 
   private async release(tx: SqlTx, jobId: string, reason: string, ctx: BatchContext): Promise<JobOutcome> {
     const row = await this.findJob(tx, jobId);
-    if (!row) throw new NotFoundError('print job', jobId);
+    // Nothing held, nothing to release: a secondary that printed a job offline (or not at all)
+    // sends its release in case the primary reserved it just before the connection dropped.
+    if (!row) return { kind: 'released', jobId };
     if (row.status === 'cancelled' || row.status === 'denied') return { kind: 'released', jobId };
     if (row.status === 'printed') throw new InvalidStateError('job was printed and cannot be released', { jobId });
     if (Boolean(row.charged) && Number(row.cost) > 0) await releaseIn(tx, printKey(jobId), ctx.now);

@@ -4,7 +4,7 @@
  * failure mode; record commits and releases in the durable outbox and answer at once.
  *
  * A job authorised offline is remembered durably; its commit becomes an offline record (charged,
- * or recorded free, when the primary is back) and its release just forgets it. While the outbox
+ * or recorded free, when the primary is back) and its release is sent like any other. While the outbox
  * cannot write, new jobs are refused with a clear reason rather than printed and lost.
  */
 import type { Logger } from '../../common/logger';
@@ -138,9 +138,10 @@ export class PrintDecisions implements LocalHandler {
   async release(jobId: string, reason: string): Promise<QueuedAnswer> {
     return this.record(
       jobId,
-      (outbox) => outbox.settleOfflineJob(jobId, () => undefined).then((settled) => (settled === undefined ? outbox.enqueue(releaseEvent(jobId, reason)) : settled)),
-      // An offline job that did not print needs nothing from the primary.
-      (offline) => (offline ? undefined : releaseEvent(jobId, reason)),
+      // Released even when it was authorised offline: the primary may have reserved the job just
+      // before the connection dropped, and a release of a job it never saw changes nothing.
+      (outbox) => outbox.settleOfflineJob(jobId, () => releaseEvent(jobId, reason)).then((settled) => settled ?? outbox.enqueue(releaseEvent(jobId, reason))),
+      () => releaseEvent(jobId, reason),
     );
   }
 

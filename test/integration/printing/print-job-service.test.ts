@@ -145,9 +145,10 @@ describeOnEachDatabase('PrintJobService', (t) => {
       { kind: 'commit', secondary: SECONDARY, jobId: a.jobId },
       { kind: 'release', secondary: SECONDARY, jobId: b.jobId, reason: 'x' },
       { kind: 'commit', secondary: SECONDARY, jobId: b.jobId },
+      { kind: 'release', secondary: SECONDARY, jobId: 'urn:uuid:never-seen', reason: 'printed offline, then failed' },
     ]);
     const brief = outcomes.map((o: JobOutcome) => (o.kind === 'error' ? `error:${o.error.code}` : o.kind));
-    assert.deepEqual(brief, ['authorized', 'error:NOT_FOUND', 'authorized', 'committed', 'released', 'error:INVALID_STATE']);
+    assert.deepEqual(brief, ['authorized', 'error:NOT_FOUND', 'authorized', 'committed', 'released', 'error:INVALID_STATE', 'released']);
     assert.deepEqual(await balanceOf('gus'), [-10, 0]);
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });

@@ -167,13 +167,14 @@ describe('PrintDecisions', () => {
       assert.equal(outbox.offlineJobCount(), 0);
     });
 
-    it('forgets an offline job that is released; queues the release of an online one', async () => {
+    it('forgets an offline job that is released but still queues its release, as for an online one', async () => {
+      // The primary may have reserved the offline job just before the connection dropped.
       await decisions.authorize(job({ jobId: 'urn:uuid:off' }));
       await decisions.release('urn:uuid:off', 'backend failed');
       await decisions.release('urn:uuid:on', 'cancelled');
       assert.deepEqual(
         outbox.nextBatch(10).map((e) => e.payload),
-        [{ release: { jobId: 'urn:uuid:on', reason: 'cancelled' } }],
+        [{ release: { jobId: 'urn:uuid:off', reason: 'backend failed' } }, { release: { jobId: 'urn:uuid:on', reason: 'cancelled' } }],
       );
       assert.equal(outbox.offlineJobCount(), 0);
     });

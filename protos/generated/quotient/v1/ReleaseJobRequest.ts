@@ -1,6 +1,9 @@
 // Original file: protos/quotient/v1/printing.proto
 
 
+/**
+ * Releasing a job the primary never saw succeeds and changes nothing.
+ */
 export interface ReleaseJobRequest {
   'jobId'?: (string);
   /**
@@ -9,6 +12,9 @@ export interface ReleaseJobRequest {
   'reason'?: (string);
 }
 
+/**
+ * Releasing a job the primary never saw succeeds and changes nothing.
+ */
 export interface ReleaseJobRequest__Output {
   'jobId': (string);
   /**
