@@ -1,10 +1,12 @@
 /**
- * Entry point of `npm run bench`, two suites on SQLite and on MySQL/MariaDB in one run:
+ * Entry point of `npm run bench`. Two suites run here, on SQLite and on MySQL/MariaDB in one run:
  * - ledger: ledger operations per second through Quotient and through the raw driver doing the
  *   same work; the ratio, the overhead breakdown;
  * - charge: the print charge path through a real primary's gRPC server (batched, streamed, one
  *   per call; latency at 1,000 jobs/s; the 25,000-job catch-up), against the raw driver, with
  *   SPEC §10's targets beside the figures.
+ * and four run as their own scripts (bench/standalone.ts): page analysis, Squid ingestion, the
+ * quota run and the web summary page.
  * Speed is never asserted, only printed (PASS/MISS is information): the run fails only if the
  * books do not balance (LedgerService.verify(), a missing or duplicated ledger row).
  */
@@ -15,6 +17,7 @@ import { table, fmt, microsPerOp, opsPerSecond } from './harness';
 import { benchDialect, pairsFor, type DialectReport } from './ledger.bench';
 import { parseOptions, UsageError, USAGE, type BenchOptions } from './options';
 import { openMysql, openSqlite, type BenchDatabase } from './setup';
+import { runStandalone, STANDALONE_SUITES, type StandaloneSuite } from './standalone';
 
 function machine(): string {
   const cpus = os.cpus();
@@ -91,7 +94,7 @@ async function main(opts: BenchOptions): Promise<number> {
   const skipped: string[] = [];
   for (const dialect of opts.dialects) {
     // Each suite gets a freshly migrated database, so each checks only its own books.
-    for (const suite of opts.suites) {
+    for (const suite of opts.suites.filter((s) => s === 'ledger' || s === 'charge')) {
       const started = Date.now();
       const target = await open(dialect, opts);
       if ('skipped' in target) {
@@ -121,6 +124,8 @@ async function main(opts: BenchOptions): Promise<number> {
   for (const r of reports) ok = checkBooks(r) && ok;
   for (const r of charges) ok = checkChargeBooks(r) && ok;
   if (reports.length + charges.length > 0) for (const s of skipped) console.log(s);
+  const standalone = opts.suites.filter((s): s is StandaloneSuite => (STANDALONE_SUITES as readonly string[]).includes(s));
+  for (const suite of standalone) ok = (await runStandalone(suite, opts)) && ok;
   console.log(`\nload average at end: ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`);
   return ok ? 0 : 1;
 }
