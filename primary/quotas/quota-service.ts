@@ -285,7 +285,8 @@ export class QuotaService {
   /**
    * Runs everything due at now(): unfinished runs first (a crashed primary's, once its lease
    * expired), then each enabled schedule's periods that started since its last run, within the
-   * catch-up window, oldest first. Periods older than the window are recorded as skipped.
+   * catch-up window, oldest first. Ended periods older than the window are recorded as skipped;
+   * the period containing now is never skipped.
    * Safe to call at any time and from several primaries at once.
    */
   async runDue(): Promise<QuotaRun[]> {
@@ -302,11 +303,15 @@ export class QuotaService {
       if (!schedule.enabled) continue;
       const last = (await this.db.knex('quota_runs').where({ schedule_id: schedule.id }).max({ p: 'period_start' }).first()) as { p: number | string | null } | undefined;
       const lower = Math.max(schedule.createdAt - 1, last?.p === null || last?.p === undefined ? -Infinity : Number(last.p));
+      // The period containing now is always paid, however long ago it started: the catch-up
+      // window limits only the periods that have already ended (catch-up 0 = none of them).
+      const current = periodStartAt(schedule, this.timezone, now);
       if (lower < cutoff) {
-        const skipped = occurrences(schedule, this.timezone, lower, cutoff, 100);
+        const skipped = occurrences(schedule, this.timezone, lower, cutoff, 100).filter((start) => start !== current);
         for (const start of skipped) await this.insertRun(schedule.id, start, 'catch-up', 'skipped');
       }
       const latest = occurrences(schedule, this.timezone, Math.max(lower, cutoff), now);
+      if (current !== undefined && current > lower && !latest.includes(current)) latest.push(current);
       latest.forEach((start, i) => due.push({ schedule, start, reason: i === latest.length - 1 ? 'schedule' : 'catch-up' }));
     }
     due.sort((a, b) => a.start - b.start || a.schedule.id - b.schedule.id);

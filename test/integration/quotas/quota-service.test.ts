@@ -170,6 +170,52 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       assert.deepEqual(await balances(ids), { ann: 200 });
     });
 
+    it('with catch-up 0 still pays the period due now, on time and after downtime, and skips only the missed ones', async () => {
+      const ids = await users({ ann: {}, bob: {} });
+      const q = quotas({ catchUpDays: 0 });
+      await q.create({ name: 'weekly', allUsers: true, period: 'weekly', weekday: 1, mode: 'add', amount: 200 });
+      clock = t('2026-03-09T00:00:30Z'); // the first Monday, half a minute in
+      assert.deepEqual((await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.state, r.reason, r.users, r.total]), [['2026-03-09T00:00:00.000Z', 'done', 'schedule', 2, 400]]);
+      clock = t('2026-04-01T10:00:00Z'); // down for three Mondays (16, 23, 30 March; 30 March is in summer time)
+      assert.deepEqual((await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.reason, r.users]), [['2026-03-29T23:00:00.000Z', 'schedule', 2]]);
+      assert.deepEqual(
+        (await q.runs()).map((r) => [new Date(r.periodStart).toISOString(), r.state, r.total]),
+        [
+          ['2026-03-29T23:00:00.000Z', 'done', 400],
+          ['2026-03-23T00:00:00.000Z', 'skipped', 0],
+          ['2026-03-16T00:00:00.000Z', 'skipped', 0],
+          ['2026-03-09T00:00:00.000Z', 'done', 400],
+        ],
+      );
+      assert.deepEqual(await q.runDue(), []);
+      assert.deepEqual(await balances(ids), { ann: 400, bob: 400 });
+    });
+
+    it('with catch-up 0 pays a period that starts exactly now', async () => {
+      const ids = await users({ ann: {} });
+      const q = quotas({ catchUpDays: 0 });
+      await q.create({ name: 'daily', allUsers: true, period: 'daily', mode: 'add', amount: 100 });
+      clock = t('2026-03-03T00:00:00Z');
+      assert.deepEqual((await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.state, r.users]), [['2026-03-03T00:00:00.000Z', 'done', 1]]);
+      assert.deepEqual(await balances(ids), { ann: 100 });
+    });
+
+    it('pays the current month even when it started before the catch-up window', async () => {
+      const ids = await users({ ann: {} });
+      const q = quotas({ catchUpDays: 7 });
+      await q.create({ name: 'monthly', allUsers: true, period: 'monthly', dayOfMonth: 1, mode: 'add', amount: 1000 });
+      clock = t('2026-05-20T12:00:00Z'); // down since March: April's period has ended, May's is current (1 May 00:00 BST)
+      assert.deepEqual((await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.reason, r.users]), [['2026-04-30T23:00:00.000Z', 'schedule', 1]]);
+      assert.deepEqual(
+        (await q.runs()).map((r) => [new Date(r.periodStart).toISOString(), r.state]),
+        [
+          ['2026-04-30T23:00:00.000Z', 'done'],
+          ['2026-03-31T23:00:00.000Z', 'skipped'],
+        ],
+      );
+      assert.deepEqual(await balances(ids), { ann: 1000 });
+    });
+
     it('follows the time zone across a daylight-saving change (daily 02:30, New York spring-forward)', async () => {
       await users({ ann: {} });
       clock = t('2026-03-07T00:00:00Z');
