@@ -1,0 +1,83 @@
+/**
+ * The configuration files in examples/ are what operators copy: each one loads through the same
+ * validators a primary or secondary runs at start (zod, strict: an unknown key is refused), and
+ * the topologies they describe hang together (which secondary reports to which primary, ports
+ * and data directories that do not collide). A new example file must be listed here.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadPrimaryConfig, type PrimaryConfig } from '../../primary/config';
+import { loadSecondaryConfig, type SecondaryConfig } from '../../secondary/config';
+
+const EXAMPLES = path.resolve(__dirname, '../../examples');
+/** Secondaries need a secret; the examples leave it out (it comes from the primary's cluster-secret file). */
+const SECRET_ENV = { QUOTIENT_CLUSTER_SECRET: 'example-secret-0123456789' };
+
+const PRIMARIES = ['primary.json', 'two-primaries/print-primary.json', 'two-primaries/net-primary.json', 'single-primary/primary.json'];
+const SECONDARIES = ['two-primaries/print-secondary.json', 'two-primaries/proxy-secondary.json', 'single-primary/print-secondary.json', 'single-primary/proxy-secondary.json'];
+
+const primary = (file: string): PrimaryConfig => loadPrimaryConfig({ file: path.join(EXAMPLES, file), env: {} });
+const secondary = (file: string): SecondaryConfig => loadSecondaryConfig({ file: path.join(EXAMPLES, file), env: SECRET_ENV });
+const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
+
+function jsonFiles(dir: string, prefix = ''): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) return jsonFiles(path.join(dir, e.name), rel);
+    return e.name.endsWith('.json') ? [rel] : [];
+  });
+}
+
+describe('examples/ configuration files', () => {
+  it('are all covered by this test', () => {
+    assert.deepEqual(jsonFiles(EXAMPLES).sort(), [...PRIMARIES, ...SECONDARIES].sort());
+  });
+
+  for (const file of PRIMARIES) {
+    it(`${file} loads as a primary configuration`, () => {
+      assert.doesNotThrow(() => primary(file));
+    });
+  }
+
+  for (const file of SECONDARIES) {
+    it(`${file} loads as a secondary configuration`, () => {
+      assert.doesNotThrow(() => secondary(file));
+    });
+  }
+
+  describe('two-primaries/', () => {
+    it('gives the print and net primaries their own data directory and ports, in one time zone', () => {
+      const print = primary('two-primaries/print-primary.json');
+      const net = primary('two-primaries/net-primary.json');
+      assert.deepEqual([print.dataDir, print.httpPort, print.grpcPort], ['/var/lib/quotient-print', 9191, 9192]);
+      assert.deepEqual([net.dataDir, net.httpPort, net.grpcPort], ['/var/lib/quotient-net', 9291, 9292]);
+      assert.equal(print.timezone, net.timezone);
+      // Each generates its own cluster secret into its data directory.
+      assert.deepEqual([print.clusterSecret, net.clusterSecret], ['', '']);
+    });
+
+    it('binds the print secondary to the print primary and the proxy secondary to the net primary', () => {
+      const printSecondary = secondary('two-primaries/print-secondary.json');
+      const proxySecondary = secondary('two-primaries/proxy-secondary.json');
+      assert.deepEqual([printSecondary.role, portOf(printSecondary.primary)], ['print', primary('two-primaries/print-primary.json').grpcPort]);
+      assert.deepEqual([proxySecondary.role, portOf(proxySecondary.primary)], ['proxy', primary('two-primaries/net-primary.json').grpcPort]);
+      assert.deepEqual(printSecondary.printers.map((p) => p.queue), ['lab']);
+      assert.equal(proxySecondary.proxyAccessLog, '/var/log/squid/quotient.log');
+    });
+
+    it('keeps a monthly period within the net primary catch-up window', () => {
+      assert.ok(primary('two-primaries/net-primary.json').quotaCatchUpDays >= 31);
+    });
+  });
+
+  describe('single-primary/', () => {
+    it('sends both secondaries to the one primary (one shared balance)', () => {
+      const only = primary('single-primary/primary.json');
+      const printSecondary = secondary('single-primary/print-secondary.json');
+      const proxySecondary = secondary('single-primary/proxy-secondary.json');
+      assert.deepEqual([portOf(printSecondary.primary), portOf(proxySecondary.primary)], [only.grpcPort, only.grpcPort]);
+      assert.deepEqual([printSecondary.role, proxySecondary.role], ['print', 'proxy']);
+    });
+  });
+});
