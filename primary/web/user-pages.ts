@@ -27,6 +27,9 @@ export interface UserSummary {
   periodSpent: Money;
   periodPages: number;
   periodJobs: number;
+  /** Internet usage this period: the cost (net ledger rows) and the bytes of traffic. */
+  periodNetSpent: Money;
+  periodNetBytes: number;
   chart: ChartGeometry;
   impact: Impact;
 }
@@ -44,6 +47,20 @@ export interface UserJob {
   status: string;
   refund: 'none' | 'pending' | 'approved' | 'rejected';
   refundable: boolean;
+}
+
+/** One proxy report's usage of the user: its interval, traffic and what it cost them. */
+export interface InternetUsageRow {
+  /** internet_reports.id, the paging cursor. */
+  id: number;
+  from: number;
+  to: number;
+  /** Bytes downloaded, uploaded and served from the cache. */
+  bytes: number;
+  /** Of which charged (zero-rated domains and free uploads or cache hits excluded). */
+  chargedBytes: number;
+  /** Volume and time-period charges of this report on the user's account. */
+  cost: Money;
 }
 
 export interface RateRow {
@@ -88,7 +105,7 @@ export class UserPages {
   }
 
   /**
-   * The summary page's figures in six small indexed queries (it is the most visited page: the
+   * The summary page's figures in seven small indexed queries (it is the most visited page: the
    * benchmark in bench/web-summary.bench.ts measures it), aggregating in SQL rather than in JS.
    */
   async summary(userId: number): Promise<UserSummary> {
@@ -105,7 +122,18 @@ export class UserPages {
     if (!me) throw new NotFoundError('user', userId);
     const accountId = me.account_id;
     const creditLimit = me.credit_limit === null ? await this.s.ledger.defaultCreditLimit() : Number(me.credit_limit);
-    const spent = (await k('ledger').where({ account_id: accountId, type: 'print' }).andWhere('created_at', '>=', periodStart).sum({ total: 'amount' }).first()) as { total: number | string | null } | undefined;
+    const spent = (await k('ledger')
+      .where({ account_id: accountId })
+      .whereIn('type', ['print', 'net'])
+      .andWhere('created_at', '>=', periodStart)
+      .first(
+        k.raw("COALESCE(SUM(CASE WHEN type = 'print' THEN amount ELSE 0 END), 0) as print_total"),
+        k.raw("COALESCE(SUM(CASE WHEN type = 'net' THEN amount ELSE 0 END), 0) as net_total"),
+      )) as { print_total: number | string; net_total: number | string } | undefined;
+    const traffic = (await k('internet_usage')
+      .where({ user_id: userId })
+      .andWhere('first_seen', '>=', periodStart)
+      .first(k.raw('COALESCE(SUM(bytes_in + bytes_out + cache_hit_bytes), 0) as bytes'))) as { bytes: number | string } | undefined;
     // Sheets: pages x copies, or ceil(pages / 2) x copies for duplex; the duplex column sums
     // (pages + pages % 2) x copies, which is twice the sheets, so no division happens in SQL.
     const printed = (await k('print_jobs')
@@ -136,7 +164,9 @@ export class UserPages {
       restricted: Boolean(me.restricted),
       creditLimit,
       periodStart,
-      periodSpent: -Number(spent?.total ?? 0),
+      periodSpent: 0 - Number(spent?.print_total ?? 0), // 0 - x: never -0
+      periodNetSpent: 0 - Number(spent?.net_total ?? 0),
+      periodNetBytes: Number(traffic?.bytes ?? 0),
       periodPages: Number(printed?.period_pages ?? 0),
       periodJobs: Number(printed?.period_jobs ?? 0),
       chart,
@@ -185,6 +215,51 @@ export class UserPages {
     const page = rows.slice(0, pageSize);
     const last = page[page.length - 1];
     return { rows: page, olderBeforeId: rows.length > pageSize && last ? last.id : null };
+  }
+
+  /**
+   * The user's internet usage, one row per proxy report, newest first, `pageSize` reports before
+   * `beforeId` (a report row id). Only rows of this user are read, so another user's report id
+   * only moves the cursor. The cost of a report is the sum of its `net` ledger rows on the user's
+   * account (their reference is the report id): volume charges and time-period charges.
+   */
+  async internet(userId: number, opts: { beforeId?: number; pageSize?: number } = {}): Promise<{ rows: InternetUsageRow[]; olderBeforeId: number | null }> {
+    const k = this.db.knex;
+    const pageSize = opts.pageSize ?? 25;
+    const q = k('internet_usage')
+      .join('internet_reports', 'internet_reports.id', 'internet_usage.report_id')
+      .where('internet_usage.user_id', userId)
+      .groupBy('internet_reports.id', 'internet_reports.report_id', 'internet_reports.interval_start', 'internet_reports.interval_end')
+      .orderBy('internet_reports.id', 'desc')
+      .limit(pageSize + 1)
+      .select(
+        'internet_reports.id', 'internet_reports.report_id', 'internet_reports.interval_start', 'internet_reports.interval_end',
+        k.raw('SUM(internet_usage.bytes_in + internet_usage.bytes_out + internet_usage.cache_hit_bytes) as bytes'),
+        k.raw('SUM(internet_usage.charged_bytes) as charged_bytes'),
+      );
+    if (opts.beforeId !== undefined) q.andWhere('internet_reports.id', '<', opts.beforeId);
+    const found = (await q) as { id: number | string; report_id: string; interval_start: number | string; interval_end: number | string; bytes: number | string; charged_bytes: number | string }[];
+    const page = found.slice(0, pageSize);
+    const costs = new Map<string, number>();
+    if (page.length > 0) {
+      const account = await this.s.users.personalAccount(userId);
+      const sums = (await k('ledger')
+        .where({ account_id: account.id, type: 'net' })
+        .whereIn('reference', page.map((r) => r.report_id))
+        .groupBy('reference')
+        .select('reference', k.raw('SUM(amount) as total'))) as { reference: string; total: number | string }[];
+      for (const r of sums) costs.set(r.reference, 0 - Number(r.total));
+    }
+    const rows = page.map((r) => ({
+      id: Number(r.id),
+      from: Number(r.interval_start),
+      to: Number(r.interval_end),
+      bytes: Number(r.bytes),
+      chargedBytes: Number(r.charged_bytes),
+      cost: costs.get(r.report_id) ?? 0,
+    }));
+    const last = rows[rows.length - 1];
+    return { rows, olderBeforeId: found.length > pageSize && last ? last.id : null };
   }
 
   /** Every printer with its rate card (public to signed-in users). */

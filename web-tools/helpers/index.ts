@@ -1,7 +1,8 @@
 /** The helpers every template may use, by name (one file each). */
 import { date } from './date';
 import { eq } from './eq';
+import { megabytes } from './megabytes';
 import { number } from './number';
 import { t } from './t';
 
-export const HELPERS = { t, date, eq, number } as const;
+export const HELPERS = { t, date, eq, number, megabytes } as const;

@@ -30,6 +30,7 @@ export function userRoutes(deps: WebDeps & { pages: UserPages }): Router {
       available: money(res, s.available),
       creditLimit: money(res, -s.creditLimit),
       periodSpent: money(res, s.periodSpent),
+      periodNetSpent: money(res, s.periodNetSpent),
       chartMin: money(res, s.chart.min),
       chartMax: money(res, s.chart.max),
     });
@@ -65,8 +66,16 @@ export function userRoutes(deps: WebDeps & { pages: UserPages }): Router {
     });
   });
 
-  r.get('/internet', signedIn, (_req, res) => {
-    page(deps, res, 'internet', { title: 'internet.title', nav: 'internet' });
+  r.get('/internet', signedIn, async (req, res) => {
+    const beforeId = positiveInt(req.query.before);
+    const { rows, olderBeforeId } = await deps.pages.internet(currentUser(res).user.id, beforeId === undefined ? {} : { beforeId });
+    page(deps, res, 'internet', {
+      title: 'internet.title',
+      nav: 'internet',
+      rows: rows.map((u) => ({ ...u, cost: money(res, u.cost) })),
+      olderBeforeId,
+      paged: beforeId !== undefined,
+    });
   });
 
   r.get('/rates', signedIn, async (_req, res) => {

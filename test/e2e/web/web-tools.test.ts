@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
+import { MB } from '../../../primary/internet/internet-settings';
 import { parseJobDescription, type JobDescription } from '../../../primary/printing/job-events';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
@@ -175,6 +176,28 @@ describeOnEachDatabase('web tools in Chromium', (t) => {
     await admin.page.goto(`${base}/admin`);
     assert.equal(await text(admin.page, '#pages-today'), '12');
     await admin.page.screenshot({ path: screenshotPath(`admin-dashboard-${t.dialect}`), fullPage: true });
+  });
+
+  it('shows the user their own internet usage with exact MB and cost, and this month\'s total on the summary', async () => {
+    await primary.services.internetSettings.set({ costPerMbMilli: 2500 }); // 2.5 minor units per MB
+    const at = Date.now() - 60_000;
+    const usage = (username: string, bytesIn: number) => ({ username, domain: 'example.com', bytesIn, bytesOut: 0, cacheHitBytes: 0, requests: 4, firstSeenMs: at, lastSeenMs: at + 1000 });
+    await primary.services.internet.report({ reportId: 'web-r1', secondary: 'proxy-1', intervalStartMs: at, intervalEndMs: at + 300_000, lines: [usage('ann', 12 * MB), usage('bob', 40 * MB)] });
+    await primary.services.internet.report({ reportId: 'web-r2', secondary: 'proxy-1', intervalStartMs: at, intervalEndMs: at + 300_000, lines: [usage('bob', 2 * MB)] });
+    const bobOnly = (await t.db.knex('internet_reports').where({ report_id: 'web-r2' }).first('id')) as { id: number | string };
+    const { page } = await browse(PHONE);
+    await signIn(page, 'ann', 'ann-password-1');
+    assert.equal(await text(page, '#balance'), '$12.04'); // 12 MB at 2.5 = 30
+    assert.equal(await text(page, '#period-net-spent'), '$0.30');
+    assert.equal(await text(page, '#period-net-mb'), '12.00');
+    await page.goto(`${base}/internet`);
+    assert.deepEqual(await page.locator('#internet tbody tr td.num').allTextContents(), ['12.00', '12.00', '$0.30']);
+    await page.screenshot({ path: screenshotPath(`internet-phone-${t.dialect}`), fullPage: true });
+    // Bob's report id as the cursor shows only ann's row.
+    await page.goto(`${base}/internet?before=${Number(bobOnly.id) + 1}`);
+    assert.deepEqual(await page.locator('#internet tbody tr td.num').allTextContents(), ['12.00', '12.00', '$0.30']);
+    assert.equal(await page.locator('#internet tbody tr').count(), 1);
+    assert.doesNotMatch((await page.textContent('main')) ?? '', /40\.00|\$1\.00|\$0\.05/); // bob's 40 MB ($1.00) and 2 MB ($0.05)
   });
 
   it('shows the compact balance page with whitelisted position and colours and an escaped title', async () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { servicesFor } from '../../utils/fixtures';
-import type { Services } from '../../../primary/services';
+import { createServices, type Services } from '../../../primary/services';
+import { MB } from '../../../primary/internet/internet-settings';
+import type { UsageInput } from '../../../primary/internet/internet-charging';
 import { parseJobDescription } from '../../../primary/printing/job-events';
 import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SessionStore } from '../../../primary/web/session-store';
 import { SigninThrottle, USER_POLICY } from '../../../primary/web/signin-throttle';
@@ -129,6 +131,69 @@ describeOnEachDatabase('web services', (t) => {
       assert.equal(tx.rows.length, 1);
       assert.ok(tx.olderBeforeId !== null);
       assert.equal((await new UserPages({ services: s }).summary(bobId)).periodPages, 7);
+    });
+  });
+
+  describe('UserPages.internet() and the summary\'s internet figures', () => {
+    const minute = 60_000;
+    const line = (username: string, domain: string, bytesIn: number, bytesOut = 0, at = clock): UsageInput => ({ username, domain, bytesIn, bytesOut, cacheHitBytes: 0, requests: 3, firstSeenMs: at, lastSeenMs: at + minute });
+    /** Charges three proxy reports at 2 minor units per MB, with free.test zero-rated; returns their row ids. */
+    const chargeUsage = async (): Promise<{ r1: number; r2: number; r3: number }> => {
+      const sc = createServices(t.db, { now });
+      await sc.internetSettings.set({ costPerMbMilli: 2000, zeroRatedDomains: ['free.test'] });
+      const report = async (reportId: string, lines: UsageInput[]): Promise<number> => {
+        await sc.internet.report({ reportId, secondary: 'proxy-1', intervalStartMs: clock, intervalEndMs: clock + 5 * minute, lines });
+        clock += 5 * minute;
+        return Number(((await t.db.knex('internet_reports').where({ report_id: reportId }).first('id')) as { id: number | string }).id);
+      };
+      // ann: 3 MB down + 1 MB up charged (8), 1 MB from a free site; bob: 5 MB (10).
+      const r1 = await report('r1', [line('ann', 'example.com', 3 * MB, MB), line('ann', 'free.test', MB), line('bob', 'example.com', 5 * MB)]);
+      const r2 = await report('r2', [line('ann', 'example.com', 1.5 * MB)]); // 3
+      const r3 = await report('r3', [line('bob', 'bob-only.example', 7 * MB)]); // 14
+      return { r1, r2, r3 };
+    };
+
+    it('lists the user\'s own reports, newest first, with MB used, MB charged and the exact cost', async () => {
+      const { r1, r2 } = await chargeUsage();
+      const pages = new UserPages({ services: s, now });
+      const { rows, olderBeforeId } = await pages.internet(annId);
+      assert.deepEqual(rows.map((r) => [r.id, r.bytes, r.chargedBytes, r.cost]), [[r2, 1.5 * MB, 1.5 * MB, 3], [r1, 5 * MB, 4 * MB, 8]]);
+      assert.deepEqual([rows[1]?.from, rows[1]?.to], [Date.UTC(2026, 10, 22, 12), Date.UTC(2026, 10, 22, 12, 5)]);
+      assert.equal(olderBeforeId, null);
+      assert.equal((await s.users.personalAccount(annId)).balance, 1000 - 11);
+    });
+
+    it('pages back one report at a time with the cursor of the oldest row shown', async () => {
+      const { r1, r2 } = await chargeUsage();
+      const pages = new UserPages({ services: s, now });
+      const first = await pages.internet(annId, { pageSize: 1 });
+      assert.deepEqual([first.rows.map((r) => r.id), first.olderBeforeId], [[r2], r2]);
+      const second = await pages.internet(annId, { pageSize: 1, beforeId: r2 });
+      assert.deepEqual([second.rows.map((r) => [r.id, r.cost]), second.olderBeforeId], [[[r1, 8]], null]);
+    });
+
+    it('shows a user nothing of another user\'s usage, even with the other user\'s report id as the cursor', async () => {
+      const { r1, r3 } = await chargeUsage();
+      const pages = new UserPages({ services: s, now });
+      const ann = await pages.internet(annId, { beforeId: r3 + 1 });
+      assert.ok(ann.rows.every((r) => r.id !== r3));
+      assert.deepEqual((await pages.internet(annId, { beforeId: r3 })).rows.map((r) => r.cost), [3, 8]);
+      const bob = await pages.internet(bobId);
+      assert.deepEqual(bob.rows.map((r) => [r.id, r.bytes, r.cost]), [[r3, 7 * MB, 14], [r1, 5 * MB, 10]]);
+    });
+
+    it('totals this month\'s internet cost and traffic on the summary, apart from printing', async () => {
+      await chargeUsage();
+      await printFor('ann', 2);
+      const pages = new UserPages({ services: s, now });
+      const ann = await pages.summary(annId);
+      assert.deepEqual([ann.periodNetSpent, ann.periodNetBytes, ann.periodSpent, ann.periodPages], [11, 6.5 * MB, 20, 2]);
+      const bob = await pages.summary(bobId);
+      assert.deepEqual([bob.periodNetSpent, bob.periodNetBytes, bob.periodSpent], [24, 12 * MB, 0]);
+      // Next month starts again from nothing.
+      clock = Date.UTC(2026, 11, 1, 0, 0, 1);
+      const december = await pages.summary(annId);
+      assert.deepEqual([december.periodNetSpent, december.periodNetBytes], [0, 0]);
     });
   });
 });

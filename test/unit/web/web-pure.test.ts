@@ -4,6 +4,7 @@ import { GRAMS_CO2_PER_SHEET, SHEETS_PER_TREE, impactOf, sheetsOf } from '../../
 import { IP_POLICY, USER_POLICY, lockDuration } from '../../../primary/web/signin-throttle';
 import { pickLanguage, translate } from '../../../web-tools/i18n';
 import { date } from '../../../web-tools/helpers/date';
+import { megabytes } from '../../../web-tools/helpers/megabytes';
 import { number } from '../../../web-tools/helpers/number';
 import { createRenderer } from '../../../web-tools/render';
 import { isWebPath } from '../../../web-tools/routes';
@@ -27,6 +28,15 @@ describe('translate()', () => {
     assert.equal(translate('en', 'signin.throttled', { seconds: 30 }), 'Too many failed attempts. Try again in 30 seconds.');
     assert.equal(translate('xx', 'summary.balance'), 'Balance');
     assert.equal(translate('en', 'no.such.key'), 'no.such.key');
+  });
+});
+
+describe('{{megabytes}}', () => {
+  it('shows bytes as MB of 1,048,576 bytes to two places, halves up, with separators', () => {
+    assert.deepEqual([0, 1_572_864, 5_243, 5_242, 1_048_576 * 12_345].map(megabytes), ['0.00', '1.50', '0.01', '0.00', '12,345.00']);
+  });
+  it('shows nothing for what is not a byte count', () => {
+    assert.deepEqual([-1, 1.5, 'x', undefined].map(megabytes), ['', '', '', '']);
   });
 });
 
