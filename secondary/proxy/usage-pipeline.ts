@@ -7,9 +7,11 @@
  * lines is saved with putMeta in the same turn of the event loop, and the outbox commits every
  * write of one turn in one SQLite transaction (outbox.ts, group commit): after a crash either
  * both are on disk (the lines are never read again) or neither is (they are read again and
- * become the same usage). The report id names the file and byte range it came from
- * (`<secondary>:f:<inode>:<from>-<to>`), so even a report rebuilt from the same range is the same
- * report to the primary, which charges a report id once. The tcp:// feed cannot be replayed:
+ * become the same usage). The report id names the file, its generation (bumped by every
+ * truncation and file switch, log-tailer.ts) and the byte range it came from
+ * (`<secondary>:f:<inode>:<generation>:<from>-<to>`), so even a report rebuilt from the same range
+ * is the same report to the primary, which charges a report id once, and the same range of a
+ * truncated or new file is a different report. The tcp:// feed cannot be replayed:
  * its report ids are `<secondary>:t:<start time>:<n>`, and lines not yet enqueued when the
  * process dies are lost (documented). When the outbox cannot write (disk full), the tailer goes
  * back to the last saved position and the lines are read again once it can.
@@ -18,7 +20,7 @@ import type { Logger } from '../../common/logger';
 import type { UsageLine } from '../../protos/generated/quotient/v1/UsageLine';
 import type { UsageReport } from '../../protos/generated/quotient/v1/UsageReport';
 import type { Outbox } from '../outbox/outbox';
-import { LogTailer, type TailPosition } from './log-tailer';
+import { LogTailer, toTailPosition, type TailPosition } from './log-tailer';
 import { parseSquidLine } from './squid-log-parser';
 import { TcpLogReceiver } from './tcp-receiver';
 import { UsageAggregator, type AggregateCounts } from './usage-aggregator';
@@ -75,7 +77,7 @@ export class UsagePipeline {
     const { accessLog, tcpListen } = this.opts;
     if (accessLog) {
       const saved = this.opts.outbox.getMeta(TAIL_META_KEY);
-      this.persisted = saved ? (JSON.parse(saved) as TailPosition) : undefined;
+      this.persisted = saved ? toTailPosition(JSON.parse(saved)) : undefined;
       this.tailer = new LogTailer(accessLog, this.persisted);
       this.pollTimer = setInterval(() => this.poll(), this.opts.pollMs ?? 250);
       this.poll();
@@ -130,8 +132,9 @@ export class UsagePipeline {
       return;
     }
     for (const chunk of chunks) {
-      // A report covers one file's range; a rotation closes the range (and the report) early.
-      if (this.fileRange && this.fileRange.to.inode !== chunk.from.inode) this.enqueueInBackground();
+      // A report covers one range of one file; a rotation or truncation closes it (and the report) early.
+      const to = this.fileRange?.to;
+      if (to && (to.inode !== chunk.from.inode || to.generation !== chunk.from.generation)) this.enqueueInBackground();
       for (const line of chunk.lines) if (line.length > 0) this.fileAgg.add(parseSquidLine(line), line);
       this.fileRange = { from: this.fileRange?.from ?? chunk.from, to: chunk.to };
       if (this.fileAgg.size >= MAX_REPORT_LINES) this.enqueueInBackground();
@@ -160,7 +163,7 @@ export class UsagePipeline {
     this.fileRange = undefined;
     const { lines, badSamples } = this.fileAgg.drain();
     this.logBad(badSamples, 'file');
-    const id = `${this.opts.name}:f:${range.from.inode}:${range.from.offset}-${range.to.offset}`;
+    const id = `${this.opts.name}:f:${range.from.inode}:${range.from.generation}:${range.from.offset}-${range.to.offset}`;
     const writes: Promise<unknown>[] = [];
     if (lines.length > 0) writes.push(this.enqueueReport(id, lines));
     writes.push(this.opts.outbox.putMeta(TAIL_META_KEY, JSON.stringify(range.to)));

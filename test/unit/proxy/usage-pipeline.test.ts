@@ -39,6 +39,8 @@ const line = (user: string, bytes: number): string => `Q1 1800000000.000 10.0.0.
 const totalBytes = (outbox: FakeOutbox): number =>
   outbox.events.flatMap((e) => (e.payload as UsageReport).lines ?? []).reduce((sum, l) => sum + Number(l.bytesIn), 0);
 
+const savedInode = (outbox: FakeOutbox): string => (JSON.parse(outbox.meta.get(TAIL_META_KEY) ?? '{}') as { inode: string }).inode;
+
 describe('UsagePipeline', () => {
   let dir: string;
   beforeEach(() => {
@@ -58,9 +60,26 @@ describe('UsagePipeline', () => {
     fs.appendFileSync(log, line('ann', 3));
     await p.flushNow();
     assert.equal(totalBytes(outbox), 123);
-    assert.deepEqual(outbox.events.map((e) => e.key), [`px:f:${JSON.parse(outbox.meta.get(TAIL_META_KEY) ?? '{}').inode as string}:0-${fs.statSync(log).size}`]);
+    assert.deepEqual(outbox.events.map((e) => e.key), [`px:f:${savedInode(outbox)}:0:0-${fs.statSync(log).size}`]);
     await p.flushNow();
     assert.equal(outbox.events.length, 1, 'nothing new, no new report');
+    await p.stop();
+  });
+
+  it('gives the same byte range of a truncated and rewritten log a report id of its own', async () => {
+    const log = path.join(dir, 'access.log');
+    fs.writeFileSync(log, line('ann', 100));
+    const outbox = new FakeOutbox();
+    const p = new UsagePipeline({ name: 'px', outbox: outbox as unknown as Outbox, logger, accessLog: log, intervalMs: () => 3_600_000 });
+    await p.start();
+    await p.flushNow();
+    const size = fs.statSync(log).size;
+    fs.writeFileSync(log, line('ann', 200)); // copytruncate, then a line of the same length
+    assert.equal(fs.statSync(log).size, size);
+    await p.flushNow();
+    const inode = savedInode(outbox);
+    assert.deepEqual(outbox.events.map((e) => e.key), [`px:f:${inode}:0:0-${size}`, `px:f:${inode}:1:0-${size}`]);
+    assert.equal(totalBytes(outbox), 300);
     await p.stop();
   });
 
