@@ -25,7 +25,18 @@ export class BlockWatcher {
   private blocked = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  private readonly onAccounts = (ids: number[]): void => this.enqueue(() => this.recheck(ids));
+  /** Accounts changed since the last recheck began: every commit that arrives meanwhile joins one recheck. */
+  private pending = new Set<number>();
+  private readonly onAccounts = (ids: number[]): void => {
+    const queued = this.pending.size > 0;
+    for (const id of ids) this.pending.add(id);
+    if (queued) return;
+    this.enqueue(() => {
+      const accountIds = [...this.pending];
+      this.pending.clear();
+      return this.recheck(accountIds);
+    });
+  };
 
   constructor(
     private readonly deps: { db: Database; settings: SettingsService; logger: Logger; resyncMs?: number },
@@ -57,6 +68,10 @@ export class BlockWatcher {
 
   private async recheck(accountIds: number[]): Promise<void> {
     const limit = await this.deps.settings.get('accounts.defaultCreditLimit');
+    for (let i = 0; i < accountIds.length; i += 500) await this.recheckChunk(accountIds.slice(i, i + 500), limit);
+  }
+
+  private async recheckChunk(accountIds: number[], limit: number): Promise<void> {
     const rows = (await this.deps.db
       .knex('accounts')
       .join('users', 'users.id', 'accounts.user_id')
