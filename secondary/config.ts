@@ -87,6 +87,14 @@ export const secondaryConfigSchema = z
     if (c.tlsCert !== undefined && c.tlsCa === undefined) {
       ctx.addIssue({ code: 'custom', path: ['tlsCa'], message: 'mutual TLS needs tlsCa (the CA of the primary) as well' });
     }
+    // Squid writes every line to each access_log it has, so reading both would charge every request twice.
+    if (c.proxyAccessLog !== undefined && c.proxyTcpListen !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['proxyTcpListen'],
+        message: 'set proxyAccessLog or proxyTcpListen, not both: Squid logs each request to both, so every request would be charged twice (proxyAccessLog is the exactly-once one; see docs/proxy-secondary.md)',
+      });
+    }
   });
 
 type Parsed = z.output<typeof secondaryConfigSchema>;

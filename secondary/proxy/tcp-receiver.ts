@@ -2,8 +2,8 @@
  * Receives Squid's live log feed (`access_log tcp://127.0.0.1:<port> quotient`): Squid connects
  * and writes one log line per line. Listens on loopback only by default. Lines arrive in memory:
  * those not yet reported when the secondary dies are lost (Squid does not replay them), so sites
- * that must not lose a byte also log to a file and let the tailer read that instead (see
- * docs/proxy-secondary.md). Lines longer than MAX_LINE are cut and counted as bad by the parser.
+ * that must not lose a byte log to a file instead and let the tailer read it (never both: each
+ * request would be charged twice; secondary/config.ts refuses it; see docs/proxy-secondary.md). Lines longer than MAX_LINE are cut and counted as bad by the parser.
  */
 import net from 'node:net';
 

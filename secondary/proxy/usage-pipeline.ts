@@ -1,5 +1,5 @@
 /**
- * The proxy secondary's ingestion: Squid's log (a tailed access.log and/or the tcp:// feed) is
+ * The proxy secondary's ingestion: Squid's log (a tailed access.log or the tcp:// feed) is
  * parsed and summed per user and domain, and every interval the sums become usage reports in
  * the durable outbox (kind usage.report), from which UsageReportSender delivers them.
  *

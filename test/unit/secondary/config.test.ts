@@ -74,6 +74,17 @@ describe('loadSecondaryConfig()', () => {
     assert.throws(() => loadSecondaryConfig({ env: { ...base, QUOTIENT_TLS_CERT: 'me.pem', QUOTIENT_TLS_KEY: 'me.key' } }), /tlsCa: mutual TLS needs tlsCa/);
   });
 
+  it('takes Squid\'s usage from a log file or from the tcp:// feed, and refuses both, which would charge every request twice', () => {
+    const fromFile = loadSecondaryConfig({ env: { ...base, QUOTIENT_SECONDARY_ROLE: 'proxy', QUOTIENT_PROXY_ACCESS_LOG: 'quotient.log' } });
+    assert.deepEqual([fromFile.proxyAccessLog, fromFile.proxyTcpListen], [path.resolve('quotient.log'), undefined]);
+    const fromTcp = loadSecondaryConfig({ env: { ...base, QUOTIENT_SECONDARY_ROLE: 'proxy', QUOTIENT_PROXY_TCP_LISTEN: '127.0.0.1:5140' } });
+    assert.deepEqual([fromTcp.proxyAccessLog, fromTcp.proxyTcpListen], [undefined, '127.0.0.1:5140']);
+    assert.throws(
+      () => loadSecondaryConfig({ env: { ...base, QUOTIENT_SECONDARY_ROLE: 'proxy', QUOTIENT_PROXY_ACCESS_LOG: 'quotient.log' }, flags: { proxyTcpListen: '127.0.0.1:5140' } }),
+      /proxyTcpListen: set proxyAccessLog or proxyTcpListen, not both: Squid logs each request to both, so every request would be charged twice/,
+    );
+  });
+
   it('refuses a socket path longer than a Unix socket allows', () => {
     assert.throws(() => loadSecondaryConfig({ env: { ...base, QUOTIENT_DATA_DIR: `/${'d'.repeat(120)}` } }), /socketPath: .* longer than the 107 bytes/);
   });
