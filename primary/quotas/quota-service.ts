@@ -166,8 +166,8 @@ export interface QuotaServiceOptions {
   leaseMs?: number;
   /** This process's lease owner id. */
   owner?: string;
-  /** Test hook: called after each committed chunk (a throw simulates a crash). */
-  afterChunk?: (run: { id: number; chunk: number }) => void;
+  /** Test hook: awaited after each committed chunk (a throw simulates a crash, a pending promise a stall). */
+  afterChunk?: (run: { id: number; chunk: number }) => void | Promise<void>;
 }
 
 export class QuotaService {
@@ -178,7 +178,9 @@ export class QuotaService {
   private readonly catchUpMs: number;
   private readonly chunkSize: number;
   private readonly leaseMs: number;
-  private readonly afterChunk: ((run: { id: number; chunk: number }) => void) | undefined;
+  private readonly afterChunk: ((run: { id: number; chunk: number }) => void | Promise<void>) | undefined;
+  /** Runs this instance is working on: the lease lets its owner back in, so two calls here must not both take it. */
+  private readonly active = new Set<number>();
 
   constructor(opts: QuotaServiceOptions) {
     this.db = opts.db;
@@ -357,9 +359,20 @@ export class QuotaService {
   /**
    * Takes the run's lease (one conditional UPDATE: free, expired, or already ours) and works
    * through its users in chunks. Returns the finished run, or undefined when another owner
-   * holds it or it is already finished.
+   * holds it, this instance is already working on it (a concurrent call), or it is finished.
    */
   private async execute(runId: number): Promise<QuotaRun | undefined> {
+    if (this.active.has(runId)) return undefined;
+    this.active.add(runId);
+    try {
+      return await this.work(runId);
+    } finally {
+      this.active.delete(runId);
+    }
+  }
+
+  /** execute() without the in-process guard. */
+  private async work(runId: number): Promise<QuotaRun | undefined> {
     const now = this.now();
     const claimed = await runTransaction(this.db, (tx) =>
       tx.run(
@@ -380,7 +393,7 @@ export class QuotaService {
         if (err instanceof LeaseLostError) return undefined;
         throw err;
       }
-      this.afterChunk?.({ id: runId, chunk });
+      await this.afterChunk?.({ id: runId, chunk });
       if (finished) break;
       // Let queued I/O (charges arriving over gRPC and HTTP) run between chunks: on SQLite every
       // statement is synchronous, so without this a whole run would hold the event loop.

@@ -8,6 +8,15 @@ import type { Services } from '../../../primary/services';
 const t = (s: string): number => Date.parse(s);
 const DAY = 86_400_000;
 
+/** A promise and the function that resolves it: lets a test hold a run between two chunks. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 interface LedgerRow {
   account_id: number;
   amount: number | string;
@@ -227,6 +236,72 @@ describeOnEachDatabase('QuotaService', (tdb) => {
     });
   });
 
+  describe('timetables through runDue()', () => {
+    /** Sets the clock and returns what runDue() ran then: [schedule, period start (UTC ISO)]. */
+    async function at(q: QuotaService, iso: string): Promise<string[][]> {
+      clock = t(iso);
+      return (await q.runDue()).map((r) => [r.schedule, new Date(r.periodStart).toISOString()]);
+    }
+
+    it('pays a custom cron schedule (0 6 * * 1-5) on weekday mornings only', async () => {
+      const ids = await users({ ann: {} });
+      const q = quotas({ catchUpDays: 30 });
+      await q.create({ name: 'weekdays', allUsers: true, period: 'cron', cron: '0 6 * * 1-5', mode: 'add', amount: 50 });
+      assert.deepEqual(await at(q, '2026-03-03T05:59:59Z'), [], 'Tuesday before 06:00');
+      assert.deepEqual(await at(q, '2026-03-03T06:00:00Z'), [['weekdays', '2026-03-03T06:00:00.000Z']]);
+      assert.deepEqual(await at(q, '2026-03-03T18:00:00Z'), []);
+      // Down from Tuesday evening to Monday 07:00: Wednesday to Friday and Monday, no weekend.
+      assert.deepEqual(await at(q, '2026-03-09T07:00:00Z'), [
+        ['weekdays', '2026-03-04T06:00:00.000Z'],
+        ['weekdays', '2026-03-05T06:00:00.000Z'],
+        ['weekdays', '2026-03-06T06:00:00.000Z'],
+        ['weekdays', '2026-03-09T06:00:00.000Z'],
+      ]);
+      // Summer time in London from 29 March: 06:00 local is 05:00 UTC.
+      assert.deepEqual(await at(q, '2026-03-30T05:00:01Z'), [
+        ...['10', '11', '12', '13', '16', '17', '18', '19', '20', '23', '24', '25', '26', '27'].map((d) => ['weekdays', `2026-03-${d}T06:00:00.000Z`]),
+        ['weekdays', '2026-03-30T05:00:00.000Z'],
+      ]);
+      assert.deepEqual(await balances(ids), { ann: 20 * 50 });
+      assert.equal((await quotaRows()).length, 20);
+    });
+
+    it('pays a monthly schedule on the 31st on the last day of shorter months, once a month', async () => {
+      clock = t('2028-01-15T12:00:00Z');
+      const ids = await users({ ann: {} });
+      const q = quotas();
+      await q.create({ name: 'm31', allUsers: true, period: 'monthly', dayOfMonth: 31, mode: 'add', amount: 1000 });
+      assert.deepEqual(await at(q, '2028-01-30T23:59:59Z'), []);
+      assert.deepEqual(await at(q, '2028-01-31T00:00:30Z'), [['m31', '2028-01-31T00:00:00.000Z']]);
+      assert.deepEqual(await at(q, '2028-02-28T23:59:59Z'), [], 'not on 28 February in a leap year');
+      assert.deepEqual(await at(q, '2028-02-29T00:00:30Z'), [['m31', '2028-02-29T00:00:00.000Z']]);
+      assert.deepEqual(await at(q, '2028-03-01T00:00:30Z'), [], 'February is paid once');
+      // 31 March 00:00 BST (summer time from 26 March 2028) is 30 March 23:00 UTC.
+      assert.deepEqual(await at(q, '2028-03-30T22:59:59Z'), []);
+      assert.deepEqual(await at(q, '2028-03-30T23:00:30Z'), [['m31', '2028-03-30T23:00:00.000Z']]);
+      assert.deepEqual(await at(q, '2028-04-29T23:00:30Z'), [['m31', '2028-04-29T23:00:00.000Z']], '30 April');
+      assert.deepEqual(await at(q, '2028-05-01T12:00:00Z'), []);
+      assert.deepEqual(await balances(ids), { ann: 4000 });
+    });
+
+    it('pays schedules on the 29th, 30th and 31st once each on 29 February 2028, and the 29th again on 29 March', async () => {
+      clock = t('2028-02-01T12:00:00Z');
+      const ids = await users({ ann: {} });
+      const q = quotas();
+      for (const day of [29, 30, 31]) await q.create({ name: `m${day}`, allUsers: true, period: 'monthly', dayOfMonth: day, mode: 'add', amount: day });
+      assert.deepEqual(await at(q, '2028-02-28T23:59:59Z'), []);
+      assert.deepEqual(await at(q, '2028-02-29T00:00:01Z'), [
+        ['m29', '2028-02-29T00:00:00.000Z'],
+        ['m30', '2028-02-29T00:00:00.000Z'],
+        ['m31', '2028-02-29T00:00:00.000Z'],
+      ]);
+      assert.deepEqual(await at(q, '2028-02-29T23:59:59Z'), []);
+      assert.deepEqual(await at(q, '2028-03-28T12:00:00Z'), [], 'no run on 1 March or in between');
+      assert.deepEqual(await at(q, '2028-03-29T00:00:01Z'), [['m29', '2028-03-28T23:00:00.000Z']]);
+      assert.deepEqual(await balances(ids), { ann: 29 + 30 + 31 + 29 });
+    });
+  });
+
   describe('exactly once', () => {
     it('runs the current period once however often run-now is asked', async () => {
       const ids = await users({ ann: {}, bob: {}, cat: {} });
@@ -275,24 +350,105 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       assert.equal((await quotaRows()).length, 3);
     });
 
-    it('lets only one of two primaries sharing the database run a period', async function () {
+    it('lets only one of two primaries sharing the database do each run, in full chunks', async function () {
       this.timeout(60000);
       const names = Array.from({ length: 40 }, (_, i) => `user${i}`);
       const ids = await users(Object.fromEntries(names.map((n) => [n, {}])));
-      const second: Database = openDatabase(tdb.url, tdb.dataDir);
+      // On SQLite both primaries share the one connection: better-sqlite3 is synchronous, so a
+      // second connection in this same thread would wait out busy_timeout on a lock that only this
+      // thread can release. Two primary processes on one file serialise on the file lock instead.
+      const second: Database = tdb.dialect === 'sqlite' ? tdb.db : openDatabase(tdb.url, tdb.dataDir);
       try {
-        const a = quotas({ chunkSize: 3, catchUpDays: 30 });
-        const b = new QuotaService({ db: second, now: () => clock, timezone: 'Europe/London', chunkSize: 3, owner: 'primary-b', catchUpDays: 30 });
+        const chunksBy = new Map<number, string[]>(); // run id -> the owner of each committed chunk, in order
+        const record = (owner: string) => ({ id }: { id: number }) => void chunksBy.set(id, [...(chunksBy.get(id) ?? []), owner]);
+        const a = quotas({ chunkSize: 3, catchUpDays: 30, afterChunk: record('primary-a') });
+        const b = new QuotaService({ db: second, now: () => clock, timezone: 'Europe/London', chunkSize: 3, owner: 'primary-b', catchUpDays: 30, afterChunk: record('primary-b') });
         await a.create({ name: 'w1', allUsers: true, period: 'weekly', weekday: 1, mode: 'add', amount: 100 });
         await a.create({ name: 'd1', allUsers: true, period: 'daily', mode: 'add', amount: 10 });
         clock += 14 * DAY;
-        const [ra, rb] = await Promise.all([a.runDue(), b.runDue(), a.runDue(), b.runDue()]);
-        assert.ok(ra && rb);
+        const results = await Promise.all([a.runDue(), b.runDue(), a.runDue(), b.runDue()]);
+        const finishedBy = new Map<number, number>();
+        for (const run of results.flat()) finishedBy.set(run.id, (finishedBy.get(run.id) ?? 0) + 1);
+        assert.equal(finishedBy.size, 2 + 14, 'every run is reported finished');
+        assert.deepEqual([...new Set(finishedBy.values())], [1], 'each run is reported by exactly one call');
+        assert.equal(chunksBy.size, 2 + 14);
+        for (const [id, owners] of chunksBy) {
+          assert.equal(owners.length, 14, `run ${id}: 14 chunks committed`);
+          assert.equal(new Set(owners).size, 1, `run ${id}: every chunk by the primary holding the lease, got ${owners.join(' ')}`);
+        }
         const history = await a.runs({ limit: 100 });
-        assert.equal(history.length, 2 + 14);
-        assert.ok(history.every((r) => r.state === 'done' && r.users === 40));
+        // 40 users in chunks of 3: 13 full chunks and one of a single user, nobody's chunk done twice.
+        assert.deepEqual(
+          history.map((r) => [r.schedule, r.state, r.users, r.total, r.chunks]).sort(),
+          [...Array.from({ length: 14 }, () => ['d1', 'done', 40, 400, 14]), ['w1', 'done', 40, 4000, 14], ['w1', 'done', 40, 4000, 14]],
+        );
         for (const bal of Object.values(await balances(ids))) assert.equal(bal, 2 * 100 + 14 * 10);
         assert.equal((await quotaRows()).length, 40 * 16);
+      } finally {
+        if (second !== tdb.db) await second.close();
+      }
+    });
+
+    it('gives nothing to a second primary while the first holds the lease mid-run, and fences the first off after a takeover', async function () {
+      this.timeout(60000);
+      const names = Array.from({ length: 10 }, (_, i) => `user${i}`);
+      const ids = await users(Object.fromEntries(names.map((n) => [n, {}])));
+      const second: Database = openDatabase(tdb.url, tdb.dataDir);
+      try {
+        const aStalled = deferred();
+        const releaseA = deferred();
+        const a = quotas({
+          chunkSize: 3,
+          afterChunk: async ({ chunk }) => {
+            if (chunk !== 1) return;
+            aStalled.resolve();
+            await releaseA.promise; // A stalls between chunks, lease held, past its expiry
+          },
+        });
+        const bStalled = deferred();
+        const releaseB = deferred();
+        let takeover = false; // B stalls only in the run it takes over, so a B that ran early fails the test at once
+        const b = new QuotaService({
+          db: second,
+          now: () => clock,
+          timezone: 'Europe/London',
+          chunkSize: 3,
+          owner: 'primary-b',
+          afterChunk: async ({ chunk }) => {
+            if (!takeover || chunk !== 1) return;
+            bStalled.resolve();
+            await releaseB.promise;
+          },
+        });
+        await a.create({ name: 'daily', allUsers: true, period: 'daily', mode: 'add', amount: 100 });
+        clock = t('2026-03-03T00:00:01Z');
+        const aRun = a.runDue();
+        await aStalled.promise;
+        const [held] = await b.runs();
+        assert.deepEqual([held?.state, held?.leaseOwner, held?.users, held?.chunks], ['running', 'primary-a', 3, 1]);
+
+        assert.deepEqual(await b.runDue(), [], 'B gets nothing while A holds the lease');
+        clock += 59_000;
+        assert.deepEqual(await b.runDue(), [], 'nor one second before it expires');
+        assert.equal((await quotaRows()).length, 3);
+
+        clock += 2_000; // A's lease (60 s from its last chunk) has expired
+        takeover = true;
+        const bRun = b.runDue();
+        await bStalled.promise;
+        const [taken] = await b.runs();
+        assert.deepEqual([taken?.leaseOwner, taken?.users, taken?.chunks], ['primary-b', 6, 2]);
+
+        releaseA.resolve();
+        assert.deepEqual(await aRun, [], 'A finds its lease gone and writes nothing more');
+        assert.equal((await quotaRows()).length, 6);
+
+        releaseB.resolve();
+        assert.deepEqual((await bRun).map((r) => [r.state, r.users, r.total, r.chunks, r.leaseOwner]), [['done', 10, 1000, 4, null]]);
+        assert.deepEqual(Object.values(await balances(ids)), Array.from({ length: 10 }, () => 100));
+        const rows = await quotaRows();
+        assert.equal(rows.length, 10);
+        assert.equal(new Set(rows.map((r) => r.account_id)).size, 10);
       } finally {
         await second.close();
       }
