@@ -55,8 +55,12 @@ export function analysePcl5(src: Source, limit: number, budget: Budget, warnings
     const p = rd.next();
     if (p < 0) break;
     if (p === 0x25 && rd.peek() === 0x2d) {
-      // UEL (ESC %-12345X) then PJL lines up to the next ESC.
-      while (rd.peek() >= 0 && rd.peek() !== 0x58) rd.next();
+      // UEL (ESC %-12345X) then PJL lines up to the next ESC. Every loop over input polls the
+      // budget: a hostile file can make any one of them run to the byte cap.
+      while (rd.peek() >= 0 && rd.peek() !== 0x58) {
+        budget.tick();
+        rd.next();
+      }
       rd.next();
       while (rd.peek() >= 0 && rd.peek() !== ESC) {
         budget.tick();
@@ -76,6 +80,7 @@ export function analysePcl5(src: Source, limit: number, budget: Budget, warnings
       let value = '';
       let d = rd.next();
       while (d >= 0 && (d === 0x2b || d === 0x2d || d === 0x2e || (d >= 0x30 && d <= 0x39))) {
+        budget.tick();
         if (value.length < 16) value += String.fromCharCode(d);
         d = rd.next();
       }

@@ -385,10 +385,12 @@ export class PdfReader {
   }
 
   getObject(objNum: number): Value {
+    // Polled on every lookup, cached or not: a page tree that names the same nodes over and over
+    // is all cache hits, and must still run out of time.
+    this.budget.tick();
     const cached = this.cache.get(objNum);
     if (cached !== undefined) return cached;
     if (++this.objectsVisited > PDF_LIMITS.maxObjects) throw new MalformedDocument('too many PDF objects visited');
-    this.budget.tick();
     const e = this.xref.get(objNum);
     let value: Value = null;
     if (e === undefined || (e.kind === 'offset' && e.offset < 0)) value = null;
@@ -539,8 +541,15 @@ interface TreeResult {
   firstMediaBox: Value | undefined;
 }
 
-/** Walks the page tree from /Root /Pages, counting leaves; stops (incomplete) on cycles or broken nodes. */
-function walkTree(r: PdfReader): TreeResult {
+/**
+ * Walks the page tree from /Root /Pages, counting leaves; stops (incomplete) on cycles, broken
+ * nodes, more than PDF_LIMITS.maxObjects visits or more than `maxPages` leaves. The last two stop
+ * a tree that is a DAG: /Kids may name one node twice (a page printed twice is legal), and
+ * nodes that each name the same child twice make 2^depth leaves out of a few hundred bytes. The
+ * visiting set only catches loops, so the visits and leaves are capped, and the clock polled on
+ * every visit (resolving a node seen before is a cache hit that reads nothing).
+ */
+function walkTree(r: PdfReader, budget: Budget, maxPages: number, warnings: string[]): TreeResult {
   const root = r.resolve(r.trailer.get('Root'));
   if (!(root instanceof Map)) throw new MalformedDocument('no /Root catalog');
   const pagesRef = root.get('Pages');
@@ -549,7 +558,17 @@ function walkTree(r: PdfReader): TreeResult {
   const rootCount = num(r.resolve(pagesNode.get('Count')));
   const result: TreeResult = { pages: 0, complete: true, rootCount, firstMediaBox: undefined };
   const visiting = new Set<Map<string, Value>>();
+  let visits = 0;
+  /** False once a cap is reached: the walk unwinds without visiting anything more. */
+  let going = true;
+  const stop = (why: string): void => {
+    result.complete = false;
+    going = false;
+    warnings.push(why);
+  };
   const visit = (node: Dict, depth: number, inheritedBox: Value | undefined): void => {
+    budget.tick();
+    if (++visits > PDF_LIMITS.maxObjects) return stop(`page tree walk stopped after ${PDF_LIMITS.maxObjects} nodes`);
     if (depth > PDF_LIMITS.maxTreeDepth) {
       result.complete = false;
       return;
@@ -562,6 +581,7 @@ function walkTree(r: PdfReader): TreeResult {
     const type = nameOf(node.get('Type'));
     const kids = r.resolve(node.get('Kids'));
     if (type === 'Page' || (type !== 'Pages' && !Array.isArray(kids))) {
+      if (result.pages >= maxPages) return stop(`page tree has more than ${maxPages} pages, more than the file's size allows`);
       result.pages++;
       if (result.firstMediaBox === undefined) result.firstMediaBox = r.resolve(box);
       return;
@@ -572,6 +592,7 @@ function walkTree(r: PdfReader): TreeResult {
     }
     visiting.add(node);
     for (const k of kids) {
+      if (!going) break;
       let kid: Value | undefined;
       try {
         kid = r.resolve(k);
@@ -596,9 +617,10 @@ function mediaBoxSize(v: Value | undefined): string | null {
 }
 
 /** Counts distinct page objects (the last definition of each object number) in the rebuilt table. */
-function scanPages(r: PdfReader): number {
+function scanPages(r: PdfReader, budget: Budget): number {
   let pages = 0;
   for (const n of r.xref.keys()) {
+    budget.tick();
     try {
       const o = r.getObject(n);
       if (o instanceof Map && nameOf(o.get('Type')) === 'Page') pages++;
@@ -637,7 +659,7 @@ export function analysePdf(whole: Source, budget: Budget, warnings: string[]): C
   const r = new PdfReader(src, budget);
   try {
     r.loadXref();
-    const res = fromTree(walkTree(r), 'pdf-page-tree', warnings, maxPlausible);
+    const res = fromTree(walkTree(r, budget, maxPlausible, warnings), 'pdf-page-tree', warnings, maxPlausible);
     if (res) return res;
   } catch (err) {
     if (err instanceof BudgetExceeded) throw err;
@@ -645,7 +667,7 @@ export function analysePdf(whole: Source, budget: Budget, warnings: string[]): C
   }
   r.reconstruct();
   try {
-    const res = fromTree(walkTree(r), 'pdf-reconstructed-tree', warnings, maxPlausible);
+    const res = fromTree(walkTree(r, budget, maxPlausible, warnings), 'pdf-reconstructed-tree', warnings, maxPlausible);
     if (res) {
       res.fallback = true;
       return res;
@@ -654,7 +676,7 @@ export function analysePdf(whole: Source, budget: Budget, warnings: string[]): C
     if (err instanceof BudgetExceeded) throw err;
     warnings.push(`rebuilt page tree unreadable (${(err as Error).message}); counting page objects`);
   }
-  const pages = scanPages(r);
+  const pages = scanPages(r, budget);
   if (pages < 1) return null;
   return { pages, colourPages: null, copiesInDocument: 1, duplex: null, paperSize: null, method: 'pdf-page-scan', fallback: true, warnings };
 }

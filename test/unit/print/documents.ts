@@ -151,3 +151,19 @@ export function pstops(name: string, input: string, copies: number): string {
   writeFileSync(out, data);
   return out;
 }
+
+/**
+ * A hostile PDF whose page tree is a DAG: `depth` /Pages nodes, each naming the next `fanOut`
+ * times in its /Kids, over one page (or, with `leaf`, any object body): fanOut^depth leaves
+ * from a file of a few kilobytes.
+ */
+export function dagPdf(fanOut: number, depth: number, leaf = '<< /Type /Page /MediaBox [0 0 595 842] >>'): Buffer {
+  const objects = ['<< /Type /Catalog /Pages 2 0 R >>'];
+  for (let level = 0; level < depth; level++) {
+    const child = `${level + 3} 0 R`;
+    const count = BigInt(fanOut) ** BigInt(depth - level);
+    objects.push(`<< /Type /Pages /Kids [${Array.from({ length: fanOut }, () => child).join(' ')}] /Count ${count} >>`);
+  }
+  objects.push(leaf);
+  return handPdf(objects);
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { analyseDocument } from '../../../secondary/print/analysis';
-import { gs, pdf, psProgram, qpdf } from './documents';
+import { dagPdf, gs, pdf, psProgram, qpdf } from './documents';
 
 /** mulberry32: a small seeded PRNG, so a failure reproduces from its seed. */
 function rng(seed: number): () => number {
@@ -57,7 +57,7 @@ describe('analyseDocument() under fuzzing', function () {
   this.timeout(120_000);
 
   it('never throws, stays within its time budget and never counts 0 pages for a mutated document', async () => {
-    const fixtures: [string, Buffer][] = [
+    const fixtures: [name: string, doc: Buffer, share?: number][] = [
       ['pdf', readFileSync(pdf(3))],
       ['pdf-objstm', readFileSync(qpdf('p3-objstm.pdf', ['--object-streams=generate', pdf(3)]))],
       ['ps', readFileSync(gs('f3.ps', psProgram(3, { dsc: true }), 'ps2write'))],
@@ -66,6 +66,11 @@ describe('analyseDocument() under fuzzing', function () {
       ['urf', readFileSync(gs('t3.urf', psProgram(3), 'urf', ['-r30']))],
       ['pcl5', readFileSync(gs('t3.pcl', psProgram(3), 'ljet4', ['-r75']))],
       ['pclxl', readFileSync(gs('t3.pxl', psProgram(3), 'pxlmono', ['-r75']))],
+      // Page trees that are DAGs (a node naming its child twice, or a page a thousand times):
+      // mutations make them deeper, wider, cyclic or broken.
+      // Many of these run to the time budget, so they get fewer iterations.
+      ['pdf-dag', dagPdf(2, 64), 0.1],
+      ['pdf-fan-out', dagPdf(1000, 2), 0.1],
       ['text', Buffer.from(Array.from({ length: 200 }, (_, i) => `line ${i}${i % 70 === 69 ? '\f' : ''}`).join('\n'))],
     ];
     const seed = Number(process.env.QUOTIENT_FUZZ_SEED ?? 20261122);
@@ -74,8 +79,11 @@ describe('analyseDocument() under fuzzing', function () {
     const rand = rng(seed);
     const stats = { runs: 0, fallback: 0, slowest: 0 };
     const started = Date.now();
-    for (const [name, doc] of fixtures) {
-      for (let i = 0; i < perFixture; i++) {
+    let expected = 0;
+    for (const [name, doc, share = 1] of fixtures) {
+      const iterations = Math.ceil(perFixture * share);
+      expected += iterations;
+      for (let i = 0; i < iterations; i++) {
         const other = fixtures[Math.floor(rand() * fixtures.length)]?.[1] ?? doc;
         const { out, kind } = mutate(doc, other, rand);
         const what = `${name} #${i} (${kind}, seed ${seed})`;
@@ -90,7 +98,7 @@ describe('analyseDocument() under fuzzing', function () {
         stats.runs++;
       }
     }
-    assert.equal(stats.runs, fixtures.length * perFixture);
+    assert.equal(stats.runs, expected);
     console.log(`      fuzz: ${stats.runs} mutations in ${Date.now() - started} ms, ${stats.fallback} fell back, slowest ${stats.slowest} ms (seed ${seed})`);
   });
 });

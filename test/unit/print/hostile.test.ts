@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { analyseDocument, DocumentAnalysis, FALLBACK_BYTES_PER_PAGE } from '../../../secondary/print/analysis';
-import { gs, handPdf, pdf, psProgram, qpdf } from './documents';
+import { dagPdf, gs, handPdf, pdf, psProgram, qpdf } from './documents';
 
 const BUDGET_MS = 500;
 /** Slack over the budget for the last step before the clock is polled and for a slow shared CI core. */
@@ -103,6 +103,47 @@ describe('analyseDocument() on hostile input', function () {
     objs.push('<< /Type /Page >>');
     const r = await analyseBounded(handPdf(objs), 'deep tree');
     assert.equal(r.fallback, true);
+  });
+
+  // A page costs a PDF at least a few dozen bytes: a tree claiming more pages than size / 20 lies.
+  const plausiblePages = (doc: Buffer): number => Math.floor(doc.length / 20);
+
+  it('walks a page tree whose every node names the same child twice (2^64 leaves) within the budget, charging what the file size allows', async () => {
+    const doc = dagPdf(2, 64);
+    const r = await analyseBounded(doc, 'DAG fan-out 2, depth 64');
+    assert.deepEqual([r.pages, r.method, r.fallback], [plausiblePages(doc), 'pdf-page-tree', true]);
+    assert.ok(r.warnings.some((w) => w.includes(`more than ${plausiblePages(doc)} pages`)), r.warnings.join('; '));
+  });
+
+  it('walks a page tree naming the same page 1,000 times per node, three levels deep, within the budget', async () => {
+    const doc = dagPdf(1000, 3);
+    const r = await analyseBounded(doc, 'DAG fan-out 1,000, depth 3');
+    assert.deepEqual([r.pages, r.method, r.fallback], [plausiblePages(doc), 'pdf-page-tree', true]);
+  });
+
+  it('counts a node naming the same page 1,000 times as the 1,000 pages it prints when the file can hold them', async () => {
+    // Padding makes the file large enough that 1,000 pages are plausible (size / 20).
+    const doc = handPdf(['<< /Type /Catalog /Pages 2 0 R >>', `<< /Type /Pages /Kids [${'3 0 R '.repeat(1000)}] /Count 1000 /Pad (${'x'.repeat(20_000)}) >>`, '<< /Type /Page >>']);
+    const r = await analyseBounded(doc, 'one page named 1,000 times');
+    assert.deepEqual([r.pages, r.method, r.fallback], [1000, 'pdf-page-tree', false]);
+  });
+
+  it('stops walking a DAG page tree with no page at its leaves after its visit cap, falling back on the size', async () => {
+    const doc = dagPdf(2, 64, '42');
+    const r = await analyseBounded(doc, 'DAG without pages');
+    assert.equal(r.fallback, true);
+    assert.equal(r.pages, 1); // one page per started 100 KiB of a 3 KiB file
+    // Which limit ends it first depends on the machine: 1,000,000 visits, or 500 ms.
+    assert.ok(['fallback-size', 'fallback-timeout'].includes(r.method), r.method);
+  });
+
+  it('polls the budget inside PCL 5 escape sequences that run to the end of the file', async () => {
+    const endlessUel = Buffer.concat([Buffer.from('\x1bE\x1b%-', 'latin1'), Buffer.alloc(20 * 1024 * 1024, 'A')]);
+    const endlessNumber = Buffer.concat([Buffer.from('\x1bE\x1b&l', 'latin1'), Buffer.alloc(20 * 1024 * 1024, '1')]);
+    for (const [what, doc] of [['a UEL without its X', endlessUel], ['a 20 MB parameter value', endlessNumber]] as const) {
+      const r = await analyseBounded(doc, what, { timeBudgetMs: 1 });
+      assert.deepEqual([r.format, r.method, r.pages], ['pcl5', 'fallback-timeout', 205], what); // 20 MiB / 100 KiB
+    }
   });
 
   it('bounds 10,000 nested arrays in one object', async () => {
