@@ -1,6 +1,6 @@
 /**
  * Site settings kept in the database (so every primary sharing it agrees): currency, defaults
- * for new users and accounts. Typed and validated per key; read through a short cache.
+ * for new users and accounts, transfers between users. Typed and validated per key; read through a short cache.
  */
 import { z } from 'zod';
 import type { Database } from '../db/connection';
@@ -20,6 +20,10 @@ export const SETTINGS = {
   'printing.unknownUsers': z.enum(['create', 'deny']).default('create'),
   /** The rate card new printers get; created with 10 grey / 50 colour per page if missing. */
   'printing.defaultRateCard': z.string().min(1).max(128).default('Default'),
+  /** Users may send credit to each other from the web tools (SPEC §3), within these amounts. */
+  'transfers.enabled': z.boolean().default(false),
+  'transfers.minimum': amount.min(1).default(1),
+  'transfers.maximum': amount.min(1).default(10_000),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

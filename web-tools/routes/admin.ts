@@ -2,12 +2,12 @@
  * The admin pages (administrators only). Routes parse the form, call one AdminPages or service
  * method with the administrator's username as the actor, and redirect (POST/redirect/GET).
  */
-import crypto from 'node:crypto';
 import { Router, type Response } from 'express';
 import { parseAmount } from '../../common/money';
 import { ValidationError } from '../../common/errors';
 import { FAILURE_MODES, type AdminPages } from '../../primary/web/admin-pages';
 import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from './context';
+import { formKey, newFormKey } from './form-key';
 
 function id(value: unknown): number {
   if (typeof value !== 'string' || !/^\d{1,12}$/.test(value)) throw new ValidationError('not an id', { field: 'id' });
@@ -18,15 +18,6 @@ function text(body: Record<string, unknown>, field: string, max = 1000): string 
   const v = body[field];
   return typeof v === 'string' ? v.trim().slice(0, max) : '';
 }
-
-/** A form's one-time key: resubmitting the same form (back button, double click) changes nothing. */
-function formKey(body: Record<string, unknown>): string {
-  const k = text(body, 'formKey', 64);
-  if (!/^[A-Za-z0-9_-]{16,64}$/.test(k)) throw new ValidationError('the form is missing its key; reload the page', { field: 'formKey' });
-  return k;
-}
-
-const newFormKey = (): string => crypto.randomBytes(16).toString('base64url');
 
 export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
   const r = Router();

@@ -20,6 +20,8 @@ export interface WebContext {
   currency: CurrencyFormat;
   /** The token every form of this request carries. */
   csrf: string;
+  /** Whether transfers between users are on (the navigation shows them only then). */
+  transfers: boolean;
 }
 
 export interface WebDeps {
@@ -49,7 +51,7 @@ export function page(deps: WebDeps, res: Response, view: string, data: Record<st
   const html = deps.render(view, {
     ...data,
     lang: ctx.lang,
-    me: ctx.user ? { username: ctx.user.username, isAdmin: ctx.user.isAdmin } : null,
+    me: ctx.user ? { username: ctx.user.username, isAdmin: ctx.user.isAdmin, transfers: ctx.transfers } : null,
     csrf: ctx.csrf,
   });
   res.status(status).type('html').setHeader('Cache-Control', 'no-store');
@@ -59,7 +61,7 @@ export function page(deps: WebDeps, res: Response, view: string, data: Record<st
 /** Loads the session named by the cookie (if live and its user enabled) and the language. */
 export function loadContext(deps: WebDeps): RequestHandler {
   return async (req, res, next) => {
-    const ctx: WebContext = { lang: pickLanguage(req.headers['accept-language']), currency: await deps.services.settings.currency(), csrf: '' };
+    const ctx: WebContext = { lang: pickLanguage(req.headers['accept-language']), currency: await deps.services.settings.currency(), csrf: '', transfers: false };
     const token = readCookie(req, SESSION_COOKIE);
     if (token) {
       const found = await deps.auth.sessions.find(token);
@@ -67,6 +69,7 @@ export function loadContext(deps: WebDeps): RequestHandler {
         ctx.session = found.session;
         ctx.user = found.user;
         ctx.csrf = found.session.csrfSecret;
+        ctx.transfers = await deps.services.settings.get('transfers.enabled');
       }
     }
     if (!ctx.session) ctx.csrf = readCookie(req, PRESIGNIN_COOKIE) ?? '';

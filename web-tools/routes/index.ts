@@ -9,6 +9,7 @@ import type { Logger } from '../../common/logger';
 import type { SecondaryRegistry } from '../../primary/cluster/secondary-registry';
 import type { Services } from '../../primary/services';
 import { AdminPages } from '../../primary/web/admin-pages';
+import { UserTransfers } from '../../primary/web/transfers';
 import { UserPages } from '../../primary/web/user-pages';
 import { WebAuth } from '../../primary/web/web-auth';
 import { createRenderer, webToolsDir } from '../render';
@@ -25,7 +26,7 @@ export interface WebToolsOptions {
   production?: boolean;
 }
 
-const WEB_PREFIXES = ['/static/', '/admin', '/jobs', '/transactions', '/internet', '/rates', '/widget'];
+const WEB_PREFIXES = ['/static/', '/admin', '/jobs', '/transactions', '/internet', '/transfers', '/rates', '/widget'];
 
 export function isWebPath(p: string): boolean {
   return p === '/' || p === '/signin' || p === '/signout' || WEB_PREFIXES.some((w) => p === w || p.startsWith(w.endsWith('/') ? w : `${w}/`));
@@ -46,7 +47,7 @@ export function createWebTools(opts: WebToolsOptions): Router {
   r.use(loadContext(deps), csrfCheck(deps));
   r.use(authRoutes(deps));
   r.use('/admin', adminRoutes({ ...deps, admin: new AdminPages({ services: opts.services, secondaries: opts.secondaries }) }));
-  r.use(userRoutes({ ...deps, pages: new UserPages({ services: opts.services }) }));
+  r.use(userRoutes({ ...deps, pages: new UserPages({ services: opts.services }), transfers: new UserTransfers({ services: opts.services }) }));
 
   const onError: ErrorRequestHandler = (err: unknown, _req, res, next) => {
     if (res.headersSent || !res.locals.web) return next(err);

@@ -2,9 +2,12 @@
  * The user pages. Every page shows the signed-in user's own data: the user id comes from the
  * session, never from the URL or a form.
  */
-import { Router } from 'express';
+import { Router, type Response } from 'express';
+import { parseAmount } from '../../common/money';
+import { TRANSFER_COMMENT_MAX, TransferRefusedError, type TransferRefusal, type UserTransfers } from '../../primary/web/transfers';
 import type { UserPages } from '../../primary/web/user-pages';
 import { currentUser, money, page, requireUser, webContext, type WebDeps } from './context';
+import { formKey, newFormKey } from './form-key';
 import { WIDGET_COLOURS, parseWidgetOptions } from './widget-options';
 
 const TYPE_KEYS = new Set(['print', 'net', 'quota', 'adjustment', 'refund', 'transfer', 'card', 'initial']);
@@ -15,7 +18,9 @@ function positiveInt(value: unknown): number | undefined {
   return n > 0 ? n : undefined;
 }
 
-export function userRoutes(deps: WebDeps & { pages: UserPages }): Router {
+const REFUSAL_STATUS: Record<TransferRefusal, number> = { disabled: 403, amount: 400, minimum: 400, maximum: 400, self: 400, comment: 400, unknownUser: 404, insufficient: 402 };
+
+export function userRoutes(deps: WebDeps & { pages: UserPages; transfers: UserTransfers }): Router {
   const r = Router();
   // Guarded per route (not r.use) so paths that are not user pages fall through to the JSON 404.
   const signedIn = requireUser(deps);
@@ -76,6 +81,50 @@ export function userRoutes(deps: WebDeps & { pages: UserPages }): Router {
       olderBeforeId,
       paged: beforeId !== undefined,
     });
+  });
+
+  /** The transfer form, with the balance and the site's limits; `error` re-shows what was typed. */
+  const transferPage = async (res: Response, opts: { sent?: boolean; error?: TransferRefusal; to?: string; amount?: string; comment?: string } = {}): Promise<void> => {
+    const rules = await deps.transfers.rules();
+    if (!rules.enabled && opts.error === undefined) return page(deps, res, 'error', { title: 'error.title', message: 'error.404' }, 404);
+    const account = await deps.services.users.personalAccount(currentUser(res).user.id);
+    page(deps, res, 'transfers', {
+      title: 'transfers.title',
+      nav: 'transfers',
+      enabled: rules.enabled,
+      balance: money(res, account.balance),
+      minimum: money(res, rules.minimum),
+      maximum: money(res, rules.maximum),
+      formKey: newFormKey(),
+      commentMax: TRANSFER_COMMENT_MAX,
+      sent: opts.sent === true,
+      error: opts.error === undefined ? null : { key: `transfers.error.${opts.error}`, minimum: money(res, rules.minimum), maximum: money(res, rules.maximum), to: opts.to ?? '' },
+      form: { to: opts.to ?? '', amount: opts.amount ?? '', comment: opts.comment ?? '' },
+    }, opts.error === undefined ? 200 : REFUSAL_STATUS[opts.error]);
+  };
+
+  r.get('/transfers', signedIn, async (req, res) => {
+    await transferPage(res, { sent: req.query.sent === '1' });
+  });
+
+  r.post('/transfers', signedIn, async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const field = (name: string, max: number): string => (typeof body[name] === 'string' ? body[name].trim().slice(0, max) : '');
+    const typed = { to: field('to', 128), amount: field('amount', 32), comment: field('comment', TRANSFER_COMMENT_MAX + 1) };
+    const key = formKey(body);
+    try {
+      let amount: number;
+      try {
+        amount = parseAmount(typed.amount, webContext(res).currency.decimals);
+      } catch {
+        throw new TransferRefusedError('amount');
+      }
+      await deps.transfers.send(currentUser(res).user.id, { toUsername: typed.to, amount, comment: typed.comment, formKey: key });
+    } catch (err) {
+      if (err instanceof TransferRefusedError) return transferPage(res, { error: err.reason, ...typed });
+      throw err;
+    }
+    res.redirect(303, '/transfers?sent=1');
   });
 
   r.get('/rates', signedIn, async (_req, res) => {

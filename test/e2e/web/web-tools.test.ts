@@ -200,6 +200,74 @@ describeOnEachDatabase('web tools in Chromium', (t) => {
     assert.doesNotMatch((await page.textContent('main')) ?? '', /40\.00|\$1\.00|\$0\.05/); // bob's 40 MB ($1.00) and 2 MB ($0.05)
   });
 
+  it('lets a user send credit to another when transfers are on, with exact balances on both, clear refusals and an audit entry', async () => {
+    const { page, context } = await browse();
+    await signIn(page, 'ann', 'ann-password-1');
+    // Off (the default): no link, no page.
+    assert.equal(await page.locator('nav a[href="/transfers"]').count(), 0);
+    assert.equal((await page.goto(`${base}/transfers`))?.status(), 404);
+
+    await primary.services.settings.set('transfers.enabled', true);
+    await primary.services.settings.set('transfers.minimum', 100);
+    await primary.services.settings.set('transfers.maximum', 1000);
+    await page.goto(`${base}/`);
+    await Promise.all([page.waitForURL(`${base}/transfers`), page.click('nav a[href="/transfers"]')]);
+    assert.equal(await text(page, '#transfer-limits'), 'You can send between $1.00 and $10.00 at a time.');
+    const send = async (to: string, amount: string): Promise<number> => {
+      await page.fill('#transfer input[name=to]', to);
+      await page.fill('#transfer input[name=amount]', amount);
+      const [response] = await Promise.all([page.waitForResponse((r) => r.url() === `${base}/transfers` && r.request().method() === 'POST'), page.click('#transfer button')]);
+      await page.waitForLoadState('load');
+      return response.status();
+    };
+    await page.fill('#transfer input[name=comment]', 'for the <b>poster</b>');
+    assert.equal(await send('bob', '2.50'), 303);
+    assert.equal(page.url(), `${base}/transfers?sent=1`);
+    assert.equal(await text(page, '#transfer-sent'), 'Transfer sent.');
+    assert.equal(await text(page, '#balance'), '$9.84');
+    await page.screenshot({ path: screenshotPath(`transfers-desktop-${t.dialect}`), fullPage: true });
+
+    const refusals: [string, string, number, string][] = [
+      ['bob', '10.01', 400, 'The largest transfer is $10.00.'],
+      ['bob', '0.99', 400, 'The smallest transfer is $1.00.'],
+      ['bob', 'ten', 400, 'Enter an amount greater than zero, such as 2.50.'],
+      ['ann', '1.00', 400, 'You cannot send credit to yourself.'],
+      ['<i>nobody</i>', '1.00', 404, 'There is no user "<i>nobody</i>" who can receive credit.'],
+      ['bob', '10.00', 402, 'Your balance is not enough for that transfer.'], // ann is restricted: $9.84 and no overdraft
+    ];
+    for (const [to, amount, status, message] of refusals) {
+      assert.equal(await send(to, amount), status, `${to} ${amount}`);
+      assert.equal(await text(page, '#transfer-error'), message);
+      assert.equal(await page.inputValue('#transfer input[name=amount]'), amount); // what was typed stays
+    }
+    // The same form sent again (its one-time key) and a post without the CSRF token move nothing.
+    const formKey = (await t.db.knex('ledger').where({ type: 'transfer' }).first('idempotency_key')) as { idempotency_key: string };
+    const key = /^web:transfer:\d+:(.+):from$/.exec(formKey.idempotency_key)?.[1] ?? '';
+    const csrf = await page.getAttribute('#transfer input[name=_csrf]', 'value');
+    const replay = await context.request.post(`${base}/transfers`, { form: { to: 'bob', amount: '2.50', formKey: key, _csrf: csrf ?? '' }, maxRedirects: 0 });
+    assert.equal(replay.status(), 303);
+    const forged = await context.request.post(`${base}/transfers`, { form: { to: 'bob', amount: '2.50', formKey: 'cccccccccccccccccccc' }, maxRedirects: 0 });
+    assert.equal(forged.status(), 403);
+    await page.goto(`${base}/transfers`);
+    assert.equal(await text(page, '#balance'), '$9.84');
+
+    const bob = await browse();
+    await signIn(bob.page, 'bob', 'bob-password-1');
+    assert.equal(await text(bob.page, '#balance'), '$7.50');
+    await bob.page.goto(`${base}/transactions`);
+    assert.deepEqual(await bob.page.locator('#transactions tbody tr:first-child td').allTextContents().then((c) => c.slice(1)), ['Transfer', '$2.50', '$7.50', 'ann → bob: for the <b>poster</b>']);
+    const audit = (await t.db.knex('audit_log').where({ action: 'balance.transfer' })) as { actor: string; target_id: string }[];
+    assert.deepEqual(audit.map((a) => [a.actor, a.target_id]), [['ann', 'bob']]);
+    assert.equal(await t.db.knex('ledger').where({ type: 'transfer' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 2);
+
+    // Turned off again: the form is refused with a message, not a balance change.
+    await primary.services.settings.set('transfers.enabled', false);
+    const late = await context.request.post(`${base}/transfers`, { form: { to: 'bob', amount: '1.00', formKey: 'dddddddddddddddddddd', _csrf: csrf ?? '' }, maxRedirects: 0 });
+    assert.equal(late.status(), 403);
+    assert.match(await late.text(), /Transfers between users are turned off\./);
+    assert.equal((await primary.services.users.personalAccount((await primary.services.users.getByUsername('bob')).id)).balance, 750);
+  });
+
   it('shows the compact balance page with whitelisted position and colours and an escaped title', async () => {
     const { page } = await browse({ width: 480, height: 200 });
     await signIn(page, 'bob', 'bob-password-1');

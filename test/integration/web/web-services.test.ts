@@ -10,6 +10,7 @@ import { SigninThrottle, USER_POLICY } from '../../../primary/web/signin-throttl
 import { WebAuth } from '../../../primary/web/web-auth';
 import { UserPages } from '../../../primary/web/user-pages';
 import { AdminPages } from '../../../primary/web/admin-pages';
+import { UserTransfers } from '../../../primary/web/transfers';
 
 describeOnEachDatabase('web services', (t) => {
   let s: Services;
@@ -194,6 +195,58 @@ describeOnEachDatabase('web services', (t) => {
       clock = Date.UTC(2026, 11, 1, 0, 0, 1);
       const december = await pages.summary(annId);
       assert.deepEqual([december.periodNetSpent, december.periodNetBytes], [0, 0]);
+    });
+  });
+
+  describe('UserTransfers.send()', () => {
+    const send = (transfers: UserTransfers, to: string, amount: number, formKey = `key-${to}-${amount}-000000000`) => transfers.send(annId, { toUsername: to, amount, comment: 'lunch', formKey });
+    const balances = async (): Promise<[number, number]> => [(await s.users.personalAccount(annId)).balance, (await s.users.personalAccount(bobId)).balance];
+    const enable = async (): Promise<UserTransfers> => {
+      await s.settings.set('transfers.enabled', true);
+      await s.settings.set('transfers.minimum', 50);
+      await s.settings.set('transfers.maximum', 600);
+      return new UserTransfers({ services: s, now });
+    };
+
+    it('moves the amount as two transfer rows, once per form key, and audits it with the sender as actor', async () => {
+      const transfers = await enable();
+      assert.deepEqual(await send(transfers, 'BOB', 250, 'form-key-0123456789'), { balanceAfter: 750, replayed: false });
+      assert.deepEqual(await send(transfers, 'bob', 250, 'form-key-0123456789'), { balanceAfter: 750, replayed: true });
+      assert.deepEqual(await balances(), [750, 750]);
+      const rows = (await t.db.knex('ledger').where({ type: 'transfer' }).orderBy('id')) as { amount: number | string; balance_after: number | string; actor: string; comment: string }[];
+      assert.deepEqual(rows.map((r) => [Number(r.amount), Number(r.balance_after), r.actor, r.comment]), [[-250, 750, 'ann', 'ann → bob: lunch'], [250, 750, 'ann', 'ann → bob: lunch']]);
+      const audit = (await t.db.knex('audit_log').where({ action: 'balance.transfer' })) as { actor: string; target_id: string; details: string }[];
+      assert.deepEqual(audit.map((a) => [a.actor, a.target_id, (JSON.parse(a.details) as { amount: number }).amount]), [['ann', 'bob', 250]]);
+      assert.deepEqual((await s.ledger.verify()).problems, []);
+    });
+
+    it('refuses, changing nothing: when off, below the minimum, above the maximum, to oneself, to an unknown or disabled user, and past a restricted sender\'s limit', async () => {
+      const off = new UserTransfers({ services: s, now });
+      await assert.rejects(send(off, 'bob', 100), { reason: 'disabled', httpStatus: 403 });
+      const transfers = await enable();
+      await assert.rejects(send(transfers, 'bob', 49), { reason: 'minimum' });
+      await assert.rejects(send(transfers, 'bob', 601), { reason: 'maximum' });
+      await assert.rejects(send(transfers, 'bob', 0), { reason: 'amount' });
+      await assert.rejects(send(transfers, 'ann', 100), { reason: 'self' });
+      await assert.rejects(send(transfers, 'nobody', 100), { reason: 'unknownUser', httpStatus: 404 });
+      await s.users.createUser({ username: 'gone', password: 'gone-password-1' });
+      await s.users.update((await s.users.getByUsername('gone')).id, { disabled: true });
+      await assert.rejects(send(transfers, 'gone', 100), { reason: 'unknownUser' });
+      await s.ledger.adjust({ accountId: (await s.users.personalAccount(annId)).id, amount: -500, key: 'spend-ann', comment: '' });
+      await assert.rejects(send(transfers, 'bob', 501), { reason: 'insufficient', httpStatus: 402 }); // ann is restricted, overdraft 0
+      assert.deepEqual(await balances(), [500, 500]);
+      assert.equal((await t.db.knex('ledger').where({ type: 'transfer' })).length, 0);
+      assert.equal((await t.db.knex('audit_log').where({ action: 'balance.transfer' })).length, 0);
+      // The whole balance may go, exactly to the limit.
+      assert.equal((await send(transfers, 'bob', 500)).balanceAfter, 0);
+    });
+
+    it('lets an unrestricted sender go below zero', async () => {
+      const transfers = await enable();
+      await s.users.update(bobId, { restricted: false });
+      const fromBob = await transfers.send(bobId, { toUsername: 'ann', amount: 600, comment: '', formKey: 'bob-form-key-000000' });
+      assert.equal(fromBob.balanceAfter, -100);
+      assert.deepEqual(await balances(), [1600, -100]);
     });
   });
 });
