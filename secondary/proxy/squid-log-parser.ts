@@ -11,7 +11,10 @@
  * User names: Squid writes `%un` in the native format, and `%#un` in ours, URL-encoded
  * (Format::QuoteUrlEncodeUsername, RFC 1738: space, `%`, control and non-ASCII bytes become
  * %XX), so a name never contains a space in the log; we percent-decode it as UTF-8. A name that
- * does not decode to valid UTF-8 is a bad line, never a guess at another user.
+ * does not decode to valid UTF-8 is a bad line, never a guess at another user. The decoded name
+ * is then put in the primary's form and held to the primary's rules (chargeableUsername below):
+ * a name the primary would refuse would make it refuse the whole report, leaving everyone in
+ * that interval uncharged, so such a line is bad here instead.
  *
  * A line is one of: a usage record; `anonymous` (user `-`: unauthenticated, e.g. the 407 that
  * asks for credentials, or requests an `http_access allow` let through without a login — not
@@ -22,12 +25,16 @@
 
 /** Larger than any single response we believe: 1 TiB. Bigger figures are corruption, not usage. */
 export const MAX_BYTES_PER_LINE = 2 ** 40;
+/** The primary's limit, in UTF-16 code units after normalisation (primary/users/user-service.ts). */
 export const MAX_USERNAME = 128;
+/** The primary's NAME_PATTERN (primary/users/user-service.ts): no control, format or line/paragraph separator characters. */
+const NAME_PATTERN = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
 
 export interface UsageRecord {
   kind: 'usage';
   /** Epoch milliseconds. */
   timeMs: number;
+  /** Decoded and in the primary's form (trimmed, NFC, lower case): the user the primary charges. */
   username: string;
   /** Destination host, lower-case, without port. */
   domain: string;
@@ -83,6 +90,30 @@ export function decodeUsername(text: string): string | undefined {
   }
 }
 
+/** What the primary makes of a user name (normaliseUsername in primary/users/user-service.ts). */
+function normalise(name: string): string {
+  return name.trim().normalize('NFC').toLowerCase();
+}
+
+function nameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'user name is empty';
+  if (name.length > MAX_USERNAME) return `user name is longer than ${MAX_USERNAME} characters`;
+  if (!NAME_PATTERN.test(name)) return 'user name contains control characters';
+  return undefined;
+}
+
+/**
+ * A decoded user name in the primary's form, or why the primary would refuse it: empty once
+ * trimmed, longer than 128 characters once lower-cased ('İ' becomes two), or holding control
+ * characters. The primary normalises what we send again, so that is checked too (the same in
+ * practice: NFC and lower case are stable, but the primary's answer is what counts).
+ */
+export function chargeableUsername(decoded: string): { username: string } | { problem: string } {
+  const username = normalise(decoded);
+  const problem = nameProblem(username) ?? (normalise(username) === username ? undefined : nameProblem(normalise(username)));
+  return problem === undefined ? { username } : { problem };
+}
+
 /** Squid's own escaping of a user name (RFC 1738 style), for tests and tools. */
 export function encodeUsername(name: string): string {
   return encodeURIComponent(name).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -128,11 +159,12 @@ function record(timeText: string, code: string, inText: string, outText: string,
   // Squid refused the request (TCP_DENIED: 403 block page, 407 login prompt): nothing was browsed.
   if (code.startsWith('TCP_DENIED') || code.startsWith('NONE_NONE')) return { kind: 'denied' };
   if (userText === '-' || userText === '') return { kind: 'anonymous' };
-  const username = decodeUsername(userText);
-  if (username === undefined) return { kind: 'bad', reason: 'user name is not valid percent-encoded UTF-8' };
-  if (username.length === 0 || username.length > MAX_USERNAME) return { kind: 'bad', reason: 'user name too long' };
+  const decoded = decodeUsername(userText);
+  if (decoded === undefined) return { kind: 'bad', reason: 'user name is not valid percent-encoded UTF-8' };
+  const name = chargeableUsername(decoded);
+  if ('problem' in name) return { kind: 'bad', reason: name.problem };
   if (domain.length === 0 || domain === '-') return { kind: 'bad', reason: 'no destination host' };
-  return { kind: 'usage', timeMs, username, domain: domain.toLowerCase(), bytesIn, bytesOut, cacheHit: isCacheHit(code) };
+  return { kind: 'usage', timeMs, username: name.username, domain: domain.toLowerCase(), bytesIn, bytesOut, cacheHit: isCacheHit(code) };
 }
 
 /** Parses one line (without its newline) in either format. */

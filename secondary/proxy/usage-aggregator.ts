@@ -2,9 +2,25 @@
  * Sums parsed Squid lines per (user, destination domain) until the interval ends; `drain()`
  * hands the sums over as wire UsageLines and starts afresh. Counts what it did not charge
  * (unauthenticated and bad lines) so they show in the status and the log, never silently.
+ *
+ * A sum is closed and a new one begun for the same user and domain (two lines in the report,
+ * which the primary adds up) before it would break one of the primary's per-line rules
+ * (primary/internet/internet-charging.ts, checkReport), which would make it refuse the whole
+ * report:
+ *  - a byte count above MAX_BYTES_PER_SUM (2^50; one line is at most 2^40, so 1,024 maximal
+ *    lines of one user and domain in one interval would pass it);
+ *  - first-to-last seen wider than MAX_SUM_SPAN_MS. The primary refuses more than a day, which
+ *    a secondary catching up on a log after a long stop, or one line with a wrong clock, would
+ *    reach. A minute is used, not a day: time-period charging charges every period between first
+ *    and last seen, and a sum no wider than a minute touches only periods (whole minutes,
+ *    aligned) in which there was activity.
  */
 import type { UsageLine } from '../../protos/generated/quotient/v1/UsageLine';
 import type { ParsedLine, UsageRecord } from './squid-log-parser';
+
+/** The primary's limit on each byte count of a usage line. */
+export const MAX_BYTES_PER_SUM = 2 ** 50;
+export const MAX_SUM_SPAN_MS = 60_000;
 
 export interface AggregateCounts {
   lines: number;
@@ -27,6 +43,8 @@ interface Sum {
 
 export class UsageAggregator {
   private sums = new Map<string, Sum>();
+  /** Sums closed early (see the header), waiting for the drain. */
+  private closed: Sum[] = [];
   readonly counts: AggregateCounts = { lines: 0, usage: 0, anonymous: 0, denied: 0, bad: 0 };
   /** Bad lines since the last drain, with the first few reasons (for one log line per interval). */
   private badSamples: string[] = [];
@@ -50,6 +68,10 @@ export class UsageAggregator {
     // \u0000 cannot occur in a decoded name of a valid line, so the key is unambiguous.
     const key = `${r.username}\u0000${r.domain}`;
     let s = this.sums.get(key);
+    if (s && !fits(s, r)) {
+      this.closed.push(s);
+      s = undefined;
+    }
     if (!s) {
       s = { username: r.username, domain: r.domain, bytesIn: 0, bytesOut: 0, cacheHitBytes: 0, requests: 0, firstSeenMs: r.timeMs, lastSeenMs: r.timeMs };
       this.sums.set(key, s);
@@ -62,14 +84,15 @@ export class UsageAggregator {
     if (r.timeMs > s.lastSeenMs) s.lastSeenMs = r.timeMs;
   }
 
+  /** The number of lines the next drain gives. */
   get size(): number {
-    return this.sums.size;
+    return this.sums.size + this.closed.length;
   }
 
   /** The sums so far as wire lines, and the bad-line samples; resets both. */
   drain(): { lines: UsageLine[]; badSamples: string[] } {
     const lines: UsageLine[] = [];
-    for (const s of this.sums.values()) {
+    for (const s of [...this.closed, ...this.sums.values()]) {
       lines.push({
         username: s.username,
         domain: s.domain,
@@ -83,7 +106,15 @@ export class UsageAggregator {
     }
     const badSamples = this.badSamples;
     this.sums = new Map();
+    this.closed = [];
     this.badSamples = [];
     return { lines, badSamples };
   }
+}
+
+/** Whether `r` can join `s` without breaking a per-line rule of the primary. */
+function fits(s: Sum, r: UsageRecord): boolean {
+  const bytes = r.cacheHit ? s.cacheHitBytes : s.bytesIn;
+  if (bytes + r.bytesIn > MAX_BYTES_PER_SUM || s.bytesOut + r.bytesOut > MAX_BYTES_PER_SUM) return false;
+  return Math.max(s.lastSeenMs, r.timeMs) - Math.min(s.firstSeenMs, r.timeMs) <= MAX_SUM_SPAN_MS;
 }

@@ -16,6 +16,7 @@
  * process dies are lost (documented). When the outbox cannot write (disk full), the tailer goes
  * back to the last saved position and the lines are read again once it can.
  */
+import crypto from 'node:crypto';
 import type { Logger } from '../../common/logger';
 import type { UsageLine } from '../../protos/generated/quotient/v1/UsageLine';
 import type { UsageReport } from '../../protos/generated/quotient/v1/UsageReport';
@@ -28,6 +29,18 @@ import { UsageAggregator, type AggregateCounts } from './usage-aggregator';
 export const TAIL_META_KEY = 'proxy.tail.position';
 /** The wire limit of lines per report (internet.proto). */
 export const MAX_REPORT_LINES = 10_000;
+/** The primary's limit on a report id (checkReport in primary/internet/internet-charging.ts). */
+export const MAX_REPORT_ID = 191;
+
+/**
+ * A report id the primary accepts: as it is when short enough, otherwise (a secondary name near
+ * its 128 characters, with a long inode and offsets) its start and a hash of all of it, still one
+ * id per range.
+ */
+export function fitReportId(id: string): string {
+  if (id.length <= MAX_REPORT_ID) return id;
+  return `${id.slice(0, 100)}:h:${crypto.createHash('sha256').update(id).digest('hex')}`;
+}
 
 export interface UsagePipelineOptions {
   name: string;
@@ -165,7 +178,11 @@ export class UsagePipeline {
     this.logBad(badSamples, 'file');
     const id = `${this.opts.name}:f:${range.from.inode}:${range.from.generation}:${range.from.offset}-${range.to.offset}`;
     const writes: Promise<unknown>[] = [];
-    if (lines.length > 0) writes.push(this.enqueueReport(id, lines));
+    // One chunk of the file can hold more sums than a report may; the parts of one range have
+    // ids of their own, the same ones whenever the range is read again (the order is the file's).
+    for (let i = 0; i < lines.length; i += MAX_REPORT_LINES) {
+      writes.push(this.enqueueReport(i === 0 ? id : `${id}:${i / MAX_REPORT_LINES}`, lines.slice(i, i + MAX_REPORT_LINES)));
+    }
     writes.push(this.opts.outbox.putMeta(TAIL_META_KEY, JSON.stringify(range.to)));
     return Promise.all(writes).then(
       () => {
@@ -192,7 +209,8 @@ export class UsagePipeline {
     return Promise.all(writes).then(() => undefined);
   }
 
-  private enqueueReport(reportId: string, lines: UsageLine[]): Promise<unknown> {
+  private enqueueReport(id: string, lines: UsageLine[]): Promise<unknown> {
+    const reportId = fitReportId(id);
     const now = (this.opts.now ?? Date.now)();
     const report: UsageReport = { reportId, intervalStartMs: Math.min(this.intervalStart, now), intervalEndMs: now, lines };
     return this.opts.outbox.enqueue({ kind: 'usage.report', key: reportId, payload: report });

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { normaliseUsername } from '../../../primary/users/user-service';
 import { domainOf, encodeUsername, MAX_BYTES_PER_LINE, parseSquidLine } from '../../../secondary/proxy/squid-log-parser';
-import { UsageAggregator } from '../../../secondary/proxy/usage-aggregator';
+import { MAX_BYTES_PER_SUM, UsageAggregator } from '../../../secondary/proxy/usage-aggregator';
+
+const q1 = (user: string, opts: { time?: number; bytes?: number; domain?: string } = {}): string =>
+  `Q1 ${(opts.time ?? 1700000000).toFixed(3)} 10.0.0.1 TCP_MISS/200 ${opts.bytes ?? 1} 0 GET ${opts.domain ?? 'a.test'} ${user}`;
 
 describe('parseSquidLine()', () => {
   describe('native format', () => {
@@ -44,12 +48,12 @@ describe('parseSquidLine()', () => {
   });
 
   describe('recommended Q1 format', () => {
-    it('reads bytes in and out, domain and the URL-encoded user', () => {
+    it('reads bytes in and out, domain and the URL-encoded user, in the primary\'s form (lower case)', () => {
       const line = `Q1 1700000001.500 10.0.0.9 TCP_MISS/200 2048 512 POST upload.test ${encodeUsername('José Müller')}`;
       assert.deepEqual(parseSquidLine(line), {
         kind: 'usage',
         timeMs: 1700000001500,
-        username: 'José Müller',
+        username: 'josé müller',
         domain: 'upload.test',
         bytesIn: 2048,
         bytesOut: 512,
@@ -83,6 +87,35 @@ describe('parseSquidLine()', () => {
       assert.equal(bad('Q1 1700000000.000 10.0.0.1 TCP_MISS/200 1 1 GET a.test %FF%FE'), 'user name is not valid percent-encoded UTF-8');
       assert.equal(bad('Q1 1700000000.000 10.0.0.1 TCP_MISS/200 1 1 GET a.test bad%2'), 'user name is not valid percent-encoded UTF-8');
     });
+    it('rejects the user names the primary refuses, which would make it refuse the whole report', () => {
+      assert.equal(bad(q1('a%01b')), 'user name contains control characters');
+      assert.equal(bad(q1('a%E2%80%A8b')), 'user name contains control characters', 'U+2028 line separator');
+      assert.equal(bad(q1('a%E2%80%8Bb')), 'user name contains control characters', 'U+200B zero-width space (a format character)');
+      assert.equal(bad(q1('%20')), 'user name is empty');
+      assert.equal(bad(q1('%09%20%0A')), 'user name is empty');
+      assert.equal(bad(q1(encodeUsername('İ'.repeat(100)))), 'user name is longer than 128 characters', '100 characters, but 200 once lower-cased');
+      assert.equal(bad(q1('a'.repeat(129))), 'user name is longer than 128 characters');
+      const longest = parseSquidLine(q1('A'.repeat(128)));
+      assert.equal(longest.kind === 'usage' && longest.username, 'a'.repeat(128));
+      const spaced = parseSquidLine(q1('%20Ann%20'));
+      assert.equal(spaced.kind === 'usage' && spaced.username, 'ann');
+    });
+
+    it('accepts exactly the names the primary accepts, as the user the primary charges', () => {
+      const names = ['alice', 'Bob', ' carl ', 'José Müller', 'e\u0301mile', 'İ'.repeat(64), 'İ'.repeat(65), 'a\u0001b', ' ', 'x\u00a0', 'ß', 'ǅ', 'a\u202eb', '-x', 'k'.repeat(128), 'K'.repeat(129)];
+      for (const name of names) {
+        const p = parseSquidLine(q1(encodeUsername(name)));
+        let primary: string | undefined;
+        try {
+          primary = normaliseUsername(name);
+        } catch {
+          primary = undefined;
+        }
+        assert.equal(p.kind === 'usage' ? p.username : undefined, primary, JSON.stringify(name));
+        if (p.kind === 'usage') assert.equal(normaliseUsername(p.username), p.username, `the primary takes ${JSON.stringify(p.username)} as it is`);
+      }
+    });
+
     it('rejects a bad time', () => {
       assert.equal(bad('yesterday 1 10.0.0.1 TCP_MISS/200 1 GET http://a.test/ u - -'), 'bad time');
     });
@@ -118,5 +151,48 @@ describe('UsageAggregator', () => {
     assert.deepEqual(agg.counts, { lines: 7, usage: 4, anonymous: 1, denied: 1, bad: 1 });
     assert.deepEqual(badSamples, ['unknown format: "garbage"']);
     assert.equal(agg.drain().lines.length, 0);
+  });
+});
+
+describe('UsageAggregator with what the primary would refuse', () => {
+  it('counts and logs a line with a user name the primary refuses, and never sends it', () => {
+    const agg = new UsageAggregator();
+    for (const l of [q1('ann', { bytes: 10 }), q1('a%01b'), q1('%20'), q1(encodeUsername('İ'.repeat(100)))]) agg.add(parseSquidLine(l), l);
+    const { lines, badSamples } = agg.drain();
+    assert.deepEqual(lines.map((l) => [l.username, l.bytesIn]), [['ann', 10]]);
+    assert.deepEqual(agg.counts, { lines: 4, usage: 1, anonymous: 0, denied: 0, bad: 3 });
+    assert.deepEqual(badSamples.map((b) => b.slice(0, b.indexOf(':'))), ['user name contains control characters', 'user name is empty', 'user name is longer than 128 characters']);
+  });
+
+  it('sums "Ann" and "ann" as one user, as the primary charges them', () => {
+    const agg = new UsageAggregator();
+    for (const l of [q1('Ann', { bytes: 1 }), q1('ann', { bytes: 2 })]) agg.add(parseSquidLine(l), l);
+    assert.deepEqual(agg.drain().lines.map((l) => [l.username, l.bytesIn, l.requests]), [['ann', 3, 2]]);
+  });
+
+  it('starts a second sum for the same user and domain before a byte count would pass the primary\'s 2^50', () => {
+    const agg = new UsageAggregator();
+    // 1,025 of the largest lines believed (2^40 bytes each): 1,024 of them make exactly 2^50.
+    for (let i = 0; i < 1025; i++) agg.add(parseSquidLine(q1('ann', { bytes: MAX_BYTES_PER_LINE, time: 1700000000 + i / 100 })));
+    assert.equal(agg.size, 2);
+    const { lines } = agg.drain();
+    assert.deepEqual(lines.map((l) => [l.username, l.domain, l.bytesIn, l.requests]), [
+      ['ann', 'a.test', MAX_BYTES_PER_SUM, 1024],
+      ['ann', 'a.test', MAX_BYTES_PER_LINE, 1],
+    ]);
+  });
+
+  it('starts a second sum before first-to-last seen would span more than a minute (a log read after a long stop, a wrong clock)', () => {
+    const agg = new UsageAggregator();
+    const t = 1700000000;
+    for (const at of [t, t + 30, t + 60, t + 61, t - 2 * 86400]) agg.add(parseSquidLine(q1('ann', { bytes: 5, time: at })));
+    assert.deepEqual(
+      agg.drain().lines.map((l) => [l.firstSeenMs, l.lastSeenMs, l.requests, l.bytesIn]),
+      [
+        [t * 1000, (t + 60) * 1000, 3, 15],
+        [(t + 61) * 1000, (t + 61) * 1000, 1, 5],
+        [(t - 2 * 86400) * 1000, (t - 2 * 86400) * 1000, 1, 5],
+      ],
+    );
   });
 });

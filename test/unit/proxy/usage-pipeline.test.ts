@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createLogger } from '../../../common/logger';
 import type { UsageReport } from '../../../protos/generated/quotient/v1/UsageReport';
 import type { NewOutboxEvent, Outbox } from '../../../secondary/outbox/outbox';
-import { TAIL_META_KEY, UsagePipeline } from '../../../secondary/proxy/usage-pipeline';
+import { fitReportId, MAX_REPORT_ID, TAIL_META_KEY, UsagePipeline } from '../../../secondary/proxy/usage-pipeline';
 
 /** The part of the outbox the pipeline uses, in memory; `failNext` makes the next writes fail. */
 class FakeOutbox {
@@ -81,6 +81,33 @@ describe('UsagePipeline', () => {
     assert.deepEqual(outbox.events.map((e) => e.key), [`px:f:${inode}:0:0-${size}`, `px:f:${inode}:1:0-${size}`]);
     assert.equal(totalBytes(outbox), 300);
     await p.stop();
+  });
+
+  it('splits the sums of one read into reports of at most 10,000 lines, with ids of their own', async () => {
+    const log = path.join(dir, 'access.log');
+    fs.writeFileSync(log, Array.from({ length: 10_001 }, (_, i) => line(`user${i}`, 1)).join(''));
+    const outbox = new FakeOutbox();
+    const p = new UsagePipeline({ name: 'px', outbox: outbox as unknown as Outbox, logger, accessLog: log, intervalMs: () => 3_600_000 });
+    await p.start();
+    await p.flushNow();
+    const id = `px:f:${savedInode(outbox)}:0:0-${fs.statSync(log).size}`;
+    assert.deepEqual(outbox.events.map((e) => [e.key, (e.payload as UsageReport).lines?.length]), [
+      [id, 10_000],
+      [`${id}:1`, 1],
+    ]);
+    assert.equal(totalBytes(outbox), 10_001);
+    await p.stop();
+  });
+
+  it('keeps report ids within the primary\'s 191 characters, one id per range', () => {
+    const name = 'n'.repeat(128);
+    const short = `${name}:t:1800000000000:0`;
+    assert.equal(fitReportId(short), short);
+    const long = `${name}:f:2049:18446744073709551615:7:1099511627776-1099511627999`;
+    const a = fitReportId(long);
+    assert.ok(a.length <= MAX_REPORT_ID, `${a.length} characters`);
+    assert.equal(fitReportId(long), a);
+    assert.notEqual(fitReportId(long.replace(':7:', ':8:')), a);
   });
 
   it('sums lines from the tcp:// feed into a report of their own', async () => {
