@@ -8,6 +8,7 @@ import { inTransaction } from '../db/transaction';
 import { InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
 import type { FailureMode } from '../printing/printer-registry';
 import type { Money } from '../../common/money';
+import type { QuotaRun, QuotaSchedule } from '../quotas/quota-service';
 import type { Services } from '../services';
 import { SETTINGS, type SettingKey } from '../settings/settings-service';
 
@@ -21,6 +22,14 @@ export interface Dashboard {
   pendingRefunds: number;
   recent: AuditRow[];
   secondaries: Secondary[];
+  quotaRuns: QuotaRun[];
+}
+
+/** A quota schedule with when it next runs and its latest runs, newest first. */
+export interface QuotaScheduleView {
+  schedule: QuotaSchedule;
+  nextRun: number | null;
+  runs: QuotaRun[];
 }
 
 export interface RefundRequestRow {
@@ -70,7 +79,21 @@ export class AdminPages {
       pendingRefunds: Number(pending?.n ?? 0),
       recent: await listAudit(k, { limit: 10 }),
       secondaries: await this.listSecondaries(),
+      quotaRuns: await this.s.quotas.runs({ limit: 5 }),
     };
+  }
+
+  /** Every quota schedule (by name) with its next period start and its last `runsEach` runs. */
+  async quotaSchedules(runsEach = 5): Promise<QuotaScheduleView[]> {
+    const out: QuotaScheduleView[] = [];
+    for (const schedule of await this.s.quotas.list()) {
+      out.push({
+        schedule,
+        nextRun: schedule.enabled ? (this.s.quotas.nextRuns(schedule, 1)[0] ?? null) : null,
+        runs: await this.s.quotas.runs({ schedule: schedule.name, limit: runsEach }),
+      });
+    }
+    return out;
   }
 
   listSecondaries(): Promise<Secondary[]> {

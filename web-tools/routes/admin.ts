@@ -5,7 +5,8 @@
 import { Router, type Response } from 'express';
 import { parseAmount } from '../../common/money';
 import { ValidationError } from '../../common/errors';
-import { FAILURE_MODES, type AdminPages } from '../../primary/web/admin-pages';
+import type { QuotaRun } from '../../primary/quotas/quota-service';
+import { FAILURE_MODES, type AdminPages, type QuotaScheduleView } from '../../primary/web/admin-pages';
 import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from './context';
 import { formKey, newFormKey } from './form-key';
 
@@ -19,6 +20,30 @@ function text(body: Record<string, unknown>, field: string, max = 1000): string 
   return typeof v === 'string' ? v.trim().slice(0, max) : '';
 }
 
+/** A quota run as the pages show it: formatted total, message keys for its state and reason. */
+function runView(res: Response, r: QuotaRun): Record<string, unknown> {
+  return { ...r, total: money(res, r.total), stateKey: `quotaRun.state.${r.state}`, reasonKey: `quotaRun.reason.${r.reason}` };
+}
+
+/** A schedule as the groups page shows it: when it runs and what it does, as message keys and formatted money. */
+function scheduleView(res: Response, v: QuotaScheduleView): Record<string, unknown> {
+  const q = v.schedule;
+  return {
+    name: q.name,
+    enabled: q.enabled,
+    whenKey: `quota.when.${q.period}`,
+    weekdayKey: `weekday.${q.weekday ?? 0}`,
+    dayOfMonth: q.dayOfMonth,
+    atTime: q.atTime,
+    cron: q.cron,
+    modeKey: q.mode === 'reset' ? 'quota.mode.reset' : q.cap === null ? 'quota.mode.add' : 'quota.mode.addCapped',
+    amount: money(res, q.amount),
+    cap: q.cap === null ? '' : money(res, q.cap),
+    nextRun: v.nextRun,
+    runs: v.runs.map((r) => runView(res, r)),
+  };
+}
+
 export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
   const r = Router();
   const s = deps.services;
@@ -28,7 +53,11 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
 
   r.get('/', async (_req, res) => {
     const d = await deps.admin.dashboard();
-    page(deps, res, 'admin-dashboard', { title: 'admin.dashboard', admin: 'dashboard', d: { ...d, secondaries: d.secondaries.map((x) => ({ ...x, stateKey: `state.${x.state}`, roleKey: `role.${x.role}` })) } });
+    page(deps, res, 'admin-dashboard', {
+      title: 'admin.dashboard',
+      admin: 'dashboard',
+      d: { ...d, secondaries: d.secondaries.map((x) => ({ ...x, stateKey: `state.${x.state}`, roleKey: `role.${x.role}` })), quotaRuns: d.quotaRuns.map((r) => runView(res, r)) },
+    });
   });
 
   r.get('/users', async (req, res) => {
@@ -75,6 +104,7 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
 
   r.get('/groups', async (_req, res) => {
     const groups = await s.groups.list();
+    const schedules = await deps.admin.quotaSchedules();
     const d = decimals(res);
     const plain = (m: number | null): string => (m === null ? '' : (m / 10 ** d).toFixed(d)); // what the form field shows
     page(deps, res, 'admin-groups', {
@@ -87,7 +117,9 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
         restrictedDefault: g.initialRestricted === null,
         restrictedYes: g.initialRestricted === true,
         restrictedNo: g.initialRestricted === false,
+        schedules: schedules.filter((v) => v.schedule.groupId === g.id).map((v) => scheduleView(res, v)),
       })),
+      everyone: schedules.filter((v) => v.schedule.groupId === null).map((v) => scheduleView(res, v)),
     });
   });
 

@@ -317,6 +317,28 @@ describeOnEachDatabase('web tools in Chromium', (t) => {
     assert.equal(audit?.actor, 'admin');
   });
 
+  it('shows each group\'s quota schedules with their run history, and the latest runs on the dashboard', async () => {
+    await primary.services.groups.create({ name: 'staff', description: 'All staff' });
+    await primary.services.groups.addMembers('staff', ['ann']);
+    await primary.services.quotas.create({ name: 'staff-weekly', group: 'staff', period: 'weekly', weekday: 1, atTime: '06:00', mode: 'add', amount: 500, cap: 2000 });
+    await primary.services.quotas.create({ name: 'term-reset', allUsers: true, period: 'monthly', dayOfMonth: 1, atTime: '00:00', mode: 'reset', amount: 1000, enabled: false });
+    await primary.services.quotas.runNow('staff-weekly');
+    const admin = await browse();
+    await signIn(admin.page, 'admin', ADMIN_PASSWORD);
+    await admin.page.goto(`${base}/admin/groups`);
+    assert.equal(await text(admin.page, '#groups .schedule .when'), 'Every Monday at 06:00');
+    assert.equal(await text(admin.page, '#groups .schedule .what'), 'adds $5.00, up to a balance of $20.00');
+    assert.match(await text(admin.page, '#groups .schedule .next'), /^Next run: \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    assert.deepEqual((await admin.page.locator('#groups table.runs tbody td').allTextContents()).slice(1), ['Done', '1', '$5.00']);
+    assert.match(await text(admin.page, '#quotas-everyone .schedule'), /^term-reset \(disabled\)\s+On day 1 of every month at 00:00 · sets the balance to \$10\.00\s+No runs yet\.$/);
+    await admin.page.screenshot({ path: screenshotPath(`admin-groups-${t.dialect}`), fullPage: true });
+    await admin.page.goto(`${base}/admin`);
+    const cells = await admin.page.locator('#quota-runs tbody tr:first-child td').allTextContents();
+    assert.deepEqual([cells[0], cells[2], cells[3], cells[4]], ['staff-weekly', 'Done', '1', '$5.00']);
+    const ann = await primary.services.users.getByUsername('ann');
+    assert.equal((await primary.services.users.personalAccount(ann.id)).balance, 1734);
+  });
+
   it('lets an administrator change a printer\'s rate card and failure mode and disable it, audited', async () => {
     await charge(job({ pages: 1 })); // the secondary's first job registers the printer
     await primary.services.rateCards.save('Cheap', { prices: [{ paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 5 }, { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 25 }] });

@@ -249,4 +249,31 @@ describeOnEachDatabase('web services', (t) => {
       assert.deepEqual(await balances(), [1600, -100]);
     });
   });
+
+  describe('AdminPages: quota schedules and their runs', () => {
+    it('shows each schedule with its next run and its runs, and the latest runs on the dashboard', async () => {
+      const sc = createServices(t.db, { now, timezone: 'UTC' }); // Sunday 2026-11-22 12:00 UTC
+      await sc.groups.create({ name: 'staff' });
+      await sc.groups.addMembers('staff', ['ann']);
+      await sc.quotas.create({ name: 'staff-weekly', group: 'staff', period: 'weekly', weekday: 1, atTime: '06:00', mode: 'add', amount: 500, cap: 2000 });
+      await sc.quotas.create({ name: 'everyone-daily', allUsers: true, period: 'daily', atTime: '00:00', mode: 'add', amount: 100 });
+      await sc.quotas.create({ name: 'paused', allUsers: true, period: 'monthly', dayOfMonth: 1, mode: 'reset', amount: 300, enabled: false });
+      await sc.quotas.runNow('staff-weekly');
+      await sc.quotas.runNow('everyone-daily');
+      const admin = new AdminPages({ services: sc, now });
+      const views = await admin.quotaSchedules();
+      const staff = (await sc.groups.get('staff')).id;
+      assert.deepEqual(
+        views.map((v) => [v.schedule.name, v.schedule.groupId, v.nextRun, v.runs.map((r) => [r.periodStart, r.state, r.reason, r.users, r.total])]),
+        [
+          ['everyone-daily', null, Date.UTC(2026, 10, 23), [[Date.UTC(2026, 10, 22), 'done', 'manual', 2, 200]]],
+          ['paused', null, null, []],
+          ['staff-weekly', staff, Date.UTC(2026, 10, 23, 6), [[Date.UTC(2026, 10, 16, 6), 'done', 'manual', 1, 500]]],
+        ],
+      );
+      assert.deepEqual([(await sc.users.personalAccount(annId)).balance, (await sc.users.personalAccount(bobId)).balance], [1600, 600]);
+      const d = await admin.dashboard();
+      assert.deepEqual(d.quotaRuns.map((r) => [r.schedule, r.users, r.total]), [['everyone-daily', 2, 200], ['staff-weekly', 1, 500]]);
+    });
+  });
 });
