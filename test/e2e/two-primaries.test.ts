@@ -73,12 +73,12 @@ async function balances(username: string, print: PrimaryUnderTest, net: PrimaryU
   return { print: await balance(print, username), net: await balance(net, username) };
 }
 
-/** The types of a user's ledger rows, oldest first. */
-async function ledgerTypes(p: PrimaryUnderTest, username: string): Promise<string[]> {
+/** A user's ledger summed by row type (usage may arrive in several reports: one row each). */
+async function ledgerTotals(p: PrimaryUnderTest, username: string): Promise<Record<string, number>> {
   const s = servicesOf(p);
   const account = await s.users.personalAccount((await s.users.getByUsername(username)).id);
-  const rows = (await s.db.knex('ledger').where({ account_id: account.id }).orderBy('id').select('type')) as { type: string }[];
-  return rows.map((r) => r.type);
+  const rows = (await s.db.knex('ledger').where({ account_id: account.id }).groupBy('type').orderBy('type').select('type').sum({ total: 'amount' })) as { type: string; total: number | string }[];
+  return Object.fromEntries(rows.map((r) => [r.type, Number(r.total)]));
 }
 
 async function count(p: PrimaryUnderTest, table: string): Promise<number> {
@@ -95,6 +95,27 @@ async function secondaryStatus(s: SecondaryUnderTest): Promise<{ registered: boo
   } finally {
     client.close();
   }
+}
+
+/**
+ * `quotient secondary --config <example>` bound to `primary`: its address, and the secret the
+ * primary generated into <dataDir>/cluster-secret; resolves once it has registered.
+ */
+async function startSecondary(s: SecondaryUnderTest, config: string, primary: PrimaryUnderTest, extra: NodeJS.ProcessEnv = {}): Promise<void> {
+  const dataDir = path.dirname(s.socketPath);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  s.process = startCli(['secondary', '--config', path.join(ROOT, 'examples', config)], {
+    QUOTIENT_PRIMARY: `127.0.0.1:${primary.env.QUOTIENT_GRPC_PORT ?? ''}`,
+    QUOTIENT_CLUSTER_SECRET: fs.readFileSync(path.join(primary.dataDir, 'cluster-secret'), 'utf8').trim(),
+    QUOTIENT_DATA_DIR: dataDir,
+    QUOTIENT_HEARTBEAT_SECONDS: '1',
+    ...extra,
+  });
+  await s.process.waitFor(/serving/, 30_000);
+  await until(`${s.name} registered with the ${primary.role} primary`, async () => {
+    const status = await secondaryStatus(s);
+    return status.registered && status.connected ? true : undefined;
+  }, 20_000);
 }
 
 /** Signs in to a primary's web tools as a user and returns the balance their summary page shows. */
@@ -128,6 +149,16 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
   let sink: TestSink | undefined;
   let squid: RunningSquid | undefined;
   let origin: Awaited<ReturnType<typeof startOrigin>> | undefined;
+  const squidDir = (): string => path.join(root, 'squid');
+  /** The proxy secondary tails the private Squid's log and reports every second. */
+  const proxyEnv = (): NodeJS.ProcessEnv => ({ QUOTIENT_PROXY_ACCESS_LOG: path.join(squidDir(), 'access.log'), QUOTIENT_PROXY_REPORT_SECONDS: '1' });
+  const browse = (user: string, bytes: number, n: string): ReturnType<typeof fetchVia> =>
+    fetchVia((squid as RunningSquid).port, `http://paid.test:${origin?.port ?? 0}/bytes/${bytes}?n=${n}`, user);
+  /** Sum of the requests a primary recorded for a user. */
+  const requests = async (p: PrimaryUnderTest, username: string): Promise<number> => {
+    const row = (await servicesOf(p).db.knex('internet_usage').where({ username }).sum({ n: 'requests' }).first()) as { n: number | string | null };
+    return Number(row.n ?? 0);
+  };
 
   before(async function () {
     const missing = [cupsUnavailable(), squidAvailable() ? undefined : 'squid is not installed'].filter((why) => why !== undefined);
@@ -157,8 +188,7 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
     net = await primaryUnderTest('net');
     printSecondary = { name: 'print-1', socketPath: path.join(root, 'print-secondary/quotient.sock') };
     proxySecondary = { name: 'proxy-1', socketPath: path.join(root, 'proxy-secondary/quotient.sock') };
-    const squidDir = path.join(root, 'squid');
-    fs.mkdirSync(squidDir);
+    fs.mkdirSync(squidDir());
 
     // Both primaries, as `quotient primary --config <example>`.
     await Promise.all(
@@ -170,26 +200,9 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
       }),
     );
 
-    // Each secondary gets its own primary's address and generated secret (<dataDir>/cluster-secret).
-    const startSecondary = async (s: SecondaryUnderTest, config: string, primary: PrimaryUnderTest, extra: NodeJS.ProcessEnv): Promise<void> => {
-      const dataDir = path.dirname(s.socketPath);
-      fs.mkdirSync(dataDir, { mode: 0o755 });
-      s.process = startCli(['secondary', '--config', path.join(EXAMPLES, config)], {
-        QUOTIENT_PRIMARY: `127.0.0.1:${primary.env.QUOTIENT_GRPC_PORT ?? ''}`,
-        QUOTIENT_CLUSTER_SECRET: fs.readFileSync(path.join(primary.dataDir, 'cluster-secret'), 'utf8').trim(),
-        QUOTIENT_DATA_DIR: dataDir,
-        QUOTIENT_HEARTBEAT_SECONDS: '1',
-        ...extra,
-      });
-      await s.process.waitFor(/serving/, 30_000);
-      await until(`${s.name} registered with the ${primary.role} primary`, async () => {
-        const status = await secondaryStatus(s);
-        return status.registered && status.connected ? true : undefined;
-      }, 20_000);
-    };
     await Promise.all([
-      startSecondary(printSecondary, 'print-secondary.json', print, {}),
-      startSecondary(proxySecondary, 'proxy-secondary.json', net, { QUOTIENT_PROXY_ACCESS_LOG: path.join(squidDir, 'access.log'), QUOTIENT_PROXY_REPORT_SECONDS: '1' }),
+      startSecondary(printSecondary, 'two-primaries/print-secondary.json', print),
+      startSecondary(proxySecondary, 'two-primaries/proxy-secondary.json', net, proxyEnv()),
     ]);
     fs.chmodSync(proxySecondary.socketPath, 0o666); // Squid's helper runs as Squid's user
 
@@ -197,7 +210,7 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
     [cups, sink, origin] = await Promise.all([startPrivateCups({ env: { QUOTIENT_SOCKET: printSecondary.socketPath } }), startTestSink(), startOrigin()]);
     await cups.lpadmin(['-p', 'lab', '-E', '-v', `quotient:socket://127.0.0.1:${sink.port}`, '-m', 'raw', '-o', 'printer-error-policy=abort-job']);
     // The proxy server: Squid asking the proxy secondary's helper.
-    squid = await startSquid(squidDir, { socketPath: proxySecondary.socketPath, hosts: ['paid.test'] });
+    squid = await startSquid(squidDir(), { socketPath: proxySecondary.socketPath, hosts: ['paid.test'] });
 
     // Users, as the README's commands create them: ann on both primaries; pat only on the print one, nina only on the net one.
     await Promise.all([
@@ -245,33 +258,31 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
     await until('the print outbox drained', async () => ((await secondaryStatus(printSecondary)).outboxDepth === 0 ? true : undefined));
 
     assert.deepEqual(await balances('ann', print, net), { print: 500 - 30, net: 2000 });
-    assert.deepEqual(await ledgerTypes(print, 'ann'), ['initial', 'print']);
-    assert.deepEqual(await ledgerTypes(net, 'ann'), ['initial']);
+    assert.deepEqual(await ledgerTotals(print, 'ann'), { initial: 500, print: -30 });
+    assert.deepEqual(await ledgerTotals(net, 'ann'), { initial: 2000 });
     assert.deepEqual([await count(print, 'print_jobs'), await count(net, 'print_jobs')], [1, 0]);
     assert.equal(sink?.received.length, 1);
   });
 
   it('charges browsing through Squid to the internet balance only: 4 MB at 5 cents', async () => {
     for (let i = 0; i < 4; i++) {
-      const answer = await fetchVia((squid as RunningSquid).port, `http://paid.test:${origin?.port ?? 0}/bytes/${MB}?n=${i}`, 'ann');
+      const answer = await browse('ann', MB, `two-${i}`);
       assert.deepEqual([answer.status, answer.bytes], [200, MB]);
     }
-    const requests = async (): Promise<number> => {
-      const row = (await servicesOf(net).db.knex('internet_usage').where({ username: 'ann' }).sum({ n: 'requests' }).first()) as { n: number | string | null };
-      return Number(row.n ?? 0);
-    };
-    await until('4 requests of ann charged on the net primary', async () => ((await requests()) === 4 ? true : undefined), 20_000);
+    await until('4 requests of ann charged on the net primary', async () => ((await requests(net, 'ann')) === 4 ? true : undefined), 20_000);
 
     // Replies carry a few hundred header bytes each: 4 MB + ~1 kB at 5 cents/MB rounds to 20 cents.
     assert.deepEqual(await balances('ann', print, net), { print: 470, net: 2000 - 20 });
-    assert.deepEqual(await ledgerTypes(net, 'ann'), ['initial', 'net']);
-    assert.deepEqual(await ledgerTypes(print, 'ann'), ['initial', 'print']);
+    assert.deepEqual(await ledgerTotals(net, 'ann'), { initial: 2000, net: -20 });
+    assert.deepEqual(await ledgerTotals(print, 'ann'), { initial: 500, print: -30 });
     assert.deepEqual([await count(print, 'internet_usage'), await count(net, 'internet_usage') > 0], [0, true]);
   });
 
   it('pays $2 a week from the print primary and $10 a month from the net primary, each to its own users only', async () => {
-    await quotient(print, ['quotas', 'add', 'print-weekly', '--group', 'students', '--period', 'weekly', '--weekday', 'mon', '--amount', '2.00']);
-    await quotient(net, ['quotas', 'add', 'net-monthly', '--group', 'students', '--period', 'monthly', '--day', '1', '--amount', '10.00']);
+    await Promise.all([
+      quotient(print, ['quotas', 'add', 'print-weekly', '--group', 'students', '--period', 'weekly', '--weekday', 'mon', '--amount', '2.00']),
+      quotient(net, ['quotas', 'add', 'net-monthly', '--group', 'students', '--period', 'monthly', '--day', '1', '--amount', '10.00']),
+    ]);
     const before = { ann: await balances('ann', print, net), pat: await balance(print, 'pat'), nina: await balance(net, 'nina') };
     assert.deepEqual(before, { ann: { print: 470, net: 1980 }, pat: 0, nina: 0 });
 
@@ -300,8 +311,8 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
     }
     assert.deepEqual(await balances('ann', print, net), { print: 870, net: 3980 });
     assert.deepEqual([await balance(print, 'pat'), await balance(net, 'nina')], [400, 2000]);
-    assert.deepEqual(await ledgerTypes(print, 'ann'), ['initial', 'print', 'quota', 'quota']);
-    assert.deepEqual(await ledgerTypes(net, 'ann'), ['initial', 'net', 'quota', 'quota']);
+    assert.deepEqual(await ledgerTotals(print, 'ann'), { initial: 500, print: -30, quota: 400 });
+    assert.deepEqual(await ledgerTotals(net, 'ann'), { initial: 2000, net: -20, quota: 2000 });
   });
 
   it("shows each primary's own balance in its own web tools", async () => {
@@ -309,10 +320,32 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
     assert.equal(await webBalance(net.httpPort, 'ann', PASSWORD), '$39.80');
   });
 
+  it('shares one balance when both secondaries report to one primary (examples/single-primary)', async () => {
+    // The proxy secondary moves to the print primary, keeping its data directory (so its read
+    // offset in Squid's log) and its socket: the print primary now charges printing and browsing.
+    await proxySecondary.process?.stop();
+    await startSecondary(proxySecondary, 'single-primary/proxy-secondary.json', print, proxyEnv());
+    fs.chmodSync(proxySecondary.socketPath, 0o666);
+    await servicesOf(print).internetSettings.set({ costPerMbMilli: NET_COST_PER_MB_MILLI });
+    // Squid's helper reconnects on the first request after the restart (answering "deny" until then).
+    await until('Squid lets ann through again', async () => ((await browse('ann', 10, 'probe')).status === 200 ? true : undefined));
+    for (let i = 0; i < 2; i++) assert.equal((await browse('ann', MB, `one-${i}`)).status, 200);
+    await until('the requests of ann charged on the print primary', async () => ((await requests(print, 'ann')) === 3 ? true : undefined), 20_000);
+    const pdf = await makeDocument(root, 'pdf', 1);
+    const id = await (cups as PrivateCups).lp(['-d', 'lab', '-U', 'ann', pdf]);
+    assert.equal((await (cups as PrivateCups).waitForJob(id, ['completed', 'aborted', 'canceled'])).state, 'completed', (cups as PrivateCups).jobLog(id));
+    await until('the print outbox drained', async () => ((await secondaryStatus(printSecondary)).outboxDepth === 0 ? true : undefined));
+
+    // 2 MB (and a 10-byte probe) at 5 cents/MB = 10 cents, and 1 page at 10 cents, from the one balance.
+    assert.deepEqual(await balances('ann', print, net), { print: 870 - 10 - 10, net: 3980 });
+    assert.deepEqual(await ledgerTotals(print, 'ann'), { initial: 500, net: -10, print: -40, quota: 400 });
+    assert.deepEqual(await ledgerTotals(net, 'ann'), { initial: 2000, net: -20, quota: 2000 });
+    const registered = (await servicesOf(print).db.knex('secondaries').orderBy('name').select('name')) as { name: string }[];
+    assert.deepEqual(registered.map((r) => r.name), ['print-1', 'proxy-1']);
+  });
+
   it('verifies the books of both primaries', async () => {
-    for (const p of [print, net]) {
-      const result = await runCli(['verify', '--config', p.config], p.env);
-      assert.equal(result.code, 0, `${p.role}: ${result.stdout}${result.stderr}`);
-    }
+    const results = await Promise.all([print, net].map((p) => runCli(['verify', '--config', p.config], p.env)));
+    assert.deepEqual(results.map((r) => r.code), [0, 0], results.map((r) => r.stdout + r.stderr).join('\n'));
   });
 });
