@@ -44,6 +44,6 @@ export function createServices(db: Database, opts: { now?: () => number; timezon
     ...(opts.quotaCatchUpDays !== undefined && { catchUpDays: opts.quotaCatchUpDays }),
   });
   const internetSettings = new InternetSettingsStore({ db });
-  const internet = new InternetChargingService({ db, settings, internetSettings, now });
+  const internet = new InternetChargingService({ db, settings, users, internetSettings, now });
   return { db, settings, ledger, users, groups, rateCards, printers, printing, quotas, internetSettings, internet };
 }

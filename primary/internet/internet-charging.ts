@@ -15,7 +15,10 @@
  * Restricted users are charged even past their credit limit: the traffic has already happened.
  * A user whose spendable balance is then at or below minus their limit is blocked (reported in
  * blocked_users; the BlockWatcher pushes it on Cluster.Watch when the transaction commits).
- * Usage of names the primary does not know is recorded with no user and not charged.
+ * Usage of names the primary does not know is recorded with no user and not charged, unless the
+ * site setting `internet.unknownUsers` is `create`: then those users are created first, on
+ * demand (UserService.createOnDemand: the `users.onDemandGroups` groups and their new-user
+ * rules), and charged like anyone else.
  */
 import crypto from 'node:crypto';
 import { ValidationError } from '../../common/errors';
@@ -24,7 +27,7 @@ import type { Database } from '../db/connection';
 import { runTransaction, type SqlTx } from '../db/sql-runner';
 import { canSpend, KEY_MAX, loadAccount, lockAccounts, postEntry } from '../ledger/postings';
 import type { SettingsService } from '../settings/settings-service';
-import { normaliseUsername } from '../users/user-service';
+import { normaliseUsername, type UserService } from '../users/user-service';
 import { isZeroRatedDomain, MB, PRICE_SCALE, type InternetSettings, type InternetSettingsStore } from './internet-settings';
 
 export const MAX_LINES = 10_000;
@@ -104,12 +107,14 @@ export function usageKey(reportId: string, username: string): string {
 export class InternetChargingService {
   private readonly db: Database;
   private readonly settings: SettingsService;
+  private readonly users: UserService;
   private readonly internetSettings: InternetSettingsStore;
   private readonly now: () => number;
 
-  constructor(deps: { db: Database; settings: SettingsService; internetSettings: InternetSettingsStore; now: () => number }) {
+  constructor(deps: { db: Database; settings: SettingsService; users: UserService; internetSettings: InternetSettingsStore; now: () => number }) {
     this.db = deps.db;
     this.settings = deps.settings;
+    this.users = deps.users;
     this.internetSettings = deps.internetSettings;
     this.now = deps.now;
   }
@@ -118,11 +123,29 @@ export class InternetChargingService {
     const report = checkReport(input);
     const cfg = await this.internetSettings.get();
     const defaultLimit = await this.settings.get('accounts.defaultCreditLimit');
+    if ((await this.settings.get('internet.unknownUsers')) === 'create') await this.createUnknownUsers(report);
     return runTransaction(this.db, async (tx) => {
       const earlier = await tx.get<{ charged: number | string; blocked_users: string }>('SELECT charged, blocked_users FROM internet_reports WHERE report_id = ?', [report.reportId]);
       if (earlier) return { reportId: report.reportId, charged: Number(earlier.charged), blockedUsers: JSON.parse(earlier.blocked_users) as string[], replayed: true };
       return this.charge(tx, report, cfg, defaultLimit);
     });
+  }
+
+  /** Creates the report's users the primary does not know yet, before its transaction (as printing does). A replayed report creates nobody. */
+  private async createUnknownUsers(report: UsageReportInput): Promise<void> {
+    if (await this.db.knex('internet_reports').where({ report_id: report.reportId }).first('id')) return;
+    const names = [...new Set(report.lines.map((l) => l.username))];
+    const known = new Set<string>();
+    for (let i = 0; i < names.length; i += 500) {
+      for (const name of (await this.db.knex('users').whereIn('username', names.slice(i, i + 500)).pluck('username')) as string[]) known.add(name);
+    }
+    for (const username of names.filter((n) => !known.has(n))) {
+      try {
+        await this.users.createOnDemand(username, 'system:internet-on-demand');
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ALREADY_EXISTS') throw err; // created meanwhile
+      }
+    }
   }
 
   private async charge(tx: SqlTx, report: UsageReportInput, cfg: InternetSettings, defaultLimit: Money): Promise<UsageReportOutcome> {

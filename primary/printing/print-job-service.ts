@@ -177,7 +177,7 @@ export class PrintJobService {
       for (const u of missing) if (!create.includes(u)) ctx.unknownUsersDenied.add(u);
       for (const username of create) {
         try {
-          await this.users.createUser({ username }, 'system:print-on-demand');
+          await this.users.createOnDemand(username, 'system:print-on-demand');
         } catch (err) {
           if ((err as { code?: string }).code !== 'ALREADY_EXISTS') throw err; // created meanwhile
         }

@@ -9,6 +9,18 @@ import { MAX_AMOUNT, type CurrencyFormat } from '../../common/money';
 
 const amount = z.number().int().min(-MAX_AMOUNT).max(MAX_AMOUNT);
 
+/** Group names, comma-separated ("students, print"); stored trimmed, de-duplicated, as "students,print". */
+const groupNames = z
+  .string()
+  .max(2000)
+  .transform((text) => [...new Set(text.split(',').map((n) => n.trim()).filter((n) => n !== ''))].join(','))
+  .refine((names) => names.split(',').every((n) => n.length <= 128 && !/[\p{Cc}\p{Cf}]/u.test(n)), 'group names are at most 128 printable characters');
+
+/** The names in a `users.onDemandGroups` value. */
+export function groupList(value: string): string[] {
+  return value === '' ? [] : value.split(',');
+}
+
 export const SETTINGS = {
   'currency.symbol': z.string().max(8).default('$'),
   'currency.decimals': z.number().int().min(0).max(4).default(2),
@@ -16,8 +28,19 @@ export const SETTINGS = {
   'accounts.defaultCreditLimit': amount.min(0).default(0),
   'users.newUserRestricted': z.boolean().default(true),
   'users.newUserInitialCredit': amount.min(0).default(0),
+  /**
+   * Groups a user created on demand joins (first print job, or internet usage when
+   * internet.unknownUsers is create), so the groups' new-user rules and quota schedules apply.
+   */
+  'users.onDemandGroups': groupNames.default(''),
   /** Jobs from a username Quotient does not know: create the user (new-user rules apply) or deny. */
   'printing.unknownUsers': z.enum(['create', 'deny']).default('create'),
+  /**
+   * Internet usage from a username Quotient does not know: record it without a user (free, as
+   * before) or create the user on demand and charge it. (The other internet.* rows belong to
+   * InternetSettingsStore, which ignores this one.)
+   */
+  'internet.unknownUsers': z.enum(['record', 'create']).default('record'),
   /** The rate card new printers get; created with 10 grey / 50 colour per page if missing. */
   'printing.defaultRateCard': z.string().min(1).max(128).default('Default'),
   /** Users may send credit to each other from the web tools (SPEC §3), within these amounts. */
@@ -56,6 +79,7 @@ export class SettingsService {
     if (!schema) throw new ValidationError(`unknown setting ${key}`, { key });
     const parsed = schema.safeParse(value);
     if (!parsed.success) throw new ValidationError(`invalid value for ${key}: ${parsed.error.issues[0]?.message ?? ''}`, { key });
+    if (key === 'users.onDemandGroups') await this.checkGroupsExist(groupList(parsed.data as string));
     const row = { key, value: JSON.stringify(parsed.data), updated_at: Date.now() };
     await this.db.knex('settings').insert(row).onConflict('key').merge(['value', 'updated_at']);
     this.cache = undefined;
@@ -64,6 +88,13 @@ export class SettingsService {
 
   async currency(): Promise<CurrencyFormat> {
     return { symbol: await this.get('currency.symbol'), decimals: await this.get('currency.decimals') };
+  }
+
+  private async checkGroupsExist(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    const found = new Set((await this.db.knex('groups').whereIn('name', names).pluck('name')) as string[]);
+    const missing = names.filter((n) => !found.has(n));
+    if (missing.length > 0) throw new ValidationError(`invalid value for users.onDemandGroups: no group ${missing.join(', ')}`, { key: 'users.onDemandGroups' });
   }
 
   private async load(): Promise<Map<string, unknown>> {

@@ -14,7 +14,7 @@ import { MAX_AMOUNT, type Money } from '../../common/money';
 import type { LedgerService } from '../ledger/ledger-service';
 import { toAccount } from '../ledger/ledger-service';
 import type { Account } from '../ledger/types';
-import type { SettingsService } from '../settings/settings-service';
+import { groupList, type SettingsService } from '../settings/settings-service';
 import { hashPassword } from './passwords';
 
 export interface User {
@@ -216,6 +216,19 @@ export class UserService {
       if (isUniqueViolation(err)) throw new AlreadyExistsError('user', username);
       throw err;
     }
+  }
+
+  /**
+   * Creates a user the first time usage arrives for them (a print job; internet usage when the
+   * site says so): in the groups of the `users.onDemandGroups` setting, so those groups'
+   * new-user rules (initial credit, restricted, overdraft) and quota schedules apply. A listed
+   * group removed since is left out rather than refusing the user. Throws AlreadyExistsError if
+   * the user was created meanwhile.
+   */
+  async createOnDemand(username: string, actor: string): Promise<UserDetail> {
+    const wanted = groupList(await this.settings.get('users.onDemandGroups'));
+    const groups = wanted.length === 0 ? [] : ((await this.db.knex('groups').whereIn('name', wanted).orderBy('name').pluck('name')) as string[]);
+    return this.createUser({ username, groups }, actor);
   }
 
   async findByUsername(raw: string): Promise<User | undefined> {

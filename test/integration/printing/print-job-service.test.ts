@@ -119,6 +119,25 @@ describeOnEachDatabase('PrintJobService', (t) => {
     assert.deepEqual(await balanceOf('walk-in'), [90, 0]);
   });
 
+  it('puts a user created on demand in users.onDemandGroups, with the group\'s initial credit, restriction and overdraft', async () => {
+    await s.groups.create({ name: 'walk-ins', initialCredit: 150, initialRestricted: true, initialCreditLimit: 40 });
+    await s.settings.set('users.onDemandGroups', 'walk-ins');
+    // 19 pages at 10 cost 190: the 150 credit plus the 40 overdraft, exactly.
+    const first = job({ username: 'zed', pages: 19 });
+    const auth = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: first });
+    assert.deepEqual(auth, { kind: 'authorized', jobId: first.jobId, allowed: true, reason: '', cost: 190, charged: true });
+    const zed = await s.users.detail((await s.users.getByUsername('zed')).id);
+    assert.deepEqual([zed.groups, zed.account.balance, zed.account.reserved, zed.account.restricted, zed.account.creditLimit], [['walk-ins'], 150, 190, true, 40]);
+    const rows = (await t.db.knex('ledger').where({ account_id: zed.account.id }).orderBy('id')) as { amount: number | string; balance_after: number | string; type: string; actor: string; idempotency_key: string }[];
+    assert.deepEqual(
+      rows.map((r) => [Number(r.amount), Number(r.balance_after), r.type, r.actor, r.idempotency_key]),
+      [[150, 150, 'initial', 'system:print-on-demand', `initial:user:${zed.id}`]],
+    );
+    // Restricted: one more page would go past the overdraft.
+    const second = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: job({ username: 'zed', pages: 1 }) });
+    assert.equal(second.kind === 'authorized' && second.allowed, false);
+  });
+
   it('denies on a disabled printer and records without charging on a passthrough printer', async () => {
     await accountFor(s, { username: 'fay', restricted: true, initialCredit: 0 });
     await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: job({ username: 'fay', pages: 0, queue: 'q-off' }) });
