@@ -35,7 +35,8 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     .addCommand(settings.settingsCommand())
     .addCommand(secondaries.secondariesCommand())
     .addCommand(verify.verifyCommand())
-    .addCommand((await import('./commands/quotas')).quotasCommand());
+    .addCommand((await import('./commands/quotas')).quotasCommand())
+    .addCommand((await import('./commands/internet')).internetCommand());
 }
 
 if (require.main === module) {
