@@ -6,6 +6,7 @@ import { listAudit, recordAudit, type AuditRow } from '../audit/audit-log';
 import type { SecondaryRegistry, Secondary } from '../cluster/secondary-registry';
 import { inTransaction } from '../db/transaction';
 import { InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
+import type { NamedRateCard } from '../pricing/rate-card-store';
 import type { FailureMode } from '../printing/printer-registry';
 import type { Money } from '../../common/money';
 import type { QuotaRun, QuotaSchedule } from '../quotas/quota-service';
@@ -159,6 +160,13 @@ export class AdminPages {
 
   rateCards(): Promise<{ id: number; name: string }[]> {
     return this.s.rateCards.list();
+  }
+
+  /** One rate card, its rows as stored, and the printers that use it. */
+  async rateCard(id: number): Promise<NamedRateCard & { printers: string[] }> {
+    const card = await this.s.rateCards.get(id);
+    const printers = (await this.s.db.knex('printers').where({ rate_card_id: id }).orderBy(['server_name', 'queue_name']).select('display_name', 'queue_name')) as { display_name: string; queue_name: string }[];
+    return { ...card, printers: printers.map((p) => p.display_name || p.queue_name) };
   }
 
   async refunds(state: 'pending' | 'all' = 'pending'): Promise<RefundRequestRow[]> {

@@ -145,11 +145,26 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
     page(deps, res, 'admin-printers', {
       title: 'admin.printers',
       admin: 'printers',
+      rateCards: cards,
       printers: (await deps.admin.printers()).map((p) => ({
         ...p,
         modes: FAILURE_MODES.map((m) => ({ value: m, key: `failure.${m}`, selected: m === p.failureMode })),
         cards: cards.map((c) => ({ id: c.id, name: c.name, selected: c.id === p.rateCardId })),
       })),
+    });
+  });
+
+  r.get('/rate-cards/:id', async (req, res) => {
+    const c = await deps.admin.rateCard(id(req.params.id));
+    page(deps, res, 'admin-rate-card', {
+      title: 'admin.rateCard',
+      admin: 'printers',
+      name: c.name,
+      printers: c.printers,
+      perJobFee: money(res, c.card.perJobFee),
+      duplexDiscountBp: c.card.duplexDiscountBp,
+      prices: c.card.prices.map((p) => ({ paperSize: p.paperSize, anySize: p.paperSize === '*', colourKey: `colour.${p.colour}`, sidesKey: `sides.${p.sides}`, price: money(res, p.pricePerPage) })),
+      finishings: c.card.finishings.map((f) => ({ option: f.option, perKey: `finishing.${f.per}`, price: money(res, f.price) })),
     });
   });
 

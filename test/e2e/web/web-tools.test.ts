@@ -357,6 +357,39 @@ describeOnEachDatabase('web tools in Chromium', (t) => {
     assert.deepEqual(actions, ['printer.update', 'printer.disable']);
   });
 
+  it('shows an administrator the rows of a rate card with formatted money, and the printers using it', async () => {
+    await charge(job({ pages: 1 })); // registers library-laser on the Default card
+    const card = await primary.services.rateCards.save('Library', {
+      prices: [
+        { paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 8 },
+        { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 45 },
+        { paperSize: 'A3', colour: 'colour', sides: 'duplex', pricePerPage: 1250 },
+      ],
+      perJobFee: 2,
+      duplexDiscountBp: 1250,
+      finishings: [{ option: 'staple', per: 'job', price: 10 }],
+    });
+    const printer = (await t.db.knex('printers').first('id')) as { id: number };
+    await t.db.knex('printers').where({ id: printer.id }).update({ rate_card_id: card.id });
+    const admin = await browse();
+    await signIn(admin.page, 'admin', ADMIN_PASSWORD);
+    await admin.page.goto(`${base}/admin/printers`);
+    await Promise.all([admin.page.waitForURL(`${base}/admin/rate-cards/${card.id}`), admin.page.click('#rate-cards a:has-text("Library")')]);
+    assert.equal(await text(admin.page, '#card-name'), 'Library');
+    assert.equal(await text(admin.page, '#per-job-fee'), '$0.02');
+    assert.equal(await text(admin.page, '#duplex-discount'), 'Duplex discount: 12.5% off a simplex price used for a duplex page');
+    const rows = await admin.page.locator('#card-prices tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    assert.deepEqual(rows, [
+      ['Any other size', 'Black and white', 'One-sided', '$0.08'],
+      ['Any other size', 'Colour', 'One-sided', '$0.45'],
+      ['A3', 'Colour', 'Two-sided', '$12.50'],
+    ]);
+    assert.deepEqual(await admin.page.locator('#card-finishings tbody td').allTextContents(), ['staple', 'once per job', '$0.10']);
+    assert.deepEqual(await admin.page.locator('#card-printers li').allTextContents(), ['library-laser']);
+    await admin.page.screenshot({ path: screenshotPath(`admin-rate-card-${t.dialect}`), fullPage: true });
+    assert.equal((await admin.page.goto(`${base}/admin/rate-cards/999999`))?.status(), 404);
+  });
+
   it('rejects a form post without its CSRF token with 403 and changes nothing', async () => {
     const admin = await browse();
     await signIn(admin.page, 'admin', ADMIN_PASSWORD);

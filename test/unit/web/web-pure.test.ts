@@ -6,6 +6,7 @@ import { pickLanguage, translate } from '../../../web-tools/i18n';
 import { date } from '../../../web-tools/helpers/date';
 import { megabytes } from '../../../web-tools/helpers/megabytes';
 import { number } from '../../../web-tools/helpers/number';
+import { percent } from '../../../web-tools/helpers/percent';
 import { createRenderer } from '../../../web-tools/render';
 import { isWebPath } from '../../../web-tools/routes';
 import { parseWidgetOptions } from '../../../web-tools/routes/widget-options';
@@ -37,6 +38,12 @@ describe('{{megabytes}}', () => {
   });
   it('shows nothing for what is not a byte count', () => {
     assert.deepEqual([-1, 1.5, 'x', undefined].map(megabytes), ['', '', '', '']);
+  });
+});
+
+describe('{{percent}}', () => {
+  it('shows basis points as an exact percentage without trailing zeros', () => {
+    assert.deepEqual([1250, 500, 1, 10, 0, 10_000, -25].map(percent), ['12.5', '5', '0.01', '0.1', '0', '100', '-0.25']);
   });
 });
 
