@@ -1,6 +1,8 @@
 /**
  * The web tools' view engine: Handlebars templates from views/ (pages) and partials/, compiled
- * once and cached in production, re-read on every render in development so edits show at once.
+ * once and cached, except under NODE_ENV=development, where they are re-read on every render so
+ * edits show at once. Caching is the default so that a primary started without NODE_ENV (the
+ * systemd unit, `quotient primary`) never reads and compiles templates per request.
  * Every page is rendered into views/layout.hbs. Handlebars escapes every {{value}}; the only
  * triple-stash is the layout's {{{body}}}, which is this engine's own escaped output.
  */
@@ -17,7 +19,12 @@ export function webToolsDir(): string {
 
 export type Renderer = (view: string, context: Record<string, unknown>) => string;
 
-export function createRenderer(opts: { production: boolean; dir?: string }): Renderer {
+/** Whether templates are cached when nobody says: always, except under NODE_ENV=development. */
+export function cacheTemplatesByDefault(nodeEnv: string | undefined = process.env.NODE_ENV): boolean {
+  return nodeEnv !== 'development';
+}
+
+export function createRenderer(opts: { cache: boolean; dir?: string }): Renderer {
   const dir = opts.dir ?? webToolsDir();
   const load = (): Map<string, Handlebars.TemplateDelegate> => {
     const hbs = Handlebars.create();
@@ -31,10 +38,10 @@ export function createRenderer(opts: { production: boolean; dir?: string }): Ren
     }
     return views;
   };
-  let cached = opts.production ? load() : undefined;
+  let cached = opts.cache ? load() : undefined;
   return (view, context) => {
     const views = cached ?? load();
-    if (opts.production) cached = views;
+    if (opts.cache) cached = views;
     const page = views.get(view);
     const layout = views.get('layout');
     if (!page || !layout) throw new Error(`no such view: ${view}`);

@@ -12,7 +12,7 @@ import { AdminPages } from '../../primary/web/admin-pages';
 import { UserTransfers } from '../../primary/web/transfers';
 import { UserPages } from '../../primary/web/user-pages';
 import { WebAuth } from '../../primary/web/web-auth';
-import { createRenderer, webToolsDir } from '../render';
+import { cacheTemplatesByDefault, createRenderer, webToolsDir } from '../render';
 import { adminRoutes } from './admin';
 import { authRoutes } from './auth';
 import { csrfCheck, loadContext, page, type WebDeps } from './context';
@@ -22,8 +22,8 @@ export interface WebToolsOptions {
   services: Services;
   logger: Logger;
   secondaries?: SecondaryRegistry | undefined;
-  /** Templates compiled once and cached (default: NODE_ENV === 'production'). */
-  production?: boolean;
+  /** Templates compiled once and cached (default: yes, unless NODE_ENV=development). */
+  cacheTemplates?: boolean;
 }
 
 const WEB_PREFIXES = ['/static/', '/admin', '/jobs', '/transactions', '/internet', '/transfers', '/rates', '/widget'];
@@ -36,7 +36,7 @@ export function createWebTools(opts: WebToolsOptions): Router {
   const deps: WebDeps = {
     services: opts.services,
     auth: new WebAuth({ db: opts.services.db, users: opts.services.users }),
-    render: createRenderer({ production: opts.production ?? process.env.NODE_ENV === 'production' }),
+    render: createRenderer({ cache: opts.cacheTemplates ?? cacheTemplatesByDefault() }),
   };
   const r = Router();
   // Only the web tools' own paths go through here; everything else (/healthz, APIs) skips the

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { balanceChart } from '../../../primary/web/balance-chart';
 import { GRAMS_CO2_PER_SHEET, SHEETS_PER_TREE, impactOf, sheetsOf } from '../../../primary/web/environment';
@@ -7,7 +10,7 @@ import { date } from '../../../web-tools/helpers/date';
 import { megabytes } from '../../../web-tools/helpers/megabytes';
 import { number } from '../../../web-tools/helpers/number';
 import { percent } from '../../../web-tools/helpers/percent';
-import { createRenderer } from '../../../web-tools/render';
+import { cacheTemplatesByDefault, createRenderer, webToolsDir } from '../../../web-tools/render';
 import { isWebPath } from '../../../web-tools/routes';
 import { parseWidgetOptions } from '../../../web-tools/routes/widget-options';
 
@@ -104,7 +107,7 @@ describe('helpers', () => {
 
 describe('createRenderer()', () => {
   it('escapes every value, so a hostile document name renders as text', () => {
-    const render = createRenderer({ production: true });
+    const render = createRenderer({ cache: true });
     const html = render('jobs', {
       title: 'jobs.title', lang: 'en', csrf: 'tok"en', me: { username: '<b>ann</b>', isAdmin: false },
       jobs: [{ id: 1, createdAt: 0, printer: 'p', documentName: '<script>alert(1)</script>', pages: 1, copies: 1, cost: '$0.10', statusKey: 'status.printed', refundKey: 'refund.none', refundable: true }],
@@ -113,6 +116,40 @@ describe('createRenderer()', () => {
     assert.ok(!html.includes('<script>'));
     assert.ok(html.includes('&lt;b&gt;ann&lt;/b&gt;'));
     assert.ok(html.includes('value="tok&quot;en"'));
+  });
+});
+
+describe('template caching', () => {
+  /** A copy of the web tools' templates that a test may edit. */
+  const copyTemplates = (): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quotient-views-'));
+    fs.cpSync(path.join(webToolsDir(), 'views'), path.join(dir, 'views'), { recursive: true });
+    fs.cpSync(path.join(webToolsDir(), 'partials'), path.join(dir, 'partials'), { recursive: true });
+    return dir;
+  };
+  const context = { title: 'error.title', lang: 'en', csrf: '', me: null, message: 'error.404' };
+  let dir = '';
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('caches unless NODE_ENV is development (unset, production and test all cache)', () => {
+    assert.deepEqual([undefined, 'production', 'test', 'development'].map((e) => cacheTemplatesByDefault(e)), [true, true, true, false]);
+  });
+  it('reads and compiles each template once when caching: a second render does not see the file change', () => {
+    dir = copyTemplates();
+    const render = createRenderer({ cache: true, dir });
+    assert.match(render('error', context), /There is nothing here\./);
+    fs.writeFileSync(path.join(dir, 'views', 'error.hbs'), '<p>edited</p>');
+    fs.rmSync(path.join(dir, 'partials'), { recursive: true });
+    const second = render('error', context);
+    assert.match(second, /There is nothing here\./);
+    assert.doesNotMatch(second, /edited/);
+  });
+  it('re-reads the templates on every render when not caching, so edits show at once', () => {
+    dir = copyTemplates();
+    const render = createRenderer({ cache: false, dir });
+    assert.match(render('error', context), /There is nothing here\./);
+    fs.writeFileSync(path.join(dir, 'views', 'error.hbs'), '<p>edited</p>');
+    assert.match(render('error', context), /<p>edited<\/p>/);
   });
 });
 
