@@ -223,10 +223,11 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
         await quotient(net, ['groups', 'add', 'students']);
         await quotient(net, ['users', 'add', 'ann', '--group', 'students', '--restricted', '--initial-credit', '20.00', '--password', PASSWORD]);
         await quotient(net, ['users', 'add', 'nina', '--group', 'students', '--restricted']);
+        // The internet price, on the net primary.
+        const price = await quotient(net, ['internet', 'set', 'costPerMb', '0.05']);
+        assert.match(price.stdout, new RegExp(`^costPerMbMilli = ${NET_COST_PER_MB_MILLI} `, 'm'));
       })(),
     ]);
-    // The internet price is a setting of the net primary's database (no CLI for it yet).
-    await servicesOf(net).internetSettings.set({ costPerMbMilli: NET_COST_PER_MB_MILLI });
   });
 
   after(async () => {
@@ -326,7 +327,7 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
     await proxySecondary.process?.stop();
     await startSecondary(proxySecondary, 'single-primary/proxy-secondary.json', print, proxyEnv());
     fs.chmodSync(proxySecondary.socketPath, 0o666);
-    await servicesOf(print).internetSettings.set({ costPerMbMilli: NET_COST_PER_MB_MILLI });
+    await quotient(print, ['internet', 'set', 'costPerMb', '0.05']);
     // Squid's helper reconnects on the first request after the restart (answering "deny" until then).
     await until('Squid lets ann through again', async () => ((await browse('ann', 10, 'probe')).status === 200 ? true : undefined));
     for (let i = 0; i < 2; i++) assert.equal((await browse('ann', MB, `one-${i}`)).status, 200);
