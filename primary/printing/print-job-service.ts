@@ -27,6 +27,9 @@ import type { Printer, PrinterRegistry } from './printer-registry';
 /** Ledger and reservation key of a print job. */
 export const printKey = (jobId: string): string => `print:${jobId}`;
 
+/** Between a CUPS job UUID and the number of a later attempt to print it: `urn:uuid:…#2`. */
+export const ATTEMPT_SEPARATOR = '#';
+
 interface JobRow {
   id: number | string;
   job_uuid: string;
@@ -251,9 +254,29 @@ export class PrintJobService {
     return tx.get<JobRow>('SELECT * FROM print_jobs WHERE job_uuid = ?', [jobId]);
   }
 
-  private async authorize(tx: SqlTx, secondary: string, job: JobDescription, ctx: BatchContext): Promise<JobOutcome> {
-    const existing = await this.findJob(tx, job.jobId);
-    if (existing) return authorizedFrom(existing);
+  /**
+   * The attempt of a CUPS job an authorisation is about. CUPS keeps a job's UUID when it retries
+   * the job and when its owner restarts it (Restart-Job, allowed while the files are kept, a day
+   * by default). An attempt still authorised is what a retry asks about again: it gets the first
+   * answer. One that ended (printed, or released) answers for nothing new: the next attempt is
+   * charged on its own as `<uuid>#2`, `<uuid>#3`, ... (the id the answer carries, and the one its
+   * commit or release names).
+   */
+  private async currentAttempt(tx: SqlTx, jobId: string): Promise<{ jobId: string; row?: JobRow }> {
+    if (jobId.includes(ATTEMPT_SEPARATOR)) throw new ValidationError(`job.jobId must not contain "${ATTEMPT_SEPARATOR}" (it numbers the attempts of a job)`, { field: 'job.jobId' });
+    for (let n = 1; ; n++) {
+      const id = n === 1 ? jobId : `${jobId}${ATTEMPT_SEPARATOR}${n}`;
+      if (id.length > 191) throw new ValidationError('job.jobId is too long to print the job again', { field: 'job.jobId' });
+      const row = await this.findJob(tx, id);
+      if (!row) return { jobId: id };
+      if (row.status !== 'printed' && row.status !== 'cancelled') return { jobId: id, row };
+    }
+  }
+
+  private async authorize(tx: SqlTx, secondary: string, requested: JobDescription, ctx: BatchContext): Promise<JobOutcome> {
+    const attempt = await this.currentAttempt(tx, requested.jobId);
+    if (attempt.row) return authorizedFrom(attempt.row);
+    const job = attempt.jobId === requested.jobId ? requested : { ...requested, jobId: attempt.jobId };
     const printer = ctx.printers.get(printerKey(secondary, job.queue));
     if (!printer) throw new NotFoundError('printer', `${secondary}/${job.queue}`);
     const username = normaliseUsername(job.username);

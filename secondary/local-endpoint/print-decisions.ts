@@ -18,7 +18,16 @@ import { describeGrpcError, isPermanent } from '../primary-client/grpc-status';
 import { withRetry } from '../primary-client/backoff';
 import type { PrimaryClient } from '../primary-client/primary-client';
 import type { LocalHandler } from './server';
-import type { AuthorizeAnswer, BlockedAnswer, LocalAnswer, LocalJob, ParsedLocalRequest, QueuedAnswer, StatusAnswer } from './protocol';
+import {
+  ATTEMPT_SEPARATOR,
+  type AuthorizeAnswer,
+  type BlockedAnswer,
+  type LocalAnswer,
+  type LocalJob,
+  type ParsedLocalRequest,
+  type QueuedAnswer,
+  type StatusAnswer,
+} from './protocol';
 
 export const REASON_UNREACHABLE = 'the accounting server is unreachable';
 export const REASON_HOLD = 'the accounting server is unreachable; the job is held and will be retried';
@@ -39,7 +48,22 @@ export interface PrintDecisionsDeps {
   onPrimaryOutcome: (err: unknown) => void;
 }
 
+/** How many committed jobs a secondary remembers, to tell a reprint from a retry (a day of a busy server). */
+export const REMEMBERED_COMMITS = 20_000;
+
 export class PrintDecisions implements LocalHandler {
+  /**
+   * The last commit of each job recently printed here, by CUPS job UUID (oldest first). CUPS lets
+   * a job's owner restart a printed job under the same UUID; the primary charges that as a new
+   * attempt, but only once it knows the first one printed, and that commit may still be waiting
+   * in the outbox. So before such a job is authorised its commit is sent first (the outbox's copy
+   * is a duplicate when it follows); and while the primary is away the reprint is remembered
+   * offline under an id of its own.
+   */
+  private readonly committed = new Map<string, NewOutboxEvent>();
+  /** Offline attempts under an id of their own (a reprint), by CUPS job UUID. */
+  private readonly offlineAttempts = new Map<string, string>();
+
   constructor(private readonly deps: PrintDecisionsDeps) {}
 
   async handle(request: ParsedLocalRequest): Promise<LocalAnswer> {
@@ -63,31 +87,37 @@ export class PrintDecisions implements LocalHandler {
     try {
       await outbox.ensureWritable();
     } catch (err) {
-      if (err instanceof OutboxWriteError) return deny(REASON_OUTBOX);
+      if (err instanceof OutboxWriteError) return deny(localJob.jobId, REASON_OUTBOX);
       throw err;
     }
     const job = toPrintJob(localJob);
     const end = Date.now() + this.deps.callDeadlineMs;
     try {
+      const printedBefore = this.committed.get(job.jobId);
+      if (printedBefore) await this.deps.primary.submitJobEvents({ events: [printedBefore.payload as JobEvent] }, { deadlineMs: Math.max(50, end - Date.now()) });
       const answer = await withRetry(
         () => this.deps.primary.authorizeJob({ job }, { deadlineMs: Math.max(50, end - Date.now()) }),
         // A second, quick try covers a connection that was just reset; the deadline bounds both.
         { maxAttempts: 2, baseMs: 50, maxMs: 100 },
       );
       this.deps.onPrimaryOutcome(undefined);
-      // Printed offline before and now authorised online (CUPS retried it): the online step wins.
-      if (outbox.offlineJob(job.jobId)) await outbox.settleOfflineJob(job.jobId, () => undefined);
-      if (answer.decision === 'DECISION_ALLOW') {
-        return { ok: true, decision: 'allow', reason: '', cost: answer.cost, charged: answer.charged, offline: false };
+      // Authorised offline before and now online (CUPS retried it): the online step wins.
+      for (const offlineId of [job.jobId, this.offlineAttempts.get(job.jobId)]) {
+        if (offlineId !== undefined && outbox.offlineJob(offlineId)) await outbox.settleOfflineJob(offlineId, () => undefined);
       }
-      return { ok: true, decision: 'deny', reason: answer.reason || 'denied by the accounting server', cost: answer.cost, charged: answer.charged, offline: false };
+      this.offlineAttempts.delete(job.jobId);
+      const jobId = answer.jobId || job.jobId;
+      if (answer.decision === 'DECISION_ALLOW') {
+        return { ok: true, jobId, decision: 'allow', reason: '', cost: answer.cost, charged: answer.charged, offline: false };
+      }
+      return { ok: true, jobId, decision: 'deny', reason: answer.reason || 'denied by the accounting server', cost: answer.cost, charged: answer.charged, offline: false };
     } catch (err) {
-      if (err instanceof OutboxWriteError) return deny(REASON_OUTBOX);
+      if (err instanceof OutboxWriteError) return deny(job.jobId, REASON_OUTBOX);
       this.deps.onPrimaryOutcome(err);
       if (isPermanent(err)) {
         // The primary looked at the job and refused it as it is (a bad field, an unknown printer).
         logger.warn({ jobId: job.jobId, error: describeGrpcError(err) }, 'the primary refused to authorise a job');
-        return deny(`the accounting server refused the job: ${(err as { details?: string }).details ?? 'invalid job'}`);
+        return deny(job.jobId, `the accounting server refused the job: ${(err as { details?: string }).details ?? 'invalid job'}`);
       }
       logger.warn({ jobId: job.jobId, queue: job.queue, error: describeGrpcError(err) }, 'primary unreachable; applying the failure mode');
       return this.offline(job);
@@ -97,42 +127,63 @@ export class PrintDecisions implements LocalHandler {
   /** The primary could not decide: the printer's failure mode does. */
   private async offline(job: OfflineRecordJob & { queue: string; username: string }): Promise<AuthorizeAnswer> {
     const policy = this.deps.control.printer(job.queue);
-    if (!policy.enabled) return deny(REASON_DISABLED, true);
+    if (!policy.enabled) return deny(job.jobId, REASON_DISABLED, true);
     switch (policy.failureMode) {
       case 'hold':
-        return { ok: true, decision: 'hold', reason: REASON_HOLD, cost: 0, charged: false, offline: true };
+        return { ok: true, jobId: job.jobId, decision: 'hold', reason: REASON_HOLD, cost: 0, charged: false, offline: true };
       case 'deny':
-        return deny(REASON_UNREACHABLE, true);
+        return deny(job.jobId, REASON_UNREACHABLE, true);
       case 'free':
         return this.allowOffline(job, true);
       case 'charge_later': {
         // The primary said this user has no credit left; it still holds while it is away.
         const blocked = this.deps.control.blockedReason(job.username);
-        if (blocked !== undefined) return deny(blocked, true);
+        if (blocked !== undefined) return deny(job.jobId, blocked, true);
         return this.allowOffline(job, false);
       }
     }
   }
 
-  private async allowOffline(job: OfflineRecordJob, free: boolean): Promise<AuthorizeAnswer> {
+  private async allowOffline(requested: OfflineRecordJob, free: boolean): Promise<AuthorizeAnswer> {
+    // A job printed here before is printed again: its offline record must not look like a
+    // replay of the first print's, so it gets an id of its own (kept while CUPS retries it).
+    let jobId = this.offlineAttempts.get(requested.jobId) ?? requested.jobId;
+    if (jobId === requested.jobId && this.committed.has(requested.jobId)) jobId = `${requested.jobId}${ATTEMPT_SEPARATOR}offline-${Date.now()}`;
+    const job = { ...requested, jobId };
     try {
-      await this.deps.outbox.rememberOfflineJob(job.jobId, job, free);
+      await this.deps.outbox.rememberOfflineJob(jobId, job, free);
     } catch (err) {
-      if (err instanceof OutboxWriteError) return deny(REASON_OUTBOX);
+      if (err instanceof OutboxWriteError) return deny(requested.jobId, REASON_OUTBOX);
       throw err;
     }
-    return { ok: true, decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: !free, offline: true };
+    if (jobId !== requested.jobId) this.offlineAttempts.set(requested.jobId, jobId);
+    return { ok: true, jobId, decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: !free, offline: true };
+  }
+
+  /** Notes the commit of a printed attempt under its job's UUID (bounded: the oldest is forgotten). */
+  private rememberCommit(jobId: string, event: NewOutboxEvent): void {
+    const uuid = jobId.split(ATTEMPT_SEPARATOR)[0] ?? jobId;
+    this.committed.delete(uuid);
+    this.committed.set(uuid, event);
+    this.offlineAttempts.delete(uuid);
+    if (this.committed.size > REMEMBERED_COMMITS) {
+      const oldest = this.committed.keys().next().value;
+      if (oldest !== undefined) this.committed.delete(oldest);
+    }
   }
 
   async commit(jobId: string, printedPages: number | undefined): Promise<QueuedAnswer> {
-    return this.record(
+    let recorded: NewOutboxEvent | undefined;
+    const answer = await this.record(
       jobId,
       (outbox) =>
-        outbox.settleOfflineJob<OfflineRecordJob>(jobId, (rec) => offlineEvent(rec.job, printedPages, rec.free)).then((settled) =>
-          settled === undefined ? outbox.enqueue(commitEvent(jobId, printedPages)) : settled,
-        ),
-      (offline) => (offline ? offlineEvent(offline.job, printedPages, offline.free) : commitEvent(jobId, printedPages)),
+        outbox
+          .settleOfflineJob<OfflineRecordJob>(jobId, (rec) => (recorded = offlineEvent(rec.job, printedPages, rec.free)))
+          .then((settled) => settled ?? outbox.enqueue((recorded = commitEvent(jobId, printedPages)))),
+      (offline) => (recorded = offline ? offlineEvent(offline.job, printedPages, offline.free) : commitEvent(jobId, printedPages)),
     );
+    if (recorded) this.rememberCommit(jobId, recorded);
+    return answer;
   }
 
   async release(jobId: string, reason: string): Promise<QueuedAnswer> {
@@ -182,8 +233,8 @@ export class PrintDecisions implements LocalHandler {
   }
 }
 
-function deny(reason: string, offline = false): AuthorizeAnswer {
-  return { ok: true, decision: 'deny', reason, cost: 0, charged: false, offline };
+function deny(jobId: string, reason: string, offline = false): AuthorizeAnswer {
+  return { ok: true, jobId, decision: 'deny', reason, cost: 0, charged: false, offline };
 }
 
 /** The job as the primary receives it; a job without a submission time is stamped now, so an offline record keeps when it printed. */

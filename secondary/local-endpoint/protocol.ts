@@ -54,10 +54,19 @@ export type LocalRequest = z.input<typeof localRequestSchema>;
 /** What the server works with, after validation. */
 export type ParsedLocalRequest = z.output<typeof localRequestSchema>;
 
+/** Between a CUPS job UUID and the attempt to print it again (protos/quotient/v1/printing.proto). */
+export const ATTEMPT_SEPARATOR = '#';
+
 export type Decision = 'allow' | 'deny' | 'hold';
 
 export interface AuthorizeAnswer {
   ok: true;
+  /**
+   * The attempt to commit or release: the job's id, or `<id>#2`, `#3`, ... when the job was
+   * printed (or released) before under the same CUPS UUID and this is a new print of it.
+   * Absent (a secondary older than the backend): the job's id.
+   */
+  jobId?: string;
   decision: Decision;
   /** For the user (deny, hold) or the log (allow offline); empty when allowed online. */
   reason: string;

@@ -67,6 +67,8 @@ export interface PrivateCups {
   errorLog(): string;
   /** The error_log lines about one job, without the environment dump. */
   jobLog(id: number): string;
+  /** Adds a backend (a shell script) to the private ServerBin; mode 0755 runs it as lp, 0700 as root. */
+  addBackend(name: string, script: string, mode?: number): string;
   stop(): Promise<void>;
 }
 
@@ -206,6 +208,12 @@ export async function startPrivateCups(opts: { env?: Record<string, string> } = 
         .filter((l) => l.includes(`[Job ${id}]`) && !/\] (envp|argv)\[/.test(l))
         .slice(-80)
         .join('\n');
+    },
+    addBackend(name, script, mode = 0o755) {
+      const file = path.join(backendDir, name);
+      fs.writeFileSync(file, script, { mode });
+      fs.chmodSync(file, mode);
+      return file;
     },
     async stop() {
       if (child.exitCode === null) {

@@ -311,20 +311,23 @@ export async function runBackend(args: readonly string[], io: BackendIo): Promis
       return BackendExit.RETRY;
     }
 
+    // The attempt the answer is about: the job UUID, or `<uuid>#2`... for a job printed before
+    // and restarted by its owner, which is charged again (docs/print-secondary.md).
+    const attemptId = answer.jobId || job.jobId;
     if (isCancelled()) {
       // CUPS cancelled the job while it waited for the decision: nothing printed, give it back.
-      await settle(socketPath, client, (c) => c.release(job.jobId, 'cancelled before printing'));
+      await settle(socketPath, client, (c) => c.release(attemptId, 'cancelled before printing'));
       client.close();
       return BackendExit.CANCEL;
     }
-    say(`DEBUG: quotient: allowed (cost ${answer.cost}${answer.offline ? ', decided offline' : ''}) in ${Date.now() - started} ms, ${Math.round(performance.now())} ms after start; starting ${executable}`);
+    say(`DEBUG: quotient: allowed ${attemptId} (cost ${answer.cost}${answer.offline ? ', decided offline' : ''}) in ${Date.now() - started} ms, ${Math.round(performance.now())} ms after start; starting ${executable}`);
     // argv from CUPS never holds NUL; arguments from elsewhere (tests, scripts) might, and spawn refuses them.
     const realArgs = [cupsJobId, user, title, copies, options, ...(file === undefined ? [] : [file])].map((a) => a.replace(/\0/g, ''));
     const result = await runRealBackend({ executable, uri: device.uri, args: realArgs, document: file === undefined ? document : undefined, io });
     const cancelled = isCancelled();
 
     if (result.code === BackendExit.OK && !cancelled) {
-      const ok = await settle(socketPath, client, (c) => c.commit(job.jobId, result.printedPages));
+      const ok = await settle(socketPath, client, (c) => c.commit(attemptId, result.printedPages));
       if (!ok) say(`WARNING: Quotient: the job printed but its charge could not be recorded with the secondary ${socketPath}`);
       client.close();
       return BackendExit.OK;
@@ -334,7 +337,7 @@ export async function runBackend(args: readonly string[], io: BackendIo): Promis
     const ends = cancelled || result.code === BackendExit.CANCEL || result.code === BackendExit.FAILED;
     if (ends) {
       const reason = cancelled ? 'cancelled while printing' : `the backend ${device.scheme} exited with ${result.code}`;
-      const ok = await settle(socketPath, client, (c) => c.release(job.jobId, reason));
+      const ok = await settle(socketPath, client, (c) => c.release(attemptId, reason));
       if (!ok) say(`WARNING: Quotient: the reservation could not be released with the secondary ${socketPath}`);
     }
     client.close();

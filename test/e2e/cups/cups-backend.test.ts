@@ -210,7 +210,25 @@ describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
     assert.deepEqual((await primary.services.ledger.verify()).problems, []);
   });
 
-  it('does not charge a restarted job twice', async function () {
+  it('charges a job that CUPS retried before it printed once', async function () {
+    this.timeout(60_000);
+    await accountFor(primary.services, { username: 'alice', restricted: true, initialCredit: 1000, creditLimit: 0 });
+    // A real backend that asks CUPS to retry the job (exit 6) the first time, then prints through socket.
+    const tried = path.join(cups.dir, 'tmp', `flaky-${Date.now()}`);
+    cups.addBackend('flaky', `#!/bin/sh\nif [ ! -e ${tried} ]; then : > ${tried}; echo 'ERROR: printer busy' >&2; exit 6; fi\nDEVICE_URI="socket:\${DEVICE_URI#flaky:}" exec ${path.join(cups.backendDir, 'socket')} "$@"\n`);
+    await cups.lpadmin(['-p', 'raw', '-v', `quotient:flaky://127.0.0.1:${sink.port}`]);
+    const pdf = await makeDocument(docs, 'pdf', 2);
+    const id = await cups.lp(['-d', 'raw', '-U', 'alice', pdf]);
+    const job = await cups.waitForJob(id, done);
+    assert.equal(job.state, 'completed', cups.jobLog(id));
+    assert.ok(fs.existsSync(tried), 'the first try was refused');
+    await secondary.whenOutboxEmpty();
+    assert.deepEqual(await balanceOf(primary, 'alice'), [980, 0]);
+    assert.deepEqual(await printRows('alice'), [[`print:${job.uuid}`, -20]]);
+    assert.equal(sink.received.length, 1);
+  });
+
+  it('charges a job restarted after it printed again, as a second print', async function () {
     this.timeout(60_000);
     await accountFor(primary.services, { username: 'alice', restricted: true, initialCredit: 1000, creditLimit: 0 });
     const pdf = await makeDocument(docs, 'pdf', 2);
@@ -222,8 +240,11 @@ describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
     const again = await cups.waitForJob(id, ['completed']);
     assert.equal(again.uuid, first.uuid); // CUPS keeps the job's UUID
     await secondary.whenOutboxEmpty();
-    assert.deepEqual(await balanceOf(primary, 'alice'), [980, 0]);
-    assert.deepEqual(await printRows('alice'), [[`print:${first.uuid}`, -20]]);
+    assert.deepEqual(await balanceOf(primary, 'alice'), [960, 0]);
+    assert.deepEqual(await printRows('alice'), [
+      [`print:${first.uuid}`, -20],
+      [`print:${first.uuid}#2`, -20],
+    ]);
   });
 
   it('creates unknown users on demand, or refuses them when printing.unknownUsers is "deny"', async function () {

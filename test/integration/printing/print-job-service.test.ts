@@ -46,8 +46,7 @@ describeOnEachDatabase('PrintJobService', (t) => {
     const done = await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId });
     assert.deepEqual(done, { kind: 'committed', jobId: j.jobId, cost: 60 });
     assert.deepEqual(await balanceOf('ann'), [40, 0]);
-    // Replays change nothing.
-    assert.deepEqual(await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j }), auth);
+    // A replayed commit changes nothing.
     assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId }), done);
     assert.deepEqual(await balanceOf('ann'), [40, 0]);
     const rows = await t.db.knex('ledger').where({ type: 'print' });
@@ -66,6 +65,94 @@ describeOnEachDatabase('PrintJobService', (t) => {
     assert.deepEqual(await balanceOf('bob'), [25, 0]);
     await assert.rejects(s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId }), { code: 'INVALID_STATE' });
     assert.deepEqual(await s.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: j.jobId, reason: 'cancelled' }), { kind: 'released', jobId: j.jobId });
+  });
+
+  describe('a job printed again under its CUPS UUID (Restart-Job)', () => {
+    it('answers a retry before the commit with the first answer, and charges it once', async () => {
+      await accountFor(s, { username: 'ann', restricted: true, initialCredit: 100 });
+      const j = job({ pages: 2 });
+      const first = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+      const retried = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+      assert.deepEqual(retried, first);
+      assert.deepEqual(first, { kind: 'authorized', jobId: j.jobId, allowed: true, reason: '', cost: 20, charged: true });
+      assert.deepEqual(await balanceOf('ann'), [100, 20]);
+      await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId });
+      assert.deepEqual(await balanceOf('ann'), [80, 0]);
+      assert.equal(await t.db.knex('print_jobs').count({ n: '*' }).first().then((r) => Number(r?.n)), 1);
+    });
+
+    it('charges a job authorised again after it printed as a second print, under <uuid>#2', async () => {
+      await accountFor(s, { username: 'ann', restricted: true, initialCredit: 100 });
+      const j = job({ pages: 2 });
+      await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+      await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId });
+      const again = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+      assert.deepEqual(again, { kind: 'authorized', jobId: `${j.jobId}#2`, allowed: true, reason: '', cost: 20, charged: true });
+      // A retry of the second print, before its commit: the second answer again.
+      assert.deepEqual(await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j }), again);
+      assert.deepEqual(await balanceOf('ann'), [80, 20]);
+      assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: `${j.jobId}#2`, printedPages: 3 }), { kind: 'committed', jobId: `${j.jobId}#2`, cost: 30 });
+      const third = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+      assert.equal(third.jobId, `${j.jobId}#3`);
+      await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: third.jobId });
+      assert.deepEqual(await balanceOf('ann'), [30, 0]); // 20 + 30 + 20
+      const rows = await t.db.knex('ledger').where({ type: 'print' }).orderBy('id');
+      assert.deepEqual(
+        rows.map((r) => [Number(r.amount), Number(r.balance_after), r.idempotency_key]),
+        [
+          [-20, 80, `print:${j.jobId}`],
+          [-30, 50, `print:${j.jobId}#2`],
+          [-20, 30, `print:${j.jobId}#3`],
+        ],
+      );
+      assert.deepEqual((await s.ledger.verify()).problems, []);
+    });
+
+    it('changes nothing when the commits of both prints are replayed, one by one or in one batch', async () => {
+      await accountFor(s, { username: 'ann', restricted: false });
+      const j = job({ pages: 1 });
+      await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+      const firstCommit = { kind: 'commit' as const, secondary: SECONDARY, jobId: j.jobId };
+      const secondCommit = { kind: 'commit' as const, secondary: SECONDARY, jobId: `${j.jobId}#2` };
+      const commits = [firstCommit, secondCommit];
+      await s.printing.submit(firstCommit);
+      await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+      await s.printing.submit(secondCommit);
+      assert.deepEqual(await balanceOf('ann'), [-20, 0]);
+      for (const c of commits) assert.deepEqual(await s.printing.submit(c), { kind: 'committed', jobId: c.jobId, cost: 10 });
+      assert.deepEqual(await s.printing.processBatch([...commits, ...commits]), commits.concat(commits).map((c) => ({ kind: 'committed', jobId: c.jobId, cost: 10 })));
+      assert.deepEqual(await balanceOf('ann'), [-20, 0]);
+      assert.equal(await t.db.knex('ledger').where({ type: 'print' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 2);
+    });
+
+    it('charges a job that failed (released) and was restarted when it prints', async () => {
+      await accountFor(s, { username: 'dee', restricted: true, initialCredit: 50 });
+      const j = job({ username: 'dee', pages: 3 });
+      await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+      await s.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: j.jobId, reason: 'backend failed' });
+      const again = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+      assert.deepEqual(again, { kind: 'authorized', jobId: `${j.jobId}#2`, allowed: true, reason: '', cost: 30, charged: true });
+      await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: again.jobId });
+      assert.deepEqual(await balanceOf('dee'), [20, 0]);
+    });
+
+    it('records a reprint made while the primary was away under its own id, once however often it is replayed', async () => {
+      await accountFor(s, { username: 'eve', restricted: false });
+      const j = job({ username: 'eve', pages: 4 });
+      await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+      await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId });
+      const reprint = { ...j, jobId: `${j.jobId}#offline-1795000000000` };
+      for (let i = 0; i < 2; i++) assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: reprint, free: false }), { kind: 'recorded', jobId: reprint.jobId, cost: 40 });
+      assert.deepEqual(await balanceOf('eve'), [-80, 0]);
+    });
+
+    it('refuses to authorise a job id that names an attempt itself', async () => {
+      await accountFor(s, { username: 'ann', restricted: false });
+      await assert.rejects(s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: job({ jobId: 'urn:uuid:1#2' }) }), {
+        code: 'VALIDATION',
+        message: 'job.jobId must not contain "#" (it numbers the attempts of a job)',
+      });
+    });
   });
 
   it('charges the pages the backend reports instead of the analysed count', async () => {

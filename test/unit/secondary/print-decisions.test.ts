@@ -86,7 +86,7 @@ describe('PrintDecisions', () => {
         return Promise.resolve({ jobId: 'urn:uuid:1', decision: 'DECISION_ALLOW', reason: '', cost: 60, charged: true });
       };
       const before = Date.now();
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'allow', reason: '', cost: 60, charged: true, offline: false });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'allow', reason: '', cost: 60, charged: true, offline: false });
       assert.equal(sent?.job?.jobId, 'urn:uuid:1');
       assert.ok(Number(sent?.job?.submittedAtMs) >= before);
       assert.deepEqual(outcomes, [undefined]);
@@ -94,46 +94,46 @@ describe('PrintDecisions', () => {
 
     it("passes a denial on with the primary's reason", async () => {
       authorize = () => Promise.resolve({ jobId: 'urn:uuid:1', decision: 'DECISION_DENY', reason: 'not enough credit', cost: 70, charged: true });
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'deny', reason: 'not enough credit', cost: 70, charged: true, offline: false });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: 'not enough credit', cost: 70, charged: true, offline: false });
     });
 
     it('denies a job the primary refuses as invalid, without applying the failure mode', async () => {
       authorize = () => Promise.reject(Object.assign(new Error('bad'), { code: status.INVALID_ARGUMENT, details: 'job.queue is too long' }));
       const answer = await decisions.authorize(job());
-      assert.deepEqual(answer, { ok: true, decision: 'deny', reason: 'the accounting server refused the job: job.queue is too long', cost: 0, charged: false, offline: false });
+      assert.deepEqual(answer, { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: 'the accounting server refused the job: job.queue is too long', cost: 0, charged: false, offline: false });
       assert.equal(outbox.offlineJobCount(), 0);
     });
   });
 
   describe('authorize() with the primary unreachable: the failure mode of the printer', () => {
     it('charge later (the default, also for a printer the primary never configured): allows and remembers the job', async () => {
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: true, offline: true });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: true, offline: true });
       assert.equal(outbox.offlineJob('urn:uuid:1')?.free, false);
       assert.equal(outcomes.length, 1);
     });
 
     it('free: allows and remembers the job as free', async () => {
       setModes({ lab: 'free' });
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: false, offline: true });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: false, offline: true });
       assert.equal(outbox.offlineJob('urn:uuid:1')?.free, true);
     });
 
     it('hold: holds the job and remembers nothing', async () => {
       setModes({ lab: 'hold' });
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'hold', reason: REASON_HOLD, cost: 0, charged: false, offline: true });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'hold', reason: REASON_HOLD, cost: 0, charged: false, offline: true });
       assert.equal(outbox.offlineJobCount(), 0);
     });
 
     it('deny: denies with "the accounting server is unreachable"', async () => {
       setModes({ lab: 'deny' });
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'deny', reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
     });
 
     it('denies on a printer the primary disabled, and for a user it blocked (charge later)', async () => {
       setModes({ lab: 'charge_later', old: 'free' }, ['old']);
       control.applySnapshot([{ username: 'bob', blocked: true, reason: 'no credit left' }]);
       assert.equal((await decisions.authorize(job({ queue: 'old' }))).reason, 'this printer is disabled');
-      assert.deepEqual(await decisions.authorize(job({ username: 'bob' })), { ok: true, decision: 'deny', reason: 'no credit left', cost: 0, charged: false, offline: true });
+      assert.deepEqual(await decisions.authorize(job({ username: 'bob' })), { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: 'no credit left', cost: 0, charged: false, offline: true });
       assert.equal((await decisions.authorize(job({ jobId: 'urn:uuid:2' }))).decision, 'allow');
     });
 
@@ -191,11 +191,55 @@ describe('PrintDecisions', () => {
     });
   });
 
+  describe('a job printed again under its CUPS UUID (Restart-Job)', () => {
+    it('answers with the attempt the primary names, and commits under it', async () => {
+      authorize = () => Promise.resolve({ jobId: 'urn:uuid:1#2', decision: 'DECISION_ALLOW', reason: '', cost: 30, charged: true });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1#2', decision: 'allow', reason: '', cost: 30, charged: true, offline: false });
+      await decisions.commit('urn:uuid:1#2', undefined);
+      assert.deepEqual(
+        outbox.nextBatch(10).map((e) => [e.key, e.payload]),
+        [['job:urn:uuid:1#2', { commit: { jobId: 'urn:uuid:1#2' } }]],
+      );
+    });
+
+    it('sends the commit of the print before first, so the primary cannot take the reprint for a retry', async () => {
+      let commitsSentBeforeAuthorize: unknown;
+      authorize = () => {
+        commitsSentBeforeAuthorize = submitted.map((b) => b.events);
+        return Promise.resolve({ jobId: 'urn:uuid:1#2', decision: 'DECISION_ALLOW', reason: '', cost: 30, charged: true });
+      };
+      await decisions.commit('urn:uuid:1', 3);
+      assert.deepEqual(submitted, []);
+      await decisions.authorize(job());
+      assert.deepEqual(commitsSentBeforeAuthorize, [[{ commit: { jobId: 'urn:uuid:1', printedPages: 3 } }]]);
+      // The outbox still holds it: the primary takes its replay as a duplicate.
+      assert.deepEqual(outbox.nextBatch(10).map((e) => e.key), ['job:urn:uuid:1']);
+    });
+
+    it('records a reprint while the primary is away under an id of its own, kept while CUPS retries it', async () => {
+      await decisions.commit('urn:uuid:1', undefined);
+      const first = await decisions.authorize(job());
+      assert.match(first.jobId ?? '', /^urn:uuid:1#offline-\d+$/);
+      assert.equal((await decisions.authorize(job())).jobId, first.jobId);
+      await decisions.commit(first.jobId ?? '', 3);
+      const events = outbox.nextBatch(10);
+      assert.deepEqual(events.map((e) => e.key), ['job:urn:uuid:1', `job:${first.jobId}`]);
+      const offline = (events[1]?.payload as { offline: { job: { jobId: string }; printedPages: number } }).offline;
+      assert.deepEqual([offline.job.jobId, offline.printedPages], [first.jobId, 3]);
+      assert.equal(outbox.offlineJobCount(), 0);
+    });
+
+    it('records a job printed offline for the first time under its UUID', async () => {
+      assert.equal((await decisions.authorize(job())).jobId, 'urn:uuid:1');
+      assert.equal(outbox.offlineJob('urn:uuid:1')?.jobId, 'urn:uuid:1');
+    });
+  });
+
   describe('a full disk', () => {
     it('denies new jobs with a clear reason instead of printing jobs it could not record', async () => {
       build({ minFreeBytes: Number.MAX_SAFE_INTEGER });
       authorize = () => Promise.resolve({ jobId: 'urn:uuid:1', decision: 'DECISION_ALLOW', reason: '', cost: 30, charged: true });
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, decision: 'deny', reason: REASON_OUTBOX, cost: 0, charged: false, offline: false });
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: REASON_OUTBOX, cost: 0, charged: false, offline: false });
     });
 
     it('sends a commit straight to the primary when the outbox cannot write it', async () => {

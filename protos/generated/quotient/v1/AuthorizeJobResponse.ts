@@ -4,6 +4,10 @@ import type { Decision as _quotient_v1_Decision, Decision__Output as _quotient_v
 import type { Long } from '@grpc/proto-loader';
 
 export interface AuthorizeJobResponse {
+  /**
+   * The attempt this answer is about: the request's job_id for the first attempt,
+   * "<job_id>#<n>" for the n-th. Commit and release it under this id.
+   */
   'jobId'?: (string);
   'decision'?: (_quotient_v1_Decision);
   /**
@@ -21,6 +25,10 @@ export interface AuthorizeJobResponse {
 }
 
 export interface AuthorizeJobResponse__Output {
+  /**
+   * The attempt this answer is about: the request's job_id for the first attempt,
+   * "<job_id>#<n>" for the n-th. Commit and release it under this id.
+   */
   'jobId': (string);
   'decision': (_quotient_v1_Decision__Output);
   /**

@@ -2,6 +2,9 @@
 
 
 export interface CommitJobRequest {
+  /**
+   * The attempt, as AuthorizeJobResponse.job_id named it.
+   */
   'jobId'?: (string);
   /**
    * Pages the real backend reports it printed, all copies together (its PAGE: lines); absent
@@ -12,6 +15,9 @@ export interface CommitJobRequest {
 }
 
 export interface CommitJobRequest__Output {
+  /**
+   * The attempt, as AuthorizeJobResponse.job_id named it.
+   */
   'jobId': (string);
   /**
    * Pages the real backend reports it printed, all copies together (its PAGE: lines); absent

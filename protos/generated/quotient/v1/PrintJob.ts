@@ -4,7 +4,9 @@ import type { Long } from '@grpc/proto-loader';
 
 export interface PrintJob {
   /**
-   * The CUPS job UUID (job-uuid, "urn:uuid:..."); the idempotency key of every step. 1..191 chars.
+   * The CUPS job UUID (job-uuid, "urn:uuid:..."); 1..191 chars, without "#" when authorised
+   * (it numbers attempts). An offline record names the attempt the secondary printed: the UUID,
+   * or "<uuid>#offline-<epoch ms>" for a job printed again after an attempt it committed.
    */
   'jobId'?: (string);
   /**
@@ -59,7 +61,9 @@ export interface PrintJob {
 
 export interface PrintJob__Output {
   /**
-   * The CUPS job UUID (job-uuid, "urn:uuid:..."); the idempotency key of every step. 1..191 chars.
+   * The CUPS job UUID (job-uuid, "urn:uuid:..."); 1..191 chars, without "#" when authorised
+   * (it numbers attempts). An offline record names the attempt the secondary printed: the UUID,
+   * or "<uuid>#offline-<epoch ms>" for a job printed again after an attempt it committed.
    */
   'jobId': (string);
   /**

@@ -5,6 +5,9 @@
  * Releasing a job the primary never saw succeeds and changes nothing.
  */
 export interface ReleaseJobRequest {
+  /**
+   * The attempt, as AuthorizeJobResponse.job_id named it.
+   */
   'jobId'?: (string);
   /**
    * Why it did not print (backend failed, cancelled), for the job log.
@@ -16,6 +19,9 @@ export interface ReleaseJobRequest {
  * Releasing a job the primary never saw succeeds and changes nothing.
  */
 export interface ReleaseJobRequest__Output {
+  /**
+   * The attempt, as AuthorizeJobResponse.job_id named it.
+   */
   'jobId': (string);
   /**
    * Why it did not print (backend failed, cancelled), for the job log.
