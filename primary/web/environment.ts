@@ -16,16 +16,44 @@ export function sheetsOf(pages: number, copies: number, duplex: boolean): number
 
 export interface Impact {
   sheets: number;
-  /** Trees, to 3 decimal places. */
+  /** Trees, unrounded. */
   trees: number;
-  /** Kilograms of CO2e, to 1 decimal place. */
-  co2Kg: number;
+  /** Grams of CO2e (whole: sheets x a whole number of grams). */
+  co2Grams: number;
 }
 
 export function impactOf(sheets: number): Impact {
-  return {
-    sheets,
-    trees: Math.round((sheets / SHEETS_PER_TREE) * 1000) / 1000,
-    co2Kg: Math.round((sheets * GRAMS_CO2_PER_SHEET) / 100) / 10,
-  };
+  return { sheets, trees: sheets / SHEETS_PER_TREE, co2Grams: sheets * GRAMS_CO2_PER_SHEET };
+}
+
+/** An estimate as the page shows it: a catalogue key naming the unit and the number as text. */
+export interface Shown {
+  key: string;
+  value: string;
+}
+
+const grouped = (digits: string): string => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+/** `value` rounded to `places` decimals, without trailing zeros: (2.50, 2) -> "2.5", (3, 1) -> "3". */
+const trimmed = (value: number, places: number): string => {
+  const [whole = '0', fraction = ''] = value.toFixed(places).split('.');
+  const f = fraction.replace(/0+$/, '');
+  return `${grouped(whole)}${f ? `.${f}` : ''}`;
+};
+
+/**
+ * CO2 in a readable unit: whole grams below 1 kg (a few pages are "15 g", not "0 kg"), kilograms
+ * to 0.1 below 100 kg, whole kilograms from there (these are estimates; more digits would claim
+ * a precision they do not have).
+ */
+export function showCo2(grams: number): Shown {
+  if (grams < 1000) return { key: 'impact.grams', value: String(Math.round(grams)) };
+  const kg = grams / 1000;
+  return { key: 'impact.kilograms', value: kg < 100 ? trimmed(kg, 1) : grouped(String(Math.round(kg))) };
+}
+
+/** Trees: "0" for none, "less than 0.001" for a few sheets, three decimals below 10, one from there. */
+export function showTrees(trees: number): Shown {
+  if (trees === 0) return { key: 'impact.trees', value: '0' };
+  if (trees < 0.0005) return { key: 'impact.treesUnder', value: '0.001' };
+  return { key: 'impact.trees', value: trimmed(trees, trees < 10 ? 3 : 1) };
 }

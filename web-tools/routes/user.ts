@@ -5,6 +5,7 @@
 import { Router, type Response } from 'express';
 import { parseAmount } from '../../common/money';
 import { TRANSFER_COMMENT_MAX, TransferRefusedError, type TransferRefusal, type UserTransfers } from '../../primary/web/transfers';
+import { showCo2, showTrees } from '../../primary/web/environment';
 import type { UserPages } from '../../primary/web/user-pages';
 import { currentUser, money, page, requireUser, webContext, type WebDeps } from './context';
 import { formKey, newFormKey } from './form-key';
@@ -38,6 +39,8 @@ export function userRoutes(deps: WebDeps & { pages: UserPages; transfers: UserTr
       periodNetSpent: money(res, s.periodNetSpent),
       chartMin: money(res, s.chart.min),
       chartMax: money(res, s.chart.max),
+      co2: showCo2(s.impact.co2Grams),
+      trees: showTrees(s.impact.trees),
     });
   });
 

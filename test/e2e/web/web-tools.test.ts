@@ -108,6 +108,9 @@ describeOnEachDatabase('web tools in Chromium', (t) => {
     assert.equal(await text(page, '#balance'), '$12.04'); // 3 grey pages at 10 on the default rate card
     assert.equal(await text(page, '#period-pages'), '3');
     assert.equal(await text(page, '#period-spent'), '$0.30');
+    assert.equal(await text(page, '#sheets'), '3');
+    assert.equal(await text(page, '#co2'), '15 g'); // 3 sheets at 5 g, not "0 kg"
+    assert.equal(await text(page, '#trees'), 'less than 0.001');
     await page.screenshot({ path: screenshotPath(`summary-phone-${t.dialect}`), fullPage: true });
     await page.goto(`${base}/jobs`);
     assert.equal(await text(page, '#jobs tbody td.doc'), '<script>alert(1)</script>');

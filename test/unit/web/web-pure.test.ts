@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { balanceChart } from '../../../primary/web/balance-chart';
-import { GRAMS_CO2_PER_SHEET, SHEETS_PER_TREE, impactOf, sheetsOf } from '../../../primary/web/environment';
+import { GRAMS_CO2_PER_SHEET, SHEETS_PER_TREE, impactOf, sheetsOf, showCo2, showTrees } from '../../../primary/web/environment';
 import { IP_POLICY, USER_POLICY, lockDuration } from '../../../primary/web/signin-throttle';
 import { pickLanguage, translate } from '../../../web-tools/i18n';
 import { date } from '../../../web-tools/helpers/date';
@@ -71,7 +71,22 @@ describe('environmental impact', () => {
   });
   it('converts sheets to trees and kilograms of CO2 with the documented constants', () => {
     assert.deepEqual([SHEETS_PER_TREE, GRAMS_CO2_PER_SHEET], [8333, 5]);
-    assert.deepEqual(impactOf(16666), { sheets: 16666, trees: 2, co2Kg: 83.3 });
+    assert.deepEqual(impactOf(16666), { sheets: 16666, trees: 2, co2Grams: 83_330 });
+  });
+  it('shows CO2 in whole grams below 1 kg, so a few pages never read "0 kg"', () => {
+    assert.deepEqual([0, 5, 15, 995].map((g) => showCo2(g)), [
+      { key: 'impact.grams', value: '0' }, { key: 'impact.grams', value: '5' }, { key: 'impact.grams', value: '15' }, { key: 'impact.grams', value: '995' },
+    ]);
+    assert.equal(translate('en', showCo2(15).key, { value: showCo2(15).value }), '15 g');
+  });
+  it('shows CO2 in kilograms to 0.1 from 1 kg, and in whole kilograms from 100 kg', () => {
+    assert.deepEqual([1000, 1250, 1260, 83_330, 99_940, 100_000, 1_234_567].map((g) => showCo2(g).value), ['1', '1.3', '1.3', '83.3', '99.9', '100', '1,235']);
+    assert.equal(showCo2(83_330).key, 'impact.kilograms');
+    assert.equal(translate('en', 'impact.kilograms', { value: '83.3' }), '83.3 kg');
+  });
+  it('shows trees to three places, "less than 0.001" for a handful of sheets, and to one place from 10', () => {
+    const trees = (sheets: number): string => { const s = showTrees(impactOf(sheets).trees); return translate('en', s.key, { value: s.value }); };
+    assert.deepEqual([0, 1, 4, 5, 7, 8333, 16_666, 100_000, 1_000_000].map(trees), ['0', 'less than 0.001', 'less than 0.001', '0.001', '0.001', '1', '2', '12', '120']);
   });
 });
 
