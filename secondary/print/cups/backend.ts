@@ -30,6 +30,8 @@ export const BackendExit = { OK: 0, FAILED: 1, AUTH_REQUIRED: 2, HOLD: 3, STOP: 
 export const DISCOVERY_LINE = 'network quotient "Unknown" "Quotient accounting wrapper"';
 export const DEFAULT_SOCKET = '/var/lib/quotient/quotient.sock';
 export const DEFAULT_CONFIG = '/etc/quotient/secondary.json';
+/** The longest user name the primary accepts (quotient.v1.PrintJob.username). */
+export const MAX_USERNAME_LENGTH = 128;
 
 type LocalJob = Extract<LocalRequest, { op: 'authorize' }>['job'];
 
@@ -190,7 +192,7 @@ export function describeJob(input: {
   const job: LocalJob = {
     jobId: jobIdFor(facts, { host: os.hostname(), queue, cupsJobId: args.cupsJobId }),
     queue,
-    username: args.user.slice(0, 128) || 'unknown',
+    username: args.user || 'unknown', // runBackend refuses names longer than MAX_USERNAME_LENGTH
     documentName: args.title.slice(0, 1024),
     pages,
     colourPages,
@@ -265,6 +267,12 @@ export async function runBackend(args: readonly string[], io: BackendIo): Promis
   } catch {
     say(`ERROR: Quotient: there is no CUPS backend "${device.scheme}" (${executable})`);
     return BackendExit.STOP;
+  }
+
+  if (user.length > MAX_USERNAME_LENGTH) {
+    // Cut short it could name (and charge) someone else: refuse it instead.
+    say(`ERROR: Job refused by Quotient: the user name is longer than ${MAX_USERNAME_LENGTH} characters`);
+    return BackendExit.CANCEL;
   }
 
   const started = Date.now();

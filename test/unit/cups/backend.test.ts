@@ -216,14 +216,30 @@ describe('the CUPS backend wrapper', () => {
 
   it('survives hostile arguments and an analyser that throws: one page, never free', async () => {
     const throwing: Analyser = () => Promise.reject(new Error('boom'));
-    const code = await run(['x', 'u'.repeat(5000), 't\u0000\n'.repeat(2000), 'many', '\'"{{{ =='], { analyse: throwing });
+    const code = await run(['x', 'u'.repeat(128), 't\u0000\n'.repeat(2000), 'many', '\'"{{{ =='], { analyse: throwing });
     assert.equal(code, BackendExit.OK, stderr);
     const job = secondary.requests[0]?.job as { pages: number; copies: number; username: string; jobId: string };
     assert.equal(job.pages, 1);
     assert.equal(job.copies, 1);
-    assert.equal(job.username.length, 128);
+    assert.equal(job.username, 'u'.repeat(128));
     assert.match(job.jobId, /^cups:.+\/lab\/x@0$/);
     assert.equal(await run(['only', 'three', 'args']), BackendExit.FAILED);
+  });
+
+  it('refuses a user name longer than the primary allows rather than charge whoever its first 128 characters name', async () => {
+    assert.equal(await run(['7', `${'a'.repeat(128)}x`, 't', '1', OPTIONS]), BackendExit.CANCEL);
+    assert.match(stderr, /^ERROR: Job refused by Quotient: the user name is longer than 128 characters$/m);
+    assert.deepEqual(secondary.requests, []);
+    assert.equal(fs.existsSync(path.join(serverBin, 'record.args')), false);
+  });
+
+  it('commits and releases the attempt the answer names (a restarted job printed again)', async () => {
+    secondary.answer = { ok: true, jobId: `${UUID}#2`, decision: 'allow', reason: '', cost: 60, charged: true, offline: false };
+    assert.equal(await run(['7', 'alice', 't', '1', OPTIONS]), BackendExit.OK, stderr);
+    assert.deepEqual(secondary.requests.map((r) => [r.op, r.jobId ?? (r.job as { jobId: string }).jobId]), [['authorize', UUID], ['commit', `${UUID}#2`]]);
+    secondary.requests.length = 0;
+    assert.equal(await run(['7', 'alice', 't', '1', OPTIONS], { env: { FAKE_EXIT: '1' } }), BackendExit.FAILED);
+    assert.deepEqual(secondary.requests.map((r) => [r.op, r.jobId ?? (r.job as { jobId: string }).jobId]), [['authorize', UUID], ['release', `${UUID}#2`]]);
   });
 
   it('splits the device URI', () => {
