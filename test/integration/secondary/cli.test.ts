@@ -82,7 +82,7 @@ describeOnEachDatabase('quotient secondary (process)', (t) => {
     const client = await LocalEndpointClient.connect(socket);
     try {
       const answer = await client.authorize({ jobId: 'urn:uuid:cli-1', queue: 'lab', username: 'ann', pages: 2 });
-      assert.deepEqual(answer, { ok: true, decision: 'allow', reason: '', cost: 20, charged: true, offline: false, id: 1 });
+      assert.deepEqual(answer, { ok: true, decision: 'allow', jobId: 'urn:uuid:cli-1', reason: '', cost: 20, charged: true, offline: false, id: 1 });
     } finally {
       client.close();
     }

@@ -80,7 +80,7 @@ describeOnEachDatabase('secondary daemon with a real primary', (t) => {
     assert.deepEqual(await client!.blocked('ann'), { ok: true, blocked: false, reason: '', id: 2 });
 
     const a = printJob({ pages: 3, copies: 2 });
-    assert.deepEqual(await authorize(a), { ok: true, decision: 'allow', reason: '', cost: 60, charged: true, offline: false });
+    assert.deepEqual(await authorize(a), { ok: true, decision: 'allow', jobId: a.jobId, reason: '', cost: 60, charged: true, offline: false });
     assert.deepEqual(await balanceOf(p, 'ann'), [100, 60]);
     await commit(a.jobId, 4);
 
@@ -133,15 +133,15 @@ describeOnEachDatabase('secondary daemon with a real primary', (t) => {
     await stopPrimary();
 
     const later = printJob({ queue: 'later', pages: 5 });
-    assert.deepEqual(await authorize(later), { ok: true, decision: 'allow', reason: 'the accounting server is unreachable', cost: 0, charged: true, offline: true });
+    assert.deepEqual(await authorize(later), { ok: true, decision: 'allow', jobId: later.jobId, reason: 'the accounting server is unreachable', cost: 0, charged: true, offline: true });
     await commit(later.jobId, 5);
     const free = printJob({ queue: 'free', username: 'bob', pages: 4 });
-    assert.deepEqual(await authorize(free), { ok: true, decision: 'allow', reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
+    assert.deepEqual(await authorize(free), { ok: true, decision: 'allow', jobId: free.jobId, reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
     await commit(free.jobId);
     const held = printJob({ queue: 'hold', pages: 1 });
     assert.equal((await authorize(held)).decision, 'hold');
     const refused = printJob({ queue: 'deny', pages: 1 });
-    assert.deepEqual(await authorize(refused), { ok: true, decision: 'deny', reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
+    assert.deepEqual(await authorize(refused), { ok: true, decision: 'deny', jobId: refused.jobId, reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
     const cancelled = printJob({ queue: 'later', pages: 2 });
     assert.equal((await authorize(cancelled)).offline, true);
     assert.equal((await client!.release(cancelled.jobId, 'cancelled by the user')).ok, true);
@@ -217,7 +217,7 @@ describeOnEachDatabase('secondary daemon with a real primary', (t) => {
     secondary = await startTestSecondary(grpcPort, dataDir);
     await connect();
     const j = printJob({ pages: 2 });
-    assert.deepEqual(await authorize(j), { ok: true, decision: 'allow', reason: 'the accounting server is unreachable', cost: 0, charged: true, offline: true });
+    assert.deepEqual(await authorize(j), { ok: true, decision: 'allow', jobId: j.jobId, reason: 'the accounting server is unreachable', cost: 0, charged: true, offline: true });
     await commit(j.jobId, 2);
 
     const p = await startPrimary();
