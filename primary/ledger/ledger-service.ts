@@ -39,6 +39,13 @@ export interface ChangeRequest extends EntryMeta {
   type: EntryType;
 }
 
+export interface TransferRequest extends EntryMeta {
+  fromAccountId: number;
+  toAccountId: number;
+  amount: Money;
+  enforceLimit?: boolean;
+}
+
 export interface VerifyResult {
   accounts: number;
   ledgerRows: number;
@@ -92,45 +99,24 @@ export class LedgerService {
 
   /** Sets the balance to `balance`, recording the difference (possibly zero) as one ledger row. */
   async setBalance(req: EntryMeta & { accountId: number; balance: Money; type?: EntryType }): Promise<LedgerEntry> {
-    assertMoney(req.balance, 'balance');
-    checkMeta(req);
-    const type = req.type ?? 'adjustment';
-    checkType(type);
-    return runTransaction(this.db, async (tx) => {
-      await lockAccounts(tx, [req.accountId]);
-      const existing = await findEntry(tx, req.key);
-      if (existing) return replayOf(existing, req.accountId, existing.amount, type, req.balance);
-      const account = await loadAccount(tx, req.accountId);
-      return postEntry(tx, account, req.balance - account.balance, type, req, this.now());
-    });
+    return runTransaction(this.db, (tx) => this.setBalanceIn(tx, req));
+  }
+
+  /** setBalance() inside the caller's knex transaction (an audited admin change); the caller announces the account. */
+  async setBalanceWithin(trx: Knex.Transaction, req: EntryMeta & { accountId: number; balance: Money; type?: EntryType }): Promise<LedgerEntry> {
+    return this.setBalanceIn(knexSqlTx(trx, this.db.dialect), req);
   }
 
   /** Moves a positive amount between two accounts: two ledger rows, keys `<key>:from` and `<key>:to`. */
-  async transfer(
-    req: EntryMeta & { fromAccountId: number; toAccountId: number; amount: Money; enforceLimit?: boolean },
-  ): Promise<{ from: LedgerEntry; to: LedgerEntry }> {
-    assertMoney(req.amount, 'amount', { positive: true });
-    checkMeta(req);
-    if (req.fromAccountId === req.toAccountId) throw new ValidationError('cannot transfer to the same account', { field: 'toAccountId' });
-    const fromKey = `${req.key}:from`;
-    const toKey = `${req.key}:to`;
-    if (toKey.length > KEY_MAX) throw new ValidationError(`idempotency key must be at most ${KEY_MAX - 5} characters for a transfer`);
+  async transfer(req: TransferRequest): Promise<{ from: LedgerEntry; to: LedgerEntry }> {
     const defaultLimit = await this.defaultCreditLimit();
-    return runTransaction(this.db, async (tx) => {
-      await lockAccounts(tx, [req.fromAccountId, req.toAccountId]);
-      const [fromDone, toDone] = [await findEntry(tx, fromKey), await findEntry(tx, toKey)];
-      if (fromDone && toDone) {
-        return { from: replayOf(fromDone, req.fromAccountId, -req.amount, 'transfer'), to: replayOf(toDone, req.toAccountId, req.amount, 'transfer') };
-      }
-      const from = await loadAccount(tx, req.fromAccountId);
-      const to = await loadAccount(tx, req.toAccountId);
-      if (req.enforceLimit !== false) ensureSpendable(from, req.amount, defaultLimit);
-      const now = this.now();
-      return {
-        from: await postEntry(tx, from, -req.amount, 'transfer', { ...req, key: fromKey }, now),
-        to: await postEntry(tx, to, req.amount, 'transfer', { ...req, key: toKey }, now),
-      };
-    });
+    return runTransaction(this.db, (tx) => this.transferIn(tx, req, defaultLimit));
+  }
+
+  /** transfer() inside the caller's knex transaction (with its audit row); the caller announces the accounts. */
+  async transferWithin(trx: Knex.Transaction, req: TransferRequest): Promise<{ from: LedgerEntry; to: LedgerEntry }> {
+    const defaultLimit = await this.defaultCreditLimit();
+    return this.transferIn(knexSqlTx(trx, this.db.dialect), req, defaultLimit);
   }
 
   /** Holds `amount` against the account so concurrent jobs cannot overspend it. */
@@ -239,6 +225,40 @@ export class LedgerService {
   }
 
   // ---- internals ----
+
+  private async setBalanceIn(tx: SqlTx, req: EntryMeta & { accountId: number; balance: Money; type?: EntryType }): Promise<LedgerEntry> {
+    assertMoney(req.balance, 'balance');
+    checkMeta(req);
+    const type = req.type ?? 'adjustment';
+    checkType(type);
+    await lockAccounts(tx, [req.accountId]);
+    const existing = await findEntry(tx, req.key);
+    if (existing) return replayOf(existing, req.accountId, existing.amount, type, req.balance);
+    const account = await loadAccount(tx, req.accountId);
+    return postEntry(tx, account, req.balance - account.balance, type, req, this.now());
+  }
+
+  private async transferIn(tx: SqlTx, req: TransferRequest, defaultLimit: Money): Promise<{ from: LedgerEntry; to: LedgerEntry }> {
+    assertMoney(req.amount, 'amount', { positive: true });
+    checkMeta(req);
+    if (req.fromAccountId === req.toAccountId) throw new ValidationError('cannot transfer to the same account', { field: 'toAccountId' });
+    const fromKey = `${req.key}:from`;
+    const toKey = `${req.key}:to`;
+    if (toKey.length > KEY_MAX) throw new ValidationError(`idempotency key must be at most ${KEY_MAX - 5} characters for a transfer`);
+    await lockAccounts(tx, [req.fromAccountId, req.toAccountId]);
+    const [fromDone, toDone] = [await findEntry(tx, fromKey), await findEntry(tx, toKey)];
+    if (fromDone && toDone) {
+      return { from: replayOf(fromDone, req.fromAccountId, -req.amount, 'transfer'), to: replayOf(toDone, req.toAccountId, req.amount, 'transfer') };
+    }
+    const from = await loadAccount(tx, req.fromAccountId);
+    const to = await loadAccount(tx, req.toAccountId);
+    if (req.enforceLimit !== false) ensureSpendable(from, req.amount, defaultLimit);
+    const now = this.now();
+    return {
+      from: await postEntry(tx, from, -req.amount, 'transfer', { ...req, key: fromKey }, now),
+      to: await postEntry(tx, to, req.amount, 'transfer', { ...req, key: toKey }, now),
+    };
+  }
 
   private async change(req: ChangeRequest, enforceLimit: boolean): Promise<LedgerEntry> {
     checkMeta(req);

@@ -105,21 +105,30 @@ export class AdminPages {
     return listAudit(this.s.db.knex, { limit });
   }
 
-  /** Adds a signed amount to a user's balance; `key` comes from the form, so a resubmission changes nothing. */
+  /**
+   * Adds a signed amount to a user's balance; `key` comes from the form, so a resubmission changes
+   * nothing. The ledger row and its audit row are written in one transaction: both or neither.
+   */
   async adjustBalance(userId: number, amount: Money, comment: string, key: string, actor: string): Promise<void> {
+    if (amount === 0) throw new ValidationError('an adjustment of zero changes nothing', { field: 'amount' });
     const detail = await this.s.users.detail(userId);
-    const entry = await this.s.ledger.adjust({ accountId: detail.account.id, amount, comment, key: `web:adjust:${key}`, actor });
-    if (!entry.replayed) {
-      await recordAudit(this.s.db.knex, { actor, action: 'balance.adjust', targetType: 'user', targetId: detail.username, details: { amount, comment, ledgerId: entry.id } }, this.now());
-    }
+    await inTransaction(this.s.db, async (trx) => {
+      const entry = await this.s.ledger.postWithin(trx, { accountId: detail.account.id, amount, type: 'adjustment', comment, key: `web:adjust:${key}`, actor });
+      if (entry.replayed) return;
+      await recordAudit(trx, { actor, action: 'balance.adjust', targetType: 'user', targetId: detail.username, details: { amount, comment, ledgerId: entry.id } }, this.now());
+    });
+    this.s.db.events.emit('accountsChanged', [detail.account.id]);
   }
 
+  /** Sets a user's balance (one ledger row for the difference), audited in the same transaction. */
   async setBalance(userId: number, balance: Money, comment: string, key: string, actor: string): Promise<void> {
     const detail = await this.s.users.detail(userId);
-    const entry = await this.s.ledger.setBalance({ accountId: detail.account.id, balance, comment, key: `web:set:${key}`, actor });
-    if (!entry.replayed) {
-      await recordAudit(this.s.db.knex, { actor, action: 'balance.set', targetType: 'user', targetId: detail.username, details: { balance, comment, ledgerId: entry.id } }, this.now());
-    }
+    await inTransaction(this.s.db, async (trx) => {
+      const entry = await this.s.ledger.setBalanceWithin(trx, { accountId: detail.account.id, balance, comment, key: `web:set:${key}`, actor });
+      if (entry.replayed) return;
+      await recordAudit(trx, { actor, action: 'balance.set', targetType: 'user', targetId: detail.username, details: { balance, comment, ledgerId: entry.id } }, this.now());
+    });
+    this.s.db.events.emit('accountsChanged', [detail.account.id]);
   }
 
   /** Restriction and overdraft (null = the site default); audited by UserService.update. */

@@ -1,11 +1,13 @@
 /**
  * Transfers between users from the web tools (SPEC §3): on or off, and a minimum and maximum
  * amount, by site settings. The rules are checked here, the money moves through
- * LedgerService.transfer (two `transfer` rows, the sender's refused below their credit limit when
+ * LedgerService.transferWithin (two `transfer` rows, the sender's refused below their credit limit when
  * restricted), and each transfer is audited with the sender as the actor. A refusal is a
- * TransferRefusedError whose `reason` the page turns into a message from the catalogue.
+ * TransferRefusedError whose `reason` the page turns into a message from the catalogue. The ledger
+ * rows and the audit row are written in one transaction.
  */
 import { recordAudit } from '../audit/audit-log';
+import { inTransaction } from '../db/transaction';
 import { QuotientError, isQuotientError } from '../../common/errors';
 import type { Money } from '../../common/money';
 import type { Services } from '../services';
@@ -68,26 +70,28 @@ export class UserTransfers {
     const toAccount = await this.s.users.personalAccount(to.id);
     let moved;
     try {
-      moved = await this.s.ledger.transfer({
-        fromAccountId: from.account.id,
-        toAccountId: toAccount.id,
-        amount: req.amount,
-        key: `web:transfer:${fromUserId}:${req.formKey}`,
-        reference: `transfer:${from.username}:${to.username}`.slice(0, 255),
-        actor: from.username,
-        comment: comment === '' ? `${from.username} → ${to.username}` : `${from.username} → ${to.username}: ${comment}`,
+      // The two ledger rows and the audit row commit together, or none of them does.
+      moved = await inTransaction(this.s.db, async (trx) => {
+        const rows = await this.s.ledger.transferWithin(trx, {
+          fromAccountId: from.account.id,
+          toAccountId: toAccount.id,
+          amount: req.amount,
+          key: `web:transfer:${fromUserId}:${req.formKey}`,
+          reference: `transfer:${from.username}:${to.username}`.slice(0, 255),
+          actor: from.username,
+          comment: comment === '' ? `${from.username} → ${to.username}` : `${from.username} → ${to.username}: ${comment}`,
+        });
+        if (!rows.from.replayed) {
+          const details = { amount: req.amount, comment, fromLedgerId: rows.from.id, toLedgerId: rows.to.id };
+          await recordAudit(trx, { actor: from.username, action: 'balance.transfer', targetType: 'user', targetId: to.username, details }, this.now());
+        }
+        return rows;
       });
     } catch (err) {
       if (isQuotientError(err) && err.code === 'INSUFFICIENT_FUNDS') throw new TransferRefusedError('insufficient');
       throw err;
     }
-    if (!moved.from.replayed) {
-      await recordAudit(
-        this.s.db.knex,
-        { actor: from.username, action: 'balance.transfer', targetType: 'user', targetId: to.username, details: { amount: req.amount, comment, fromLedgerId: moved.from.id, toLedgerId: moved.to.id } },
-        this.now(),
-      );
-    }
+    this.s.db.events.emit('accountsChanged', [from.account.id, toAccount.id]);
     return { balanceAfter: moved.from.balanceAfter, replayed: moved.from.replayed };
   }
 }

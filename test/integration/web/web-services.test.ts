@@ -276,4 +276,50 @@ describeOnEachDatabase('web services', (t) => {
       assert.deepEqual(d.quotaRuns.map((r) => [r.schedule, r.users, r.total]), [['everyone-daily', 2, 200], ['staff-weekly', 1, 500]]);
     });
   });
+
+  describe('balance changes and their audit rows, in one transaction', () => {
+    /** Runs `work` while the audit table is missing, so writing an audit row fails. */
+    const withoutAuditTable = async (work: () => Promise<unknown>): Promise<void> => {
+      await t.db.knex.schema.renameTable('audit_log', 'audit_log_away');
+      try {
+        await assert.rejects(work());
+      } finally {
+        await t.db.knex.schema.renameTable('audit_log_away', 'audit_log');
+      }
+    };
+    const ledgerRows = async (): Promise<number> => Number(((await t.db.knex('ledger').count({ n: '*' }).first()) as { n: number | string }).n);
+
+    it('writes no ledger row and changes no balance when the audit row cannot be written', async () => {
+      const admin = new AdminPages({ services: s, now });
+      await s.settings.set('transfers.enabled', true);
+      const transfers = new UserTransfers({ services: s, now });
+      const before = await ledgerRows();
+      await withoutAuditTable(() => admin.adjustBalance(annId, 250, 'prize', 'form-key-adjust-0001', 'root'));
+      await withoutAuditTable(() => admin.setBalance(annId, 5, 'reset', 'form-key-set-000001', 'root'));
+      await withoutAuditTable(() => transfers.send(annId, { toUsername: 'bob', amount: 100, comment: '', formKey: 'form-key-xfer-00001' }));
+      assert.equal(await ledgerRows(), before);
+      assert.deepEqual([(await s.users.personalAccount(annId)).balance, (await s.users.personalAccount(bobId)).balance], [1000, 500]);
+      // With the audit table back, the same forms go through, each with exactly one audit row.
+      await admin.adjustBalance(annId, 250, 'prize', 'form-key-adjust-0001', 'root');
+      await admin.setBalance(annId, 5, 'reset', 'form-key-set-000001', 'root');
+      await admin.setBalance(annId, 5, 'reset', 'form-key-set-000001', 'root'); // the same form again
+      const actions = (await t.db.knex('audit_log').whereIn('action', ['balance.adjust', 'balance.set']).orderBy('id').pluck('action')) as string[];
+      assert.deepEqual(actions, ['balance.adjust', 'balance.set']);
+      assert.equal((await s.users.personalAccount(annId)).balance, 5);
+      assert.deepEqual((await s.ledger.verify()).problems, []);
+    });
+
+    it('announces the changed accounts once the change commits', async () => {
+      const admin = new AdminPages({ services: s, now });
+      const announced: number[][] = [];
+      const listener = (ids: number[]): void => void announced.push(ids);
+      t.db.events.on('accountsChanged', listener);
+      try {
+        await admin.adjustBalance(bobId, -50, '', 'form-key-adjust-0002', 'root');
+      } finally {
+        t.db.events.off('accountsChanged', listener);
+      }
+      assert.deepEqual(announced, [[(await s.users.personalAccount(bobId)).id]]);
+    });
+  });
 });
