@@ -50,33 +50,68 @@ export type ParsedLine = UsageRecord | { kind: 'anonymous' } | { kind: 'denied' 
 
 const BAD_FIELDS: ParsedLine = { kind: 'bad', reason: 'unknown format' };
 
-/** Splits on runs of spaces (the native format pads the elapsed time). */
-function fields(line: string): string[] {
-  const out: string[] = [];
+/*
+ * The hot path (SPEC §10: 300,000 lines/s parsed and summed). A line is scanned once for its
+ * field boundaries, kept in two reused arrays, and only the fields used are read, from the line
+ * itself: numbers digit by digit, no substring per field, no regular expression per line.
+ */
+const MAX_FIELDS = 11;
+const starts = new Int32Array(MAX_FIELDS);
+const ends = new Int32Array(MAX_FIELDS);
+
+/** Finds the fields, split on runs of spaces (the native format pads the elapsed time); MAX_FIELDS means "that many or more". */
+function scanFields(line: string): number {
   const n = line.length;
+  let count = 0;
   let i = 0;
   while (i < n) {
     while (i < n && line.charCodeAt(i) === 32) i++;
     if (i >= n) break;
-    let j = i;
-    while (j < n && line.charCodeAt(j) !== 32) j++;
-    out.push(line.slice(i, j));
-    i = j;
+    if (count === MAX_FIELDS) return MAX_FIELDS;
+    starts[count] = i;
+    while (i < n && line.charCodeAt(i) !== 32) i++;
+    ends[count++] = i;
   }
-  return out;
+  return count;
 }
 
-function parseTime(text: string): number | undefined {
-  // "1700000000.123": seconds with milliseconds.
-  const t = Number(text);
-  if (!Number.isFinite(t) || t <= 0 || t > 32503680000) return undefined;
-  return Math.round(t * 1000);
+/** "1700000000.123" (seconds, milliseconds) as epoch milliseconds; more decimals are rounded. */
+function parseTime(line: string, from: number, to: number): number | undefined {
+  let seconds = 0;
+  let i = from;
+  for (; i < to; i++) {
+    const c = line.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    seconds = seconds * 10 + c;
+  }
+  if (i === from || i - from > 11) return undefined;
+  let ms = 0;
+  if (i < to) {
+    if (line.charCodeAt(i) !== 46 /* . */ || i + 1 === to) return undefined;
+    let scale = 100;
+    for (i++; i < to; i++) {
+      const c = line.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return undefined;
+      if (scale >= 1) ms += c * scale;
+      else if (scale > 0.05 && c >= 5) ms += 1; // the fourth decimal rounds
+      scale /= 10;
+    }
+  }
+  if (seconds <= 0 && ms === 0) return undefined;
+  if (seconds > 32503680000) return undefined;
+  return seconds * 1000 + ms;
 }
 
-function parseBytes(text: string): number | undefined {
-  if (text === '-') return 0;
-  if (!/^\d{1,16}$/.test(text)) return undefined;
-  const n = Number(text);
+/** A byte count: '-' is 0; more than 16 digits or over MAX_BYTES_PER_LINE is not believed. */
+function parseBytes(line: string, from: number, to: number): number | undefined {
+  if (to - from === 1 && line.charCodeAt(from) === 45 /* - */) return 0;
+  if (to === from || to - from > 16) return undefined;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = line.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return undefined;
+    n = n * 10 + c;
+  }
   return n <= MAX_BYTES_PER_LINE ? n : undefined;
 }
 
@@ -121,62 +156,95 @@ export function encodeUsername(name: string): string {
 
 /** The host of a logged URL: "http://Host:80/x" → "host", "host:443" (CONNECT) → "host", "[::1]:443" → "::1". */
 export function domainOf(url: string): string {
-  let start = url.indexOf('://');
-  start = start === -1 ? 0 : start + 3;
-  let end = url.length;
-  for (let i = start; i < url.length; i++) {
-    const c = url.charCodeAt(i);
+  return hostIn(url, 0, url.length);
+}
+
+/** domainOf() of line[from, to), without taking the URL out first. */
+function hostIn(line: string, from: number, to: number): string {
+  let start = line.indexOf('://', from);
+  start = start === -1 || start >= to ? from : start + 3;
+  let end = to;
+  let at = -1;
+  for (let i = start; i < to; i++) {
+    const c = line.charCodeAt(i);
     if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) {
       end = i;
       break;
     }
+    if (c === 64 /* @ */) at = i;
   }
-  let host = url.slice(start, end);
-  const at = host.lastIndexOf('@');
-  if (at !== -1) host = host.slice(at + 1);
-  if (host.startsWith('[')) {
-    const close = host.indexOf(']');
-    return (close === -1 ? host.slice(1) : host.slice(1, close)).toLowerCase();
+  if (at !== -1) start = at + 1;
+  if (line.charCodeAt(start) === 91 /* [ */) {
+    const close = line.indexOf(']', start);
+    return line.slice(start + 1, close === -1 || close >= end ? end : close).toLowerCase();
   }
-  const colon = host.indexOf(':');
-  if (colon !== -1) host = host.slice(0, colon);
-  return host.toLowerCase();
+  const colon = line.indexOf(':', start);
+  return line.slice(start, colon === -1 || colon >= end ? end : colon).toLowerCase();
 }
 
-function isCacheHit(code: string): boolean {
-  const slash = code.indexOf('/');
-  const tag = slash === -1 ? code : code.slice(0, slash);
-  return tag.includes('HIT');
+/**
+ * What a logged user field comes to, by field: users repeat all day, so decoding, normalising and
+ * checking a name is done once per name, not once per line. Bounded: emptied when full.
+ */
+type NameResult = { username: string } | { problem: string };
+const NAME_CACHE_MAX = 20_000;
+const nameCache = new Map<string, NameResult>();
+const NOT_UTF8: NameResult = { problem: 'user name is not valid percent-encoded UTF-8' };
+
+function nameOf(field: string): NameResult {
+  let result = nameCache.get(field);
+  if (result === undefined) {
+    const decoded = decodeUsername(field);
+    result = decoded === undefined ? NOT_UTF8 : chargeableUsername(decoded);
+    if (nameCache.size >= NAME_CACHE_MAX) nameCache.clear();
+    nameCache.set(field, result);
+  }
+  return result;
 }
 
-function record(timeText: string, code: string, inText: string, outText: string, domain: string, userText: string): ParsedLine {
-  const timeMs = parseTime(timeText);
-  if (timeMs === undefined) return { kind: 'bad', reason: 'bad time' };
-  if (code.indexOf('/') === -1) return { kind: 'bad', reason: 'bad result code' };
-  const bytesIn = parseBytes(inText);
-  const bytesOut = parseBytes(outText);
-  if (bytesIn === undefined || bytesOut === undefined) return { kind: 'bad', reason: 'absurd or malformed size' };
+const DENIED: ParsedLine = { kind: 'denied' };
+const ANONYMOUS: ParsedLine = { kind: 'anonymous' };
+const BAD_TIME: ParsedLine = { kind: 'bad', reason: 'bad time' };
+const BAD_CODE: ParsedLine = { kind: 'bad', reason: 'bad result code' };
+const BAD_SIZE: ParsedLine = { kind: 'bad', reason: 'absurd or malformed size' };
+const NO_HOST: ParsedLine = { kind: 'bad', reason: 'no destination host' };
+
+/** A record from the fields at these indices (bytesOut -1: not logged); domain is the host already taken out, or undefined to take it from the URL field. */
+function record(line: string, time: number, code: number, bytesInField: number, bytesOutField: number, domainField: number, isUrl: boolean, user: number): ParsedLine {
+  const timeMs = parseTime(line, starts[time] as number, ends[time] as number);
+  if (timeMs === undefined) return BAD_TIME;
+  const codeStart = starts[code] as number;
+  const codeEnd = ends[code] as number;
+  const slash = line.indexOf('/', codeStart);
+  if (slash === -1 || slash >= codeEnd) return BAD_CODE;
+  const bytesIn = parseBytes(line, starts[bytesInField] as number, ends[bytesInField] as number);
+  const bytesOut = bytesOutField === -1 ? 0 : parseBytes(line, starts[bytesOutField] as number, ends[bytesOutField] as number);
+  if (bytesIn === undefined || bytesOut === undefined) return BAD_SIZE;
   // Squid refused the request (TCP_DENIED: 403 block page, 407 login prompt): nothing was browsed.
-  if (code.startsWith('TCP_DENIED') || code.startsWith('NONE_NONE')) return { kind: 'denied' };
-  if (userText === '-' || userText === '') return { kind: 'anonymous' };
-  const decoded = decodeUsername(userText);
-  if (decoded === undefined) return { kind: 'bad', reason: 'user name is not valid percent-encoded UTF-8' };
-  const name = chargeableUsername(decoded);
+  if (line.startsWith('TCP_DENIED', codeStart) || line.startsWith('NONE_NONE', codeStart)) return DENIED;
+  const userStart = starts[user] as number;
+  const userEnd = ends[user] as number;
+  if (userEnd - userStart === 1 && line.charCodeAt(userStart) === 45 /* - */) return ANONYMOUS;
+  const name = nameOf(line.slice(userStart, userEnd));
   if ('problem' in name) return { kind: 'bad', reason: name.problem };
-  if (domain.length === 0 || domain === '-') return { kind: 'bad', reason: 'no destination host' };
-  return { kind: 'usage', timeMs, username: name.username, domain: domain.toLowerCase(), bytesIn, bytesOut, cacheHit: isCacheHit(code) };
+  const domStart = starts[domainField] as number;
+  const domEnd = ends[domainField] as number;
+  const domain = isUrl || line.charCodeAt(domStart) === 91 /* [ */ ? hostIn(line, domStart, domEnd) : line.slice(domStart, domEnd).toLowerCase();
+  if (domain.length === 0 || domain === '-') return NO_HOST;
+  // A cache hit: the result tag (before the slash) says HIT (TCP_HIT, TCP_MEM_HIT, ...).
+  const hit = line.indexOf('HIT', codeStart);
+  return { kind: 'usage', timeMs, username: name.username, domain, bytesIn, bytesOut, cacheHit: hit !== -1 && hit < slash };
 }
 
 /** Parses one line (without its newline) in either format. */
 export function parseSquidLine(line: string): ParsedLine {
-  const f = fields(line);
-  if (f[0] === 'Q1') {
+  const n = scanFields(line);
+  if (n > 0 && ends[0] === (starts[0] as number) + 2 && line.startsWith('Q1', starts[0])) {
     // Q1 time client code/status bytes_in bytes_out method domain user
-    if (f.length !== 9) return BAD_FIELDS;
-    const domainField = f[7] as string;
-    return record(f[1] as string, f[3] as string, f[4] as string, f[5] as string, domainField.startsWith('[') ? domainOf(domainField) : domainField, f[8] as string);
+    if (n !== 9) return BAD_FIELDS;
+    return record(line, 1, 3, 4, 5, 7, false, 8);
   }
   // native: time elapsed client code/status bytes method URL user hierarchy type
-  if (f.length !== 10) return BAD_FIELDS;
-  return record(f[0] as string, f[3] as string, f[4] as string, '0', domainOf(f[6] as string), f[7] as string);
+  if (n !== 10) return BAD_FIELDS;
+  return record(line, 0, 3, 4, -1, 6, true, 7);
 }
