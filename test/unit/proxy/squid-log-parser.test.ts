@@ -118,6 +118,30 @@ describe('parseSquidLine()', () => {
 
     it('rejects a bad time', () => {
       assert.equal(bad('yesterday 1 10.0.0.1 TCP_MISS/200 1 GET http://a.test/ u - -'), 'bad time');
+      assert.equal(bad('1e9 1 10.0.0.1 TCP_MISS/200 1 GET http://a.test/ u - -'), 'bad time');
+      assert.equal(bad('1700000000. 1 10.0.0.1 TCP_MISS/200 1 GET http://a.test/ u - -'), 'bad time');
+      assert.equal(bad(q1('u', { time: 0 })), 'bad time');
+      assert.equal(bad(q1('u', { time: 40000000000 })), 'bad time');
+    });
+
+    it('reads a time with more than 3 decimals to the nearest millisecond, and one without decimals', () => {
+      const at = (time: string): number | undefined => {
+        const p = parseSquidLine(`Q1 ${time} 10.0.0.1 TCP_MISS/200 1 0 GET a.test u`);
+        return p.kind === 'usage' ? p.timeMs : undefined;
+      };
+      assert.equal(at('1700000000.1235'), 1700000000124);
+      assert.equal(at('1700000000.1234'), 1700000000123);
+      assert.equal(at('1700000000.9996'), 1700000001000);
+      assert.equal(at('1700000000'), 1700000000000);
+      assert.equal(at('1700000000.5'), 1700000000500);
+    });
+
+    it('gives the same answer for a user name seen again (names are remembered per log field)', () => {
+      for (let i = 0; i < 2; i++) {
+        assert.equal(bad(q1('a%01b')), 'user name contains control characters');
+        const p = parseSquidLine(q1('J%C3%B6rg'));
+        assert.equal(p.kind === 'usage' && p.username, 'jörg');
+      }
     });
   });
 });
