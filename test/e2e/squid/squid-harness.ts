@@ -1,9 +1,11 @@
 /**
  * A private Squid per test run (squid -N with a temp squid.conf: loopback port, no cache_dir,
- * logs and pid in the temp dir, basic_fake_auth, Quotient's external ACL helper and log format,
- * hosts_file for made-up names), a loopback origin serving bodies of known sizes, and a client
- * that goes through the proxy as a given user. Squid drops root privileges to its own user, so
- * the temp dir is world-writable and the secondary's socket world-connectable for the test.
+ * logs and pid in the temp dir, basic_fake_auth, hosts_file for made-up names) that includes the
+ * shipped deploy/squid/quotient.conf, with only its three installed paths (log file, helper,
+ * socket) replaced by this run's, so the documented configuration is the one tested. Also a
+ * loopback origin serving bodies of known sizes, and a client that goes through the proxy as a
+ * given user. Squid drops root privileges to its own user, so the temp dir is world-writable and
+ * the secondary's socket world-connectable for the test.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -71,6 +73,20 @@ export interface RunningSquid {
   stop(): Promise<void>;
 }
 
+/** The installed paths in deploy/squid/quotient.conf, and what the snippet is for. */
+const SNIPPET_PATHS = { accessLog: '/var/log/squid/quotient.log', helper: '/usr/local/bin/quotient-acl-helper', socketPath: '/var/lib/quotient/quotient.sock' } as const;
+
+/** The shipped snippet with this run's paths; throws when the snippet no longer names one of them. */
+export function quotientSnippet(paths: Record<keyof typeof SNIPPET_PATHS, string>): string {
+  let text = fs.readFileSync(path.join(REPO, 'deploy/squid/quotient.conf'), 'utf8');
+  for (const key of Object.keys(SNIPPET_PATHS) as (keyof typeof SNIPPET_PATHS)[]) {
+    const installed = SNIPPET_PATHS[key];
+    if (!text.includes(installed)) throw new Error(`deploy/squid/quotient.conf no longer mentions ${installed}; update the e2e harness and docs/proxy-secondary.md`);
+    text = text.split(installed).join(paths[key]);
+  }
+  return text;
+}
+
 export async function startSquid(dir: string, opts: { socketPath: string; hosts: string[] }): Promise<RunningSquid> {
   fs.chmodSync(dir, 0o777);
   const port = await freePort();
@@ -80,7 +96,10 @@ export async function startSquid(dir: string, opts: { socketPath: string; hosts:
   fs.cpSync('/usr/share/squid/errors/templates', errors, { recursive: true });
   fs.copyFileSync(path.join(REPO, 'deploy/squid/errors/ERR_QUOTIENT_BLOCKED'), path.join(errors, 'ERR_QUOTIENT_BLOCKED'));
   fs.writeFileSync(path.join(dir, 'hosts'), `127.0.0.1 ${opts.hosts.join(' ')}\n`);
-  const helper = path.join(REPO, 'deploy/squid/quotient-acl-helper');
+  const snippet = path.join(dir, 'quotient.conf');
+  fs.writeFileSync(snippet, quotientSnippet({ accessLog, helper: path.join(REPO, 'deploy/squid/quotient-acl-helper'), socketPath: opts.socketPath }));
+  // The site's own part: where the snippet goes is as docs/proxy-secondary.md says (after
+  // auth_param, before the site's http_access rules).
   const conf = `
 http_port 127.0.0.1:${port}
 pid_filename ${dir}/squid.pid
@@ -96,14 +115,8 @@ buffered_logs off
 auth_param basic program /usr/lib/squid/basic_fake_auth
 auth_param basic children 2
 acl authed proxy_auth REQUIRED
-logformat quotient Q1 %ts.%03tu %>a %Ss/%03>Hs %<st %>st %rm %>rd %#un
-access_log stdio:${accessLog} logformat=quotient
-external_acl_type quotient ttl=0 negative_ttl=0 concurrency=20 children-max=1 children-startup=1 %LOGIN ${helper} --socket ${opts.socketPath} --when-down deny
-acl quotient_ok external quotient
-acl quotient_blocked_page src all
-deny_info ERR_QUOTIENT_BLOCKED quotient_blocked_page
+include ${snippet}
 http_access deny !authed
-http_access deny !quotient_ok quotient_blocked_page
 http_access allow authed
 http_access deny all
 `;
