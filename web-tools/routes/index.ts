@@ -32,6 +32,36 @@ export function isWebPath(p: string): boolean {
   return p === '/' || p === '/signin' || p === '/signout' || WEB_PREFIXES.some((w) => p === w || p.startsWith(w.endsWith('/') ? w : `${w}/`));
 }
 
+/**
+ * The catalogue key that explains an error to a person, and the key (or name) of the form field
+ * it is about. The services' own messages are English for logs and the CLI; the pages say the
+ * same thing from the catalogue, by error code and field, so a translated site stays translated.
+ */
+export function errorMessage(err: unknown): { message: string; field: string } {
+  if (!isQuotientError(err)) return { message: 'error.500', field: '' };
+  const named = err.details.field ?? err.details.key;
+  const field = typeof named === 'string' && named !== '' ? (FIELD_KEYS.has(named) ? `field.${named}` : named) : '';
+  switch (err.code) {
+    case 'VALIDATION':
+      return { message: field ? 'error.invalidField' : 'error.invalid', field };
+    case 'NOT_FOUND':
+      return { message: 'error.404', field: '' };
+    case 'FORBIDDEN':
+      return { message: 'error.403', field: '' };
+    case 'INSUFFICIENT_FUNDS':
+      return { message: 'error.insufficient', field: '' };
+    case 'ALREADY_EXISTS':
+    case 'IDEMPOTENCY_CONFLICT':
+    case 'INVALID_STATE':
+      return { message: 'error.done', field: '' };
+    default:
+      return { message: 'error.500', field: '' };
+  }
+}
+
+/** Form fields with a name in the catalogue (`field.<name>`); others (setting keys) show as they are. */
+const FIELD_KEYS = new Set(['amount', 'balance', 'comment', 'creditLimit', 'initialCredit', 'initialCreditLimit', 'formKey', 'id', 'reason', 'job', 'failureMode', 'decision', 'name', 'group']);
+
 export function createWebTools(opts: WebToolsOptions): Router {
   const deps: WebDeps = {
     services: opts.services,
@@ -53,9 +83,8 @@ export function createWebTools(opts: WebToolsOptions): Router {
     if (res.headersSent || !res.locals.web) return next(err);
     const status = isQuotientError(err) ? err.httpStatus : 500;
     if (status >= 500) opts.logger.error({ err }, 'web tools: request failed');
-    const known = [400, 402, 403, 404, 409].includes(status);
-    const key = status === 404 ? 'error.404' : status === 403 ? 'error.403' : known ? 'error.400' : 'error.500';
-    page(deps, res, 'error', { title: 'error.title', message: key, detail: known && isQuotientError(err) ? err.message : '' }, known ? status : 500);
+    const { message, field } = errorMessage(err);
+    page(deps, res, 'error', { title: 'error.title', message, field }, [400, 402, 403, 404, 409].includes(status) ? status : 500);
   };
   r.use(onError);
   return r;

@@ -11,7 +11,8 @@ import { megabytes } from '../../../web-tools/helpers/megabytes';
 import { number } from '../../../web-tools/helpers/number';
 import { percent } from '../../../web-tools/helpers/percent';
 import { cacheTemplatesByDefault, createRenderer, webToolsDir } from '../../../web-tools/render';
-import { isWebPath } from '../../../web-tools/routes';
+import { errorMessage, isWebPath } from '../../../web-tools/routes';
+import { InsufficientFundsError, InvalidStateError, NotFoundError, ValidationError } from '../../../common/errors';
 import { parseWidgetOptions } from '../../../web-tools/routes/widget-options';
 
 describe('pickLanguage()', () => {
@@ -24,6 +25,20 @@ describe('pickLanguage()', () => {
     assert.equal(pickLanguage(undefined, ['en', 'fr']), 'en');
     assert.equal(pickLanguage('ja, zh;q=0.8', ['en', 'fr']), 'en');
     assert.equal(pickLanguage('fr;q=0', ['en', 'fr']), 'en');
+  });
+});
+
+describe('the message catalogue', () => {
+  it('has every key the templates name literally, so no page shows a bare key', () => {
+    const catalogue = JSON.parse(fs.readFileSync(path.join(webToolsDir(), 'i18n', 'en.json'), 'utf8')) as Record<string, string>;
+    const missing: string[] = [];
+    for (const folder of ['views', 'partials']) {
+      for (const file of fs.readdirSync(path.join(webToolsDir(), folder))) {
+        const source = fs.readFileSync(path.join(webToolsDir(), folder, file), 'utf8');
+        for (const [, key = ''] of source.matchAll(/[{(]t "([^"]+)"/g)) if (!(key in catalogue)) missing.push(`${folder}/${file}: ${key}`);
+      }
+    }
+    assert.deepEqual(missing, []);
   });
 });
 
@@ -165,6 +180,22 @@ describe('template caching', () => {
     assert.match(render('error', context), /There is nothing here\./);
     fs.writeFileSync(path.join(dir, 'views', 'error.hbs'), '<p>edited</p>');
     assert.match(render('error', context), /<p>edited<\/p>/);
+  });
+});
+
+describe('errorMessage()', () => {
+  const shown = (err: unknown): string => {
+    const { message, field } = errorMessage(err);
+    return translate('en', message, { field: translate('en', field) });
+  };
+  it('explains an error from the catalogue by its code and field, never with the service\'s English message', () => {
+    assert.equal(shown(new ValidationError('amount has more than 2 decimal places: 1.234', { field: 'amount' })), 'That did not work: check the amount.');
+    assert.equal(shown(new ValidationError('invalid value for currency.decimals: Too big', { key: 'currency.decimals' })), 'That did not work: check currency.decimals.');
+    assert.equal(shown(new ValidationError('bad')), 'That did not work: something in the form is not valid.');
+    assert.equal(shown(new NotFoundError('print job', 7)), 'There is nothing here.');
+    assert.equal(shown(new InsufficientFundsError({ accountId: 1, available: 0, amount: 5, creditLimit: 0 })), 'That did not work: there is not enough credit for it.');
+    assert.equal(shown(new InvalidStateError('refund request 3 is already approved')), 'That did not work: it has already been done, or cannot be done any more.');
+    assert.equal(shown(new Error('secret internals')), 'Something went wrong on our side. Try again later.');
   });
 });
 
