@@ -209,7 +209,7 @@ const BAD_CODE: ParsedLine = { kind: 'bad', reason: 'bad result code' };
 const BAD_SIZE: ParsedLine = { kind: 'bad', reason: 'absurd or malformed size' };
 const NO_HOST: ParsedLine = { kind: 'bad', reason: 'no destination host' };
 
-/** A record from the fields at these indices (bytesOut -1: not logged); domain is the host already taken out, or undefined to take it from the URL field. */
+/** A record from the fields at these indices (bytesOutField -1: not logged); the domain field is a URL (native) or a host (Q1). */
 function record(line: string, time: number, code: number, bytesInField: number, bytesOutField: number, domainField: number, isUrl: boolean, user: number): ParsedLine {
   const timeMs = parseTime(line, starts[time] as number, ends[time] as number);
   if (timeMs === undefined) return BAD_TIME;
