@@ -195,6 +195,7 @@ export async function startSecondary(config: SecondaryConfig, logger: Logger, op
     deadLetters: outbox.deadLetterCount(),
     offlineJobs: outbox.offlineJobCount(),
     blockedUsers: control.blockedCount,
+    badLogLines: proxy ? proxy.pipeline.counts.file.bad + proxy.pipeline.counts.tcp.bad : 0,
     writable: outbox.writeFailure === undefined,
     configKnown: control.hasConfig,
   });

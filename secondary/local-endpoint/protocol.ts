@@ -100,6 +100,8 @@ export interface StatusAnswer {
   deadLetters: number;
   offlineJobs: number;
   blockedUsers: number;
+  /** Proxy role: Squid log lines that could not be read (counted and logged, never charged) since start. */
+  badLogLines: number;
   /** The outbox can record new events. */
   writable: boolean;
   /** The last configuration from the primary is known (pushed now, or restored from disk). */

@@ -94,5 +94,6 @@ describeOnEachDatabase('proxy usage pipeline', (t) => {
     await reach(1);
     assert.equal(await balance(), -2);
     assert.deepEqual(secondary.proxy?.pipeline.counts.file, { lines: 4, usage: 1, anonymous: 1, denied: 0, bad: 2 });
+    assert.equal(secondary.status().badLogLines, 2);
   });
 });

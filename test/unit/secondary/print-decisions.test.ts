@@ -44,7 +44,7 @@ describe('PrintDecisions', () => {
       control,
       logger: silentLogger,
       callDeadlineMs: 1000,
-      status: () => ({ name: 'p', role: 'print', primary: 'x:1', registered: true, connected: true, outboxDepth: 0, oldestPendingMs: 0, deadLetters: 0, offlineJobs: 0, blockedUsers: 0, writable: true, configKnown: true }),
+      status: () => ({ name: 'p', role: 'print', primary: 'x:1', registered: true, connected: true, outboxDepth: 0, oldestPendingMs: 0, deadLetters: 0, offlineJobs: 0, blockedUsers: 0, badLogLines: 0, writable: true, configKnown: true }),
       onPrimaryOutcome: (err) => outcomes.push(err),
       primary: {
         authorizeJob: (req) => authorize(req),
