@@ -5,9 +5,12 @@
  *
  *   npx tsx bench/quota-run.bench.ts [--users N] [--chunk N] [--only sqlite|mysql]
  *
+ * --chunk defaults to the service's own chunk size (what a primary uses).
+ *
  * MySQL: QUOTIENT_BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306/quotient_bench_quota);
  * its schema is dropped and recreated. The users are inserted in bulk (setup, not measured).
  */
+import os from 'node:os';
 import { openMysql, openSqlite, createAccounts, type BenchDatabase } from './setup';
 import { QuotaService } from '../primary/quotas/quota-service';
 
@@ -51,10 +54,10 @@ async function bulkUsers(target: BenchDatabase, count: number): Promise<void> {
   }
 }
 
-async function benchOne(target: BenchDatabase, users: number, chunkSize: number): Promise<Figures> {
+async function benchOne(target: BenchDatabase, users: number, chunkSize: number | undefined): Promise<Figures> {
   const chargeAccounts = await createAccounts(target.services, 'charger', CHARGERS);
   await bulkUsers(target, users);
-  const quotas = new QuotaService({ db: target.db, timezone: 'UTC', chunkSize });
+  const quotas = new QuotaService({ db: target.db, timezone: 'UTC', ...(chunkSize !== undefined && { chunkSize }) });
   await quotas.create({ name: 'bench', allUsers: true, period: 'daily', mode: 'add', amount: 200 });
 
   const latencies: number[] = [];
@@ -96,7 +99,7 @@ async function benchOne(target: BenchDatabase, users: number, chunkSize: number)
 
 function report(f: Figures): void {
   const ok = (good: boolean): string => (good ? 'OK' : 'MISSED');
-  console.log(`\n${f.dialect}: ${f.users.toLocaleString('en')} users allocated in ${f.chunks} chunks`);
+  console.log(`\n${f.dialect}: ${f.users.toLocaleString('en')} users allocated in ${f.chunks} chunks (load average now ${os.loadavg()[0]?.toFixed(2) ?? '?'})`);
   console.log(`  run total     ${f.runMs.toFixed(0).padStart(7)} ms   target < ${RUN_TARGET_MS} ms   ${ok(f.runMs < RUN_TARGET_MS)}`);
   console.log(`  charge p99    ${f.p99.toFixed(1).padStart(7)} ms   target < ${P99_TARGET_MS} ms    ${ok(f.p99 < P99_TARGET_MS)}`);
   console.log(`  charge p50    ${f.p50.toFixed(1).padStart(7)} ms   max ${f.max.toFixed(1)} ms, ${f.charges} charges during the run (${CHARGERS} in a loop)`);
@@ -106,8 +109,9 @@ function report(f: Figures): void {
 async function main(): Promise<void> {
   const users = Number(arg('--users') ?? 100_000);
   const only = arg('--only');
-  const chunk = Number(arg('--chunk') ?? 1000);
-  console.log(`quota run benchmark: ${users.toLocaleString('en')} users, add mode, with ${CHARGERS} concurrent chargers`);
+  const chunkArg = arg('--chunk');
+  const chunk = chunkArg === undefined ? undefined : Number(chunkArg);
+  console.log(`quota run benchmark: ${users.toLocaleString('en')} users, add mode, with ${CHARGERS} concurrent chargers; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (only !== 'mysql') {
     const sqlite = await openSqlite();
     try {

@@ -123,6 +123,22 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       assert.deepEqual([run.users, run.total], [3, 550]);
     });
 
+    it('writes a chunk of many different amounts exactly, skipping one already in the ledger', async () => {
+      const spec = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`u${i}`, { balance: 10 * (i + 1) }]));
+      const ids = await users(spec);
+      const q = quotas({ chunkSize: 1000 });
+      const sched = await q.create({ name: 'time', allUsers: true, period: 'daily', mode: 'reset', amount: 300 });
+      // u4 (balance 50) already has this period's allocation under its key: +250 to 300.
+      await s.ledger.credit({ accountId: ids.u4!, amount: 250, type: 'quota', key: allocationKey(sched.id, t('2026-03-02T00:00:00Z'), ids.u4!) });
+      const run = await q.runNow('time');
+      assert.deepEqual([run.users, run.total], [9, 9 * 300 - (10 + 20 + 30 + 40 + 60 + 70 + 80 + 90 + 100)]);
+      assert.deepEqual(Object.values(await balances(ids)), Array.from({ length: 10 }, () => 300));
+      assert.deepEqual(
+        (await quotaRows()).filter((r) => r.reference === `quota-run:${run.id}`).map((r) => [r.account_id, Number(r.amount), Number(r.balance_after)]),
+        [0, 1, 2, 3, 5, 6, 7, 8, 9].map((i) => [ids[`u${i}`], 300 - 10 * (i + 1), 300]),
+      );
+    });
+
     it('resets to the sum of the reset schedules on the same timetable that apply to the user', async () => {
       await s.groups.create({ name: 'a' });
       await s.groups.create({ name: 'b' });
