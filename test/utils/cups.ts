@@ -2,9 +2,10 @@
  * A private CUPS scheduler for end-to-end tests: cupsd in a temporary ServerRoot, listening on a
  * free loopback port, with a ServerBin of symlinks to the system's backends and filters plus
  * Quotient's backend (so nothing under /usr/lib/cups or /etc/cups changes); and a test sink, an
- * AppSocket (port 9100 style) TCP server that records what each connection sends.
- * Needs the Debian packages cups, cups-client, cups-ipp-utils (ipptool), cups-filters, ghostscript, and root
- * (cupsd runs backends as root or lp).
+ * AppSocket (port 9100 style) TCP server that records what each connection sends; and a real IPP
+ * printer, CUPS's `ippeveprinter`, on loopback with its spool in a temporary directory.
+ * Needs the Debian packages cups, cups-client, cups-ipp-utils (ipptool, ippeveprinter),
+ * cups-filters, ghostscript, dbus-daemon (for ippeveprinter), and root (cupsd runs backends as root or lp).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -72,8 +73,12 @@ export interface PrivateCups {
   stop(): Promise<void>;
 }
 
-/** Starts cupsd; `env` becomes SetEnv lines in cups-files.conf (cupsd passes no other environment to backends). */
-export async function startPrivateCups(opts: { env?: Record<string, string> } = {}): Promise<PrivateCups> {
+/**
+ * Starts cupsd; `env` becomes SetEnv lines in cups-files.conf (cupsd passes no other environment to
+ * backends). `installBackend: false` leaves the quotient shim out of the ServerBin, for a test that
+ * installs it itself (`quotient install-cups-backend --backend-dir <backendDir>`).
+ */
+export async function startPrivateCups(opts: { env?: Record<string, string>; installBackend?: boolean } = {}): Promise<PrivateCups> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qcups-'));
   fs.chmodSync(dir, 0o755); // backends running as lp must reach the spool and temp directories
   const port = await freePort();
@@ -88,7 +93,7 @@ export async function startPrivateCups(opts: { env?: Record<string, string> } = 
   for (const entry of fs.readdirSync(path.join(SYSTEM_SERVERBIN, 'backend'))) {
     fs.symlinkSync(path.join(SYSTEM_SERVERBIN, 'backend', entry), path.join(backendDir, entry));
   }
-  installCupsBackend({ backendDir, home: ROOT, run: 'source', mode: 0o700 });
+  if (opts.installBackend !== false) installCupsBackend({ backendDir, home: ROOT, run: 'source', mode: 0o700 });
 
   const setEnv = Object.entries(opts.env ?? {}).map(([k, v]) => `SetEnv ${k} ${v}`);
   fs.writeFileSync(
@@ -313,4 +318,147 @@ export async function makeDocument(dir: string, kind: 'pdf' | 'ps', pages: numbe
   const device = kind === 'pdf' ? 'pdfwrite' : 'ps2write';
   await run('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', `-sDEVICE=${device}`, '-sPAPERSIZE=a4', `-sOutputFile=${out}`, source]);
   return out;
+}
+
+/** A document an IPP printer accepted and printed. */
+export interface IppJob {
+  /** The printer's own job id. */
+  id: number;
+  /** The spooled document (kept, `-k`). */
+  file: string;
+  /** The document-format the client sent. */
+  format: string;
+}
+
+/** CUPS's reference IPP Everywhere printer on a loopback port: what `quotient:ipp://…` prints to. */
+export interface IppPrinter {
+  readonly port: number;
+  /** `ipp://127.0.0.1:<port>/ipp/print` */
+  readonly uri: string;
+  readonly spoolDir: string;
+  /** The jobs it finished printing, in order. */
+  readonly jobs: IppJob[];
+  /** Resolves when `count` jobs have finished printing (or rejects with its log). */
+  waitForJobs(count: number, timeoutMs?: number): Promise<IppJob[]>;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Why startIppPrinter cannot run here (ippeveprinter needs a D-Bus bus for its DNS-SD client; pdfinfo counts), or undefined. */
+export function ippPrinterUnavailable(): string | undefined {
+  const missing = ['/usr/sbin/ippeveprinter', '/usr/bin/dbus-daemon', '/usr/bin/pdfinfo', path.join(SYSTEM_SERVERBIN, 'backend/ipp')].filter((p) => !fs.existsSync(p));
+  return missing.length > 0 ? `missing ${missing.join(', ')}` : undefined;
+}
+
+/**
+ * Starts ippeveprinter accepting `formats`. With `countImpressions` its print command reports
+ * `job-impressions-completed` as a PDF's pages times its copies (pdfinfo), like a printer with a
+ * page counter, which the ipp backend passes on as `PAGE: total n`; without it every job ends with
+ * 0 impressions, and the ipp backend reports `PAGE: total 0`. It will not start without DNS-SD: Avahi's client
+ * needs a reachable system bus even with advertising off (`-r off`), but not avahi-daemon itself
+ * (AVAHI_CLIENT_NO_FAIL), so a private dbus-daemon stands in for the system bus. It binds the
+ * addresses of its host name on both families ("Unable to create IPv6 listener" for
+ * `-n 127.0.0.1`), so it is named `localhost`: 127.0.0.1 and ::1 only. A print command (`-c`)
+ * makes a job complete as soon as it is spooled (without one it "prints" for 5–15 s).
+ */
+export async function startIppPrinter(opts: { formats?: string[]; countImpressions?: boolean } = {}): Promise<IppPrinter> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qipp-'));
+  const spoolDir = path.join(dir, 'spool');
+  fs.mkdirSync(spoolDir);
+  const port = await freePort();
+  const children: ChildProcess[] = [];
+  let log = '';
+  const jobs: IppJob[] = [];
+  const waiters = new Set<() => void>();
+  const stop = async (): Promise<void> => {
+    for (const child of children.reverse()) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  /** Resolves with the first match of `pattern` in what `child` writes, or rejects when it exits first. */
+  const awaitOutput = (child: ChildProcess, pattern: RegExp, what: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      let seen = '';
+      const timer = setTimeout(() => reject(new Error(`${what} did not start in 15 s: ${seen}`)), 15_000);
+      const onData = (d: Buffer): void => {
+        seen += d.toString();
+        if (pattern.test(seen)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${what} exited (${code}): ${seen}`));
+      });
+    });
+  // ippeveprinter sets IPP_<ATTRIBUTE> for the command and reads `ATTR:` lines from its stderr.
+  const command = path.join(dir, 'print-command');
+  const count = `pages=$(pdfinfo "$1" 2>/dev/null | sed -n 's/^Pages: *//p')\necho "ATTR: job-impressions-completed=$(( \${pages:-0} * \${IPP_COPIES:-1} ))" >&2\n`;
+  fs.writeFileSync(command, `#!/bin/sh\n${opts.countImpressions ? count : ''}exit 0\n`, { mode: 0o755 });
+  try {
+    const bus = spawn('/usr/bin/dbus-daemon', ['--session', '--nofork', '--print-address', `--address=unix:path=${path.join(dir, 'bus')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(bus);
+    await awaitOutput(bus, /^unix:path=/m, 'dbus-daemon');
+    const formats = opts.formats ?? ['application/pdf', 'application/postscript', 'text/plain', 'application/octet-stream'];
+    const printer = spawn('/usr/sbin/ippeveprinter', ['-n', 'localhost', '-p', String(port), '-d', spoolDir, '-k', '-r', 'off', '-c', command, '-f', formats.join(','), '-v', 'Quotient test printer'], {
+      env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${path.join(dir, 'bus')}` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(printer);
+    const files = new Map<string, { file: string; format: string }>();
+    let partial = '';
+    printer.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+      partial += d.toString();
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const created = /^Created job file "(.*\/(\d+)-[^/]*)", format "([^"]*)"/.exec(line);
+        if (created) files.set(created[2] ?? '', { file: created[1] ?? '', format: created[3] ?? '' });
+        const done = /^\[Job (\d+)\] Command "[^"]*" completed successfully/.exec(line);
+        const spooled = done ? files.get(done[1] ?? '') : undefined;
+        if (done && spooled) {
+          jobs.push({ id: Number(done[1]), ...spooled });
+          for (const w of waiters) w();
+        }
+      }
+    });
+    // It prints its URIs once its listeners exist; connections wait in their backlog until it serves.
+    await awaitOutput(printer, /^printer-uri-supported=/m, 'ippeveprinter');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    port,
+    uri: `ipp://127.0.0.1:${port}/ipp/print`,
+    spoolDir,
+    jobs,
+    waitForJobs(count, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (jobs.length < count) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(jobs);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`ippeveprinter printed ${jobs.length} jobs, not ${count}; its log:\n${log}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    log: () => log,
+    stop,
+  };
 }

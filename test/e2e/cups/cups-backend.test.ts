@@ -3,7 +3,9 @@
  * the Quotient backend (`quotient:socket://127.0.0.1:<sink>`) to a test sink, a real secondary and
  * a real primary. `lp` submits PDF, PostScript and text jobs as different users, with copies,
  * duplex and colour; the tests assert the exact charges and ledger rows, what reached the sink,
- * what `lpstat` shows a refused user, and the failure modes while the primary is down.
+ * what `lpstat` shows a refused user, and the failure modes while the primary is down. The backend
+ * is installed with the real `quotient install-cups-backend`, and one queue prints over IPP to
+ * CUPS's reference printer (ippeveprinter): docs/print-secondary.md's commands, run.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,26 +15,28 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { RunningPrimary } from '../../../primary/boot';
 import type { RunningSecondary } from '../../../secondary/daemon';
-import { balanceOf, setFailureModes, startTestSecondary } from '../../integration/secondary/harness';
-import { cupsUnavailable, freePort, makeDocument, startPrivateCups, startTestSink, type PrivateCups, type TestSink } from '../../utils/cups';
+import { balanceOf, jobsOnPrimary, setFailureModes, startTestSecondary } from '../../integration/secondary/harness';
+import { cupsUnavailable, freePort, ippPrinterUnavailable, makeDocument, startIppPrinter, startPrivateCups, startTestSink, type IppPrinter, type PrivateCups, type TestSink } from '../../utils/cups';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
 import { startTestPrimary } from '../../utils/primary';
+import { runCli } from '../../utils/processes';
 
 const SECONDARY = 'print-1';
 const execFileAsync = promisify(execFile);
-const QUEUES = ['raw', 'ps', 'later', 'denied', 'held', 'broken'] as const;
+const QUEUES = ['raw', 'ps', 'later', 'denied', 'held', 'free', 'broken', 'ipp'] as const;
 
 describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
   let cups: PrivateCups;
   let sink: TestSink;
+  let ippPrinter: IppPrinter;
   let primary: RunningPrimary;
   let secondary: RunningSecondary;
   let secondaryDir: string;
   let docs: string;
 
   before(async function () {
-    const why = cupsUnavailable();
+    const why = cupsUnavailable() ?? ippPrinterUnavailable() ?? (fs.existsSync('/usr/bin/socat') ? undefined : 'missing /usr/bin/socat');
     if (why !== undefined) {
       // .ci/run installs CUPS; elsewhere the suite is skipped with the reason
       if (process.env.CI === 'true') throw new Error(`CUPS is required under CI: ${why}`);
@@ -44,14 +48,25 @@ describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
     fs.chmodSync(secondaryDir, 0o755);
     docs = fs.mkdtempSync(path.join(os.tmpdir(), 'qdocs-'));
     fs.chmodSync(docs, 0o755);
-    cups = await startPrivateCups({ env: { QUOTIENT_SOCKET: path.join(secondaryDir, 'quotient.sock') } });
-    sink = await startTestSink();
+    cups = await startPrivateCups({ env: { QUOTIENT_SOCKET: path.join(secondaryDir, 'quotient.sock') }, installBackend: false });
+    [sink, ippPrinter] = await Promise.all([startTestSink(), startIppPrinter({ countImpressions: true })]);
+
+    // docs/print-secondary.md §2: the real command, then CUPS's discovery lists the backend.
+    const installed = await runCli(['install-cups-backend', '--backend-dir', cups.backendDir, '--from-source']);
+    const shim = path.join(cups.backendDir, 'quotient');
+    assert.equal(installed.code, 0, installed.stderr);
+    assert.equal(installed.stdout, `Installed ${shim} (mode 0700). Point a queue at it: lpadmin -p QUEUE -v 'quotient:socket://printer:9100' -o printer-error-policy=abort-job\n`);
+    const stat = fs.statSync(shim);
+    assert.deepEqual([stat.mode & 0o7777, stat.uid], [0o700, 0]);
+    const { stdout: devices } = await execFileAsync('lpinfo', ['-h', cups.server, '--include-schemes', 'quotient', '-v']);
+    assert.equal(devices, 'network quotient\n');
   });
 
   after(async () => {
     await secondary?.shutdown();
     await primary?.shutdown();
     await sink?.close();
+    await ippPrinter?.stop();
     await cups?.stop();
     if (secondaryDir) fs.rmSync(secondaryDir, { recursive: true, force: true });
     if (docs) fs.rmSync(docs, { recursive: true, force: true });
@@ -60,7 +75,7 @@ describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
   beforeEach(async function () {
     this.timeout(60_000);
     primary = await startTestPrimary(t);
-    await setFailureModes(primary, t, SECONDARY, { raw: 'charge_later', ps: 'charge_later', later: 'charge_later', denied: 'deny', held: 'hold', broken: 'charge_later' });
+    await setFailureModes(primary, t, SECONDARY, { raw: 'charge_later', ps: 'charge_later', later: 'charge_later', denied: 'deny', held: 'hold', free: 'free', broken: 'charge_later', ipp: 'charge_later' });
     secondary = await startTestSecondary(primary.grpcPort, fs.mkdtempSync(path.join(secondaryDir, 'd')), {
       queues: [...QUEUES],
       flags: { socketPath: path.join(secondaryDir, 'quotient.sock') },
@@ -71,9 +86,10 @@ describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
     const device = `quotient:socket://127.0.0.1:${sink.port}`;
     // "broken": nothing listens there; the socket backend gives up after its contimeout (about 5 s).
     const nowhere = `quotient:socket://127.0.0.1:${await freePort()}/?contimeout=1`;
+    const devices: Partial<Record<(typeof QUEUES)[number], string>> = { broken: nowhere, ipp: `quotient:${ippPrinter.uri}` };
     for (const q of QUEUES) {
       const model = q === 'ps' ? ['-m', 'drv:///sample.drv/generic.ppd'] : ['-m', 'raw'];
-      await cups.lpadmin(['-p', q, '-E', '-v', q === 'broken' ? nowhere : device, ...model, '-o', 'printer-error-policy=abort-job']);
+      await cups.lpadmin(['-p', q, '-E', '-v', devices[q] ?? device, ...model, '-o', 'printer-error-policy=abort-job']);
     }
   });
 
@@ -111,6 +127,35 @@ describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
     // The socket backend sends the file once per copy, over one connection.
     assert.equal(sink.received.length, 1);
     assert.equal(sink.received[0]?.toString('latin1').match(/%PDF-/g)?.length, 2);
+  });
+
+  it('prints through the ipp backend to an IPP printer and charges the pages it counted', async function () {
+    this.timeout(60_000);
+    await accountFor(primary.services, { username: 'alice', restricted: true, initialCredit: 1000, creditLimit: 0 });
+    const pdf = await makeDocument(docs, 'pdf', 3);
+    assert.equal(await cups.lpstat(['-v', 'ipp']), `device for ipp: quotient:${ippPrinter.uri}\n`);
+    const printedBefore = ippPrinter.jobs.length;
+    const id = await cups.lp(['-d', 'ipp', '-U', 'alice', '-n', '2', '-t', 'report.pdf', pdf]);
+    const job = await cups.waitForJob(id, done);
+    assert.equal(job.state, 'completed', cups.jobLog(id));
+    const printed = (await ippPrinter.waitForJobs(printedBefore + 1)).slice(printedBefore);
+    assert.equal(printed.length, 1);
+    assert.equal(printed[0]?.format, 'application/pdf');
+    assert.ok(fs.readFileSync(printed[0]?.file ?? '').equals(fs.readFileSync(pdf)), 'the printer spooled the document as submitted');
+    // the ipp backend reads the printer's job-impressions-completed
+    assert.match(cups.jobLog(id), /PAGE: total 6$/m);
+    await secondary.whenOutboxEmpty();
+    assert.deepEqual(await balanceOf(primary, 'alice'), [940, 0]); // 3 pages x 2 copies x 10
+    assert.deepEqual(await printRows('alice'), [[`print:${job.uuid}`, -60]]);
+    assert.equal(sink.received.length, 0);
+  });
+
+  it('answers status on its socket, registered with the primary', async () => {
+    // docs/print-secondary.md §1: printf '{"op":"status"}\n' | socat - UNIX-CONNECT:…/quotient.sock
+    const socket = path.join(secondaryDir, 'quotient.sock');
+    const { stdout } = await execFileAsync('sh', ['-c', `printf '{"op":"status"}\\n' | socat - UNIX-CONNECT:${socket}`]);
+    const status = JSON.parse(stdout) as { ok: boolean; name: string; role: string; registered: boolean };
+    assert.deepEqual([status.ok, status.name, status.role, status.registered], [true, SECONDARY, 'print', true]);
   });
 
   it('charges PostScript in colour and duplex, and text, to each user who printed', async function () {
@@ -181,7 +226,7 @@ describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
     assert.equal(sink.received.length, 0);
   });
 
-  it('follows each printer failure mode while the primary is unreachable, charging once afterwards', async function () {
+  it('follows each printer failure mode while the primary is unreachable, charging once afterwards and recording the free job at cost 0', async function () {
     this.timeout(120_000);
     await accountFor(primary.services, { username: 'alice', restricted: true, initialCredit: 1000, creditLimit: 0 });
     const grpcPort = primary.grpcPort;
@@ -190,6 +235,7 @@ describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
     const later = await cups.lp(['-d', 'later', '-U', 'alice', pdf]);
     const denied = await cups.lp(['-d', 'denied', '-U', 'alice', pdf]);
     const held = await cups.lp(['-d', 'held', '-U', 'alice', pdf]);
+    const free = await cups.lp(['-d', 'free', '-U', 'alice', pdf]);
 
     const laterJob = await cups.waitForJob(later, done);
     assert.equal(laterJob.state, 'completed', cups.jobLog(later));
@@ -199,14 +245,17 @@ describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
     // hold: the backend exits 6, CUPS holds the job and retries it
     const heldJob = await cups.waitForJob(held, ['pending-held']);
     assert.match(heldJob.message, /the accounting server is unreachable; the job is held and will be retried/);
-    assert.equal(sink.received.length, 1);
+    const freeJob = await cups.waitForJob(free, done);
+    assert.equal(freeJob.state, 'completed', cups.jobLog(free));
+    assert.equal(sink.received.length, 2);
 
     primary = await startTestPrimary(t, { grpcPort });
     assert.equal((await cups.waitForJob(held, done, 60_000)).state, 'completed', cups.jobLog(held));
     await secondary.whenOutboxEmpty();
-    assert.equal(sink.received.length, 2);
-    assert.deepEqual(await balanceOf(primary, 'alice'), [960, 0]); // two jobs of 2 pages x 10
+    assert.equal(sink.received.length, 3);
+    assert.deepEqual(await balanceOf(primary, 'alice'), [960, 0]); // two jobs of 2 pages x 10; the free one costs nothing
     assert.deepEqual((await printRows('alice')).sort(), [[`print:${heldJob.uuid}`, -20], [`print:${laterJob.uuid}`, -20]].sort());
+    assert.deepEqual(await jobsOnPrimary(t, [freeJob.uuid, deniedJob.uuid]), { [freeJob.uuid]: ['printed', 0] });
     assert.deepEqual((await primary.services.ledger.verify()).problems, []);
   });
 
