@@ -6,7 +6,7 @@
  * connections, cycling through those sessions, for a fixed time. Speed is printed, not asserted;
  * the run fails if any answer is not a 200 showing a balance.
  *
- *   npx tsx bench/web-summary.bench.ts [--users 100000] [--rows 1000000] [--seconds 10] [--connections 32]
+ *   npx tsx bench/web-summary.bench.ts [--users 100000] [--rows 1000000] [--jobs 500000] [--seconds 10] [--connections 32]
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -75,12 +75,14 @@ function loadMain(): void {
   });
 }
 
-async function seed(knex: import('knex').Knex, users: number, rows: number): Promise<void> {
+async function seed(knex: import('knex').Knex, users: number, rows: number, jobs: number): Promise<void> {
   const hash = await hashPassword('bench-password-1');
   const now = Date.now();
   const perUser = Math.max(1, Math.floor(rows / users));
+  const jobsPerUser = Math.floor(jobs / users);
   const CHUNK = 500;
   await knex.transaction(async (trx) => {
+    const [printerId] = (await trx('printers').insert({ server_name: 'bench', queue_name: 'lab', display_name: 'Lab', filters: '{}', created_at: now, updated_at: now })) as number[];
     for (let from = 1; from <= users; from += CHUNK) {
       const ids = Array.from({ length: Math.min(CHUNK, users - from + 1) }, (_, i) => from + i);
       await trx('users').insert(ids.map((i) => ({ id: i + 1, username: `user${i}`, full_name: `User ${i}`, password_hash: hash, created_at: now, updated_at: now })));
@@ -93,6 +95,14 @@ async function seed(knex: import('knex').Knex, users: number, rows: number): Pro
         }
       }
       for (let j = 0; j < ledger.length; j += 100) await trx('ledger').insert(ledger.slice(j, j + 100));
+      // Printed jobs, half of them this month and some duplex, so the summary's sums have rows to add up.
+      const printed: Record<string, unknown>[] = [];
+      for (const i of ids) {
+        for (let k = 0; k < jobsPerUser; k++) {
+          printed.push({ job_uuid: `urn:uuid:bench-${i}-${k}`, printer_id: printerId, user_id: i + 1, account_id: i + 1, username: `user${i}`, document_name: 'report.pdf', pages: 1 + (k % 7), copies: 1, duplex: k % 3 === 0, cost: 10, status: 'printed', created_at: now - k * 4 * 86_400_000 });
+        }
+      }
+      for (let j = 0; j < printed.length; j += 100) await trx('print_jobs').insert(printed.slice(j, j + 100));
     }
   });
 }
@@ -100,6 +110,7 @@ async function seed(knex: import('knex').Knex, users: number, rows: number): Pro
 async function main(): Promise<void> {
   const users = arg('users', 100_000);
   const rows = arg('rows', 1_000_000);
+  const jobs = arg('jobs', 500_000);
   const seconds = arg('seconds', 10);
   const connections = arg('connections', 32);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quotient-bench-web-'));
@@ -121,9 +132,9 @@ async function main(): Promise<void> {
   try {
     const knex = primary.services.db.knex;
     const t0 = Date.now();
-    await seed(knex, users, rows);
+    await seed(knex, users, rows, jobs);
     const ledgerRows = Number(((await knex('ledger').count({ n: '*' }).first()) as { n: number | string }).n);
-    console.log(`seeded ${users.toLocaleString('en')} users and ${ledgerRows.toLocaleString('en')} ledger rows in ${((Date.now() - t0) / 1000).toFixed(1)} s (${primary.services.db.dialect})`);
+    console.log(`seeded ${users.toLocaleString('en')} users, ${ledgerRows.toLocaleString('en')} ledger rows and ${jobs.toLocaleString('en')} print jobs in ${((Date.now() - t0) / 1000).toFixed(1)} s (${primary.services.db.dialect})`);
     const store = new SessionStore({ db: primary.services.db });
     const cookies: string[] = [];
     for (let i = 0; i < 1000; i++) {

@@ -149,6 +149,25 @@ function knexBase(trx: Knex.Transaction, dialect: Dialect): Omit<SqlTx, 'touchAc
   };
 }
 
+/** Read-only statements on one pooled connection, outside any transaction. */
+export type SqlReader = Pick<SqlTx, 'dialect' | 'get' | 'all'>;
+
+/**
+ * Runs `work`'s reads on one pooled connection with prepared statements (cached per connection
+ * on SQLite, server-side on MySQL), outside any transaction: for pages and reports read often,
+ * where knex would build and prepare every statement again on every call.
+ */
+export async function runReads<T>(db: Database, work: (q: SqlReader) => Promise<T>): Promise<T> {
+  const client = db.knex.client as PooledClient;
+  const conn = await client.acquireConnection();
+  try {
+    const base = db.dialect === 'sqlite' ? sqliteTx(conn as SqliteConnection) : mysqlTx(conn as MysqlConnection);
+    return await work({ dialect: base.dialect, get: base.get, all: base.all });
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
 const MAX_ATTEMPTS = 8;
 
 interface PooledClient {

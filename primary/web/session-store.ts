@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { Database } from '../db/connection';
+import { runReads } from '../db/sql-runner';
 
 /** Signed-in sessions end after this long without a request... */
 export const IDLE_TIMEOUT_MS = 2 * 60 * 60 * 1000;
@@ -85,11 +86,14 @@ export class SessionStore {
   async find(token: string): Promise<{ session: WebSession; user: SessionUser } | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
     const idHash = hashSessionId(token);
-    const row = (await this.db
-      .knex('web_sessions')
-      .join('users', 'users.id', 'web_sessions.user_id')
-      .where('web_sessions.id_hash', idHash)
-      .first('web_sessions.*', 'users.username', 'users.full_name', 'users.is_admin', 'users.disabled')) as SessionRow | undefined;
+    // Every page view reads its session: a prepared statement, not a knex query built each time.
+    const row = await runReads(this.db, (q) =>
+      q.get<SessionRow>(
+        `SELECT s.id_hash, s.user_id, s.csrf_secret, s.created_at, s.last_seen_at, s.expires_at, users.username, users.full_name, users.is_admin, users.disabled
+           FROM web_sessions s JOIN users ON users.id = s.user_id WHERE s.id_hash = ? LIMIT 1`,
+        [idHash],
+      ),
+    );
     if (!row || Boolean(row.disabled)) return undefined;
     const now = this.now();
     const session: WebSession = {

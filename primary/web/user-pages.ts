@@ -5,6 +5,7 @@
  */
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
+import { runReads } from '../db/sql-runner';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../common/errors';
 import type { Money } from '../../common/money';
 import type { Services } from '../services';
@@ -72,6 +73,17 @@ export interface RateRow {
   prices: { paperSize: string; colour: string; sides: string; pricePerPage: Money }[];
 }
 
+interface SummaryUserRow {
+  username: string;
+  full_name: string;
+  is_admin: number | boolean;
+  account_id: number;
+  balance: number | string;
+  reserved: number | string;
+  restricted: number | boolean;
+  credit_limit: number | string | null;
+}
+
 interface JobRow {
   id: number | string;
   created_at: number | string;
@@ -109,45 +121,54 @@ export class UserPages {
    * benchmark in bench/web-summary.bench.ts measures it), aggregating in SQL rather than in JS.
    */
   async summary(userId: number): Promise<UserSummary> {
-    const k = this.db.knex;
     const now = this.now();
     const periodStart = monthStart(now);
-    const me = (await k('users')
-      .join('accounts', 'accounts.user_id', 'users.id')
-      .where('users.id', userId)
-      .andWhere('accounts.type', 'personal')
-      .first('users.username', 'users.full_name', 'users.is_admin', 'accounts.id as account_id', 'accounts.balance', 'accounts.reserved', 'accounts.restricted', 'accounts.credit_limit')) as
-      | { username: string; full_name: string; is_admin: number | boolean; account_id: number; balance: number | string; reserved: number | string; restricted: number | boolean; credit_limit: number | string | null }
-      | undefined;
-    if (!me) throw new NotFoundError('user', userId);
-    const accountId = me.account_id;
-    const creditLimit = me.credit_limit === null ? await this.s.ledger.defaultCreditLimit() : Number(me.credit_limit);
-    const spent = (await k('ledger')
-      .where({ account_id: accountId })
-      .whereIn('type', ['print', 'net'])
-      .andWhere('created_at', '>=', periodStart)
-      .first(
-        k.raw("COALESCE(SUM(CASE WHEN type = 'print' THEN amount ELSE 0 END), 0) as print_total"),
-        k.raw("COALESCE(SUM(CASE WHEN type = 'net' THEN amount ELSE 0 END), 0) as net_total"),
-      )) as { print_total: number | string; net_total: number | string } | undefined;
-    const traffic = (await k('internet_usage')
-      .where({ user_id: userId })
-      .andWhere('first_seen', '>=', periodStart)
-      .first(k.raw('COALESCE(SUM(bytes_in + bytes_out + cache_hit_bytes), 0) as bytes'))) as { bytes: number | string } | undefined;
-    // Sheets: pages x copies, or ceil(pages / 2) x copies for duplex; the duplex column sums
-    // (pages + pages % 2) x copies, which is twice the sheets, so no division happens in SQL.
-    const printed = (await k('print_jobs')
-      .where({ user_id: userId, status: 'printed' })
-      .first(
-        k.raw('COALESCE(SUM(CASE WHEN duplex THEN 0 ELSE pages * copies END), 0) as simplex_sheets'),
-        k.raw('COALESCE(SUM(CASE WHEN duplex THEN (pages + pages % 2) * copies ELSE 0 END), 0) as duplex_half_sheets'),
-        k.raw('COALESCE(SUM(CASE WHEN created_at >= ? THEN pages * copies ELSE 0 END), 0) as period_pages', [periodStart]),
-        k.raw('COALESCE(SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0) as period_jobs', [periodStart]),
-      )) as { simplex_sheets: number | string; duplex_half_sheets: number | string; period_pages: number | string; period_jobs: number | string } | undefined;
-    const sheets = Number(printed?.simplex_sheets ?? 0) + Number(printed?.duplex_half_sheets ?? 0) / 2;
     const windowStart = now - CHART_DAYS * DAY_MS;
-    const rows = (await k('ledger').where({ account_id: accountId }).andWhere('created_at', '>=', windowStart).orderBy('id').limit(2000).select('created_at', 'balance_after')) as { created_at: number | string; balance_after: number | string }[];
-    const before = (await k('ledger').where({ account_id: accountId }).andWhere('created_at', '<', windowStart).orderBy('id', 'desc').first('balance_after')) as { balance_after: number | string } | undefined;
+    // The most visited page: its reads are prepared statements on one connection (runReads), not
+    // knex queries built and prepared again on every request (bench/web-summary.bench.ts).
+    const read = await runReads(this.db, async (q) => {
+      const me = await q.get<SummaryUserRow>(
+        `SELECT users.username, users.full_name, users.is_admin, accounts.id AS account_id, accounts.balance, accounts.reserved, accounts.restricted, accounts.credit_limit
+           FROM users JOIN accounts ON accounts.user_id = users.id
+          WHERE users.id = ? AND accounts.type = 'personal' LIMIT 1`,
+        [userId],
+      );
+      if (!me) return undefined;
+      const accountId = me.account_id;
+      const spent = await q.get<{ print_total: number | string; net_total: number | string }>(
+        `SELECT COALESCE(SUM(CASE WHEN type = 'print' THEN amount ELSE 0 END), 0) AS print_total,
+                COALESCE(SUM(CASE WHEN type = 'net' THEN amount ELSE 0 END), 0) AS net_total
+           FROM ledger WHERE account_id = ? AND type IN ('print', 'net') AND created_at >= ?`,
+        [accountId, periodStart],
+      );
+      const traffic = await q.get<{ bytes: number | string }>(
+        'SELECT COALESCE(SUM(bytes_in + bytes_out + cache_hit_bytes), 0) AS bytes FROM internet_usage WHERE user_id = ? AND first_seen >= ?',
+        [userId, periodStart],
+      );
+      // Sheets: pages x copies, or ceil(pages / 2) x copies for duplex; the duplex column sums
+      // (pages + pages % 2) x copies, which is twice the sheets, so no division happens in SQL.
+      const printed = await q.get<{ simplex_sheets: number | string; duplex_half_sheets: number | string; period_pages: number | string; period_jobs: number | string }>(
+        `SELECT COALESCE(SUM(CASE WHEN duplex THEN 0 ELSE pages * copies END), 0) AS simplex_sheets,
+                COALESCE(SUM(CASE WHEN duplex THEN (pages + pages % 2) * copies ELSE 0 END), 0) AS duplex_half_sheets,
+                COALESCE(SUM(CASE WHEN created_at >= ? THEN pages * copies ELSE 0 END), 0) AS period_pages,
+                COALESCE(SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0) AS period_jobs
+           FROM print_jobs WHERE user_id = ? AND status = 'printed'`,
+        [periodStart, periodStart, userId],
+      );
+      const rows = await q.all<{ created_at: number | string; balance_after: number | string }>(
+        'SELECT created_at, balance_after FROM ledger WHERE account_id = ? AND created_at >= ? ORDER BY id LIMIT 2000',
+        [accountId, windowStart],
+      );
+      const before = await q.get<{ balance_after: number | string }>(
+        'SELECT balance_after FROM ledger WHERE account_id = ? AND created_at < ? ORDER BY id DESC LIMIT 1',
+        [accountId, windowStart],
+      );
+      return { me, spent, traffic, printed, rows, before };
+    });
+    if (!read) throw new NotFoundError('user', userId);
+    const { me, spent, traffic, printed, rows, before } = read;
+    const creditLimit = me.credit_limit === null ? await this.s.ledger.defaultCreditLimit() : Number(me.credit_limit);
+    const sheets = Number(printed?.simplex_sheets ?? 0) + Number(printed?.duplex_half_sheets ?? 0) / 2;
     // A younger account's chart starts at its first row rather than with days of "nothing".
     const first = rows[0];
     const young = !before && first !== undefined;
