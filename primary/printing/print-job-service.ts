@@ -13,7 +13,7 @@
 import { isQuotientError, NotFoundError, InvalidStateError, ValidationError } from '../../common/errors';
 import { formatAmount, type CurrencyFormat, type Money } from '../../common/money';
 import type { Database } from '../db/connection';
-import { runTransaction, type SqlTx } from '../db/sql-runner';
+import { runReads, runTransaction, type SqlTx } from '../db/sql-runner';
 import { commitIn, releaseIn } from '../ledger/ledger-service';
 import { canSpend, holdReservation, loadAccount, lockAccounts, postEntry } from '../ledger/postings';
 import { priceJob } from '../pricing/price-job';
@@ -190,27 +190,23 @@ export class PrintJobService {
     return ctx;
   }
 
+  /** Every batch looks its users up: prepared statements (one per IN-list length), not knex. */
   private async loadUsers(ctx: BatchContext, usernames: string[]): Promise<void> {
-    for (let i = 0; i < usernames.length; i += 500) {
-      const chunk = usernames.slice(i, i + 500);
-      const rows = (await this.db
-        .knex('users')
-        .join('accounts', function () {
-          this.on('accounts.user_id', '=', 'users.id');
-        })
-        .where('accounts.type', 'personal')
-        .whereIn('users.username', chunk)
-        .select('users.id as user_id', 'users.username', 'users.disabled', 'accounts.id as account_id', 'accounts.cost_multiplier_bp')) as {
-        user_id: number;
-        username: string;
-        disabled: number | boolean;
-        account_id: number;
-        cost_multiplier_bp: number;
-      }[];
-      for (const r of rows) {
-        ctx.users.set(r.username, { userId: r.user_id, accountId: r.account_id, disabled: Boolean(r.disabled), multiplierBp: r.cost_multiplier_bp });
+    if (usernames.length === 0) return;
+    await runReads(this.db, async (q) => {
+      for (let i = 0; i < usernames.length; i += 500) {
+        const chunk = usernames.slice(i, i + 500);
+        const rows = await q.all<{ user_id: number; username: string; disabled: number | boolean; account_id: number; cost_multiplier_bp: number }>(
+          `SELECT users.id AS user_id, users.username, users.disabled, accounts.id AS account_id, accounts.cost_multiplier_bp
+             FROM users JOIN accounts ON accounts.user_id = users.id
+            WHERE accounts.type = 'personal' AND users.username IN (${chunk.map(() => '?').join(',')})`,
+          chunk,
+        );
+        for (const r of rows) {
+          ctx.users.set(r.username, { userId: r.user_id, accountId: r.account_id, disabled: Boolean(r.disabled), multiplierBp: r.cost_multiplier_bp });
+        }
       }
-    }
+    });
   }
 
   // ---- phase 2: inside the transaction ----
