@@ -1,7 +1,7 @@
 /**
  * Command-line and environment options of `npm run bench`. Flags win over the environment:
  *   --only sqlite|mysql   (QUOTIENT_BENCH_ONLY)         run one dialect only
- *   --suite LIST          (QUOTIENT_BENCH_SUITE)        comma-separated suites: ledger, charge, pages, squid, quota, web (default all)
+ *   --suite LIST          (QUOTIENT_BENCH_SUITE)        comma-separated suites: ledger, charge, pages, squid, quota, web, backend (default all)
  *   --ops N               (QUOTIENT_BENCH_OPS)          ledger: operations per measured side of each line (default 1000)
  *   --concurrency N       (QUOTIENT_BENCH_CONCURRENCY)  ledger: debits in flight on the concurrent line
  *   --jobs N              (QUOTIENT_BENCH_JOBS)         charge: jobs per side of each throughput line (8000 SQLite, 1500 MySQL)
@@ -38,7 +38,7 @@ export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/quotient_bench';
 // the rest sized so the whole bench stays near two minutes on two cores.
 export const DEFAULT_CHARGE: ChargeOptions = { jobs: { sqlite: 8000, mysql: 1500 }, batch: 1000, inFlight: 64, rate: 1000, latencySeconds: 5, replayJobs: 25_000 };
 
-export const USAGE = `usage: npm run bench -- [--only sqlite|mysql] [--suite ledger,charge,pages,squid,quota,web] [--ops N] [--concurrency N]
+export const USAGE = `usage: npm run bench -- [--only sqlite|mysql] [--suite ledger,charge,pages,squid,quota,web,backend] [--ops N] [--concurrency N]
                        [--jobs N] [--batch N] [--in-flight N] [--rate N] [--latency-seconds N] [--replay-jobs N]
   env: QUOTIENT_BENCH_ONLY, QUOTIENT_BENCH_SUITE, QUOTIENT_BENCH_OPS, QUOTIENT_BENCH_CONCURRENCY,
        QUOTIENT_BENCH_JOBS, QUOTIENT_BENCH_BATCH, QUOTIENT_BENCH_IN_FLIGHT, QUOTIENT_BENCH_RATE,

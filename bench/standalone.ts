@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { BenchOptions } from './options';
 
-export const STANDALONE_SUITES = ['pages', 'squid', 'quota', 'web'] as const;
+export const STANDALONE_SUITES = ['pages', 'squid', 'quota', 'web', 'backend'] as const;
 export type StandaloneSuite = (typeof STANDALONE_SUITES)[number];
 
 const SCRIPTS: Record<StandaloneSuite, { file: string; title: string; args: (opts: BenchOptions) => string[] }> = {
@@ -20,6 +20,7 @@ const SCRIPTS: Record<StandaloneSuite, { file: string; title: string; args: (opt
     args: (opts) => (opts.dialects.length === 1 ? ['--only', opts.dialects[0] as string] : []),
   },
   web: { file: 'web-summary.bench.ts', title: 'web tools: the user summary page (SQLite)', args: () => [] },
+  backend: { file: 'backend-overhead.bench.ts', title: 'print secondary: CUPS backend overhead per job', args: () => [] },
 };
 
 /** Runs one standalone suite with its output passed through; resolves true when it exited 0. */
