@@ -4,6 +4,7 @@ import { servicesFor } from '../../utils/fixtures';
 import { openDatabase, type Database } from '../../../primary/db/connection';
 import { allocationKey, QuotaService, type QuotaServiceOptions } from '../../../primary/quotas/quota-service';
 import type { Services } from '../../../primary/services';
+import { MAX_AMOUNT } from '../../../common/money';
 
 const t = (s: string): number => Date.parse(s);
 const DAY = 86_400_000;
@@ -92,6 +93,16 @@ describeOnEachDatabase('QuotaService', (tdb) => {
         [ids.cat, 50, 500],
       ]);
       assert.deepEqual([run.users, run.total], [3, 350]);
+    });
+
+    it('pays nobody past the largest balance Quotient holds', async () => {
+      const ids = await users({ ann: {}, rich: { balance: MAX_AMOUNT - 100 } });
+      const q = quotas({ chunkSize: 1000 });
+      await q.create({ name: 'daily', allUsers: true, period: 'daily', mode: 'add', amount: 200 });
+      const run = await q.runNow('daily');
+      assert.deepEqual([run.users, run.total], [1, 200]);
+      assert.deepEqual(await balances(ids), { ann: 200, rich: MAX_AMOUNT - 100 });
+      assert.deepEqual((await quotaRows()).map((r) => r.account_id), [ids.ann]);
     });
 
     it('gives a user in several groups the sum of their schedules', async () => {
