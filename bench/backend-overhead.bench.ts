@@ -44,9 +44,12 @@ const USER = 'bench-user';
 
 interface Side {
   name: string;
-  /** Spawns one job; resolves with its exit code. */
-  spawn: (args: string[], env: NodeJS.ProcessEnv) => Promise<number>;
+  /** Spawns one job; resolves with its exit code and what it wrote to stderr. */
+  spawn: (args: string[], env: NodeJS.ProcessEnv) => Promise<{ code: number; stderr: string }>;
   overheadsMs: number[];
+  /** From the wrapper's own log line: the authorisation (analysis, socket, primary), and when it ended after Node started. */
+  authoriseMs: number[];
+  afterStartMs: number[];
 }
 
 function percentile(values: number[], p: number): number {
@@ -68,7 +71,7 @@ function spawnProgram(file: string): Side['spawn'] {
       child.once('error', reject);
       child.once('close', (code) => {
         if (code !== 0) process.stderr.write(`${file} exited ${code}:\n${stderr}\n`);
-        resolve(code ?? -1);
+        resolve({ code: code ?? -1, stderr });
       });
     });
 }
@@ -118,19 +121,20 @@ async function main(): Promise<number> {
     try {
       const builtDir = path.join(shims, 'built');
       fs.mkdirSync(builtDir, { recursive: true });
-      sides.push({ name: 'shim → node dist/…/backend.js (built)', spawn: spawnProgram(installCupsBackend({ backendDir: builtDir, home: await buildHome(dir), run: 'auto' })), overheadsMs: [] });
+      sides.push({ name: 'shim → node dist/…/backend.js (built)', spawn: spawnProgram(installCupsBackend({ backendDir: builtDir, home: await buildHome(dir), run: 'auto' })), overheadsMs: [], authoriseMs: [], afterStartMs: [] });
     } catch (err) {
       console.log(`(the built backend could not be compiled, so only the source is measured: ${(err as Error).message})`);
     }
     const sourceDir = path.join(shims, 'source');
     fs.mkdirSync(sourceDir, { recursive: true });
-    sides.push({ name: 'shim → tsx backend.ts (no build)', spawn: spawnProgram(installCupsBackend({ backendDir: sourceDir, home: ROOT, run: 'source' })), overheadsMs: [] });
-    const baseline: Side = { name: 'the tiny backend spawned directly', spawn: spawnProgram(realBackend), overheadsMs: [] };
+    sides.push({ name: 'shim → tsx backend.ts (no build)', spawn: spawnProgram(installCupsBackend({ backendDir: sourceDir, home: ROOT, run: 'source' })), overheadsMs: [], authoriseMs: [], afterStartMs: [] });
+    const baseline: Side = { name: 'the tiny backend spawned directly', spawn: spawnProgram(realBackend), overheadsMs: [], authoriseMs: [], afterStartMs: [] };
     sides.push(baseline);
 
     const charged: { side: string; uuid: string }[] = [];
     let failures = 0;
     let cupsJobId = 0;
+    const load = os.loadavg();
     for (let round = -2; round < jobs; round++) {
       for (let k = 0; k < sides.length; k++) {
         const side = sides[(Math.max(0, round) + k) % sides.length] as Side;
@@ -147,14 +151,20 @@ async function main(): Promise<number> {
           QUOTIENT_SOCKET: socketPath,
         };
         const spawned = nowMs();
-        const code = await side.spawn(args, env);
+        const { code, stderr } = await side.spawn(args, env);
         const stamp = path.join(stamps, id);
         if (code !== 0 || !fs.existsSync(stamp)) {
           failures++;
           continue;
         }
         const started = Number(fs.readFileSync(stamp, 'utf8').trim()) / 1e6;
-        if (round >= 0) side.overheadsMs.push(started - spawned);
+        // "DEBUG: quotient: allowed <id> (cost 200) in 12 ms, 40 ms after start; starting …"
+        const logged = /allowed \S+ \(cost \d+\) in (\d+) ms, (\d+) ms after start/.exec(stderr);
+        if (round >= 0) {
+          side.overheadsMs.push(started - spawned);
+          if (logged) side.authoriseMs.push(Number(logged[1]));
+          if (logged) side.afterStartMs.push(Number(logged[2]));
+        }
         if (side !== baseline) charged.push({ side: side.name, uuid });
       }
     }
@@ -166,17 +176,19 @@ async function main(): Promise<number> {
     if (rows.length !== charged.length) failures++;
 
     const baselineMedian = percentile(baseline.overheadsMs, 50);
-    console.log(`backend overhead per job: ${jobs} jobs per side (after 2 warm-ups), a ${PAGES}-page PDF x ${COPIES} copies as a file argument; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} CPUs`);
+    console.log(`backend overhead per job: ${jobs} jobs per side (after 2 warm-ups), a ${PAGES}-page PDF x ${COPIES} copies as a file argument; load average at the start ${load.map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} CPUs`);
     console.log(
       table(
-        ['from spawn to the real backend starting', 'median ms', 'p95 ms', 'max ms', 'median / baseline', 'median − baseline ms'],
+        ['from spawn to the real backend starting', 'median ms', 'p95 ms', 'max ms', 'median / baseline', 'median − baseline ms', 'authorised in ms', 'allowed after start ms'],
         sides.map((s) => {
           const median = percentile(s.overheadsMs, 50);
-          return [s.name, fmt(median, 1), fmt(percentile(s.overheadsMs, 95), 1), fmt(Math.max(...s.overheadsMs), 1), `${fmt(median / baselineMedian, 1)}x`, fmt(median - baselineMedian, 1)];
+          const logged = (xs: number[]): string => (xs.length > 0 ? fmt(percentile(xs, 50), 0) : '-');
+          return [s.name, fmt(median, 1), fmt(percentile(s.overheadsMs, 95), 1), fmt(Math.max(...s.overheadsMs), 1), `${fmt(median / baselineMedian, 1)}x`, fmt(median - baselineMedian, 1), logged(s.authoriseMs), logged(s.afterStartMs)];
         }),
-        [false, true, true, true, true, true],
+        [false, true, true, true, true, true, true, true],
       ),
     );
+    console.log('(the last two columns are medians of the wrapper\'s own log line: the authorisation, i.e. analysis, socket and primary, and when it ended, in ms since Node started)');
     console.log(`charged: ${charged.length - wrong.length} of ${charged.length} jobs exactly ${EXPECTED_COST} (${rows.length} print ledger rows); ${failures} failures`);
     for (const w of wrong.slice(0, 5)) console.log(`  not charged ${EXPECTED_COST}: ${w.side} urn:uuid:${w.uuid} (${amounts.get(`print:urn:uuid:${w.uuid}`) ?? 'no row'})`);
     return wrong.length === 0 && failures === 0 ? 0 : 1;
