@@ -48,19 +48,15 @@ export interface PrintDecisionsDeps {
   onPrimaryOutcome: (err: unknown) => void;
 }
 
-/** How many committed jobs a secondary remembers, to tell a reprint from a retry (a day of a busy server). */
-export const REMEMBERED_COMMITS = 20_000;
-
 export class PrintDecisions implements LocalHandler {
-  /**
-   * The last commit of each job recently printed here, by CUPS job UUID (oldest first). CUPS lets
-   * a job's owner restart a printed job under the same UUID; the primary charges that as a new
-   * attempt, but only once it knows the first one printed, and that commit may still be waiting
-   * in the outbox. So before such a job is authorised its commit is sent first (the outbox's copy
-   * is a duplicate when it follows); and while the primary is away the reprint is remembered
-   * offline under an id of its own.
+  /*
+   * The outbox remembers the last commit of each job recently printed here, by CUPS job UUID
+   * (Outbox.committedJob(), on disk, so across restarts). CUPS lets a job's owner restart a
+   * printed job under the same UUID; the primary charges that as a new attempt, but only once it
+   * knows the first one printed, and that commit may still be waiting in the outbox. So before
+   * such a job is authorised its commit is sent first (the outbox's copy is a duplicate when it
+   * follows); and while the primary is away the reprint is remembered offline under an id of its own.
    */
-  private readonly committed = new Map<string, NewOutboxEvent>();
   /** Offline attempts under an id of their own (a reprint), by CUPS job UUID. */
   private readonly offlineAttempts = new Map<string, string>();
 
@@ -93,7 +89,7 @@ export class PrintDecisions implements LocalHandler {
     const job = toPrintJob(localJob);
     const end = Date.now() + this.deps.callDeadlineMs;
     try {
-      const printedBefore = this.committed.get(job.jobId);
+      const printedBefore = outbox.committedJob(job.jobId);
       if (printedBefore) await this.deps.primary.submitJobEvents({ events: [printedBefore.payload as JobEvent] }, { deadlineMs: Math.max(50, end - Date.now()) });
       const answer = await withRetry(
         () => this.deps.primary.authorizeJob({ job }, { deadlineMs: Math.max(50, end - Date.now()) }),
@@ -148,7 +144,7 @@ export class PrintDecisions implements LocalHandler {
     // A job printed here before is printed again: its offline record must not look like a
     // replay of the first print's, so it gets an id of its own (kept while CUPS retries it).
     let jobId = this.offlineAttempts.get(requested.jobId) ?? requested.jobId;
-    if (jobId === requested.jobId && this.committed.has(requested.jobId)) jobId = `${requested.jobId}${ATTEMPT_SEPARATOR}offline-${Date.now()}`;
+    if (jobId === requested.jobId && this.deps.outbox.committedJob(requested.jobId) !== undefined) jobId = `${requested.jobId}${ATTEMPT_SEPARATOR}offline-${Date.now()}`;
     const job = { ...requested, jobId };
     try {
       await this.deps.outbox.rememberOfflineJob(jobId, job, free);
@@ -160,29 +156,20 @@ export class PrintDecisions implements LocalHandler {
     return { ok: true, jobId, decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: !free, offline: true };
   }
 
-  /** Notes the commit of a printed attempt under its job's UUID (bounded: the oldest is forgotten). */
-  private rememberCommit(jobId: string, event: NewOutboxEvent): void {
-    const uuid = jobId.split(ATTEMPT_SEPARATOR)[0] ?? jobId;
-    this.committed.delete(uuid);
-    this.committed.set(uuid, event);
-    this.offlineAttempts.delete(uuid);
-    if (this.committed.size > REMEMBERED_COMMITS) {
-      const oldest = this.committed.keys().next().value;
-      if (oldest !== undefined) this.committed.delete(oldest);
-    }
-  }
-
   async commit(jobId: string, printedPages: number | undefined): Promise<QueuedAnswer> {
-    let recorded: NewOutboxEvent | undefined;
+    // Remembered under the job's UUID with the event, in the same write (so a reprint after a
+    // restart is still known). A commit sent straight to the primary because the outbox cannot
+    // write is not remembered: the primary has it, so only an offline reprint would be missed.
+    const committedJob = jobId.split(ATTEMPT_SEPARATOR)[0] ?? jobId;
     const answer = await this.record(
       jobId,
       (outbox) =>
         outbox
-          .settleOfflineJob<OfflineRecordJob>(jobId, (rec) => (recorded = offlineEvent(rec.job, printedPages, rec.free)))
-          .then((settled) => settled ?? outbox.enqueue((recorded = commitEvent(jobId, printedPages)))),
-      (offline) => (recorded = offline ? offlineEvent(offline.job, printedPages, offline.free) : commitEvent(jobId, printedPages)),
+          .settleOfflineJob<OfflineRecordJob>(jobId, (rec) => offlineEvent(rec.job, printedPages, rec.free), { committedJob })
+          .then((settled) => settled ?? outbox.enqueue(commitEvent(jobId, printedPages), { committedJob })),
+      (offline) => (offline ? offlineEvent(offline.job, printedPages, offline.free) : commitEvent(jobId, printedPages)),
     );
-    if (recorded) this.rememberCommit(jobId, recorded);
+    this.offlineAttempts.delete(committedJob);
     return answer;
   }
 

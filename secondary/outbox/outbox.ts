@@ -2,7 +2,9 @@
  * The durable local outbox (SPEC §2, §5, §11): every usage event a secondary must deliver to its
  * primary is written here first, in SQLite (WAL, synchronous=FULL: each commit is fsynced), and
  * deleted only once the primary has acknowledged it. It also remembers the jobs authorised
- * OFFLINE (primary unreachable), so that their later commit becomes an offline record.
+ * OFFLINE (primary unreachable), so that their later commit becomes an offline record, and the
+ * last commit of each of the jobs printed most recently, to tell a reprint from a retry across a
+ * restart (committedJob()).
  *
  * Writes are group-committed: every enqueue made in one turn of the event loop goes into one
  * transaction (one fsync), and each caller's promise settles only after that commit. A failing
@@ -61,6 +63,15 @@ export interface OfflineJob<J = unknown> {
   authorizedAt: number;
 }
 
+/** How many commits the outbox remembers by job UUID (committedJob()): a day of a busy server. */
+export const REMEMBERED_COMMITS = 20_000;
+
+/** What a write of a job event also records. */
+export interface JobWriteOptions {
+  /** Remember the event as the last commit of this CUPS job UUID, in the same transaction. */
+  committedJob?: string;
+}
+
 export interface OutboxOptions {
   dataDir: string;
   logger: Logger;
@@ -69,8 +80,12 @@ export interface OutboxOptions {
   /** Writes are refused while the file system has less free space than this (default 4 MiB). */
   minFreeBytes?: number;
   now?: () => number;
+  /** Commits remembered by committedJob(); the oldest are forgotten first (default REMEMBERED_COMMITS). */
+  rememberedCommits?: number;
 }
 
+// Tables added later are created by CREATE TABLE IF NOT EXISTS and leave the version alone: an
+// older Quotient can still open the file (it ignores them), so a downgrade stays possible.
 const SCHEMA_VERSION = 1;
 /** Size of the write that checks a failed disk has room again. */
 const PROBE_BYTES = 16 * 1024;
@@ -104,6 +119,13 @@ CREATE TABLE IF NOT EXISTS offline_jobs (
   free INTEGER NOT NULL,
   authorized_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS committed_jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_uuid TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  idem_key TEXT NOT NULL,
+  payload TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -135,6 +157,7 @@ export class Outbox {
   private readonly now: () => number;
   private readonly dataDir: string;
   private readonly minFreeBytes: number;
+  private readonly rememberedCommits: number;
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -151,6 +174,7 @@ export class Outbox {
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
     this.minFreeBytes = opts.minFreeBytes ?? 4 * 1024 * 1024;
+    this.rememberedCommits = Math.max(1, Math.floor(opts.rememberedCommits ?? REMEMBERED_COMMITS));
     this.stmt = {
       insert: db.prepare<[string, string, string, number, number]>(
         `INSERT INTO events (kind, idem_key, payload, enqueued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)
@@ -174,6 +198,11 @@ export class Outbox {
       getOffline: db.prepare<[string], { job_id: string; job: string; free: number; authorized_at: number }>('SELECT * FROM offline_jobs WHERE job_id = ?'),
       deleteOffline: db.prepare<[string]>('DELETE FROM offline_jobs WHERE job_id = ?'),
       offlineCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM offline_jobs'),
+      forgetCommitted: db.prepare<[string]>('DELETE FROM committed_jobs WHERE job_uuid = ?'),
+      putCommitted: db.prepare<[string, string, string, string]>('INSERT INTO committed_jobs (job_uuid, kind, idem_key, payload) VALUES (?, ?, ?, ?)'),
+      pruneCommitted: db.prepare<[number]>('DELETE FROM committed_jobs WHERE seq <= ?'),
+      getCommitted: db.prepare<[string], { kind: OutboxKind; idem_key: string; payload: string }>('SELECT kind, idem_key, payload FROM committed_jobs WHERE job_uuid = ?'),
+      committedCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM committed_jobs'),
       putMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       deleteMeta: db.prepare<[string]>('DELETE FROM meta WHERE key = ?'),
@@ -213,9 +242,26 @@ export class Outbox {
   }
 
   /** Adds an event; resolves once it is durable. Idempotent on `key`. */
-  enqueue(event: NewOutboxEvent): Promise<EnqueueResult> {
+  enqueue(event: NewOutboxEvent, opts: JobWriteOptions = {}): Promise<EnqueueResult> {
     const payload = JSON.stringify(event.payload);
-    return this.write(() => this.insertEvent(event.kind, event.key, payload));
+    return this.write(() => {
+      const result = this.insertEvent(event.kind, event.key, payload);
+      if (opts.committedJob !== undefined) this.rememberCommitted(opts.committedJob, event.kind, event.key, payload);
+      return result;
+    });
+  }
+
+  /**
+   * The last commit event recorded for a CUPS job UUID with `committedJob`, while it is among the
+   * last `rememberedCommits` commits (kept after the event itself was delivered and acknowledged).
+   */
+  committedJob(jobUuid: string): NewOutboxEvent | undefined {
+    const row = this.stmt.getCommitted.get(jobUuid);
+    return row && { kind: row.kind, key: row.idem_key, payload: JSON.parse(row.payload) as unknown };
+  }
+
+  committedJobCount(): number {
+    return this.stmt.committedCount.get()?.n ?? 0;
   }
 
   /** Calls `fn` whenever new events became durable (the sender wakes on it). Returns an unsubscribe. */
@@ -310,13 +356,17 @@ export class Outbox {
    * enqueues that event (its offline record). Resolves with undefined when the job was not
    * authorised offline (nothing is written then).
    */
-  settleOfflineJob<J>(jobId: string, toEvent: (job: OfflineJob<J>) => NewOutboxEvent | undefined): Promise<EnqueueResult | 'forgotten' | undefined> {
+  settleOfflineJob<J>(jobId: string, toEvent: (job: OfflineJob<J>) => NewOutboxEvent | undefined, opts: JobWriteOptions = {}): Promise<EnqueueResult | 'forgotten' | undefined> {
     return this.write(() => {
       const record = this.offlineJob<J>(jobId);
       if (!record) return undefined;
       const event = toEvent(record);
       this.stmt.deleteOffline.run(jobId);
-      return event ? this.insertEvent(event.kind, event.key, JSON.stringify(event.payload)) : ('forgotten' as const);
+      if (!event) return 'forgotten' as const;
+      const payload = JSON.stringify(event.payload);
+      const result = this.insertEvent(event.kind, event.key, payload);
+      if (opts.committedJob !== undefined) this.rememberCommitted(opts.committedJob, event.kind, event.key, payload);
+      return result;
     });
   }
 
@@ -368,6 +418,17 @@ export class Outbox {
     this.closed = true;
     this.listeners.clear();
     this.db.close();
+  }
+
+  /**
+   * Makes this the job's newest commit (a fresh seq) and forgets every commit older than the last
+   * `rememberedCommits`: a range delete on the key, so the bound costs nothing as the table fills.
+   * A job committed again leaves a gap in seq, so the table may hold a little fewer.
+   */
+  private rememberCommitted(jobUuid: string, kind: OutboxKind, key: string, payload: string): void {
+    this.stmt.forgetCommitted.run(jobUuid);
+    const seq = Number(this.stmt.putCommitted.run(jobUuid, kind, key, payload).lastInsertRowid);
+    if (seq > this.rememberedCommits) this.stmt.pruneCommitted.run(seq - this.rememberedCommits);
   }
 
   private insertEvent(kind: OutboxKind, key: string, payload: string): EnqueueResult {

@@ -296,6 +296,33 @@ describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
     ]);
   });
 
+  it('charges a job restarted while the primary is unreachable as a second print, also after the secondary restarted', async function () {
+    this.timeout(90_000);
+    await accountFor(primary.services, { username: 'alice', restricted: true, initialCredit: 1000, creditLimit: 0 });
+    const pdf = await makeDocument(docs, 'pdf', 2);
+    const id = await cups.lp(['-d', 'raw', '-U', 'alice', pdf]);
+    const first = await cups.waitForJob(id, done);
+    assert.equal(first.state, 'completed', cups.jobLog(id));
+    await secondary.whenOutboxEmpty();
+    // The secondary restarts (an upgrade, a reboot): what it committed is on disk, not in memory.
+    await secondary.shutdown();
+    secondary = await startTestSecondary(primary.grpcPort, secondary.config.dataDir, { queues: [...QUEUES], flags: { socketPath: path.join(secondaryDir, 'quotient.sock') } });
+    await secondary.whenSynced();
+    const grpcPort = primary.grpcPort;
+    await primary.shutdown();
+    await execFileAsync('lp', ['-h', cups.server, '-i', String(id), '-H', 'restart']);
+    await sink.waitForDocuments(2);
+    assert.equal((await cups.waitForJob(id, ['completed'])).uuid, first.uuid);
+
+    primary = await startTestPrimary(t, { grpcPort });
+    await secondary.whenOutboxEmpty();
+    assert.deepEqual(await balanceOf(primary, 'alice'), [960, 0]);
+    const rows = await printRows('alice');
+    assert.deepEqual(rows[0], [`print:${first.uuid}`, -20]);
+    assert.match(rows[1]?.[0] ?? '', new RegExp(`^print:${first.uuid}#offline-\\d+$`));
+    assert.deepEqual([rows.length, rows[1]?.[1]], [2, -20]);
+  });
+
   it('creates unknown users on demand, or refuses them when printing.unknownUsers is "deny"', async function () {
     this.timeout(60_000);
     await primary.services.settings.set('users.newUserInitialCredit', 100);

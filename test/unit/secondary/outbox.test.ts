@@ -171,6 +171,59 @@ describe('Outbox', () => {
     });
   });
 
+  describe('committed jobs: committedJob()', () => {
+    const commitOf = (uuid: string, attempt = ''): NewOutboxEvent => commitEvent(`${uuid}${attempt}`, 3);
+
+    it('remembers the last commit of a job by its UUID across a close and a reopen, after the event was delivered', async () => {
+      await outbox.enqueue(commitOf('urn:uuid:c-1'), { committedJob: 'urn:uuid:c-1' });
+      await outbox.enqueue(commitOf('urn:uuid:c-2'));
+      outbox.ack(outbox.nextBatch(10).map((e) => e.id));
+      outbox.close();
+      outbox = open();
+      assert.deepEqual(outbox.committedJob('urn:uuid:c-1'), { kind: 'job.commit', key: 'job:urn:uuid:c-1', payload: { commit: { jobId: 'urn:uuid:c-1', printedPages: 3 } } });
+      assert.equal(outbox.committedJob('urn:uuid:c-2'), undefined, 'enqueued without committedJob');
+      assert.equal(outbox.committedJobCount(), 1);
+    });
+
+    it('remembers the offline record a settled offline job became, in the same write', async () => {
+      const job = { jobId: 'urn:uuid:c-3', queue: 'lab', username: 'ann', pages: 3 };
+      await outbox.rememberOfflineJob(job.jobId, job, true);
+      await outbox.settleOfflineJob<typeof job>(job.jobId, (rec) => offlineEvent(rec.job, undefined, rec.free), { committedJob: job.jobId });
+      assert.deepEqual(outbox.committedJob(job.jobId), { kind: 'job.offline', key: 'job:urn:uuid:c-3', payload: { offline: { job, free: true } } });
+    });
+
+    it('keeps the last rememberedCommits commits, forgetting the oldest first; a job committed again is the newest', async () => {
+      outbox.close();
+      outbox = open({ rememberedCommits: 3 });
+      for (const n of [1, 2, 3]) await outbox.enqueue(commitOf(`urn:uuid:c-${n}`), { committedJob: `urn:uuid:c-${n}` });
+      await outbox.enqueue(commitOf('urn:uuid:c-1', '#2'), { committedJob: 'urn:uuid:c-1' });
+      await outbox.enqueue(commitOf('urn:uuid:c-4'), { committedJob: 'urn:uuid:c-4' });
+      assert.deepEqual(
+        [1, 2, 3, 4].map((n) => outbox.committedJob(`urn:uuid:c-${n}`)?.key),
+        ['job:urn:uuid:c-1#2', undefined, 'job:urn:uuid:c-3', 'job:urn:uuid:c-4'],
+      );
+      assert.equal(outbox.committedJobCount(), 3);
+    });
+
+    it('does not remember a commit the disk refused (one transaction with the event)', async () => {
+      outbox.close();
+      outbox = open({ maxBytes: 64 * 1024 });
+      let refused: string | undefined;
+      for (let n = 0; n < 100 && refused === undefined; n++) {
+        const uuid = `urn:uuid:big-${n}`;
+        try {
+          await outbox.enqueue({ kind: 'job.commit', key: `job:${uuid}`, payload: { blob: 'x'.repeat(3000) } }, { committedJob: uuid });
+        } catch (err) {
+          assert.ok(err instanceof OutboxWriteError);
+          refused = uuid;
+        }
+      }
+      assert.ok(refused !== undefined, 'the disk filled up');
+      assert.equal(outbox.committedJob(refused), undefined);
+      assert.equal(outbox.committedJobCount(), outbox.depth());
+    });
+  });
+
   describe('a disk that cannot take more', () => {
     it('refuses an event past its size cap with OutboxWriteError (disk_full) and keeps what it had', async () => {
       outbox.close();

@@ -229,6 +229,25 @@ describe('PrintDecisions', () => {
       assert.equal(outbox.offlineJobCount(), 0);
     });
 
+    it('still knows a job printed before the secondary restarted: a reprint while the primary is away gets an id of its own', async () => {
+      await decisions.commit('urn:uuid:1', 3);
+      outbox.ack(outbox.nextBatch(10).map((e) => e.id)); // delivered before the restart
+      await control.flush();
+      build();
+      const reprint = await decisions.authorize(job());
+      assert.match(reprint.jobId ?? '', /^urn:uuid:1#offline-\d+$/);
+      assert.equal(outbox.offlineJob(reprint.jobId ?? '')?.jobId, reprint.jobId);
+    });
+
+    it('after a restart, still sends the commit of the print before authorising the reprint', async () => {
+      await decisions.commit('urn:uuid:1', 3);
+      await control.flush();
+      build();
+      authorize = () => Promise.resolve({ jobId: 'urn:uuid:1#2', decision: 'DECISION_ALLOW', reason: '', cost: 30, charged: true });
+      assert.equal((await decisions.authorize(job())).jobId, 'urn:uuid:1#2');
+      assert.deepEqual(submitted.map((b) => b.events), [[{ commit: { jobId: 'urn:uuid:1', printedPages: 3 } }]]);
+    });
+
     it('records a job printed offline for the first time under its UUID', async () => {
       assert.equal((await decisions.authorize(job())).jobId, 'urn:uuid:1');
       assert.equal(outbox.offlineJob('urn:uuid:1')?.jobId, 'urn:uuid:1');
