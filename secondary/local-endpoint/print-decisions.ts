@@ -55,10 +55,9 @@ export class PrintDecisions implements LocalHandler {
    * printed job under the same UUID; the primary charges that as a new attempt, but only once it
    * knows the first one printed, and that commit may still be waiting in the outbox. So before
    * such a job is authorised its commit is sent first (the outbox's copy is a duplicate when it
-   * follows); and while the primary is away the reprint is remembered offline under an id of its own.
+   * follows); and while the primary is away the reprint is remembered offline under an id of its
+   * own, `<uuid>#offline-<time>`, found again in the outbox while CUPS retries it (offlineAttempt()).
    */
-  /** Offline attempts under an id of their own (a reprint), by CUPS job UUID. */
-  private readonly offlineAttempts = new Map<string, string>();
 
   constructor(private readonly deps: PrintDecisionsDeps) {}
 
@@ -98,10 +97,9 @@ export class PrintDecisions implements LocalHandler {
       );
       this.deps.onPrimaryOutcome(undefined);
       // Authorised offline before and now online (CUPS retried it): the online step wins.
-      for (const offlineId of [job.jobId, this.offlineAttempts.get(job.jobId)]) {
+      for (const offlineId of [job.jobId, this.offlineAttempt(job.jobId)]) {
         if (offlineId !== undefined && outbox.offlineJob(offlineId)) await outbox.settleOfflineJob(offlineId, () => undefined);
       }
-      this.offlineAttempts.delete(job.jobId);
       const jobId = answer.jobId || job.jobId;
       if (answer.decision === 'DECISION_ALLOW') {
         return { ok: true, jobId, decision: 'allow', reason: '', cost: answer.cost, charged: answer.charged, offline: false };
@@ -143,8 +141,8 @@ export class PrintDecisions implements LocalHandler {
   private async allowOffline(requested: OfflineRecordJob, free: boolean): Promise<AuthorizeAnswer> {
     // A job printed here before is printed again: its offline record must not look like a
     // replay of the first print's, so it gets an id of its own (kept while CUPS retries it).
-    let jobId = this.offlineAttempts.get(requested.jobId) ?? requested.jobId;
-    if (jobId === requested.jobId && this.deps.outbox.committedJob(requested.jobId) !== undefined) jobId = `${requested.jobId}${ATTEMPT_SEPARATOR}offline-${Date.now()}`;
+    let jobId = this.offlineAttempt(requested.jobId) ?? requested.jobId;
+    if (jobId === requested.jobId && this.deps.outbox.committedJob(requested.jobId) !== undefined) jobId = `${offlinePrefix(requested.jobId)}${Date.now()}`;
     const job = { ...requested, jobId };
     try {
       await this.deps.outbox.rememberOfflineJob(jobId, job, free);
@@ -152,7 +150,6 @@ export class PrintDecisions implements LocalHandler {
       if (err instanceof OutboxWriteError) return deny(requested.jobId, REASON_OUTBOX);
       throw err;
     }
-    if (jobId !== requested.jobId) this.offlineAttempts.set(requested.jobId, jobId);
     return { ok: true, jobId, decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: !free, offline: true };
   }
 
@@ -161,7 +158,7 @@ export class PrintDecisions implements LocalHandler {
     // restart is still known). A commit sent straight to the primary because the outbox cannot
     // write is not remembered: the primary has it, so only an offline reprint would be missed.
     const committedJob = jobId.split(ATTEMPT_SEPARATOR)[0] ?? jobId;
-    const answer = await this.record(
+    return this.record(
       jobId,
       (outbox) =>
         outbox
@@ -169,8 +166,11 @@ export class PrintDecisions implements LocalHandler {
           .then((settled) => settled ?? outbox.enqueue(commitEvent(jobId, printedPages), { committedJob })),
       (offline) => (offline ? offlineEvent(offline.job, printedPages, offline.free) : commitEvent(jobId, printedPages)),
     );
-    this.offlineAttempts.delete(committedJob);
-    return answer;
+  }
+
+  /** The reprint of a job authorised offline under an id of its own and not settled yet (CUPS retries it). */
+  private offlineAttempt(jobUuid: string): string | undefined {
+    return this.deps.outbox.offlineJobIdWithPrefix(offlinePrefix(jobUuid));
   }
 
   async release(jobId: string, reason: string): Promise<QueuedAnswer> {
@@ -218,6 +218,10 @@ export class PrintDecisions implements LocalHandler {
       }
     }
   }
+}
+
+function offlinePrefix(jobUuid: string): string {
+  return `${jobUuid}${ATTEMPT_SEPARATOR}offline-`;
 }
 
 function deny(jobId: string, reason: string, offline = false): AuthorizeAnswer {

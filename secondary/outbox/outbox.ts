@@ -196,6 +196,7 @@ export class Outbox {
         'INSERT INTO offline_jobs (job_id, job, free, authorized_at) VALUES (?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING',
       ),
       getOffline: db.prepare<[string], { job_id: string; job: string; free: number; authorized_at: number }>('SELECT * FROM offline_jobs WHERE job_id = ?'),
+      offlineInRange: db.prepare<[string, string], { job_id: string }>('SELECT job_id FROM offline_jobs WHERE job_id >= ? AND job_id < ? ORDER BY authorized_at DESC, job_id DESC LIMIT 1'),
       deleteOffline: db.prepare<[string]>('DELETE FROM offline_jobs WHERE job_id = ?'),
       offlineCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM offline_jobs'),
       forgetCommitted: db.prepare<[string]>('DELETE FROM committed_jobs WHERE job_uuid = ?'),
@@ -345,6 +346,14 @@ export class Outbox {
   offlineJob<J = unknown>(jobId: string): OfflineJob<J> | undefined {
     const row = this.stmt.getOffline.get(jobId);
     return row && { jobId: row.job_id, job: JSON.parse(row.job) as J, free: row.free === 1, authorizedAt: row.authorized_at };
+  }
+
+  /** The id of the latest offline job whose id starts with `prefix` (a reprint's `<uuid>#offline-`), if any. */
+  offlineJobIdWithPrefix(prefix: string): string | undefined {
+    if (prefix === '') return undefined;
+    // Every id with the prefix sorts from the prefix itself up to, not including, the prefix with its last character incremented.
+    const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    return this.stmt.offlineInRange.get(prefix, upper)?.job_id;
   }
 
   offlineJobCount(): number {

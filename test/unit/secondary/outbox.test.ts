@@ -163,6 +163,16 @@ describe('Outbox', () => {
       );
     });
 
+    it('finds the latest offline job whose id starts with a prefix, and no other', async () => {
+      for (const [id, at] of [['urn:uuid:r#offline-100', 100], ['urn:uuid:r#offline-200', 200], ['urn:uuid:r', 300], ['urn:uuid:r2#offline-400', 400]] as const) {
+        clock = at;
+        await outbox.rememberOfflineJob(id, { jobId: id }, false);
+      }
+      assert.equal(outbox.offlineJobIdWithPrefix('urn:uuid:r#offline-'), 'urn:uuid:r#offline-200');
+      assert.equal(outbox.offlineJobIdWithPrefix('urn:uuid:x#offline-'), undefined);
+      assert.equal(outbox.offlineJobIdWithPrefix(''), undefined);
+    });
+
     it('forgets an offline job that is released, sending nothing', async () => {
       await outbox.rememberOfflineJob(job.jobId, job, true);
       assert.equal(await outbox.settleOfflineJob(job.jobId, () => undefined), 'forgotten');

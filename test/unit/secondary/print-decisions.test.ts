@@ -239,6 +239,18 @@ describe('PrintDecisions', () => {
       assert.equal(outbox.offlineJob(reprint.jobId ?? '')?.jobId, reprint.jobId);
     });
 
+    it('keeps the id of a reprint authorised offline when CUPS retries it after the secondary restarted', async () => {
+      await decisions.commit('urn:uuid:1', undefined);
+      const first = await decisions.authorize(job());
+      await control.flush();
+      build();
+      assert.equal((await decisions.authorize(job())).jobId, first.jobId);
+      assert.equal(outbox.offlineJobCount(), 1);
+      await decisions.commit(first.jobId ?? '', 3);
+      assert.deepEqual(outbox.nextBatch(10).map((e) => e.key), ['job:urn:uuid:1', `job:${first.jobId}`]);
+      assert.equal(outbox.offlineJobCount(), 0);
+    });
+
     it('after a restart, still sends the commit of the print before authorising the reprint', async () => {
       await decisions.commit('urn:uuid:1', 3);
       await control.flush();
