@@ -129,8 +129,10 @@ function runRealBackend(opts: { executable: string; uri: string; args: string[];
       // Only "PAGE: total n" is a count of printed impressions (the ipp backend and SNMP page
       // counters report it). The socket and lpd backends write "PAGE: 1 1" once per copy of a raw
       // file as a placeholder, which says nothing about pages, so "PAGE: n c" lines are not used.
+      // A total of 0 is a printer that does not count (job-impressions-completed stays 0 on many
+      // IPP printers), not a job that printed nothing: the analysed count stands.
       const total = /^PAGE:\s+total\s+(\d+)/.exec(line);
-      if (total) pagesTotal = Number(total[1]);
+      if (total && Number(total[1]) > 0) pagesTotal = Number(total[1]);
     };
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {

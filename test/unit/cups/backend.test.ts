@@ -140,6 +140,13 @@ describe('the CUPS backend wrapper', () => {
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('quotient-')), [], 'the spooled copy is removed');
   });
 
+  it('keeps the analysed count when the real backend reports PAGE: total 0 (a printer that does not count), so the job is not free', async () => {
+    const code = await run(['7', 'alice', 'report.pdf', '3', OPTIONS], { stdin: '%PDF-1.4 document', env: { FAKE_PAGES: '0' } });
+    assert.equal(code, BackendExit.OK, stderr);
+    const commit = secondary.requests.find((r) => r.op === 'commit');
+    assert.deepEqual({ op: commit?.op, printedPages: commit?.printedPages }, { op: 'commit', printedPages: undefined });
+  });
+
   it('with a file argument passes the file on and counts the copies argument', async () => {
     const file = path.join(dir, 'd00001-001');
     fs.writeFileSync(file, 'raw bytes');
