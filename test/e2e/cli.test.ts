@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
 import { describeOnEachDatabase } from '../utils/databases';
-import { runCli, type CliResult } from '../utils/processes';
+import { cliAgainst, runCli } from '../utils/processes';
 import { servicesFor } from '../utils/fixtures';
 
 describeOnEachDatabase('quotient CLI', (t) => {
-  const cli = (...args: string[]): Promise<CliResult> => runCli([...args], { QUOTIENT_DATABASE_URL: t.url, QUOTIENT_DATA_DIR: t.dataDir });
-
-  async function ok(...args: string[]): Promise<string> {
-    const r = await cli(...args);
-    assert.equal(r.code, 0, `quotient ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  }
-
-  async function fails(pattern: RegExp, ...args: string[]): Promise<void> {
-    const r = await cli(...args);
-    assert.equal(r.code, 1, `quotient ${args.join(' ')} should fail; stdout: ${r.stdout}`);
-    assert.match(r.stderr, pattern);
-  }
+  const { cli, ok, fails } = cliAgainst(t);
 
   it('manages users, groups and balances, leaving exact ledger rows', async function () {
     this.timeout(120000);

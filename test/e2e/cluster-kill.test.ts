@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describeOnEachDatabase } from '../utils/databases';
 import { accountFor, servicesFor } from '../utils/fixtures';
+import { freePort } from '../utils/ports';
 import { runCli, startCli, type ServerProcess } from '../utils/processes';
 import { TEST_SECRET } from '../utils/primary';
 import { LocalEndpointClient } from '../../secondary/local-endpoint/client';
@@ -20,16 +20,6 @@ const JOBS_PER_SECONDARY = 1500;
 const WORKERS_PER_SECONDARY = 12;
 const RESTRICTED_CREDIT = 500;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

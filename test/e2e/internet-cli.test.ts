@@ -6,24 +6,12 @@ import assert from 'node:assert/strict';
 import { listAudit } from '../../primary/audit/audit-log';
 import { describeOnEachDatabase } from '../utils/databases';
 import { servicesFor } from '../utils/fixtures';
-import { runCli, type CliResult } from '../utils/processes';
+import { cliAgainst, runCli } from '../utils/processes';
 
 const MB = 1_048_576;
 
 describeOnEachDatabase('quotient internet', (t) => {
-  const cli = (...args: string[]): Promise<CliResult> => runCli([...args], { QUOTIENT_DATABASE_URL: t.url, QUOTIENT_DATA_DIR: t.dataDir });
-
-  async function ok(...args: string[]): Promise<string> {
-    const r = await cli(...args);
-    assert.equal(r.code, 0, `quotient ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  }
-
-  async function fails(pattern: RegExp, ...args: string[]): Promise<void> {
-    const r = await cli(...args);
-    assert.equal(r.code, 1, `quotient ${args.join(' ')} should fail; stdout: ${r.stdout}`);
-    assert.match(r.stderr, pattern);
-  }
+  const { cli, ok, fails } = cliAgainst(t);
 
   it('shows the defaults, stores each setting, audits it, and the next report is charged by it', async function () {
     this.timeout(240_000);

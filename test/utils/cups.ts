@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { installCupsBackend } from '../../secondary/print/cups/install';
+import { freePort } from './ports';
 import { ROOT } from './processes';
 
 const run = promisify(execFile);
@@ -30,16 +31,7 @@ export function cupsUnavailable(): string | undefined {
   return undefined;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface JobInfo {
   /** pending, held, processing, stopped, canceled, aborted, completed */

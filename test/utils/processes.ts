@@ -2,6 +2,7 @@
  * Runs Quotient's real entry points as child processes (through tsx, no build step), for
  * end-to-end tests: the CLI to completion, or a long-running server until told to stop.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
@@ -30,6 +31,32 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: stri
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(input ?? '');
   });
+}
+
+/**
+ * `quotient` run against one test database (read when called, so a describe block can build it
+ * before its hooks open the database), with the two checks CLI tests make: success (exit 0,
+ * stdout returned) and refusal (exit 1 with a message matching `pattern` on stderr).
+ */
+export function cliAgainst(db: { readonly url: string; readonly dataDir: string }, env: NodeJS.ProcessEnv = {}): {
+  cli: (...args: string[]) => Promise<CliResult>;
+  ok: (...args: string[]) => Promise<string>;
+  fails: (pattern: RegExp, ...args: string[]) => Promise<void>;
+} {
+  const cli = (...args: string[]): Promise<CliResult> => runCli(args, { QUOTIENT_DATABASE_URL: db.url, QUOTIENT_DATA_DIR: db.dataDir, ...env });
+  return {
+    cli,
+    async ok(...args) {
+      const r = await cli(...args);
+      assert.equal(r.code, 0, `quotient ${args.join(' ')} failed: ${r.stderr}`);
+      return r.stdout;
+    },
+    async fails(pattern, ...args) {
+      const r = await cli(...args);
+      assert.equal(r.code, 1, `quotient ${args.join(' ')} should fail; stdout: ${r.stdout}`);
+      assert.match(r.stderr, pattern);
+    },
+  };
 }
 
 export interface ServerProcess {

@@ -13,6 +13,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 
+import { freePort } from '../../utils/ports';
 export const SQUID = '/usr/sbin/squid';
 const REPO = path.resolve(__dirname, '../../..');
 
@@ -20,13 +21,7 @@ export function squidAvailable(): boolean {
   return fs.existsSync(SQUID) && fs.existsSync('/usr/lib/squid/basic_fake_auth');
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort };
 
 /** Polls `check` until it returns a value (not undefined) or the deadline passes. */
 export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {

@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
 import { describeOnEachDatabase } from '../../utils/databases';
-import { runCli, type CliResult } from '../../utils/processes';
+import { cliAgainst } from '../../utils/processes';
 import { servicesFor } from '../../utils/fixtures';
 
 /** Runs the real `quotient quotas ...` CLI as a child process against the test database. */
 describeOnEachDatabase('quotient quotas (CLI)', (t) => {
-  const cli = (...args: string[]): Promise<CliResult> =>
-    runCli([...args], { QUOTIENT_DATABASE_URL: t.url, QUOTIENT_DATA_DIR: t.dataDir, QUOTIENT_TIMEZONE: 'Europe/London' });
-
-  async function ok(...args: string[]): Promise<string> {
-    const r = await cli(...args);
-    assert.equal(r.code, 0, `quotient ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  }
-
-  async function fails(pattern: RegExp, ...args: string[]): Promise<void> {
-    const r = await cli(...args);
-    assert.equal(r.code, 1, `quotient ${args.join(' ')} should fail; stdout: ${r.stdout}`);
-    assert.match(r.stderr, pattern);
-  }
+  const { ok, fails } = cliAgainst(t, { QUOTIENT_TIMEZONE: 'Europe/London' });
 
   it('adds a "$2 a week for printing" schedule, runs it once per period and shows the history', async function () {
     this.timeout(120000);
