@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../common/logger';
 import type { Database } from '../db/connection';
+import { runReads } from '../db/sql-runner';
 import type { SettingsService } from '../settings/settings-service';
 import { blockedUsernames } from './block-list';
 
@@ -72,18 +73,15 @@ export class BlockWatcher {
   }
 
   private async recheckChunk(accountIds: number[], limit: number): Promise<void> {
-    const rows = (await this.deps.db
-      .knex('accounts')
-      .join('users', 'users.id', 'accounts.user_id')
-      .where('accounts.type', 'personal')
-      .whereIn('accounts.id', accountIds)
-      .select('users.username', 'accounts.restricted', 'accounts.balance', 'accounts.reserved', 'accounts.credit_limit')) as {
-      username: string;
-      restricted: number | boolean;
-      balance: number | string;
-      reserved: number | string;
-      credit_limit: number | string | null;
-    }[];
+    // After every charge commit: a prepared statement (runReads), not a knex query built each time.
+    const rows = await runReads(this.deps.db, (q) =>
+      q.all<{ username: string; restricted: number | boolean; balance: number | string; reserved: number | string; credit_limit: number | string | null }>(
+        `SELECT users.username, accounts.restricted, accounts.balance, accounts.reserved, accounts.credit_limit
+           FROM accounts JOIN users ON users.id = accounts.user_id
+          WHERE accounts.type = 'personal' AND accounts.id IN (${accountIds.map(() => '?').join(',')})`,
+        accountIds,
+      ),
+    );
     for (const r of rows) {
       const blocked = Boolean(r.restricted) && Number(r.balance) - Number(r.reserved) <= -(r.credit_limit === null ? limit : Number(r.credit_limit));
       this.apply(r.username, blocked);

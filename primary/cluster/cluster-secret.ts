@@ -26,9 +26,11 @@ export function resolveClusterSecret(configured: string, dataDir: string): { sec
   return { secret, file };
 }
 
-/** Compares secrets in constant time (hashing first makes the lengths equal). */
-export function secretMatches(expected: string, given: string): boolean {
+/**
+ * A check of given secrets against `expected` in constant time (hashing first makes the lengths
+ * equal); the expected digest is computed once, since every gRPC call is checked.
+ */
+export function secretMatcher(expected: string): (given: string) => boolean {
   const a = crypto.createHash('sha256').update(expected).digest();
-  const b = crypto.createHash('sha256').update(given).digest();
-  return crypto.timingSafeEqual(a, b);
+  return (given) => crypto.timingSafeEqual(a, crypto.createHash('sha256').update(given).digest());
 }

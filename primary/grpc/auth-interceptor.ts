@@ -4,13 +4,14 @@
  * secret). Anything else answers UNAUTHENTICATED before a handler runs. Health checks are open.
  */
 import * as grpc from '@grpc/grpc-js';
-import { secretMatches } from '../cluster/cluster-secret';
+import { secretMatcher } from '../cluster/cluster-secret';
 import { SECONDARY_HEADER } from './status';
 
 const OPEN_PREFIX = '/grpc.health.v1.Health/';
 const REGISTER = '/quotient.v1.Cluster/Register';
 
 export function authInterceptor(secret: string, isRegistered: (name: string) => Promise<boolean>): grpc.ServerInterceptor {
+  const matches = secretMatcher(secret);
   return (method, call) => {
     if (method.path.startsWith(OPEN_PREFIX)) return new grpc.ServerInterceptingCall(call);
     const deny = (details: string): void => call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details, metadata: new grpc.Metadata() });
@@ -18,7 +19,7 @@ export function authInterceptor(secret: string, isRegistered: (name: string) => 
       .withOnReceiveMetadata((metadata, next) => {
         const auth = String(metadata.get('authorization')[0] ?? '');
         const given = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : '';
-        if (!given || !secretMatches(secret, given)) return deny('invalid cluster secret');
+        if (!given || !matches(given)) return deny('invalid cluster secret');
         const name = String(metadata.get(SECONDARY_HEADER)[0] ?? '');
         if (method.path === REGISTER) return next(metadata);
         if (!name) return deny(`missing ${SECONDARY_HEADER}`);
