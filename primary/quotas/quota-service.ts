@@ -11,6 +11,7 @@
  */
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
@@ -200,7 +201,9 @@ export class QuotaService {
 
   // ---- schedules ----------------------------------------------------------------------------
 
-  async create(input: NewQuotaSchedule): Promise<QuotaSchedule> {
+  // The schedule methods take an optional transaction, so a caller can write its audit row with the change.
+
+  async create(input: NewQuotaSchedule, trx?: Knex.Transaction): Promise<QuotaSchedule> {
     const parsed = newScheduleSchema.safeParse({ name: input.name, mode: input.mode, amount: input.amount, cap: input.cap ?? null });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -221,13 +224,13 @@ export class QuotaService {
     checkSpec(spec);
     let groupId: number | null = null;
     if (hasGroup) {
-      const g = (await this.db.knex('groups').where({ name: String(input.group).trim() }).first('id')) as { id: number } | undefined;
+      const g = (await (trx ?? this.db.knex)('groups').where({ name: String(input.group).trim() }).first('id')) as { id: number } | undefined;
       if (!g) throw new NotFoundError('group', String(input.group).trim());
       groupId = g.id;
     }
     const now = this.now();
     try {
-      await this.db.knex('quota_schedules').insert({
+      await (trx ?? this.db.knex)('quota_schedules').insert({
         name,
         group_id: groupId,
         period: spec.period,
@@ -246,29 +249,29 @@ export class QuotaService {
       if (isUniqueViolation(err)) throw new AlreadyExistsError('quota schedule', name);
       throw err;
     }
-    return this.get(name);
+    return this.get(name, trx);
   }
 
   async list(): Promise<QuotaSchedule[]> {
     return ((await this.scheduleQuery().orderBy('quota_schedules.name')) as ScheduleRow[]).map(toSchedule);
   }
 
-  async get(name: string): Promise<QuotaSchedule> {
-    const row = (await this.scheduleQuery().where('quota_schedules.name', name.trim()).first()) as ScheduleRow | undefined;
+  async get(name: string, trx?: Knex.Transaction): Promise<QuotaSchedule> {
+    const row = (await this.scheduleQuery(trx).where('quota_schedules.name', name.trim()).first()) as ScheduleRow | undefined;
     if (!row) throw new NotFoundError('quota schedule', name.trim());
     return toSchedule(row);
   }
 
   /** Removes a schedule and its run history (ledger rows stay: they are the record of what was paid). */
-  async remove(name: string): Promise<void> {
-    const removed = await this.db.knex('quota_schedules').where({ name: name.trim() }).delete();
+  async remove(name: string, trx?: Knex.Transaction): Promise<void> {
+    const removed = await (trx ?? this.db.knex)('quota_schedules').where({ name: name.trim() }).delete();
     if (removed === 0) throw new NotFoundError('quota schedule', name.trim());
   }
 
-  async setEnabled(name: string, enabled: boolean): Promise<QuotaSchedule> {
-    const changed = await this.db.knex('quota_schedules').where({ name: name.trim() }).update({ enabled, updated_at: this.now() });
+  async setEnabled(name: string, enabled: boolean, trx?: Knex.Transaction): Promise<QuotaSchedule> {
+    const changed = await (trx ?? this.db.knex)('quota_schedules').where({ name: name.trim() }).update({ enabled, updated_at: this.now() });
     if (changed === 0) throw new NotFoundError('quota schedule', name.trim());
-    return this.get(name);
+    return this.get(name, trx);
   }
 
   /** The next period starts of a schedule, in this primary's time zone. */
@@ -497,8 +500,8 @@ export class QuotaService {
     return targets;
   }
 
-  private scheduleQuery() {
-    return this.db.knex('quota_schedules').leftJoin('groups', 'groups.id', 'quota_schedules.group_id').select('quota_schedules.*', 'groups.name as group_name');
+  private scheduleQuery(trx?: Knex.Transaction) {
+    return (trx ?? this.db.knex)('quota_schedules').leftJoin('groups', 'groups.id', 'quota_schedules.group_id').select('quota_schedules.*', 'groups.name as group_name');
   }
 }
 

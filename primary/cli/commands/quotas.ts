@@ -6,12 +6,10 @@ import { Command, Option } from 'commander';
 import { formatAmount, type CurrencyFormat } from '../../../common/money';
 import { ValidationError } from '../../../common/errors';
 import type { PrimaryConfig } from '../../config';
-import type { Period } from '../../quotas/periods';
-import { QuotaService, type QuotaMode, type QuotaRun, type QuotaSchedule } from '../../quotas/quota-service';
+import { QuotaService, type QuotaRun, type QuotaSchedule } from '../../quotas/quota-service';
+import { WEEKDAYS, localTime, parseScheduleText } from '../../quotas/schedule-input';
 import type { Services } from '../../services';
-import { action, amountArg, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
-
-const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+import { action, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
 
 interface AddFlags extends DatabaseFlags {
   group?: string;
@@ -29,26 +27,6 @@ interface AddFlags extends DatabaseFlags {
 
 function quotasFor(s: Services, config: PrimaryConfig): QuotaService {
   return new QuotaService({ db: s.db, timezone: config.timezone, catchUpDays: config.quotaCatchUpDays });
-}
-
-function weekdayArg(text: string): number {
-  const v = text.trim().toLowerCase();
-  const byName = WEEKDAYS.findIndex((d) => v.startsWith(d));
-  if (byName >= 0 && v.length >= 3) return byName;
-  if (/^[0-7]$/.test(v)) return Number(v) % 7;
-  throw new ValidationError(`--weekday takes sun..sat or 0-6, got ${JSON.stringify(text)}`, { field: 'weekday' });
-}
-
-function dayArg(text: string): number {
-  if (!/^\d{1,2}$/.test(text.trim())) throw new ValidationError(`--day takes a day of the month 1-31, got ${JSON.stringify(text)}`, { field: 'day' });
-  return Number(text);
-}
-
-/** A time in the primary's zone, e.g. "2026-03-09 00:00 (Europe/London)". */
-export function localTime(ms: number | null, timezone: string): string {
-  if (ms === null) return '-';
-  const s = new Intl.DateTimeFormat('sv-SE', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(new Date(ms));
-  return s;
 }
 
 function describePeriod(q: QuotaSchedule): string {
@@ -95,22 +73,8 @@ export function quotasCommand(): Command {
     action(async (name: string, flags: AddFlags) => {
       await withServices(flags, async (s, config) => {
         const q = quotasFor(s, config);
-        const { amount, currency } = await amountArg(s, flags.amount, 'amount');
-        const cap = flags.cap === undefined ? null : (await amountArg(s, flags.cap, 'cap')).amount;
-        const schedule = await q.create({
-          name,
-          group: flags.group ?? null,
-          allUsers: Boolean(flags.allUsers),
-          period: flags.period as Period,
-          weekday: flags.weekday === undefined ? null : weekdayArg(flags.weekday),
-          dayOfMonth: flags.day === undefined ? null : dayArg(flags.day),
-          atTime: flags.at ?? '00:00',
-          cron: flags.cron ?? null,
-          mode: flags.mode as QuotaMode,
-          amount,
-          cap,
-          enabled: !flags.disabled,
-        });
+        const currency = await s.settings.currency();
+        const schedule = await q.create(parseScheduleText({ name, ...flags }, currency.decimals));
         const next = q.nextRuns(schedule, 1)[0] ?? null;
         console.log(`created quota schedule ${schedule.name}: ${describeMode(schedule, currency)} for ${schedule.group ?? 'all users'}, ${describePeriod(schedule)}; next ${localTime(next, q.timezone)} ${q.timezone}`);
       });
