@@ -22,6 +22,7 @@ import type { SettingsService } from '../settings/settings-service';
 import { normaliseUsername, type UserService } from '../users/user-service';
 import { GroupCommitter } from './group-commit';
 import { jobIdOf, type JobDescription, type JobEvent, type JobOutcome } from './job-events';
+import { checkFilters, type PrinterFilters, type RecentJob } from './printer-filters';
 import type { Printer, PrinterRegistry } from './printer-registry';
 
 /** Ledger and reservation key of a print job. */
@@ -287,6 +288,7 @@ export class PrintJobService {
     if (!user) return deny(ctx.unknownUsersDenied.has(username) ? `unknown user ${username}` : `user ${username} could not be created`, 0);
     if (user.disabled) return deny('your account is disabled', 0);
     if (!printer.enabled) return deny('this printer is disabled', 0);
+    if (printer.filters === null) return deny("this printer's restrictions cannot be read; ask an administrator", 0);
     if (!card) return deny('this printer has no rate card; ask an administrator', 0);
     let cost: Money;
     try {
@@ -295,6 +297,9 @@ export class PrintJobService {
       if (err instanceof ValidationError) return deny(err.message, 0);
       throw err;
     }
+    // Restrictions hold on passthrough printers too: they are about what may print, not what it costs.
+    const refused = await this.refusedByFilters(tx, printer.id, printer.filters, job, user, cost, ctx);
+    if (refused !== undefined) return deny(refused, cost);
     if (!printer.chargingEnabled || cost === 0) {
       await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user.multiplierBp, cost, status: 'authorised', reason: '', charged: printer.chargingEnabled, reservationId: null, ledgerId: null, printedPages: null }, ctx.now);
       return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: printer.chargingEnabled };
@@ -307,6 +312,36 @@ export class PrintJobService {
     const reservation = await holdReservation(tx, account, cost, 'print', { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}` }, ctx.now);
     await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user.multiplierBp, cost, status: 'authorised', reason: '', charged: true, reservationId: reservation.id, ledgerId: null, printedPages: null }, ctx.now);
     return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: true };
+  }
+
+  /** Why the printer's filters refuse the job, if they do; the duplicate query runs only for a printer with a window. */
+  private async refusedByFilters(tx: SqlTx, printerId: number, filters: PrinterFilters, job: JobDescription, user: UserAccount, cost: Money, ctx: BatchContext): Promise<string | undefined> {
+    const price = { cost, currency: ctx.currency };
+    const reason = checkFilters(filters, job, price);
+    if (reason !== undefined || filters.duplicateWindowSeconds === undefined) return reason;
+    const recent = await this.recentDuplicate(tx, printerId, user.userId, job, filters.duplicateWindowSeconds, ctx.now);
+    return recent === undefined ? undefined : checkFilters(filters, job, price, recent);
+  }
+
+  /**
+   * The latest job this one duplicates: the same user, printer, document name and page count,
+   * authorised or printed within the window before it (times are when each job was submitted,
+   * as print_jobs.created_at records them). Another attempt of the same CUPS job (Restart-Job,
+   * `<uuid>#2`) is a deliberate reprint, not a duplicate. The (user_id, created_at) index finds
+   * the few rows; the name is compared here, so MySQL's case-insensitive collation and SQLite's
+   * binary one give the same answer.
+   */
+  private async recentDuplicate(tx: SqlTx, printerId: number, userId: number, job: JobDescription, windowSeconds: number, now: number): Promise<RecentJob | undefined> {
+    const at = job.submittedAt || now;
+    const rows = await tx.all<{ job_uuid: string; document_name: string; created_at: number | string }>(
+      `SELECT job_uuid, document_name, created_at FROM print_jobs
+        WHERE user_id = ? AND created_at >= ? AND printer_id = ? AND pages = ? AND status IN ('authorised', 'printed')
+        ORDER BY created_at DESC LIMIT 50`,
+      [userId, at - windowSeconds * 1000, printerId, job.pages],
+    );
+    const cupsJob = cupsJobOf(job.jobId);
+    const hit = rows.find((r) => r.document_name === job.documentName && cupsJobOf(r.job_uuid) !== cupsJob);
+    return hit === undefined ? undefined : { ageSeconds: Math.max(0, (at - Number(hit.created_at)) / 1000) };
   }
 
   private async commit(tx: SqlTx, jobId: string, printedPages: number | undefined, ctx: BatchContext): Promise<JobOutcome> {
@@ -441,6 +476,12 @@ export class PrintJobService {
       ],
     );
   }
+}
+
+/** The CUPS job UUID an attempt id belongs to: `urn:uuid:x#2` -> `urn:uuid:x`. */
+function cupsJobOf(attemptId: string): string {
+  const at = attemptId.indexOf(ATTEMPT_SEPARATOR);
+  return at < 0 ? attemptId : attemptId.slice(0, at);
 }
 
 function authorizedFrom(row: JobRow): JobOutcome {

@@ -3,13 +3,19 @@
  * secondary and queue name, with their validated rate cards, through a short cache so a batch of
  * jobs costs no printer queries. Changes made by an administrator take effect within CACHE_MS.
  */
+import { NotFoundError, ValidationError } from '../../common/errors';
+import { recordAudit } from '../audit/audit-log';
+import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
+import { inTransaction } from '../db/transaction';
 import type { RateCard } from '../pricing/rate-card';
 import type { RateCardStore } from '../pricing/rate-card-store';
 import type { SettingsService } from '../settings/settings-service';
+import { readStoredFilters, type PrinterFilters } from './printer-filters';
 
 export type FailureMode = 'charge_later' | 'hold' | 'deny' | 'free';
+export const FAILURE_MODES: readonly FailureMode[] = ['charge_later', 'hold', 'deny', 'free'];
 
 export interface Printer {
   id: number;
@@ -19,6 +25,8 @@ export interface Printer {
   chargingEnabled: boolean;
   failureMode: FailureMode;
   rateCardId: number | null;
+  /** Its filters (printer-filters.ts); null when the stored JSON is not valid filters (its jobs are then refused). */
+  filters: PrinterFilters | null;
 }
 
 interface PrinterRow {
@@ -29,6 +37,7 @@ interface PrinterRow {
   charging_enabled: number | boolean;
   failure_mode: FailureMode;
   rate_card_id: number | null;
+  filters: string;
 }
 
 function toPrinter(row: PrinterRow): Printer {
@@ -40,7 +49,37 @@ function toPrinter(row: PrinterRow): Printer {
     chargingEnabled: Boolean(row.charging_enabled),
     failureMode: row.failure_mode,
     rateCardId: row.rate_card_id,
+    filters: readStoredFilters(row.filters) ?? null,
   };
+}
+
+/** A printer as administrators see it: the charge path's view plus its names and rate card name. */
+export interface PrinterInfo extends Printer {
+  displayName: string;
+  location: string;
+  rateCard: string | null;
+  /** What printers.filters holds, as stored (shown when it cannot be read). */
+  filtersText: string;
+}
+
+/** What an administrator may change; fields left out keep their values. */
+export interface PrinterChanges {
+  rateCardId?: number;
+  failureMode?: FailureMode;
+  enabled?: boolean;
+  chargingEnabled?: boolean;
+  /** Already validated (parseFilters); {} clears every filter. */
+  filters?: PrinterFilters;
+}
+
+interface InfoRow extends PrinterRow {
+  display_name: string;
+  location: string;
+  rate_card_name: string | null;
+}
+
+function toInfo(row: InfoRow): PrinterInfo {
+  return { ...toPrinter(row), displayName: row.display_name, location: row.location, rateCard: row.rate_card_name, filtersText: row.filters };
 }
 
 const CACHE_MS = 5000;
@@ -128,6 +167,62 @@ export class PrinterRegistry {
   /** Printers of one secondary, for the configuration pushed to it. */
   async ofSecondary(serverName: string): Promise<Printer[]> {
     return ((await this.db.knex('printers').where({ server_name: serverName }).orderBy('queue_name')) as PrinterRow[]).map(toPrinter);
+  }
+
+  /** Every printer, by server and queue. */
+  async list(): Promise<PrinterInfo[]> {
+    return (await this.infoQuery(this.db.knex).orderBy(['printers.server_name', 'printers.queue_name'])).map(toInfo);
+  }
+
+  /** A printer named `server/queue` (CUPS queue names cannot hold a slash); NotFoundError when there is none. */
+  async find(ref: string): Promise<PrinterInfo> {
+    const slash = ref.indexOf('/');
+    if (slash <= 0 || slash === ref.length - 1) throw new ValidationError(`name a printer as server/queue, e.g. print-1/library-laser: ${JSON.stringify(ref.slice(0, 100))}`, { field: 'printer' });
+    const row = await this.infoQuery(this.db.knex).where({ 'printers.server_name': ref.slice(0, slash), 'printers.queue_name': ref.slice(slash + 1) }).first();
+    if (!row) throw new NotFoundError('printer', ref);
+    return toInfo(row as InfoRow);
+  }
+
+  /**
+   * Changes a printer and writes what changed (from → to) to the audit log in the same
+   * transaction: `printer.filters` for a change of filters alone, else `printer.update`. This
+   * process's cache forgets its printers at once; other primaries see the change within CACHE_MS.
+   */
+  async update(id: number, changes: PrinterChanges, actor: string): Promise<PrinterInfo> {
+    if (changes.failureMode !== undefined && !FAILURE_MODES.includes(changes.failureMode)) {
+      throw new ValidationError(`unknown failure mode ${String(changes.failureMode)}; one of ${FAILURE_MODES.join(', ')}`, { field: 'failureMode' });
+    }
+    const card = changes.rateCardId === undefined ? undefined : await this.rateCards.get(changes.rateCardId);
+    const updated = await inTransaction(this.db, async (trx) => {
+      const before = (await this.infoQuery(trx).where({ 'printers.id': id }).first()) as InfoRow | undefined;
+      if (!before) throw new NotFoundError('printer', id);
+      const was = toInfo(before);
+      const row: Record<string, unknown> = {};
+      const diff: Record<string, { from: unknown; to: unknown }> = {};
+      const change = (field: string, column: string, from: unknown, to: unknown, stored: unknown = to): void => {
+        if (JSON.stringify(from) === JSON.stringify(to)) return;
+        diff[field] = { from, to };
+        row[column] = stored;
+      };
+      if (card) change('rateCard', 'rate_card_id', was.rateCard, card.name, card.id);
+      if (changes.failureMode !== undefined) change('failureMode', 'failure_mode', was.failureMode, changes.failureMode);
+      if (changes.enabled !== undefined) change('enabled', 'enabled', was.enabled, changes.enabled);
+      if (changes.chargingEnabled !== undefined) change('chargingEnabled', 'charging_enabled', was.chargingEnabled, changes.chargingEnabled);
+      if (changes.filters !== undefined) change('filters', 'filters', was.filters ?? was.filtersText, changes.filters, JSON.stringify(changes.filters));
+      const fields = Object.keys(diff);
+      if (fields.length === 0) return was;
+      const now = this.now();
+      await trx('printers').where({ id }).update({ ...row, updated_at: now });
+      const action = fields.length === 1 && fields[0] === 'filters' ? 'printer.filters' : 'printer.update';
+      await recordAudit(trx, { actor, action, targetType: 'printer', targetId: `${was.serverName}/${was.queueName}`, details: diff }, now);
+      return toInfo((await this.infoQuery(trx).where({ 'printers.id': id }).first()) as InfoRow);
+    });
+    this.printers.clear();
+    return updated;
+  }
+
+  private infoQuery(k: Knex | Knex.Transaction): Knex.QueryBuilder {
+    return k('printers').leftJoin('rate_cards', 'rate_cards.id', 'printers.rate_card_id').select('printers.*', 'rate_cards.name as rate_card_name');
   }
 
   private async defaultRateCardId(): Promise<number> {
