@@ -36,7 +36,9 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     .addCommand(secondaries.secondariesCommand())
     .addCommand(verify.verifyCommand())
     .addCommand((await import('./commands/quotas')).quotasCommand())
-    .addCommand((await import('./commands/internet')).internetCommand());
+    .addCommand((await import('./commands/printers')).printersCommand())
+    .addCommand((await import('./commands/internet')).internetCommand())
+    .addCommand((await import('./commands/rate-cards')).rateCardsCommand());
 }
 
 if (require.main === module) {

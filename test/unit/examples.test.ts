@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadPrimaryConfig, type PrimaryConfig } from '../../primary/config';
+import { priceJob, validateRateCard } from '../../primary/pricing';
 import { loadSecondaryConfig, type SecondaryConfig } from '../../secondary/config';
 
 const EXAMPLES = path.resolve(__dirname, '../../examples');
@@ -16,6 +17,8 @@ const SECRET_ENV = { QUOTIENT_CLUSTER_SECRET: 'example-secret-0123456789' };
 
 const PRIMARIES = ['primary.json', 'two-primaries/print-primary.json', 'two-primaries/net-primary.json', 'single-primary/primary.json'];
 const SECONDARIES = ['two-primaries/print-secondary.json', 'two-primaries/proxy-secondary.json', 'single-primary/print-secondary.json', 'single-primary/proxy-secondary.json'];
+/** Card files for `quotient rate-cards save`: every one must pass the validation the store runs. */
+const RATE_CARDS = fs.readdirSync(path.join(EXAMPLES, 'rate-cards')).filter((f) => f.endsWith('.json')).map((f) => `rate-cards/${f}`);
 
 const primary = (file: string): PrimaryConfig => loadPrimaryConfig({ file: path.join(EXAMPLES, file), env: {} });
 const secondary = (file: string): SecondaryConfig => loadSecondaryConfig({ file: path.join(EXAMPLES, file), env: SECRET_ENV });
@@ -31,7 +34,29 @@ function jsonFiles(dir: string, prefix = ''): string[] {
 
 describe('examples/ configuration files', () => {
   it('are all covered by this test', () => {
-    assert.deepEqual(jsonFiles(EXAMPLES).sort(), [...PRIMARIES, ...SECONDARIES].sort());
+    assert.deepEqual(jsonFiles(EXAMPLES).sort(), [...PRIMARIES, ...SECONDARIES, ...RATE_CARDS].sort());
+  });
+
+  describe('rate-cards/', () => {
+    it('holds at least the university card', () => {
+      assert.ok(RATE_CARDS.includes('rate-cards/university.json'));
+    });
+
+    for (const file of RATE_CARDS) {
+      it(`${file} is a valid rate card`, () => {
+        assert.doesNotThrow(() => validateRateCard(JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8'))));
+      });
+    }
+
+    it('university.json prices as its README says: A4 grey duplex at 6 a page, A3 colour duplex at 70', () => {
+      const card = validateRateCard(JSON.parse(fs.readFileSync(path.join(EXAMPLES, 'rate-cards/university.json'), 'utf8')));
+      // 10 A4 grey pages duplex, 2 copies, stapled: 8 less 25 % = 6 a page; 2 x 60 + staple 5 + fee 2.
+      assert.equal(priceJob(card, { pages: 10, colourPages: 0, copies: 2, duplex: true, paperSize: 'A4', finishings: ['staple'] }, 10_000).total, 127);
+      // 4 A3 colour pages duplex, folded: its own duplex row 70; 4 x 70 + 2 sheets x fold 2 + fee 2.
+      assert.equal(priceJob(card, { pages: 4, colourPages: 4, copies: 1, duplex: true, paperSize: 'iso_a3_297x420mm', finishings: ['fold'] }, 10_000).total, 286);
+      // B5 has no row: the default colour row, 50, punched.
+      assert.equal(priceJob(card, { pages: 1, colourPages: 1, copies: 1, duplex: false, paperSize: 'B5', finishings: ['punch'] }, 10_000).total, 55);
+    });
   });
 
   for (const file of PRIMARIES) {
