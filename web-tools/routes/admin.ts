@@ -7,6 +7,8 @@ import { parseAmount } from '../../common/money';
 import { ValidationError } from '../../common/errors';
 import type { QuotaRun } from '../../primary/quotas/quota-service';
 import { FAILURE_MODES, type AdminPages, type QuotaScheduleView } from '../../primary/web/admin-pages';
+import { localTime } from '../../primary/quotas/schedule-input';
+import { adminQuotaRoutes } from './admin-quotas';
 import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from './context';
 import { formKey, newFormKey } from './form-key';
 
@@ -25,11 +27,16 @@ function runView(res: Response, r: QuotaRun): Record<string, unknown> {
   return { ...r, total: money(res, r.total), stateKey: `quotaRun.state.${r.state}`, reasonKey: `quotaRun.reason.${r.reason}` };
 }
 
-/** A schedule as the groups page shows it: when it runs and what it does, as message keys and formatted money. */
-function scheduleView(res: Response, v: QuotaScheduleView): Record<string, unknown> {
+/**
+ * A schedule as the groups page shows it: when it runs and what it does, as message keys and
+ * formatted money; times in the primary's zone; the path and one-time key of its forms.
+ */
+function scheduleView(res: Response, v: QuotaScheduleView, zone: string): Record<string, unknown> {
   const q = v.schedule;
   return {
     name: q.name,
+    path: `/admin/quotas/${encodeURIComponent(q.name)}`,
+    formKey: newFormKey(),
     enabled: q.enabled,
     whenKey: `quota.when.${q.period}`,
     weekdayKey: `weekday.${q.weekday ?? 0}`,
@@ -39,8 +46,8 @@ function scheduleView(res: Response, v: QuotaScheduleView): Record<string, unkno
     modeKey: q.mode === 'reset' ? 'quota.mode.reset' : q.cap === null ? 'quota.mode.add' : 'quota.mode.addCapped',
     amount: money(res, q.amount),
     cap: q.cap === null ? '' : money(res, q.cap),
-    nextRun: v.nextRun,
-    runs: v.runs.map((r) => runView(res, r)),
+    nextRun: v.nextRun === null ? '' : `${localTime(v.nextRun, zone)} ${zone}`,
+    runs: v.runs.map((r) => ({ ...runView(res, r), period: `${localTime(r.periodStart, zone)} ${zone}` })),
   };
 }
 
@@ -107,6 +114,7 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
     const schedules = await deps.admin.quotaSchedules();
     const d = decimals(res);
     const plain = (m: number | null): string => (m === null ? '' : (m / 10 ** d).toFixed(d)); // what the form field shows
+    const zone = s.quotas.timezone;
     page(deps, res, 'admin-groups', {
       title: 'admin.groups',
       admin: 'groups',
@@ -117,9 +125,11 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
         restrictedDefault: g.initialRestricted === null,
         restrictedYes: g.initialRestricted === true,
         restrictedNo: g.initialRestricted === false,
-        schedules: schedules.filter((v) => v.schedule.groupId === g.id).map((v) => scheduleView(res, v)),
+        schedules: schedules.filter((v) => v.schedule.groupId === g.id).map((v) => scheduleView(res, v, zone)),
       })),
-      everyone: schedules.filter((v) => v.schedule.groupId === null).map((v) => scheduleView(res, v)),
+      everyone: schedules.filter((v) => v.schedule.groupId === null).map((v) => scheduleView(res, v, zone)),
+      timezone: zone,
+      quotaFormKey: newFormKey(),
     });
   });
 
@@ -139,6 +149,8 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
     );
     res.redirect(303, '/admin/groups');
   });
+
+  r.use('/quotas', adminQuotaRoutes(deps));
 
   r.get('/printers', async (_req, res) => {
     const cards = await deps.admin.rateCards();

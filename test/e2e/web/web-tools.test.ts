@@ -3,6 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
 import { MB } from '../../../primary/internet/internet-settings';
 import { parseJobDescription, type JobDescription } from '../../../primary/printing/job-events';
+import { localTime } from '../../../primary/quotas/schedule-input';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
 import { DESKTOP, PHONE, closeBrowser, screenshotPath, sharedBrowser } from './browser';
@@ -331,9 +332,11 @@ describeOnEachDatabase('web tools in Chromium', (t) => {
     await admin.page.goto(`${base}/admin/groups`);
     assert.equal(await text(admin.page, '#groups .schedule .when'), 'Every Monday at 06:00');
     assert.equal(await text(admin.page, '#groups .schedule .what'), 'adds $5.00, up to a balance of $20.00');
-    assert.match(await text(admin.page, '#groups .schedule .next'), /^Next run: \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    // In the primary's time zone (the test primary's is the system's), as the local time the schedule names.
+    assert.equal(await text(admin.page, '#groups .schedule .next'), `Next run: ${localTime(primary.services.quotas.nextRuns(await primary.services.quotas.get('staff-weekly'), 1)[0] ?? null, primary.services.quotas.timezone)} ${primary.services.quotas.timezone}`);
+    assert.match(await text(admin.page, '#groups .schedule .next'), / 06:00 /);
     assert.deepEqual((await admin.page.locator('#groups table.runs tbody td').allTextContents()).slice(1), ['Done', '1', '$5.00']);
-    assert.match(await text(admin.page, '#quotas-everyone .schedule'), /^term-reset \(disabled\)\s+On day 1 of every month at 00:00 · sets the balance to \$10\.00\s+No runs yet\.$/);
+    assert.match(await text(admin.page, '#quotas-everyone .schedule'), /^term-reset \(disabled\)\s+On day 1 of every month at 00:00 · sets the balance to \$10\.00\s+Run now for the current period\s+Enable\s+Remove\s+No runs yet\.$/);
     await admin.page.screenshot({ path: screenshotPath(`admin-groups-${t.dialect}`), fullPage: true });
     await admin.page.goto(`${base}/admin`);
     const cells = await admin.page.locator('#quota-runs tbody tr:first-child td').allTextContents();
