@@ -290,6 +290,16 @@ export class QuotaService {
     return ((await q) as RunRow[]).map(toRun);
   }
 
+  /** One run of a schedule by its id, or undefined. */
+  async run(scheduleName: string, runId: number): Promise<QuotaRun | undefined> {
+    const row = (await this.db
+      .knex('quota_runs')
+      .join('quota_schedules', 'quota_schedules.id', 'quota_runs.schedule_id')
+      .where({ 'quota_runs.id': runId, 'quota_schedules.name': scheduleName.trim() })
+      .first('quota_runs.*', 'quota_schedules.name as schedule_name')) as RunRow | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
   // ---- runs ---------------------------------------------------------------------------------
 
   /**

@@ -90,8 +90,8 @@ export class AdminQuotas {
   }
 
   /** One run of a schedule (for the page that shows what "run now" did). */
-  async run(name: string, runId: number): Promise<QuotaRun | undefined> {
-    return (await this.quotas.runs({ schedule: name, limit: 10_000 })).find((r) => r.id === runId);
+  run(name: string, runId: number): Promise<QuotaRun | undefined> {
+    return this.quotas.run(name, runId);
   }
 
   /** Whether this form (its one-time key) already did `action` to the schedule. */
