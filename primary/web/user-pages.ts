@@ -46,6 +46,8 @@ export interface UserJob {
   duplex: boolean;
   cost: Money;
   status: string;
+  /** Why a job was refused or cancelled, as the user was told ('' for others). */
+  reason: string;
   refund: 'none' | 'pending' | 'approved' | 'rejected';
   refundable: boolean;
 }
@@ -96,6 +98,7 @@ interface JobRow {
   duplex: number | boolean;
   cost: number | string;
   status: string;
+  reason: string;
   refund_state: string | null;
 }
 
@@ -207,7 +210,7 @@ export class UserPages {
       .select(
         'print_jobs.id', 'print_jobs.created_at', 'printers.display_name', 'printers.queue_name', 'print_jobs.document_name',
         'print_jobs.pages', 'print_jobs.copies', 'print_jobs.colour_pages', 'print_jobs.duplex', 'print_jobs.cost', 'print_jobs.status',
-        'refund_requests.state as refund_state',
+        'print_jobs.reason', 'refund_requests.state as refund_state',
       )) as JobRow[];
     return rows.map((r) => {
       const refund = (r.refund_state ?? 'none') as UserJob['refund'];
@@ -222,6 +225,7 @@ export class UserPages {
         duplex: Boolean(r.duplex),
         cost: Number(r.cost),
         status: r.status,
+        reason: r.status === 'denied' ? r.reason : '',
         refund,
         refundable: refund === 'none' && r.status === 'printed' && Number(r.cost) > 0,
       };

@@ -8,6 +8,7 @@ import { ValidationError } from '../../common/errors';
 import type { QuotaRun } from '../../primary/quotas/quota-service';
 import { FAILURE_MODES, type AdminPages, type QuotaScheduleView } from '../../primary/web/admin-pages';
 import { localTime } from '../../primary/quotas/schedule-input';
+import { adminPrinterRoutes } from './admin-printers';
 import { adminQuotaRoutes } from './admin-quotas';
 import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from './context';
 import { formKey, newFormKey } from './form-key';
@@ -151,6 +152,7 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
   });
 
   r.use('/quotas', adminQuotaRoutes(deps));
+  r.use('/printers', adminPrinterRoutes(deps));
 
   r.get('/printers', async (_req, res) => {
     const cards = await deps.admin.rateCards();
