@@ -31,8 +31,11 @@ export class RateCardStore {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Creates or replaces the card called `name`; returns it as stored. */
-  async save(name: string, input: unknown, actor = 'system'): Promise<NamedRateCard> {
+  /**
+   * Creates or replaces the card called `name`; returns it as stored. `auditDetails` go into the
+   * audit row (the web forms record their one-time key there).
+   */
+  async save(name: string, input: unknown, actor = 'system', auditDetails: Record<string, unknown> = {}): Promise<NamedRateCard> {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 128) throw new ValidationError('rate card name must be 1 to 128 characters', { field: 'name' });
     const card = validateRateCard(input);
@@ -57,7 +60,7 @@ export class RateCardStore {
       if (card.finishings.length > 0) {
         await trx('rate_card_finishings').insert(card.finishings.map((f) => ({ rate_card_id: cardId, option: f.option, per: f.per, price: f.price })));
       }
-      await recordAudit(trx, { actor, action: existing ? 'rate_card.update' : 'rate_card.create', targetType: 'rate_card', targetId: trimmed }, now);
+      await recordAudit(trx, { actor, action: existing ? 'rate_card.update' : 'rate_card.create', targetType: 'rate_card', targetId: trimmed, details: auditDetails }, now);
       return cardId;
     });
     return this.get(id);

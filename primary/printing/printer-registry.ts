@@ -164,6 +164,11 @@ export class PrinterRegistry {
     return card;
   }
 
+  /** Drops a rate card from this process's cache after it changed, so the next job is priced by the new rows. */
+  forgetRateCard(id: number): void {
+    this.cards.delete(id);
+  }
+
   /** Printers of one secondary, for the configuration pushed to it. */
   async ofSecondary(serverName: string): Promise<Printer[]> {
     return ((await this.db.knex('printers').where({ server_name: serverName }).orderBy('queue_name')) as PrinterRow[]).map(toPrinter);

@@ -10,6 +10,7 @@ import { FAILURE_MODES, type AdminPages, type QuotaScheduleView } from '../../pr
 import { localTime } from '../../primary/quotas/schedule-input';
 import { adminPrinterRoutes } from './admin-printers';
 import { adminQuotaRoutes } from './admin-quotas';
+import { adminRateCardRoutes } from './admin-rate-cards';
 import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from './context';
 import { formKey, newFormKey } from './form-key';
 
@@ -168,19 +169,7 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
     });
   });
 
-  r.get('/rate-cards/:id', async (req, res) => {
-    const c = await deps.admin.rateCard(id(req.params.id));
-    page(deps, res, 'admin-rate-card', {
-      title: 'admin.rateCard',
-      admin: 'printers',
-      name: c.name,
-      printers: c.printers,
-      perJobFee: money(res, c.card.perJobFee),
-      duplexDiscountBp: c.card.duplexDiscountBp,
-      prices: c.card.prices.map((p) => ({ paperSize: p.paperSize, anySize: p.paperSize === '*', colourKey: `colour.${p.colour}`, sidesKey: `sides.${p.sides}`, price: money(res, p.pricePerPage) })),
-      finishings: c.card.finishings.map((f) => ({ option: f.option, perKey: `finishing.${f.per}`, price: money(res, f.price) })),
-    });
-  });
+  r.use(adminRateCardRoutes(deps));
 
   r.post('/printers/:id/charging', async (req, res) => {
     const body = req.body as Record<string, unknown>;

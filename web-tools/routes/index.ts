@@ -73,7 +73,8 @@ export function createWebTools(opts: WebToolsOptions): Router {
   // whole router, so its CSRF check and HTML errors never touch JSON endpoints.
   r.use((req, _res, next) => (isWebPath(req.path) ? next() : next('router')));
   r.use('/static', express.static(path.join(webToolsDir(), 'public'), { maxAge: '1h', index: false }));
-  r.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
+  // 2000 fields: the rate-card form has five a price row (a card of a few hundred rows); 64 kB still bounds the body.
+  r.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 2000 }));
   r.use(loadContext(deps), csrfCheck(deps));
   r.use(authRoutes(deps));
   r.use('/admin', adminRoutes({ ...deps, admin: new AdminPages({ services: opts.services, secondaries: opts.secondaries }) }));
