@@ -7,33 +7,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { listAudit } from '../../primary/audit/audit-log';
-import { parseJobDescription, type JobDescription } from '../../primary/printing/job-events';
+import { type JobDescription } from '../../primary/printing/job-events';
 import { describeOnEachDatabase } from '../utils/databases';
-import { servicesFor } from '../utils/fixtures';
+import { servicesFor, jobDescription } from '../utils/fixtures';
 import { ROOT, cliAgainst } from '../utils/processes';
 
 const UNIVERSITY = path.join(ROOT, 'examples/rate-cards/university.json');
-let jobSeq = 0;
 
-function job(overrides: Partial<JobDescription>): JobDescription {
-  jobSeq += 1;
-  return parseJobDescription({
-    jobId: `urn:uuid:rate-cards-cli-${process.pid}-${jobSeq}`,
-    queue: 'lab-laser',
-    username: 'ann',
-    documentName: 'thesis.pdf',
-    pages: 1,
-    colourPages: 0,
-    copies: 1,
-    duplex: false,
-    paperSize: 'A4',
-    finishings: [],
-    accountCode: '',
-    clientHost: '',
-    submittedAt: 0,
-    ...overrides,
-  });
-}
+const job = (overrides: Partial<JobDescription> = {}): JobDescription => jobDescription({ queue: 'lab-laser', documentName: 'thesis.pdf', pages: 1, ...overrides });
 
 describeOnEachDatabase('quotient rate-cards', (t) => {
   const { cli, ok, fails } = cliAgainst(t);

@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
-import { parseJobDescription, type JobDescription } from '../../../primary/printing/job-events';
+import { type JobDescription } from '../../../primary/printing/job-events';
+import { jobDescription } from '../../utils/fixtures';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
 import { DESKTOP, closeBrowser, screenshotPath, sharedBrowser } from './browser';
 
 const SECONDARY = 'print-1';
-let seq = 0;
 
-function job(overrides: Partial<JobDescription> = {}): JobDescription {
-  seq += 1;
-  return parseJobDescription({
-    jobId: `urn:uuid:web-filters-${process.pid}-${seq}`, queue: 'library-laser', username: 'ann', documentName: 'thesis.pdf', pages: 6, colourPages: 0, copies: 1,
-    duplex: false, paperSize: 'A4', finishings: [], accountCode: '', clientHost: '', submittedAt: 0, ...overrides,
-  });
-}
+const job = (overrides: Partial<JobDescription> = {}): JobDescription => jobDescription({ documentName: 'thesis.pdf', pages: 6, ...overrides });
 
 after(closeBrowser);
 

@@ -8,33 +8,15 @@ import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
 import { listAudit } from '../../../primary/audit/audit-log';
-import { parseJobDescription, type JobDescription } from '../../../primary/printing/job-events';
+import { type JobDescription } from '../../../primary/printing/job-events';
+import { jobDescription } from '../../utils/fixtures';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
 import { DESKTOP, closeBrowser, screenshotPath, sharedBrowser } from './browser';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
-let jobSeq = 0;
 
-function job(overrides: Partial<JobDescription> = {}): JobDescription {
-  jobSeq += 1;
-  return parseJobDescription({
-    jobId: `urn:uuid:rate-card-web-${process.pid}-${jobSeq}`,
-    queue: 'library-laser',
-    username: 'ann',
-    documentName: 'notes.pdf',
-    pages: 3,
-    colourPages: 0,
-    copies: 1,
-    duplex: false,
-    paperSize: 'A4',
-    finishings: [],
-    accountCode: '',
-    clientHost: '',
-    submittedAt: 0,
-    ...overrides,
-  });
-}
+const job = (overrides: Partial<JobDescription> = {}): JobDescription => jobDescription({ documentName: 'notes.pdf', ...overrides });
 
 after(closeBrowser);
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
 import { MB } from '../../../primary/internet/internet-settings';
-import { parseJobDescription, type JobDescription } from '../../../primary/printing/job-events';
+import { type JobDescription } from '../../../primary/printing/job-events';
+import { jobDescription } from '../../utils/fixtures';
 import { localTime } from '../../../primary/quotas/schedule-input';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
@@ -10,27 +11,8 @@ import { DESKTOP, PHONE, closeBrowser, screenshotPath, sharedBrowser } from './b
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 const SECONDARY = 'print-1';
-let jobSeq = 0;
 
-function job(overrides: Partial<JobDescription> = {}): JobDescription {
-  jobSeq += 1;
-  return parseJobDescription({
-    jobId: `urn:uuid:web-${process.pid}-${jobSeq}`,
-    queue: 'library-laser',
-    username: 'ann',
-    documentName: 'essay.pdf',
-    pages: 3,
-    colourPages: 0,
-    copies: 1,
-    duplex: false,
-    paperSize: 'A4',
-    finishings: [],
-    accountCode: '',
-    clientHost: '',
-    submittedAt: 0,
-    ...overrides,
-  });
-}
+const job = jobDescription;
 
 after(closeBrowser);
 

@@ -1,27 +1,10 @@
 import assert from 'node:assert/strict';
 import { describeOnEachDatabase } from '../../utils/databases';
-import { accountFor, servicesFor } from '../../utils/fixtures';
+import { accountFor, servicesFor, jobDescription } from '../../utils/fixtures';
 import type { Services } from '../../../primary/services';
-import { parseJobDescription, type JobDescription, type JobOutcome } from '../../../primary/printing/job-events';
+import type { JobOutcome } from '../../../primary/printing/job-events';
 
-function job(overrides: Partial<JobDescription> = {}): JobDescription {
-  return parseJobDescription({
-    jobId: `urn:uuid:${Math.random().toString(16).slice(2)}`,
-    queue: 'library-laser',
-    username: 'ann',
-    documentName: 'essay.pdf',
-    pages: 3,
-    colourPages: 0,
-    copies: 1,
-    duplex: false,
-    paperSize: 'A4',
-    finishings: [],
-    accountCode: '',
-    clientHost: '',
-    submittedAt: 0,
-    ...overrides,
-  });
-}
+const job = jobDescription;
 
 const SECONDARY = 'print-1';
 

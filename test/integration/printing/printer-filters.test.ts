@@ -1,34 +1,15 @@
 import assert from 'node:assert/strict';
 import { describeOnEachDatabase } from '../../utils/databases';
-import { accountFor } from '../../utils/fixtures';
+import { accountFor, jobDescription } from '../../utils/fixtures';
 import { createServices, type Services } from '../../../primary/services';
-import { parseJobDescription, type JobDescription } from '../../../primary/printing/job-events';
+import { type JobDescription } from '../../../primary/printing/job-events';
 import { parseFilters } from '../../../primary/printing/printer-filters';
 
 const SECONDARY = 'print-1';
 const QUEUE = 'library-laser';
 const T0 = Date.UTC(2027, 0, 11, 9, 0, 0);
-let seq = 0;
 
-function job(overrides: Partial<JobDescription> = {}): JobDescription {
-  seq += 1;
-  return parseJobDescription({
-    jobId: `urn:uuid:filters-${process.pid}-${seq}`,
-    queue: QUEUE,
-    username: 'ann',
-    documentName: 'essay.pdf',
-    pages: 3,
-    colourPages: 0,
-    copies: 1,
-    duplex: false,
-    paperSize: 'A4',
-    finishings: [],
-    accountCode: '',
-    clientHost: '',
-    submittedAt: 0,
-    ...overrides,
-  });
-}
+const job = (overrides: Partial<JobDescription> = {}): JobDescription => jobDescription({ queue: QUEUE, ...overrides });
 
 describeOnEachDatabase('PrintJobService with printer filters', (t) => {
   let s: Services;
