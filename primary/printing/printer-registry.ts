@@ -164,6 +164,11 @@ export class PrinterRegistry {
     return card;
   }
 
+  /** Forgets every cached printer, so a change made outside update() applies here at once. */
+  forgetPrinters(): void {
+    this.printers.clear();
+  }
+
   /** Drops a rate card from this process's cache after it changed, so the next job is priced by the new rows. */
   forgetRateCard(id: number): void {
     this.cards.delete(id);

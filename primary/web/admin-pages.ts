@@ -7,14 +7,14 @@ import type { SecondaryRegistry, Secondary } from '../cluster/secondary-registry
 import { inTransaction } from '../db/transaction';
 import { InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
 import type { NamedRateCard } from '../pricing/rate-card-store';
-import type { FailureMode } from '../printing/printer-registry';
+import { FAILURE_MODES, type FailureMode } from '../printing/printer-registry';
 import type { Money } from '../../common/money';
 import type { QuotaRun, QuotaSchedule } from '../quotas/quota-service';
 import type { Services } from '../services';
 import { SETTINGS, type SettingKey } from '../settings/settings-service';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-export const FAILURE_MODES: readonly FailureMode[] = ['charge_later', 'hold', 'deny', 'free'];
+export { FAILURE_MODES };
 
 export interface Dashboard {
   pagesToday: number;
@@ -153,18 +153,17 @@ export class AdminPages {
       await trx('printers').where({ id: printerId }).update({ enabled, updated_at: this.now() });
       await recordAudit(trx, { actor, action: enabled ? 'printer.enable' : 'printer.disable', targetType: 'printer', targetId: `${row.server_name}/${row.queue_name}` }, this.now());
     });
+    this.s.printers.forgetPrinters();
   }
 
-  /** Changes what a printer does while the primary is unreachable, and its rate card; audited. */
+  /**
+   * Changes what a printer does while the primary is unreachable, and its rate card, through the
+   * printer registry (one place for printer changes: validated, audited as printer.update with
+   * what changed, and applied on this primary at once).
+   */
   async setPrinterCharging(printerId: number, failureMode: string, rateCardId: number, actor: string): Promise<void> {
     if (!FAILURE_MODES.includes(failureMode as FailureMode)) throw new ValidationError(`unknown failure mode ${failureMode}`, { field: 'failureMode' });
-    const card = await this.s.rateCards.get(rateCardId);
-    await inTransaction(this.s.db, async (trx) => {
-      const row = (await trx('printers').where({ id: printerId }).first('server_name', 'queue_name')) as { server_name: string; queue_name: string } | undefined;
-      if (!row) throw new NotFoundError('printer', printerId);
-      await trx('printers').where({ id: printerId }).update({ failure_mode: failureMode, rate_card_id: card.id, updated_at: this.now() });
-      await recordAudit(trx, { actor, action: 'printer.update', targetType: 'printer', targetId: `${row.server_name}/${row.queue_name}`, details: { failureMode, rateCard: card.name } }, this.now());
-    });
+    await this.s.printers.update(printerId, { failureMode: failureMode as FailureMode, rateCardId }, actor);
   }
 
   rateCards(): Promise<{ id: number; name: string }[]> {

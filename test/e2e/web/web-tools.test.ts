@@ -336,6 +336,11 @@ describeOnEachDatabase('web tools in Chromium', (t) => {
     await admin.page.selectOption('#printers select[name=rateCardId]', { label: 'Cheap' });
     await admin.page.selectOption('#printers select[name=failureMode]', 'deny');
     await Promise.all([admin.page.waitForURL(`${base}/admin/printers`), admin.page.click('#printers form.rules button')]);
+    // The next job is priced by the new card at once, not after the printer cache expires.
+    const cheapJob = job({ pages: 2 });
+    const priced = await primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: cheapJob });
+    assert.equal(priced.kind === 'authorized' && priced.cost, 10);
+    await primary.services.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: cheapJob.jobId, reason: 'test' });
     await Promise.all([admin.page.waitForURL(`${base}/admin/printers`), admin.page.click('#printers form.inline button')]);
     const printer = (await t.db.knex('printers').first('enabled', 'failure_mode', 'rate_card_id')) as { enabled: number | boolean; failure_mode: string; rate_card_id: number };
     const cheap = await primary.services.rateCards.getByName('Cheap');
