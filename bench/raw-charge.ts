@@ -18,7 +18,7 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import mysql from 'mysql2/promise';
-import type { ParsedDatabaseUrl } from '../primary/db/connection';
+import { SQLITE_PRAGMAS, type ParsedDatabaseUrl } from '../primary/db/connection';
 import { BENCH_JOB, BENCH_JOB_COST, jobId } from './charge-ipc';
 import { connectionOptions } from './raw-mysql';
 
@@ -103,10 +103,7 @@ export class RawSqliteCharge implements RawCharge {
     private readonly setup: RawChargeSetup,
   ) {
     this.db = new BetterSqlite3(filename);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+    for (const pragma of SQLITE_PRAGMAS) this.db.pragma(pragma);
     const db = this.db;
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as { [K in keyof typeof SQL]: BetterSqlite3.Statement };
     const s = this.s;

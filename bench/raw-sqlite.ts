@@ -5,6 +5,7 @@
  * breakdown, LedgerService.debit's exact statement sequence run the same way.
  */
 import BetterSqlite3 from 'better-sqlite3';
+import { SQLITE_PRAGMAS } from '../primary/db/connection';
 
 interface BalanceRow {
   balance: number;
@@ -48,10 +49,7 @@ export class RawSqliteLedger {
 
   constructor(filename: string) {
     this.db = new BetterSqlite3(filename);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+    for (const pragma of SQLITE_PRAGMAS) this.db.pragma(pragma);
     const db = this.db;
     this.selectAccount = db.prepare('SELECT balance, reserved FROM accounts WHERE id = ?');
     this.updateBalance = db.prepare('UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?');

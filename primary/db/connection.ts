@@ -70,6 +70,13 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
+/**
+ * Every SQLite connection's durability and safety settings: WAL with an fsync per commit
+ * (synchronous=FULL), foreign keys enforced, and a wait for the write lock. The benchmarks' raw
+ * connections use the same list, so their figures compare like with like.
+ */
+export const SQLITE_PRAGMAS: readonly string[] = ['journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON', 'busy_timeout = 5000'];
+
 export function openDatabase(url: string, dataDir: string, opts: { pool?: { min: number; max: number } } = {}): Database {
   const parsed = parseDatabaseUrl(url, dataDir);
   if (parsed.dialect === 'sqlite') {
@@ -90,10 +97,7 @@ export function openDatabase(url: string, dataDir: string, opts: { pool?: { min:
           try {
             // SQLite's LOWER() folds ASCII only; searches fold case in JavaScript, so match it here.
             conn.function('lower', { deterministic: true }, (s) => (typeof s === 'string' ? s.toLowerCase() : s));
-            conn.pragma('journal_mode = WAL');
-            conn.pragma('synchronous = FULL');
-            conn.pragma('foreign_keys = ON');
-            conn.pragma('busy_timeout = 5000');
+            for (const pragma of SQLITE_PRAGMAS) conn.pragma(pragma);
             done(null, conn);
           } catch (err) {
             done(err as Error, conn);

@@ -5,7 +5,7 @@ import { type JobDescription } from '../../../primary/printing/job-events';
 import { jobDescription } from '../../utils/fixtures';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
-import { DESKTOP, closeBrowser, screenshotPath, sharedBrowser } from './browser';
+import { closeBrowser, screenshotPath, signedInPage } from './browser';
 
 const SECONDARY = 'print-1';
 
@@ -30,16 +30,7 @@ describeOnEachDatabase('admin printer filters in Chromium', (t) => {
     await primary.shutdown();
   });
 
-  async function signedIn(username: string, password: string): Promise<Page> {
-    const context = await (await sharedBrowser()).newContext({ viewport: DESKTOP, javaScriptEnabled: false });
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(`${base}/signin`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', password);
-    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
-    return page;
-  }
+  const signedIn = async (username: string, password: string): Promise<Page> => (await signedInPage(contexts, base, username, password)).page;
 
   it('sets a max-pages filter that the charge path enforces, with the reason on the user\'s jobs page', async () => {
     const admin = await signedIn('admin', 'admin-password-for-tests');

@@ -3,7 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
-import { DESKTOP, closeBrowser, screenshotPath, sharedBrowser } from './browser';
+import { closeBrowser, screenshotPath, signedInPage } from './browser';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 const ZONE = 'America/New_York';
@@ -29,16 +29,7 @@ describeOnEachDatabase('quota schedules managed in the admin pages, in Chromium'
     await primary.shutdown();
   });
 
-  async function signedIn(username: string, password: string): Promise<{ page: Page; context: BrowserContext }> {
-    const context = await (await sharedBrowser()).newContext({ viewport: DESKTOP, javaScriptEnabled: false });
-    contexts.push(context);
-    const page = await context.newPage();
-    await page.goto(`${base}/signin`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', password);
-    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
-    return { page, context };
-  }
+  const signedIn = (username: string, password: string): Promise<{ page: Page; context: BrowserContext }> => signedInPage(contexts, base, username, password);
 
   const text = async (page: Page, selector: string): Promise<string> => ((await page.textContent(selector)) ?? '').trim();
   const balance = async (username: string): Promise<number> => (await primary.services.users.personalAccount((await primary.services.users.getByUsername(username)).id)).balance;

@@ -12,7 +12,7 @@ import { type JobDescription } from '../../../primary/printing/job-events';
 import { jobDescription } from '../../utils/fixtures';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
-import { DESKTOP, closeBrowser, screenshotPath, sharedBrowser } from './browser';
+import { DESKTOP, closeBrowser, screenshotPath, sharedBrowser, signIn } from './browser';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 
@@ -40,10 +40,7 @@ describeOnEachDatabase('admin rate-card forms in Chromium', (t) => {
   async function admin(): Promise<Page> {
     context = await (await sharedBrowser()).newContext({ viewport: DESKTOP, javaScriptEnabled: false });
     const page = await context.newPage();
-    await page.goto(`${base}/signin`);
-    await page.fill('input[name=username]', 'admin');
-    await page.fill('input[name=password]', ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
+    await signIn(page, base, 'admin', ADMIN_PASSWORD);
     return page;
   }
 

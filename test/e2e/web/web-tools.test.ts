@@ -7,7 +7,7 @@ import { jobDescription } from '../../utils/fixtures';
 import { localTime } from '../../../primary/quotas/schedule-input';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
-import { DESKTOP, PHONE, closeBrowser, screenshotPath, sharedBrowser } from './browser';
+import { DESKTOP, PHONE, closeBrowser, screenshotPath, sharedBrowser, signIn as signInAt } from './browser';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 const SECONDARY = 'print-1';
@@ -49,12 +49,7 @@ describeOnEachDatabase('web tools in Chromium', (t) => {
     return { page, context, dialogs };
   }
 
-  async function signIn(page: Page, username: string, password: string): Promise<void> {
-    await page.goto(`${base}/signin`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', password);
-    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
-  }
+  const signIn = (page: Page, username: string, password: string): Promise<void> => signInAt(page, base, username, password);
 
   const text = async (page: Page, selector: string): Promise<string> => ((await page.textContent(selector)) ?? '').trim();
 
