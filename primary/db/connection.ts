@@ -1,13 +1,15 @@
 /**
  * Builds the knex handle for a database URL: SQLite (better-sqlite3, the embedded default) or
  * MySQL/MariaDB (mysql2). Connection settings that matter for correctness live here: SQLite in
- * WAL mode with synchronous=FULL and foreign keys on; MySQL in READ COMMITTED with utf8mb4.
+ * WAL mode with synchronous=FULL (money transactions sync the WAL off the event loop instead:
+ * wal-sync.ts) and foreign keys on; MySQL in READ COMMITTED with utf8mb4.
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { ConfigError } from '../../common/errors';
+import { WalSyncer } from './wal-sync';
 
 export type Dialect = 'sqlite' | 'mysql';
 
@@ -18,6 +20,8 @@ export interface Database {
   events: EventEmitter;
   /** Where it is, for logs and messages; never contains a password. */
   description: string;
+  /** SQLite in a file: syncs the WAL for runTransaction's commits off the event loop. */
+  walSync?: WalSyncer;
   close(): Promise<void>;
 }
 
@@ -105,7 +109,12 @@ export function openDatabase(url: string, dataDir: string, opts: { pool?: { min:
         },
       },
     });
-    return { knex, dialect: 'sqlite', events: new EventEmitter(), description: `sqlite:${filename}`, close: () => knex.destroy() };
+    const walSync = filename === ':memory:' ? undefined : new WalSyncer(filename);
+    const close = async (): Promise<void> => {
+      await knex.destroy();
+      walSync?.close();
+    };
+    return { knex, dialect: 'sqlite', events: new EventEmitter(), description: `sqlite:${filename}`, close, ...(walSync ? { walSync } : {}) };
   }
   const m = parsed.mysql;
   if (!m) throw new ConfigError('mysql settings missing');

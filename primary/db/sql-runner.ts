@@ -176,8 +176,9 @@ interface PooledClient {
 }
 
 /**
- * Runs `work` in one transaction on a pooled connection and commits (one durable commit, one
- * fsync on SQLite) before resolving. SQLite starts with BEGIN IMMEDIATE, so the transaction
+ * Runs `work` in one transaction on a pooled connection and commits durably before resolving:
+ * on SQLite one fdatasync of the WAL, on the thread pool and shared with the commits around it
+ * (wal-sync.ts); on MySQL the server's own. SQLite starts with BEGIN IMMEDIATE, so the transaction
  * holds the write lock from its first statement. Lock conflicts and unique-key races run the
  * whole transaction again, up to MAX_ATTEMPTS times, with jittered backoff.
  */
@@ -185,30 +186,51 @@ export async function runTransaction<T>(db: Database, work: (tx: SqlTx) => Promi
   const client = db.knex.client as PooledClient;
   for (let attempt = 1; ; attempt++) {
     const conn = await client.acquireConnection();
+    const touched = new Set<number>();
+    let outcome: { result: T } | undefined;
     try {
-      const touched = new Set<number>();
-      const result = await (db.dialect === 'sqlite' ? sqliteTransaction(conn as SqliteConnection, touched, work) : mysqlTransaction(conn as MysqlConnection, touched, work));
-      if (touched.size > 0) db.events.emit('accountsChanged', [...touched]);
-      return result;
+      outcome = {
+        result: await (db.dialect === 'sqlite'
+          ? sqliteTransaction(conn as SqliteConnection, touched, work, db.walSync !== undefined)
+          : mysqlTransaction(conn as MysqlConnection, touched, work)),
+      };
     } catch (err) {
       const again = (isRetryable(err) || isUniqueViolation(err)) && attempt < MAX_ATTEMPTS;
       if (!again) throw err;
     } finally {
       await client.releaseConnection(conn);
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 ** (attempt - 1)) * (0.5 + Math.random())));
+    if (!outcome) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 ** (attempt - 1)) * (0.5 + Math.random())));
+      continue;
+    }
+    // The connection is free for the next transaction while this one's WAL frames reach the disk.
+    if (db.walSync) await db.walSync.sync(conn as object);
+    if (touched.size > 0) db.events.emit('accountsChanged', [...touched]);
+    return outcome.result;
   }
 }
 
-async function sqliteTransaction<T>(conn: SqliteConnection, touched: Set<number>, work: (tx: SqlTx) => Promise<T>): Promise<T> {
-  sqliteStatement(conn, 'BEGIN IMMEDIATE').run();
+/**
+ * With `walSynced`, the commit only writes the WAL (synchronous=NORMAL for this transaction) and
+ * runTransaction waits for the WalSyncer's fdatasync before resolving; the connection's own
+ * setting (FULL, for knex's transactions) is back before anyone else can use it. SQLite applies
+ * the pragma when it is compiled, so it is run with exec() each time, never as a cached statement.
+ */
+async function sqliteTransaction<T>(conn: SqliteConnection, touched: Set<number>, work: (tx: SqlTx) => Promise<T>, walSynced: boolean): Promise<T> {
+  if (walSynced) conn.exec('PRAGMA synchronous = NORMAL');
   try {
-    const result = await work(withTouched(sqliteTx(conn), touched));
-    sqliteStatement(conn, 'COMMIT').run();
-    return result;
-  } catch (err) {
-    sqliteStatement(conn, 'ROLLBACK').run();
-    throw err;
+    sqliteStatement(conn, 'BEGIN IMMEDIATE').run();
+    try {
+      const result = await work(withTouched(sqliteTx(conn), touched));
+      sqliteStatement(conn, 'COMMIT').run();
+      return result;
+    } catch (err) {
+      sqliteStatement(conn, 'ROLLBACK').run();
+      throw err;
+    }
+  } finally {
+    if (walSynced) conn.exec('PRAGMA synchronous = FULL');
   }
 }
 

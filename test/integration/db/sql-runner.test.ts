@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { runReads, runTransaction } from '../../../primary/db/sql-runner';
+import { WalSyncer } from '../../../primary/db/wal-sync';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { accountFor, servicesFor } from '../../utils/fixtures';
 
@@ -25,5 +27,56 @@ describeOnEachDatabase('runReads()', (t) => {
     assert.equal(Number(row?.balance), 40);
     const again = await runReads(t.db, (q) => q.get<{ one: number | string }>('SELECT 1 AS one'));
     assert.equal(Number(again?.one), 1);
+  });
+});
+
+describeOnEachDatabase('runTransaction() durability', (t) => {
+  /** The connection's synchronous setting, read through knex (2 is FULL). */
+  async function synchronous(): Promise<number> {
+    const rows = (await t.db.knex.raw('PRAGMA synchronous')) as { synchronous: number }[];
+    return Number(rows[0]?.synchronous);
+  }
+
+  it('is acknowledged only once durable: SQLite waits for the WAL sync, with the connection free and at synchronous=FULL meanwhile; MySQL has no syncer', async () => {
+    if (t.dialect !== 'sqlite') {
+      assert.equal(t.db.walSync, undefined, 'MySQL commits are durable on the server: nothing to sync here');
+      return;
+    }
+    const real = t.db.walSync;
+    assert.ok(real, 'a SQLite file has a WAL syncer');
+    const ann = await accountFor(servicesFor(t.db), { username: 'ann', restricted: false, initialCredit: 10 });
+    let finish: (() => void) | undefined;
+    const started = new Promise<void>((ready) => {
+      t.db.walSync = new WalSyncer(path.join(t.dataDir, 'quotient.db'), () => {
+        ready();
+        return new Promise<void>((resolve) => (finish = resolve));
+      });
+    });
+    try {
+      let done = false;
+      const tx = runTransaction(t.db, (q) => q.run('UPDATE accounts SET balance = balance + 5 WHERE id = ?', [ann])).then(() => (done = true));
+      await started;
+      assert.equal(done, false, 'not acknowledged before the sync');
+      assert.equal(await synchronous(), 2, 'the connection is free and at FULL again while the sync runs');
+      const row = await runReads(t.db, (q) => q.get<{ balance: number | string }>('SELECT balance FROM accounts WHERE id = ?', [ann]));
+      assert.equal(Number(row?.balance), 15, 'the commit itself is done');
+      // The directory entry first (a new handle), then the WAL.
+      while (!done) {
+        finish?.();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await tx;
+    } finally {
+      t.db.walSync.close();
+      t.db.walSync = real;
+    }
+  });
+
+  it('after a transaction that fails, the next one runs, and SQLite is back at synchronous=FULL', async () => {
+    await assert.rejects(runTransaction(t.db, (q) => q.run('UPDATE no_such_table SET x = 1')));
+    if (t.dialect === 'sqlite') assert.equal(await synchronous(), 2);
+    const row = await runTransaction(t.db, (q) => q.get<{ one: number | string }>('SELECT 1 AS one'));
+    assert.equal(Number(row?.one), 1);
+    if (t.dialect === 'sqlite') assert.equal(await synchronous(), 2);
   });
 });
