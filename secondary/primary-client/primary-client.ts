@@ -84,7 +84,8 @@ export function primaryClientOptions(config: SecondaryConfig): PrimaryClientOpti
  * Channel settings. grpc-js backs off reconnects up to 120 s by default, which would keep a
  * secondary failing fast for two minutes after its primary came back; 5 s keeps the catch-up
  * prompt. Keepalive pings notice a primary whose host vanished without closing the connection,
- * so the Watch stream does not hang on a dead peer.
+ * so the Watch stream does not hang on a dead peer. Channelz (per-call statistics for a debugging
+ * service the secondary does not serve) is off: it costs about a tenth of each call's CPU.
  */
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.initial_reconnect_backoff_ms': 250,
@@ -92,6 +93,8 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 30_000,
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  // No channelz service is served, so its per-call statistics are pure cost.
+  'grpc.enable_channelz': 0,
 };
 
 type Unary<Req, Res> = (req: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<Res>) => grpc.ClientUnaryCall;
