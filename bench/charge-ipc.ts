@@ -53,10 +53,12 @@ export interface LoadCommands {
   batch: { req: JobSet; res: null };
   /** One StreamJobEvents call: every authorisation written at once, each commit written as its authorisation comes back. */
   stream: { req: JobSet; res: null };
-  /** AuthorizeJob then CommitJob per job, `inFlight` jobs at a time. */
-  calls: { req: JobSet & { inFlight: number }; res: null };
-  /** Open loop: `rate` AuthorizeJob calls per second for `seconds`, each followed by its CommitJob. */
-  paced: { req: { prefix: string; rate: number; seconds: number }; res: LatencySummary };
+  /** Opens the same client against the bench's empty gRPC server (bench/grpc-floor.ts) on `port`. */
+  floorConnect: { req: { port: number }; res: null };
+  /** AuthorizeJob then CommitJob per job, `inFlight` jobs at a time; `floor`: to the empty server. */
+  calls: { req: JobSet & { inFlight: number; floor?: boolean }; res: null };
+  /** Open loop: `rate` AuthorizeJob calls per second for `seconds`, each followed by its CommitJob; `floor`: to the empty server. */
+  paced: { req: { prefix: string; rate: number; seconds: number; floor?: boolean }; res: LatencySummary };
   /**
    * Fills the outbox in `dir` with `jobs` offline records (what a charge-later outage leaves) and
    * drains it with a fresh real OutboxSender, as a secondary does when it starts after an outage.

@@ -32,10 +32,13 @@ interface Connection {
 }
 
 let conn: Connection | undefined;
+/** The same client against the bench's empty gRPC server (floorConnect): what grpc-js alone costs. */
+let floorConn: Connection | undefined;
 
-function connected(): Connection {
-  if (!conn) throw new Error('not connected');
-  return conn;
+function connected(floor = false): Connection {
+  const c = floor ? floorConn : conn;
+  if (!c) throw new Error(floor ? 'not connected to the floor server' : 'not connected');
+  return c;
 }
 
 function job(c: Connection, prefix: string, i: number): PrintJob & { jobId: string } {
@@ -82,6 +85,13 @@ const handlers: Handlers = {
     const printing = new proto.quotient.v1.Printing(`127.0.0.1:${a.port}`, grpc.credentials.createInsecure());
     conn = { client, printing, queue: a.queue, users: a.users, userPrefix: a.userPrefix };
     return { registered: a.name };
+  },
+
+  floorConnect(a) {
+    const client = new PrimaryClient({ address: `127.0.0.1:${a.port}`, name: 'bench-floor', clusterSecret: 'not checked by the floor server', callDeadlineMs: DEADLINE_MS });
+    const printing = new (loadQuotientProto().quotient.v1.Printing)(`127.0.0.1:${a.port}`, grpc.credentials.createInsecure());
+    floorConn = { ...connected(), client, printing };
+    return Promise.resolve(null);
   },
 
   async batch(set) {
@@ -138,7 +148,7 @@ const handlers: Handlers = {
   },
 
   async calls(set) {
-    const c = connected();
+    const c = connected(set.floor);
     await runOps(
       async (i) => {
         const j = job(c, set.prefix, i);
@@ -153,7 +163,7 @@ const handlers: Handlers = {
   },
 
   paced(a) {
-    const c = connected();
+    const c = connected(a.floor);
     const total = Math.max(1, Math.round(a.rate * a.seconds));
     const authorize: number[] = [];
     const fromSend: number[] = [];
@@ -243,7 +253,9 @@ process.on('message', (msg: LoadMessage) => {
 
 // The bench closed the channel: done.
 process.on('disconnect', () => {
-  conn?.client.close();
-  conn?.printing.close();
+  for (const c of [conn, floorConn]) {
+    c?.client.close();
+    c?.printing.close();
+  }
   process.exit(0);
 });

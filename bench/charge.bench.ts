@@ -18,6 +18,7 @@ import type { Dialect } from '../primary/db/connection';
 import type { VerifyResult } from '../primary/ledger/ledger-service';
 import { parseJobDescription, type JobEvent, type JobOutcome } from '../primary/printing/job-events';
 import { BENCH_JOB, BENCH_JOB_COST, jobId, LoadGenerator, type LatencySummary, type ReplayRun } from './charge-ipc';
+import { startFloorServer, type FloorServer } from './grpc-floor';
 import { opsPerSecond, runOps, Side } from './harness';
 import { RawMysqlCharge, RawSqliteCharge, type RawCharge } from './raw-charge';
 import type { BenchDatabase } from './setup';
@@ -77,8 +78,15 @@ export interface ReplayResult extends ReplayRun {
   costs: Costs;
 }
 
+/** The same one-per-call and paced loads against the empty floor server (bench/grpc-floor.ts). */
+export interface FloorResult {
+  calls: { jobsPerSecond: number; costs: Costs };
+  latency: LatencySummary & { costs: Costs };
+}
+
 export interface ChargeReport {
   dialect: Dialect;
+  floor: FloorResult;
   database: string;
   server: string[];
   lines: ChargeLine[];
@@ -213,12 +221,15 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
   const running = await startPrimary(config, createLogger('bench-primary', process.env.QUOTIENT_LOG_LEVEL ?? 'warn'), () => undefined);
   let load: LoadGenerator | undefined;
   let raw: RawCharge | undefined;
+  let floorServer: FloorServer | undefined;
   try {
     await createUsers(running, 'q');
     await createUsers(running, 'r');
     load = new LoadGenerator();
     const lg = load;
     await lg.request('connect', { port: running.grpcPort, secret: SECRET, name: SECONDARY, queue: QUEUE, users: USERS, userPrefix: 'q' });
+    floorServer = await startFloorServer();
+    await lg.request('floorConnect', { port: floorServer.port });
     const printer = await running.services.printers.resolve(SECONDARY, QUEUE);
     const setup = { printerId: printer.id, rateCardId: printer.rateCardId, secondary: SECONDARY, userPrefix: 'r', users: USERS };
     if (target.sqliteFile !== undefined) raw = new RawSqliteCharge(target.sqliteFile, setup);
@@ -258,6 +269,8 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
     const callUnits = Math.max(1, Math.ceil(jobs / perUnit));
     const callCost = tally();
     const qCalls = new Side('AuthorizeJob+CommitJob', (i) => callCost.run(perUnit, () => lg.call('calls', { prefix: 'qc', first: i * perUnit, count: perUnit, inFlight: K })));
+    const floorCost = tally();
+    const qFloor = new Side('floor', (i) => floorCost.run(perUnit, () => lg.call('calls', { prefix: 'qf', first: i * perUnit, count: perUnit, inFlight: K, floor: true })));
     const rCalls = new Side('raw', (i) => r.run('rc', i * perUnit, perUnit, K));
     const rCallsSp = new Side('raw + savepoints', (i) => r.run('rcs', i * perUnit, perUnit, K, true));
     const iCalls = new Side('submit() in process', (i) =>
@@ -271,7 +284,7 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
         K,
       ),
     );
-    await alternate([qCalls, rCalls, rCallsSp, iCalls], callUnits);
+    await alternate([qCalls, qFloor, rCalls, rCallsSp, iCalls], callUnits);
 
     const perSecond = (s: Side, unit: number): number => opsPerSecond(s.result) * unit;
     const lines: ChargeLine[] = [
@@ -328,6 +341,12 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
     const pacedJobs = Math.max(1, Math.round(opts.rate * opts.latencySeconds));
     const paced = await pacedCost.run(pacedJobs, () => lg.call('paced', { prefix: 'qp', rate: opts.rate, seconds: opts.latencySeconds }));
     const latency = { ...paced, costs: pacedCost.costs(2) };
+    const floorPacedCost = tally();
+    const floorPaced = await floorPacedCost.run(pacedJobs, () => lg.call('paced', { prefix: 'qfp', rate: opts.rate, seconds: opts.latencySeconds, floor: true }));
+    const floor: FloorResult = {
+      calls: { jobsPerSecond: perSecond(qFloor, perUnit), costs: floorCost.costs(2) },
+      latency: { ...floorPaced, costs: floorPacedCost.costs(2) },
+    };
 
     // The catch-up: the same outbox contents delivered twice.
     const replay = async (): Promise<ReplayResult> => {
@@ -346,6 +365,7 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
     const jobsRun = batched + called + paced.jobs + opts.replayJobs;
     return {
       dialect: target.dialect,
+      floor,
       database: target.url,
       server,
       lines,
@@ -358,6 +378,7 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
     };
   } finally {
     await load?.close();
+    floorServer?.close();
     await raw?.close();
     await running.shutdown('bench done');
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -111,6 +111,37 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
   );
 
   console.log(
+    `\ngRPC floor (bench/grpc-floor.ts): the same client and loads against an empty Printing server in the bench's process` +
+      '\n(no authentication, no database: what grpc-js and the secondary\'s client cost on this machine by themselves, the most any one-per-call server on them could do):\n',
+  );
+  const frows = reports.map((r) => {
+    const f = r.floor;
+    const calls = r.lines.find((l) => l.operation.startsWith('one per call'));
+    return [
+      r.dialect,
+      fmt(f.calls.jobsPerSecond),
+      calls ? fmt(calls.quotientJobsPerSecond / f.calls.jobsPerSecond, 2) : '',
+      fmt(f.calls.costs.serverUs),
+      fmt(f.calls.costs.clientUs),
+      ms(f.latency.authorize.p50),
+      ms(f.latency.authorize.p99),
+      ms(r.latency.authorize.p99),
+      fmt(f.latency.costs.serverUs),
+      fmt(f.latency.costs.clientUs),
+    ];
+  });
+  console.log(
+    indent(
+      table(
+        ['run', `one per call, ${fmt(opts.inFlight)} in flight: jobs/s`, 'Quotient / floor', 'server µs CPU/job', 'client µs CPU/job', `p50 at ${fmt(opts.rate)}/s`, 'p99', 'Quotient p99', 'server µs CPU/job', 'client µs CPU/job'],
+        frows,
+        [false, true, true, true, true, true, true, true, true, true],
+      ),
+      2,
+    ),
+  );
+
+  console.log(
     `\ncatch-up: ${fmt(opts.replayJobs)} offline jobs (RecordOfflineJob, what a charge-later outage leaves) in a secondary's outbox,` +
       '\ndrained by the real OutboxSender with its defaults; then the same events enqueued and drained again:\n',
   );

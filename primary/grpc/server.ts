@@ -24,6 +24,16 @@ export interface RunningGrpcServer {
 
 const SERVICES = ['', 'quotient.v1.Cluster', 'quotient.v1.Printing', 'quotient.v1.Internet'];
 
+/**
+ * The server's transport settings (the bench's empty floor server uses them too). Channelz keeps
+ * per-call statistics for a debugging service this server does not offer; off, each call costs
+ * about a tenth less CPU (bench/README.md, "the gRPC floor").
+ */
+export const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  'grpc.enable_channelz': 0,
+};
+
 function credentials(config: PrimaryConfig): grpc.ServerCredentials {
   if (!config.grpcTlsCert || !config.grpcTlsKey) return grpc.ServerCredentials.createInsecure();
   const clientCa = config.grpcTlsClientCa ? fs.readFileSync(config.grpcTlsClientCa) : null;
@@ -44,13 +54,7 @@ export async function startGrpcServer(deps: {
 }): Promise<RunningGrpcServer> {
   const { config, services, registry, blocks, secret, logger } = deps;
   const proto = loadQuotientProto();
-  const server = new grpc.Server({
-    interceptors: [authInterceptor(secret, (name) => registry.isRegistered(name))],
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    // Channelz keeps per-call statistics for a debugging service this server does not offer;
-    // off, each call costs about a tenth less CPU (bench/README.md, "gRPC's own cost").
-    'grpc.enable_channelz': 0,
-  });
+  const server = new grpc.Server({ ...GRPC_SERVER_OPTIONS, interceptors: [authInterceptor(secret, (name) => registry.isRegistered(name))] });
   const watchers: WatchStreams = new Set();
   server.addService(proto.quotient.v1.Cluster.service, clusterHandlers(services, registry, blocks, watchers, logger));
   server.addService(proto.quotient.v1.Printing.service, printingHandlers(services.printing, logger));
