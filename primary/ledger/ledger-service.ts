@@ -285,9 +285,23 @@ async function lockedReservation(tx: SqlTx, key: string): Promise<Reservation> {
   return locked;
 }
 
-/** commit() inside a caller's transaction; shared with the batched print path. */
+/** commit() inside a caller's transaction. */
 export async function commitIn(tx: SqlTx, req: { key: string; amount?: Money; actor?: string | null; comment?: string }, now: number): Promise<LedgerEntry> {
-  const reservation = await lockedReservation(tx, req.key);
+  return commitLockedIn(tx, await lockedReservation(tx, req.key), (id) => loadAccount(tx, id), req, now);
+}
+
+/**
+ * commit() for a caller that already holds the lock on the reservation's account and read the
+ * reservation under it (the batched print path): `account` gives the account's row, asked for
+ * only when the reservation is still held.
+ */
+export async function commitLockedIn(
+  tx: SqlTx,
+  reservation: Reservation,
+  account: (id: number) => Promise<Account>,
+  req: { key: string; amount?: Money; actor?: string | null; comment?: string },
+  now: number,
+): Promise<LedgerEntry> {
   if (reservation.state === 'released') throw new InvalidStateError('reservation was released and cannot be committed', { key: req.key });
   const final = req.amount ?? reservation.amount;
   if (reservation.state === 'committed') {
@@ -296,14 +310,17 @@ export async function commitIn(tx: SqlTx, req: { key: string; amount?: Money; ac
     if (-entry.amount !== final) throw new IdempotencyConflictError(req.key);
     return { ...entry, replayed: true };
   }
-  const account = await loadAccount(tx, reservation.accountId);
-  return settleReservation(tx, reservation, account, final, req, now);
+  return settleReservation(tx, reservation, await account(reservation.accountId), final, req, now);
 }
 
-/** release() inside a caller's transaction; shared with the batched print path. */
+/** release() inside a caller's transaction. */
 export async function releaseIn(tx: SqlTx, key: string, now: number): Promise<Reservation> {
-  const reservation = await lockedReservation(tx, key);
+  return releaseLockedIn(tx, await lockedReservation(tx, key), (id) => loadAccount(tx, id), now);
+}
+
+/** release() for a caller that holds the lock, as for commitLockedIn. */
+export async function releaseLockedIn(tx: SqlTx, reservation: Reservation, account: (id: number) => Promise<Account>, now: number): Promise<Reservation> {
   if (reservation.state === 'released') return { ...reservation, replayed: true };
-  if (reservation.state === 'committed') throw new InvalidStateError('reservation was committed and cannot be released', { key });
-  return cancelReservation(tx, reservation, await loadAccount(tx, reservation.accountId), now);
+  if (reservation.state === 'committed') throw new InvalidStateError('reservation was committed and cannot be released', { key: reservation.idempotencyKey });
+  return cancelReservation(tx, reservation, await account(reservation.accountId), now);
 }

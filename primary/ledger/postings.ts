@@ -145,6 +145,12 @@ export async function findReservation(tx: SqlTx, key: string): Promise<Reservati
   return row ? toReservation(row) : undefined;
 }
 
+/** By its id, as a print job records it (the primary key: cheaper than the key's index). */
+export async function findReservationById(tx: SqlTx, id: number): Promise<Reservation | undefined> {
+  const row = await tx.get<ReservationRow>('SELECT * FROM reservations WHERE id = ?', [id]);
+  return row ? toReservation(row) : undefined;
+}
+
 /** An earlier entry under the same key is this request's answer only if it did the same thing. */
 export function replayOf(entry: LedgerEntry, accountId: number, amount: Money, type: EntryType, balanceAfter?: Money): LedgerEntry {
   const same =
@@ -172,11 +178,22 @@ export function canSpend(account: Account, amount: Money, defaultCreditLimit: Mo
  * several changes in one transaction sees the running balance. The caller holds the lock.
  */
 export async function postEntry(tx: SqlTx, account: Account, amount: Money, type: EntryType, meta: EntryMeta, now: number): Promise<LedgerEntry> {
+  const balanceAfter = balanceAfterPosting(account, amount);
+  await tx.run('UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?', [balanceAfter, now, account.id]);
+  account.balance = balanceAfter;
+  return insertEntry(tx, account.id, amount, balanceAfter, type, meta, now);
+}
+
+function balanceAfterPosting(account: Account, amount: Money): Money {
   const balanceAfter = account.balance + amount;
   if (Math.abs(balanceAfter) > MAX_AMOUNT) throw new ValidationError('the balance would be out of range', { field: 'amount' });
-  await tx.run('UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?', [balanceAfter, now, account.id]);
+  return balanceAfter;
+}
+
+/** The ledger row of a posting whose balance the caller has just written. */
+async function insertEntry(tx: SqlTx, accountId: number, amount: Money, balanceAfter: Money, type: EntryType, meta: EntryMeta, now: number): Promise<LedgerEntry> {
   const row = {
-    account_id: account.id,
+    account_id: accountId,
     amount,
     balance_after: balanceAfter,
     type,
@@ -190,7 +207,6 @@ export async function postEntry(tx: SqlTx, account: Account, amount: Money, type
     'INSERT INTO ledger (account_id, amount, balance_after, type, reference, actor, comment, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [row.account_id, row.amount, row.balance_after, row.type, row.reference, row.actor, row.comment, row.idempotency_key, row.created_at],
   );
-  account.balance = balanceAfter;
   return toEntry({ ...row, id: insertId });
 }
 
@@ -224,19 +240,17 @@ export async function settleReservation(
   reservation: Reservation,
   account: Account,
   final: Money,
-  meta: { actor?: string | null; comment?: string },
+  opts: { actor?: string | null; comment?: string },
   now: number,
 ): Promise<LedgerEntry> {
-  account.reserved -= reservation.amount;
-  await tx.run('UPDATE accounts SET reserved = ? WHERE id = ?', [account.reserved, account.id]);
-  const entry = await postEntry(
-    tx,
-    account,
-    -final,
-    reservation.type,
-    { key: reservation.idempotencyKey, reference: reservation.reference, actor: meta.actor ?? null, comment: meta.comment ?? '' },
-    now,
-  );
+  // The balance and the reserved amount change in one UPDATE.
+  const balanceAfter = balanceAfterPosting(account, -final);
+  const reserved = account.reserved - reservation.amount;
+  await tx.run('UPDATE accounts SET balance = ?, reserved = ?, updated_at = ? WHERE id = ?', [balanceAfter, reserved, now, account.id]);
+  account.balance = balanceAfter;
+  account.reserved = reserved;
+  const meta = { key: reservation.idempotencyKey, reference: reservation.reference, actor: opts.actor ?? null, comment: opts.comment ?? '' };
+  const entry = await insertEntry(tx, account.id, -final, balanceAfter, reservation.type, meta, now);
   await tx.run("UPDATE reservations SET state = 'committed', ledger_id = ?, settled_at = ? WHERE id = ?", [entry.id, now, reservation.id]);
   return entry;
 }

@@ -14,8 +14,9 @@ import { isQuotientError, NotFoundError, InvalidStateError, ValidationError } fr
 import { formatAmount, type CurrencyFormat, type Money } from '../../common/money';
 import type { Database } from '../db/connection';
 import { runReads, runTransaction, type SqlTx } from '../db/sql-runner';
-import { commitIn, releaseIn } from '../ledger/ledger-service';
-import { canSpend, holdReservation, loadAccount, lockAccounts, postEntry } from '../ledger/postings';
+import { commitIn, commitLockedIn, releaseIn, releaseLockedIn } from '../ledger/ledger-service';
+import { canSpend, findReservationById, holdReservation, loadAccount, lockAccounts, postEntry } from '../ledger/postings';
+import type { Account, Reservation } from '../ledger/types';
 import { priceJob } from '../pricing/price-job';
 import type { RateCard } from '../pricing/rate-card';
 import type { SettingsService } from '../settings/settings-service';
@@ -48,6 +49,7 @@ interface JobRow {
   charged: number | boolean;
   rate_card_id: number | null;
   multiplier_bp: number;
+  reservation_id: number | string | null;
 }
 
 interface UserAccount {
@@ -72,6 +74,39 @@ const printerKey = (secondary: string, queue: string): string => `${secondary}\u
 
 /** An event of a batch run without savepoints failed: the batch is run again with them. */
 class EventFailed extends Error {}
+
+/**
+ * The accounts one run of a batch's transaction locked, each row read once and then kept current
+ * in place by the ledger functions that change it, so a batch reads an account once however many
+ * of its events touch it. A ROLLBACK TO SAVEPOINT puts rows back as they were: `forget()` then.
+ */
+class BatchAccounts {
+  private readonly rows = new Map<number, Account>();
+
+  constructor(
+    private readonly tx: SqlTx,
+    private readonly locked: ReadonlySet<number>,
+  ) {}
+
+  isLocked(id: number): boolean {
+    return this.locked.has(id);
+  }
+
+  /** The row as this transaction left it; an account the batch did not lock is read each time. */
+  readonly get = async (id: number): Promise<Account> => {
+    if (!this.locked.has(id)) return loadAccount(this.tx, id);
+    let row = this.rows.get(id);
+    if (!row) {
+      row = await loadAccount(this.tx, id);
+      this.rows.set(id, row);
+    }
+    return row;
+  };
+
+  forget(): void {
+    this.rows.clear();
+  }
+}
 
 export class PrintJobService {
   private readonly db: Database;
@@ -119,12 +154,14 @@ export class PrintJobService {
 
   private runBatch(events: JobEvent[], ctx: BatchContext, savepoints: boolean): Promise<JobOutcome[]> {
     return runTransaction(this.db, async (tx) => {
-      await lockAccounts(tx, await this.accountsTouched(tx, events, ctx));
+      const locked = await this.accountsTouched(tx, events, ctx);
+      await lockAccounts(tx, locked);
+      const accounts = new BatchAccounts(tx, new Set(locked));
       const outcomes: JobOutcome[] = [];
       for (const event of events) {
         if (!savepoints) {
           try {
-            outcomes.push(await this.apply(tx, event, ctx));
+            outcomes.push(await this.apply(tx, accounts, event, ctx));
           } catch (err) {
             throw isQuotientError(err) ? new EventFailed() : err;
           }
@@ -132,11 +169,12 @@ export class PrintJobService {
         }
         await tx.exec('SAVEPOINT job_event');
         try {
-          outcomes.push(await this.apply(tx, event, ctx));
+          outcomes.push(await this.apply(tx, accounts, event, ctx));
           await tx.exec('RELEASE SAVEPOINT job_event');
         } catch (err) {
           if (!isQuotientError(err)) throw err; // a database failure fails the batch, to be retried whole
           await tx.exec('ROLLBACK TO SAVEPOINT job_event');
+          accounts.forget();
           await tx.exec('RELEASE SAVEPOINT job_event');
           outcomes.push({ kind: 'error', jobId: jobIdOf(event), error: err });
         }
@@ -234,16 +272,16 @@ export class PrintJobService {
     return [...ids];
   }
 
-  private apply(tx: SqlTx, event: JobEvent, ctx: BatchContext): Promise<JobOutcome> {
+  private apply(tx: SqlTx, accounts: BatchAccounts, event: JobEvent, ctx: BatchContext): Promise<JobOutcome> {
     switch (event.kind) {
       case 'authorize':
-        return this.authorize(tx, event.secondary, event.job, ctx);
+        return this.authorize(tx, accounts, event.secondary, event.job, ctx);
       case 'commit':
-        return this.commit(tx, event.jobId, event.printedPages, ctx);
+        return this.commit(tx, accounts, event.jobId, event.printedPages, ctx);
       case 'release':
-        return this.release(tx, event.jobId, event.reason, ctx);
+        return this.release(tx, accounts, event.jobId, event.reason, ctx);
       case 'offline':
-        return this.recordOffline(tx, event.secondary, event.job, event.printedPages, event.free, ctx);
+        return this.recordOffline(tx, accounts, event.secondary, event.job, event.printedPages, event.free, ctx);
     }
   }
 
@@ -270,7 +308,7 @@ export class PrintJobService {
     }
   }
 
-  private async authorize(tx: SqlTx, secondary: string, requested: JobDescription, ctx: BatchContext): Promise<JobOutcome> {
+  private async authorize(tx: SqlTx, accounts: BatchAccounts, secondary: string, requested: JobDescription, ctx: BatchContext): Promise<JobOutcome> {
     const attempt = await this.currentAttempt(tx, requested.jobId);
     if (attempt.row) return authorizedFrom(attempt.row);
     const job = attempt.jobId === requested.jobId ? requested : { ...requested, jobId: attempt.jobId };
@@ -304,7 +342,7 @@ export class PrintJobService {
       await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user.multiplierBp, cost, status: 'authorised', reason: '', charged: printer.chargingEnabled, reservationId: null, ledgerId: null, printedPages: null }, ctx.now);
       return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: printer.chargingEnabled };
     }
-    const account = await loadAccount(tx, user.accountId);
+    const account = await accounts.get(user.accountId);
     if (!canSpend(account, cost, ctx.defaultCreditLimit)) {
       const available = account.balance - account.reserved + (account.restricted ? (account.creditLimit ?? ctx.defaultCreditLimit) : 0);
       return deny(`not enough credit: this job costs ${formatAmount(cost, ctx.currency)} and you have ${formatAmount(Math.max(available, 0), ctx.currency)} available`, cost);
@@ -344,7 +382,7 @@ export class PrintJobService {
     return hit === undefined ? undefined : { ageSeconds: Math.max(0, (at - Number(hit.created_at)) / 1000) };
   }
 
-  private async commit(tx: SqlTx, jobId: string, printedPages: number | undefined, ctx: BatchContext): Promise<JobOutcome> {
+  private async commit(tx: SqlTx, accounts: BatchAccounts, jobId: string, printedPages: number | undefined, ctx: BatchContext): Promise<JobOutcome> {
     const row = await this.findJob(tx, jobId);
     if (!row) throw new NotFoundError('print job', jobId);
     if (row.status === 'printed') return { kind: 'committed', jobId, cost: Number(row.cost) };
@@ -352,10 +390,12 @@ export class PrintJobService {
     const cost = await this.finalCost(row, printedPages);
     let ledgerId: number | null = null;
     if (Boolean(row.charged) && Number(row.cost) > 0) {
-      ledgerId = (await commitIn(tx, { key: printKey(jobId), amount: cost }, ctx.now)).id;
+      const req = { key: printKey(jobId), amount: cost };
+      const held = await this.heldReservation(tx, accounts, row, req.key);
+      ledgerId = (held ? await commitLockedIn(tx, held, accounts.get, req, ctx.now) : await commitIn(tx, req, ctx.now)).id;
     } else if (Boolean(row.charged) && cost > 0 && row.account_id !== null) {
       // Authorised at no cost (nothing held), but the backend printed pages: charge them.
-      const account = await loadAccount(tx, row.account_id);
+      const account = await accounts.get(row.account_id);
       ledgerId = (await postEntry(tx, account, -cost, 'print', { key: printKey(jobId), reference: `job:${jobId}` }, ctx.now)).id;
     }
     await tx.run("UPDATE print_jobs SET status = 'printed', cost = ?, printed_pages = ?, ledger_id = ?, settled_at = ? WHERE id = ?", [
@@ -368,25 +408,40 @@ export class PrintJobService {
     return { kind: 'committed', jobId, cost };
   }
 
-  private async release(tx: SqlTx, jobId: string, reason: string, ctx: BatchContext): Promise<JobOutcome> {
+  /**
+   * The job's reservation, read by the id the job records, when the batch holds the lock on its
+   * account (it locked every account its events touch); otherwise undefined, and the caller goes
+   * the general way, which finds it by key and locks it.
+   */
+  private async heldReservation(tx: SqlTx, accounts: BatchAccounts, row: JobRow, key: string): Promise<Reservation | undefined> {
+    if (row.reservation_id === null) return undefined;
+    const reservation = await findReservationById(tx, Number(row.reservation_id));
+    return reservation && reservation.idempotencyKey === key && accounts.isLocked(reservation.accountId) ? reservation : undefined;
+  }
+
+  private async release(tx: SqlTx, accounts: BatchAccounts, jobId: string, reason: string, ctx: BatchContext): Promise<JobOutcome> {
     const row = await this.findJob(tx, jobId);
     // Nothing held, nothing to release: a secondary that printed a job offline (or not at all)
     // sends its release in case the primary reserved it just before the connection dropped.
     if (!row) return { kind: 'released', jobId };
     if (row.status === 'cancelled' || row.status === 'denied') return { kind: 'released', jobId };
     if (row.status === 'printed') throw new InvalidStateError('job was printed and cannot be released', { jobId });
-    if (Boolean(row.charged) && Number(row.cost) > 0) await releaseIn(tx, printKey(jobId), ctx.now);
+    if (Boolean(row.charged) && Number(row.cost) > 0) {
+      const key = printKey(jobId);
+      const held = await this.heldReservation(tx, accounts, row, key);
+      await (held ? releaseLockedIn(tx, held, accounts.get, ctx.now) : releaseIn(tx, key, ctx.now));
+    }
     await tx.run("UPDATE print_jobs SET status = 'cancelled', reason = ?, settled_at = ? WHERE id = ?", [reason.slice(0, 512), ctx.now, row.id]);
     return { kind: 'released', jobId };
   }
 
   /** A job printed while the primary was unreachable: charged now without a credit check (or free). */
-  private async recordOffline(tx: SqlTx, secondary: string, job: JobDescription, printedPages: number | undefined, free: boolean, ctx: BatchContext): Promise<JobOutcome> {
+  private async recordOffline(tx: SqlTx, accounts: BatchAccounts, secondary: string, job: JobDescription, printedPages: number | undefined, free: boolean, ctx: BatchContext): Promise<JobOutcome> {
     const existing = await this.findJob(tx, job.jobId);
     if (existing) {
       if (existing.status === 'printed') return { kind: 'recorded', jobId: job.jobId, cost: Number(existing.cost) };
       if (existing.status === 'authorised') {
-        const committed = await this.commit(tx, job.jobId, printedPages, ctx);
+        const committed = await this.commit(tx, accounts, job.jobId, printedPages, ctx);
         return { kind: 'recorded', jobId: job.jobId, cost: committed.kind === 'committed' ? committed.cost : 0 };
       }
       throw new InvalidStateError(`job was ${existing.status} and cannot be recorded as printed`, { jobId: job.jobId });
@@ -401,7 +456,7 @@ export class PrintJobService {
     const cost = card ? priceJob(card, withPrintedPages(job, printedPages), user.multiplierBp).total : 0;
     let ledgerId: number | null = null;
     if (charged && cost > 0) {
-      const account = await loadAccount(tx, user.accountId);
+      const account = await accounts.get(user.accountId);
       const entry = await postEntry(tx, account, -cost, 'print', { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}`, comment: 'printed while the primary was unreachable' }, ctx.now);
       ledgerId = entry.id;
     }

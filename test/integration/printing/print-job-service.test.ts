@@ -242,6 +242,45 @@ describeOnEachDatabase('PrintJobService', (t) => {
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });
 
+  it('checks and charges each job of one user in a batch against the running balance', async () => {
+    await accountFor(s, { username: 'ida', restricted: true, initialCredit: 50, creditLimit: 0 });
+    const jobs = [1, 2, 3].map((n) => job({ username: 'ida', jobId: `urn:uuid:ida-${n}`, pages: 2 }));
+    const authorized = await s.printing.processBatch(jobs.map((j) => ({ kind: 'authorize' as const, secondary: SECONDARY, job: j })));
+    assert.deepEqual(
+      authorized.map((o) => (o.kind === 'authorized' ? o.allowed : o.kind)),
+      [true, true, false],
+      'the third job does not fit in what the first two left',
+    );
+    assert.deepEqual(await balanceOf('ida'), [50, 40]);
+    const committed = await s.printing.processBatch([
+      { kind: 'commit', secondary: SECONDARY, jobId: jobs[0]?.jobId ?? '', printedPages: 1 },
+      { kind: 'commit', secondary: SECONDARY, jobId: jobs[1]?.jobId ?? '' },
+      { kind: 'release', secondary: SECONDARY, jobId: jobs[0]?.jobId ?? '', reason: 'too late' },
+    ]);
+    assert.deepEqual(
+      committed.map((o) => (o.kind === 'error' ? `error:${o.error.code}` : o.kind)),
+      ['committed', 'committed', 'error:INVALID_STATE'],
+    );
+    assert.deepEqual(await balanceOf('ida'), [20, 0]);
+    const rows = await t.db.knex('ledger').where({ type: 'print' }).orderBy('id');
+    assert.deepEqual(
+      rows.map((r) => [r.idempotency_key, Number(r.amount), Number(r.balance_after)]),
+      [
+        [`print:${jobs[0]?.jobId ?? ''}`, -10, 40],
+        [`print:${jobs[1]?.jobId ?? ''}`, -20, 20],
+      ],
+    );
+    const held = await t.db.knex('reservations').select('idempotency_key', 'state').orderBy('id');
+    assert.deepEqual(
+      held.map((r) => [r.idempotency_key, r.state]),
+      [
+        [`print:${jobs[0]?.jobId ?? ''}`, 'committed'],
+        [`print:${jobs[1]?.jobId ?? ''}`, 'committed'],
+      ],
+    );
+    assert.deepEqual((await s.ledger.verify()).problems, []);
+  });
+
   it('lets exactly as many of 400 concurrent one-job calls through as the credit allows', async function () {
     this.timeout(120000);
     await accountFor(s, { username: 'hal', restricted: true, initialCredit: 1000, creditLimit: 0 });
