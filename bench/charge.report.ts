@@ -29,9 +29,12 @@ export function printChargeReport(r: ChargeReport): void {
   for (const b of r.breakdown) {
     console.log(`\n  where the time of an authorise+commit goes, ${b.title}:`);
     let previous: number | undefined;
+    const first = b.steps[0] ? 1e6 / b.steps[0].jobsPerSecond : 0;
+    const signed = (d: number): string => `${d >= 0 ? '+' : ''}${fmt(d)}`;
     const rows = b.steps.map((step) => {
       const us = 1e6 / step.jobsPerSecond;
-      const delta = previous === undefined ? '' : `${us >= previous ? '+' : ''}${fmt(us - previous)}`;
+      if (step.aside) return [step.label, fmt(step.jobsPerSecond), fmt(us, 1), `${signed(us - first)} on raw`];
+      const delta = previous === undefined ? '' : signed(us - previous);
       previous = us;
       return [step.label, fmt(step.jobsPerSecond), fmt(us, 1), delta];
     });
