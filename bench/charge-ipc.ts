@@ -49,10 +49,10 @@ export interface ReplayRun {
 export interface LoadCommands {
   /** Registers the secondary (Cluster.Register, with the bench queue) and opens the clients. */
   connect: { req: { port: number; secret: string; name: string; queue: string; users: number; userPrefix: string }; res: { registered: string } };
-  /** One SubmitJobEvents with `count` authorisations, then one with their `count` commits. */
-  batch: { req: JobSet; res: null };
-  /** One StreamJobEvents call: every authorisation written at once, each commit written as its authorisation comes back. */
-  stream: { req: JobSet; res: null };
+  /** One SubmitJobEvents with `count` authorisations, then one with their `count` commits; `floor`: to the empty server. */
+  batch: { req: JobSet & { floor?: boolean }; res: null };
+  /** One StreamJobEvents call: every authorisation written at once, each commit written as its authorisation comes back; `floor`: to the empty server. */
+  stream: { req: JobSet & { floor?: boolean }; res: null };
   /** Opens the same client against the bench's empty gRPC server (bench/grpc-floor.ts) on `port`. */
   floorConnect: { req: { port: number }; res: null };
   /** AuthorizeJob then CommitJob per job, `inFlight` jobs at a time; `floor`: to the empty server. */

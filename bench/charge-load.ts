@@ -95,7 +95,7 @@ const handlers: Handlers = {
   },
 
   async batch(set) {
-    const c = connected();
+    const c = connected(set.floor);
     const ids = range(set);
     const names = ids.map((i) => jobId(set.prefix, i));
     const authorized = await c.client.submitJobEvents({ events: ids.map((i) => ({ authorize: { job: job(c, set.prefix, i) } })) }, { deadlineMs: DEADLINE_MS });
@@ -106,7 +106,7 @@ const handlers: Handlers = {
   },
 
   stream(set) {
-    const c = connected();
+    const c = connected(set.floor);
     return new Promise<null>((resolve, reject) => {
       const call = c.printing.StreamJobEvents(c.client.metadata(), { deadline: Date.now() + DEADLINE_MS });
       let committed = 0;

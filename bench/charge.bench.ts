@@ -81,6 +81,8 @@ export interface ReplayResult extends ReplayRun {
 
 /** The same one-per-call and paced loads against the empty floor server (bench/grpc-floor.ts). */
 export interface FloorResult {
+  batched: { jobsPerSecond: number; costs: Costs };
+  streamed: { jobsPerSecond: number; costs: Costs };
   calls: { jobsPerSecond: number; costs: Costs };
   latency: LatencySummary & { costs: Costs };
 }
@@ -254,6 +256,10 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
     const streamCost = tally();
     const qBatch = new Side('SubmitJobEvents', (i) => batchCost.run(B, () => lg.call('batch', { prefix: 'qb', first: i * B, count: B })));
     const qStream = new Side('StreamJobEvents', (i) => streamCost.run(B, () => lg.call('stream', { prefix: 'qs', first: i * B, count: B })));
+    const floorBatchCost = tally();
+    const floorStreamCost = tally();
+    const qFloorBatch = new Side('floor batch', (i) => floorBatchCost.run(B, () => lg.call('batch', { prefix: 'qfb', first: i * B, count: B, floor: true })));
+    const qFloorStream = new Side('floor stream', (i) => floorStreamCost.run(B, () => lg.call('stream', { prefix: 'qfs', first: i * B, count: B, floor: true })));
     const rBatch = new Side('raw', (i) => r.run('rb', i * B, B, B));
     const rBatchSp = new Side('raw + savepoints', (i) => r.run('rbs', i * B, B, B, true));
     const iBatch = new Side('processBatch in process', async (i) => {
@@ -261,7 +267,7 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
       (await printing.processBatch(ids.map((n) => authorizeEvent('qib', n)))).forEach(checkOutcome);
       (await printing.processBatch(ids.map((n) => commitEvent('qib', n)))).forEach(checkOutcome);
     });
-    await alternate([qBatch, qStream, rBatch, rBatchSp, iBatch], batchUnits);
+    await alternate([qBatch, qStream, qFloorBatch, qFloorStream, rBatch, rBatchSp, iBatch], batchUnits);
 
     // One job per call with K in flight, against raw transactions of K jobs (the best a group
     // commit of K concurrent calls could do). A unit is 10 × K jobs.
@@ -346,6 +352,8 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
     const floorPacedCost = tally();
     const floorPaced = await floorPacedCost.run(pacedJobs, () => lg.call('paced', { prefix: 'qfp', rate: opts.rate, seconds: opts.latencySeconds, floor: true }));
     const floor: FloorResult = {
+      batched: { jobsPerSecond: perSecond(qFloorBatch, B), costs: floorBatchCost.costs(2) },
+      streamed: { jobsPerSecond: perSecond(qFloorStream, B), costs: floorStreamCost.costs(2) },
       calls: { jobsPerSecond: perSecond(qFloor, perUnit), costs: floorCost.costs(2) },
       latency: { ...floorPaced, costs: floorPacedCost.costs(2) },
     };

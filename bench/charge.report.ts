@@ -3,7 +3,7 @@
  * §10's targets beside the figures (PASS/MISS is information, never the exit code), then the
  * check of the books, which is the one thing that fails the run.
  */
-import type { ChargeOptions, ChargeReport, Snapshot } from './charge.bench';
+import type { ChargeOptions, ChargeReport, Costs, Snapshot } from './charge.bench';
 import { fmt, table } from './harness';
 
 /** SPEC §10 / issue 3. The throughput floors are stated for SQLite; so are these. */
@@ -115,31 +115,34 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
 
   console.log(
     `\ngRPC floor (bench/grpc-floor.ts): the same client and loads against an empty Printing server in the bench's process` +
-      '\n(no authentication, no database: what grpc-js and the secondary\'s client cost on this machine by themselves, the most any one-per-call server on them could do):\n',
+      '\n(no authentication, no database: what grpc-js and the secondary\'s client cost on this machine by themselves, the most any server on them could do):\n',
   );
-  const frows = reports.map((r) => {
+  const frows = reports.flatMap((r) => {
     const f = r.floor;
-    const calls = r.lines.find((l) => l.operation.startsWith('one per call'));
-    return [
-      r.dialect,
-      fmt(f.calls.jobsPerSecond),
-      calls ? fmt(calls.quotientJobsPerSecond / f.calls.jobsPerSecond, 2) : '',
-      fmt(f.calls.costs.serverUs),
-      fmt(f.calls.costs.clientUs),
-      ms(f.latency.authorize.p50),
-      ms(f.latency.authorize.p99),
-      ms(r.latency.authorize.p99),
-      fmt(f.latency.costs.serverUs),
-      fmt(f.latency.costs.clientUs),
+    const shapes: [string, { jobsPerSecond: number; costs: Costs }, string][] = [
+      ['batched: SubmitJobEvents', f.batched, 'batched'],
+      ['streamed: StreamJobEvents', f.streamed, 'streamed'],
+      [`one per call, ${fmt(opts.inFlight)} in flight`, f.calls, 'one per call'],
     ];
+    const rows = shapes.map(([label, run, prefix]) => {
+      const quotient = r.lines.find((l) => l.operation.startsWith(prefix))?.quotientJobsPerSecond ?? Number.NaN;
+      return [label, r.dialect, fmt(run.jobsPerSecond), fmt(quotient), fmt(quotient / run.jobsPerSecond, 2), fmt(run.costs.serverUs), fmt(run.costs.clientUs)];
+    });
+    const l = f.latency;
+    rows.push([
+      `AuthorizeJob at ${fmt(opts.rate)} jobs/s: p50 / p99 ms`,
+      r.dialect,
+      `${ms(l.authorize.p50)} / ${ms(l.authorize.p99)}`,
+      `${ms(r.latency.authorize.p50)} / ${ms(r.latency.authorize.p99)}`,
+      '',
+      fmt(l.costs.serverUs),
+      fmt(l.costs.clientUs),
+    ]);
+    return rows;
   });
   console.log(
     indent(
-      table(
-        ['run', `one per call, ${fmt(opts.inFlight)} in flight: jobs/s`, 'Quotient / floor', 'server µs CPU/job', 'client µs CPU/job', `p50 at ${fmt(opts.rate)}/s`, 'p99', 'Quotient p99', 'server µs CPU/job', 'client µs CPU/job'],
-        frows,
-        [false, true, true, true, true, true, true, true, true, true],
-      ),
+      table(['line', 'run', 'floor', 'Quotient', 'Quotient / floor', 'floor server µs CPU/job', 'floor client µs CPU/job'], frows, [false, false, true, true, true, true, true]),
       2,
     ),
   );
