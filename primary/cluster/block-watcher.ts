@@ -1,6 +1,6 @@
 /**
  * Keeps the set of blocked users (restricted users who cannot spend anything more) current and
- * announces each change: within RECHECK_DELAY_MS of a money change this primary commits (db 'accountsChanged'),
+ * announces each change: at once for money changes this primary commits (db 'accountsChanged'),
  * and by a full resynchronisation every RESYNC_MS for changes made elsewhere (the CLI, another
  * primary sharing the database). Proxy secondaries receive the changes on Cluster.Watch.
  */
@@ -18,12 +18,6 @@ export interface BlockChange {
 }
 
 export const RESYNC_MS = 15_000;
-/**
- * How long the commits after a money change gather before their accounts are checked in one
- * query. Under load a commit lands every millisecond or so; checking each alone cost a sixth of
- * a one-job commit (bench/README.md). A user is blocked on the proxies this much later at most.
- */
-export const RECHECK_DELAY_MS = 25;
 export const BLOCK_REASON = 'no credit left';
 
 export class BlockWatcher {
@@ -32,24 +26,21 @@ export class BlockWatcher {
   private blocked = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  /** Accounts changed since the last recheck began: every commit within RECHECK_DELAY_MS joins one recheck. */
+  /** Accounts changed since the last recheck began: every commit that arrives meanwhile joins one recheck. */
   private pending = new Set<number>();
-  private recheckTimer: NodeJS.Timeout | undefined;
   private readonly onAccounts = (ids: number[]): void => {
+    const queued = this.pending.size > 0;
     for (const id of ids) this.pending.add(id);
-    if (this.recheckTimer) return;
-    this.recheckTimer = setTimeout(() => {
-      this.recheckTimer = undefined;
-      this.enqueue(() => {
-        const accountIds = [...this.pending];
-        this.pending.clear();
-        return this.recheck(accountIds);
-      });
-    }, this.deps.recheckDelayMs ?? RECHECK_DELAY_MS);
+    if (queued) return;
+    this.enqueue(() => {
+      const accountIds = [...this.pending];
+      this.pending.clear();
+      return this.recheck(accountIds);
+    });
   };
 
   constructor(
-    private readonly deps: { db: Database; settings: SettingsService; logger: Logger; resyncMs?: number; recheckDelayMs?: number },
+    private readonly deps: { db: Database; settings: SettingsService; logger: Logger; resyncMs?: number },
   ) {
     this.events.setMaxListeners(0);
   }
@@ -64,8 +55,6 @@ export class BlockWatcher {
   stop(): void {
     this.deps.db.events.off('accountsChanged', this.onAccounts);
     if (this.timer) clearInterval(this.timer);
-    if (this.recheckTimer) clearTimeout(this.recheckTimer);
-    this.recheckTimer = undefined;
   }
 
   /** Every blocked user now. */
