@@ -35,6 +35,13 @@ export interface Percentiles {
   max: number;
 }
 
+/** Nearest-rank percentiles of `values`. */
+export function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] ?? Number.NaN };
+}
+
 export interface ReplayRun {
   /** From starting the sender to an empty outbox: every event charged on the primary and acknowledged. */
   ms: number;

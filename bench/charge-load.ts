@@ -16,7 +16,7 @@ import { offlineEvent } from '../secondary/outbox/job-events';
 import { Outbox } from '../secondary/outbox/outbox';
 import { OutboxSender } from '../secondary/outbox/sender';
 import { PrimaryClient } from '../secondary/primary-client/primary-client';
-import { BENCH_JOB, BENCH_JOB_COST, jobId, type JobSet, type LoadAnswer, type LoadCommand, type LoadCommands, type LoadMessage, type Percentiles, type ReplayRun } from './charge-ipc';
+import { BENCH_JOB, BENCH_JOB_COST, jobId, type JobSet, type LoadAnswer, type LoadCommand, type LoadCommands, type LoadMessage, percentiles, type ReplayRun } from './charge-ipc';
 import { runOps } from './harness';
 
 /** Generous: a slow MariaDB batch must not turn into a spurious failure; the figures are timed apart. */
@@ -67,12 +67,6 @@ function checkResults(results: JobEventResult__Output[], ids: string[], kind: 'a
     if (kind === 'authorized') checkAuthorized(id, r.authorized);
     else checkCommitted(id, r.committed);
   });
-}
-
-function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] ?? Number.NaN };
 }
 
 type Handlers = { [K in LoadCommand]: (args: LoadCommands[K]['req']) => Promise<LoadCommands[K]['res']> };

@@ -17,7 +17,7 @@ import { loadPrimaryConfig } from '../primary/config';
 import type { Dialect } from '../primary/db/connection';
 import type { VerifyResult } from '../primary/ledger/ledger-service';
 import { parseJobDescription, type JobEvent, type JobOutcome } from '../primary/printing/job-events';
-import { BENCH_JOB, BENCH_JOB_COST, jobId, LoadGenerator, type LatencySummary, type ReplayRun } from './charge-ipc';
+import { BENCH_JOB, BENCH_JOB_COST, jobId, LoadGenerator, percentiles, type LatencySummary, type Percentiles, type ReplayRun } from './charge-ipc';
 import { startFloorServer, type FloorServer } from './grpc-floor';
 import { opsPerSecond, runOps, Side } from './harness';
 import { RawMysqlCharge, RawSqliteCharge, type RawCharge } from './raw-charge';
@@ -94,7 +94,8 @@ export interface ChargeReport {
   server: string[];
   lines: ChargeLine[];
   breakdown: { title: string; steps: Step[] }[];
-  latency: LatencySummary & { costs: Costs };
+  /** walSyncs: the WAL fdatasync calls the primary waited for during the line (SQLite), ms. */
+  latency: LatencySummary & { costs: Costs; walSyncs: (Percentiles & { count: number }) | undefined };
   replay: { jobs: number; first: ReplayResult; again: ReplayResult; before: Snapshot; afterFirst: Snapshot; afterAgain: Snapshot };
   verify: VerifyResult;
   expectedLedgerRows: number;
@@ -347,8 +348,12 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
 
     const pacedCost = tally();
     const pacedJobs = Math.max(1, Math.round(opts.rate * opts.latencySeconds));
+    // The disk's part in the tail: every WAL fdatasync the primary waits for during the line.
+    const syncs: number[] = [];
+    const unobserve = running.services.db.walSync?.observe((ms) => syncs.push(ms));
     const paced = await pacedCost.run(pacedJobs, () => lg.call('paced', { prefix: 'qp', rate: opts.rate, seconds: opts.latencySeconds }));
-    const latency = { ...paced, costs: pacedCost.costs(2) };
+    unobserve?.();
+    const latency = { ...paced, costs: pacedCost.costs(2), walSyncs: syncs.length > 0 ? { count: syncs.length, ...percentiles(syncs) } : undefined };
     const floorPacedCost = tally();
     const floorPaced = await floorPacedCost.run(pacedJobs, () => lg.call('paced', { prefix: 'qfp', rate: opts.rate, seconds: opts.latencySeconds, floor: true }));
     const floor: FloorResult = {

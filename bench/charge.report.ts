@@ -113,6 +113,15 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
     ),
   );
 
+  for (const r of reports) {
+    const w = r.latency.walSyncs;
+    if (!w) continue;
+    console.log(
+      `  ${r.dialect}: the disk during the line: ${fmt(w.count)} WAL fdatasync calls (shared by the commits made while each ran), ` +
+        `p50 ${ms(w.p50)}, p95 ${ms(w.p95)}, p99 ${ms(w.p99)}, max ${ms(w.max)} ms`,
+    );
+  }
+
   console.log(
     `\ngRPC floor (bench/grpc-floor.ts): the same client and loads against an empty Printing server in the bench's process` +
       '\n(no authentication, no database: what grpc-js and the secondary\'s client cost on this machine by themselves, the most any server on them could do):\n',

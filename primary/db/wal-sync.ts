@@ -23,6 +23,7 @@ export class WalSyncer {
   private fd: number | undefined;
   private connection: object | undefined;
   private closed = false;
+  private readonly observers = new Set<(ms: number) => void>();
 
   constructor(
     /** The database file; its WAL is `<file>-wal`. */
@@ -51,6 +52,12 @@ export class WalSyncer {
       );
     }
     return this.next;
+  }
+
+  /** Calls `observer` with the duration of every WAL sync (ms) until the returned function is called: for benchmarks and diagnostics. */
+  observe(observer: (ms: number) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   /** Closes the WAL handle; SQLite itself syncs and checkpoints when its connection closes. */
@@ -83,7 +90,12 @@ export class WalSyncer {
       this.connection = connection;
       await this.syncDirectory(path.dirname(wal));
     }
+    const started = performance.now();
     await this.syncFile(this.fd);
+    if (this.observers.size > 0) {
+      const ms = performance.now() - started;
+      for (const o of this.observers) o(ms);
+    }
   }
 
   private closeFd(): void {

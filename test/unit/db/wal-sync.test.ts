@@ -133,6 +133,19 @@ describe('WalSyncer', () => {
     syncer.close();
   });
 
+  it('tells observers how long each WAL sync took, until they stop observing', async () => {
+    const syncer = new WalSyncer(file, () => new Promise((resolve) => setTimeout(resolve, 5)));
+    const seen: number[] = [];
+    const stop = syncer.observe((ms) => seen.push(ms));
+    await syncer.sync({});
+    await syncer.sync({});
+    stop();
+    await syncer.sync({});
+    assert.equal(seen.length, 2, 'one per WAL sync; the directory sync of a new handle is not one');
+    for (const ms of seen) assert.ok(ms >= 4, `a 5 ms sync measured ${ms} ms`);
+    syncer.close();
+  });
+
   it('syncs for real with fdatasync by default, and refuses after close', async () => {
     const syncer = new WalSyncer(file);
     await syncer.sync({});
