@@ -112,7 +112,7 @@ export function openDatabase(url: string, dataDir: string, opts: { pool?: { min:
     const walSync = filename === ':memory:' ? undefined : new WalSyncer(filename);
     const close = async (): Promise<void> => {
       await knex.destroy();
-      walSync?.close();
+      await walSync?.close();
     };
     return { knex, dialect: 'sqlite', events: new EventEmitter(), description: `sqlite:${filename}`, close, ...(walSync ? { walSync } : {}) };
   }

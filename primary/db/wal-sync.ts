@@ -60,9 +60,13 @@ export class WalSyncer {
     return () => this.observers.delete(observer);
   }
 
-  /** Closes the WAL handle; SQLite itself syncs and checkpoints when its connection closes. */
-  close(): void {
+  /**
+   * Refuses new syncs, lets the running and the queued one finish (their callers were promised
+   * them), then closes the WAL handle. SQLite itself syncs and checkpoints when its connection closes.
+   */
+  async close(): Promise<void> {
     this.closed = true;
+    await Promise.allSettled([this.running, this.next]);
     this.closeFd();
   }
 

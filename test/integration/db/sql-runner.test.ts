@@ -67,7 +67,7 @@ describeOnEachDatabase('runTransaction() durability', (t) => {
       }
       await tx;
     } finally {
-      t.db.walSync?.close();
+      await t.db.walSync?.close();
       t.db.walSync = real;
     }
   });

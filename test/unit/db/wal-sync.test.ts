@@ -69,7 +69,7 @@ describe('WalSyncer', () => {
     assert.equal(second(), 'resolved');
     assert.equal(gate.synced.length, 3, 'the same connection keeps its handle: no second directory sync');
     assert.equal(gate.synced[1], gate.synced[2], 'the WAL handle is reused');
-    syncer.close();
+    await syncer.close();
   });
 
   it('makes commits that arrive during a sync wait for the next one, and share it', async () => {
@@ -97,7 +97,7 @@ describe('WalSyncer', () => {
       ['resolved', 'resolved', 'resolved'],
     );
     assert.equal(gate.pending.length, 0);
-    syncer.close();
+    await syncer.close();
   });
 
   it('rejects the callers of a failed sync and runs the next one all the same', async () => {
@@ -112,7 +112,7 @@ describe('WalSyncer', () => {
     assert.equal(waiting(), 'pending');
     await gate.finishNext();
     assert.equal(waiting(), 'resolved');
-    syncer.close();
+    await syncer.close();
   });
 
   it('opens a new handle (and syncs the directory again) for a new connection, whose WAL may be a new file', async () => {
@@ -130,7 +130,7 @@ describe('WalSyncer', () => {
     assert.equal(b(), 'resolved');
     assert.equal(gate.synced.length, 4, 'directory and WAL, twice');
     assert.equal(fs.fstatSync(gate.synced[3] as number).ino, fs.statSync(`${file}-wal`).ino, 'the new file was synced');
-    syncer.close();
+    await syncer.close();
   });
 
   it('tells observers how long each WAL sync took, until they stop observing', async () => {
@@ -143,13 +143,32 @@ describe('WalSyncer', () => {
     await syncer.sync({});
     assert.equal(seen.length, 2, 'one per WAL sync; the directory sync of a new handle is not one');
     for (const ms of seen) assert.ok(ms >= 4, `a 5 ms sync measured ${ms} ms`);
-    syncer.close();
+    await syncer.close();
+  });
+
+  it('lets the running and the queued sync finish before it closes the handle', async () => {
+    const gate = new GatedSync();
+    const syncer = new WalSyncer(file, gate.fn);
+    const conn = {};
+    const first = state(syncer.sync(conn));
+    await gate.finishNext(); // the directory
+    const queued = state(syncer.sync(conn));
+    let closed = false;
+    const closing = syncer.close().then(() => (closed = true));
+    await assert.rejects(syncer.sync(conn), /closed/);
+    await gate.finishNext();
+    assert.equal(first(), 'resolved');
+    assert.equal(closed, false, 'the queued sync is still to run');
+    await gate.finishNext();
+    assert.equal(queued(), 'resolved');
+    await closing;
+    assert.equal(closed, true);
   });
 
   it('syncs for real with fdatasync by default, and refuses after close', async () => {
     const syncer = new WalSyncer(file);
     await syncer.sync({});
-    syncer.close();
+    await syncer.close();
     await assert.rejects(syncer.sync({}), /closed/);
   });
 });
