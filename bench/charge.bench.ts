@@ -79,7 +79,7 @@ export interface ReplayResult extends ReplayRun {
   costs: Costs;
 }
 
-/** The same one-per-call and paced loads against the empty floor server (bench/grpc-floor.ts). */
+/** Every shape's load (batched, streamed, one per call, paced) against the empty floor server (bench/grpc-floor.ts). */
 export interface FloorResult {
   batched: { jobsPerSecond: number; costs: Costs };
   streamed: { jobsPerSecond: number; costs: Costs };

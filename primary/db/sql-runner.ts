@@ -187,13 +187,12 @@ export async function runTransaction<T>(db: Database, work: (tx: SqlTx) => Promi
   for (let attempt = 1; ; attempt++) {
     const conn = await client.acquireConnection();
     const touched = new Set<number>();
-    let outcome: { result: T } | undefined;
+    let outcome: { result: T; wrote: boolean } | undefined;
     try {
-      outcome = {
-        result: await (db.dialect === 'sqlite'
-          ? sqliteTransaction(conn as SqliteConnection, touched, work, db.walSync !== undefined)
-          : mysqlTransaction(conn as MysqlConnection, touched, work)),
-      };
+      outcome =
+        db.dialect === 'sqlite'
+          ? await sqliteTransaction(conn as SqliteConnection, touched, work, db.walSync !== undefined)
+          : { result: await mysqlTransaction(conn as MysqlConnection, touched, work), wrote: true };
     } catch (err) {
       const again = (isRetryable(err) || isUniqueViolation(err)) && attempt < MAX_ATTEMPTS;
       if (!again) throw err;
@@ -205,7 +204,7 @@ export async function runTransaction<T>(db: Database, work: (tx: SqlTx) => Promi
       continue;
     }
     // The connection is free for the next transaction while this one's WAL frames reach the disk.
-    if (db.walSync) await db.walSync.sync(conn as object);
+    if (db.walSync && outcome.wrote) await db.walSync.sync(conn as object);
     if (touched.size > 0) db.events.emit('accountsChanged', [...touched]);
     return outcome.result;
   }
@@ -213,18 +212,33 @@ export async function runTransaction<T>(db: Database, work: (tx: SqlTx) => Promi
 
 /**
  * With `walSynced`, the commit only writes the WAL (synchronous=NORMAL for this transaction) and
- * runTransaction waits for the WalSyncer's fdatasync before resolving; the connection's own
+ * runTransaction waits for the WalSyncer's fdatasync before resolving, unless the transaction
+ * only read (`wrote`: it ran no run() or exec()); the connection's own
  * setting (FULL, for knex's transactions) is back before anyone else can use it. SQLite applies
  * the pragma when it is compiled, so it is run with exec() each time, never as a cached statement.
  */
-async function sqliteTransaction<T>(conn: SqliteConnection, touched: Set<number>, work: (tx: SqlTx) => Promise<T>, walSynced: boolean): Promise<T> {
+async function sqliteTransaction<T>(conn: SqliteConnection, touched: Set<number>, work: (tx: SqlTx) => Promise<T>, walSynced: boolean): Promise<{ result: T; wrote: boolean }> {
   if (walSynced) conn.exec('PRAGMA synchronous = NORMAL');
   try {
     sqliteStatement(conn, 'BEGIN IMMEDIATE').run();
     try {
-      const result = await work(withTouched(sqliteTx(conn), touched));
+      // Whether the transaction ran anything that can write: a read-only one has no frames to sync.
+      let wrote = false;
+      const base = sqliteTx(conn);
+      const tx: Omit<SqlTx, 'touchAccounts'> = {
+        ...base,
+        run: (sql, params) => {
+          wrote = true;
+          return base.run(sql, params);
+        },
+        exec: (sql) => {
+          wrote = true;
+          return base.exec(sql);
+        },
+      };
+      const result = await work(withTouched(tx, touched));
       sqliteStatement(conn, 'COMMIT').run();
-      return result;
+      return { result, wrote };
     } catch (err) {
       sqliteStatement(conn, 'ROLLBACK').run();
       throw err;

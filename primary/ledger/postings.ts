@@ -180,8 +180,9 @@ export function canSpend(account: Account, amount: Money, defaultCreditLimit: Mo
 export async function postEntry(tx: SqlTx, account: Account, amount: Money, type: EntryType, meta: EntryMeta, now: number): Promise<LedgerEntry> {
   const balanceAfter = balanceAfterPosting(account, amount);
   await tx.run('UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?', [balanceAfter, now, account.id]);
-  account.balance = balanceAfter;
-  return insertEntry(tx, account.id, amount, balanceAfter, type, meta, now);
+  const entry = await insertEntry(tx, account.id, amount, balanceAfter, type, meta, now);
+  account.balance = balanceAfter; // only once every write of the posting succeeded
+  return entry;
 }
 
 function balanceAfterPosting(account: Account, amount: Money): Money {
@@ -247,11 +248,11 @@ export async function settleReservation(
   const balanceAfter = balanceAfterPosting(account, -final);
   const reserved = account.reserved - reservation.amount;
   await tx.run('UPDATE accounts SET balance = ?, reserved = ?, updated_at = ? WHERE id = ?', [balanceAfter, reserved, now, account.id]);
-  account.balance = balanceAfter;
-  account.reserved = reserved;
   const meta = { key: reservation.idempotencyKey, reference: reservation.reference, actor: opts.actor ?? null, comment: opts.comment ?? '' };
   const entry = await insertEntry(tx, account.id, -final, balanceAfter, reservation.type, meta, now);
   await tx.run("UPDATE reservations SET state = 'committed', ledger_id = ?, settled_at = ? WHERE id = ?", [entry.id, now, reservation.id]);
+  account.balance = balanceAfter;
+  account.reserved = reserved;
   return entry;
 }
 

@@ -72,6 +72,28 @@ describeOnEachDatabase('runTransaction() durability', (t) => {
     }
   });
 
+  it('on SQLite, syncs the WAL for a transaction that wrote and not for one that only read', async () => {
+    if (t.dialect !== 'sqlite') return;
+    const real = t.db.walSync;
+    let syncs = 0;
+    t.db.walSync = new WalSyncer(path.join(t.dataDir, 'quotient.db'), () => {
+      syncs++;
+      return Promise.resolve();
+    });
+    try {
+      const ann = await accountFor(servicesFor(t.db), { username: 'ann', restricted: false, initialCredit: 10 });
+      const before = syncs;
+      await runTransaction(t.db, (q) => q.get('SELECT balance FROM accounts WHERE id = ?', [ann]));
+      await runTransaction(t.db, (q) => q.all('SELECT id FROM accounts'));
+      assert.equal(syncs, before, 'reads have nothing to make durable');
+      await runTransaction(t.db, (q) => q.run('UPDATE accounts SET balance = balance + 1 WHERE id = ?', [ann]));
+      assert.ok(syncs > before, 'a write waits for a sync');
+    } finally {
+      await t.db.walSync?.close();
+      t.db.walSync = real;
+    }
+  });
+
   it('after a transaction that fails, the next one runs, and SQLite is back at synchronous=FULL', async () => {
     await assert.rejects(runTransaction(t.db, (q) => q.run('UPDATE no_such_table SET x = 1')));
     if (t.dialect === 'sqlite') assert.equal(await synchronous(), 2);
