@@ -75,6 +75,7 @@ describeOnEachDatabase('runTransaction() durability', (t) => {
   it('on SQLite, syncs the WAL for a transaction that wrote and not for one that only read', async () => {
     if (t.dialect !== 'sqlite') return;
     const real = t.db.walSync;
+    assert.ok(real, 'a SQLite file has a WAL syncer');
     let syncs = 0;
     t.db.walSync = new WalSyncer(path.join(t.dataDir, 'quotient.db'), () => {
       syncs++;
