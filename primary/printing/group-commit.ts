@@ -27,6 +27,7 @@ export class GroupCommitter<I, O> {
     });
   }
 
+  /** Waits while the queue grows (see the constructor), then flushes one batch. */
   private schedule(): void {
     if (this.running || this.scheduled) return;
     this.scheduled = true;
@@ -41,26 +42,28 @@ export class GroupCommitter<I, O> {
         return;
       }
       this.scheduled = false;
-      void this.drain();
+      void this.flushOne();
     };
     setImmediate(check);
   }
 
-  private async drain(): Promise<void> {
-    if (this.running) return;
+  /**
+   * Flushes the oldest batch. What arrived meanwhile is scheduled again rather than flushed at
+   * once, so the events a stream sends while a commit runs gather into one group instead of
+   * following it in groups of two or three.
+   */
+  private async flushOne(): Promise<void> {
     this.running = true;
+    const batch = this.queue.splice(0, this.maxBatch);
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
-        try {
-          const results = await this.flush(batch.map((b) => b.item));
-          batch.forEach((b, i) => b.resolve(results[i] as O));
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
+      const results = await this.flush(batch.map((b) => b.item));
+      batch.forEach((b, i) => b.resolve(results[i] as O));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
     } finally {
       this.running = false;
     }
+    if (this.queue.length >= this.maxBatch) void this.flushOne();
+    else if (this.queue.length > 0) this.schedule();
   }
 }

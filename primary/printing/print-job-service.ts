@@ -52,6 +52,10 @@ interface JobRow {
   reservation_id: number | string | null;
 }
 
+/** JobRow's columns: a job is read on every commit, and the other columns are never used there. */
+const JOB_COLUMNS =
+  'id, job_uuid, printer_id, account_id, pages, colour_pages, copies, duplex, paper_size, finishings, cost, status, reason, charged, rate_card_id, multiplier_bp, reservation_id';
+
 interface UserAccount {
   userId: number;
   accountId: number;
@@ -286,7 +290,7 @@ export class PrintJobService {
   }
 
   private async findJob(tx: SqlTx, jobId: string): Promise<JobRow | undefined> {
-    return tx.get<JobRow>('SELECT * FROM print_jobs WHERE job_uuid = ?', [jobId]);
+    return tx.get<JobRow>(`SELECT ${JOB_COLUMNS} FROM print_jobs WHERE job_uuid = ?`, [jobId]);
   }
 
   /**

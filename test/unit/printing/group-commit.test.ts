@@ -45,6 +45,34 @@ describe('GroupCommitter', () => {
     assert.deepEqual(batches, [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]);
   });
 
+  it('gathers what a stream sends during a commit and after it into one group, rather than flushing it at once', async () => {
+    const batches: number[][] = [];
+    let finishFirst: () => void = () => undefined;
+    const committer = new GroupCommitter<number, number>(
+      (items) => {
+        batches.push(items);
+        if (batches.length > 1) return Promise.resolve(items);
+        return new Promise<number[]>((resolve) => {
+          finishFirst = () => resolve(items);
+        });
+      },
+      2000,
+      1000,
+    );
+    const answers = [committer.submit(0)];
+    await nextTurn();
+    await nextTurn();
+    assert.deepEqual(batches, [[0]]);
+    // One item per turn, as a stream's messages arrive; the first commit ends halfway through.
+    for (let i = 1; i <= 6; i++) {
+      answers.push(committer.submit(i));
+      if (i === 3) finishFirst();
+      await nextTurn();
+    }
+    assert.deepEqual(await Promise.all(answers), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(batches, [[0], [1, 2, 3, 4, 5, 6]]);
+  });
+
   it('stops waiting after maxWaitMs even while the queue still grows', async () => {
     const { committer, batches } = recording(2000, 0);
     const answers = [committer.submit(1)];
