@@ -41,6 +41,11 @@ function connected(floor = false): Connection {
   return c;
 }
 
+/** A generated Printing client for StreamJobEvents; the calls carry the PrimaryClient's metadata. */
+function printingClient(port: number): PrintingClient {
+  return new (loadQuotientProto().quotient.v1.Printing)(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+}
+
 function job(c: Connection, prefix: string, i: number): PrintJob & { jobId: string } {
   return { jobId: jobId(prefix, i), queue: c.queue, username: `${c.userPrefix}${i % c.users}`, colourPages: 0, duplex: false, ...BENCH_JOB };
 }
@@ -75,16 +80,13 @@ const handlers: Handlers = {
   async connect(a) {
     const client = new PrimaryClient({ address: `127.0.0.1:${a.port}`, name: a.name, clusterSecret: a.secret, callDeadlineMs: DEADLINE_MS });
     await client.register({ name: a.name, role: 'ROLE_PRINT', version: 'bench', host: 'localhost', printers: [{ queue: a.queue, description: 'bench queue' }] });
-    const proto = loadQuotientProto();
-    const printing = new proto.quotient.v1.Printing(`127.0.0.1:${a.port}`, grpc.credentials.createInsecure());
-    conn = { client, printing, queue: a.queue, users: a.users, userPrefix: a.userPrefix };
+    conn = { client, printing: printingClient(a.port), queue: a.queue, users: a.users, userPrefix: a.userPrefix };
     return { registered: a.name };
   },
 
   floorConnect(a) {
     const client = new PrimaryClient({ address: `127.0.0.1:${a.port}`, name: 'bench-floor', clusterSecret: 'not checked by the floor server', callDeadlineMs: DEADLINE_MS });
-    const printing = new (loadQuotientProto().quotient.v1.Printing)(`127.0.0.1:${a.port}`, grpc.credentials.createInsecure());
-    floorConn = { ...connected(), client, printing };
+    floorConn = { ...connected(), client, printing: printingClient(a.port) };
     return Promise.resolve(null);
   },
 

@@ -32,13 +32,13 @@ export function configFromFlags(flags: DatabaseFlags & Record<string, unknown>, 
   });
 }
 
-/** Opens the database (migrating it if needed), runs `work` with the services, and closes it. */
+/** Opens the database (migrating it if needed), runs `work` with the services (in the configured time zone, as the primary's), and closes it. */
 export async function withServices<T>(flags: DatabaseFlags, work: (s: Services, config: PrimaryConfig) => Promise<T>): Promise<T> {
   const config = configFromFlags(flags as DatabaseFlags & Record<string, unknown>);
   const logger = createLogger('quotient-cli', process.env.QUOTIENT_LOG_LEVEL ?? 'warn');
   const db = await openPrimaryDatabase(config, logger);
   try {
-    return await work(createServices(db), config);
+    return await work(createServices(db, { timezone: config.timezone, quotaCatchUpDays: config.quotaCatchUpDays }), config);
   } finally {
     await db.close();
   }

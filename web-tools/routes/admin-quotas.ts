@@ -7,7 +7,7 @@
 import { Router, type ErrorRequestHandler, type Response } from 'express';
 import { NotFoundError, ValidationError, isQuotientError } from '../../common/errors';
 import { localTime } from '../../primary/quotas/schedule-input';
-import { AdminQuotas } from '../../primary/web/admin-quotas';
+import { QuotaAdmin } from '../../primary/quotas/quota-admin';
 import { currentUser, money, page, type WebDeps } from './context';
 import { formKey } from './form-key';
 
@@ -39,7 +39,7 @@ export function quotaRefusal(err: unknown): string | undefined {
 
 export function adminQuotaRoutes(deps: WebDeps): Router {
   const r = Router();
-  const quotas = new AdminQuotas({ services: deps.services });
+  const quotas = new QuotaAdmin({ services: deps.services });
   const actor = (res: Response): string => currentUser(res).user.username;
   const scheduleName = (value: unknown): string => {
     if (typeof value !== 'string' || value.trim() === '' || value.length > 128) throw new ValidationError('not a schedule name', { field: 'name' });

@@ -1,15 +1,15 @@
 /**
  * `quotient quotas add|list|show|remove|enable|disable|run-now|runs`: quota schedules (SPEC §4)
- * and their run history. Times are shown in the primary's time zone (config `timezone`).
+ * and their run history. Times are shown in the primary's time zone (config `timezone`). Changes
+ * go through QuotaAdmin, as the admin pages' do, and are audited with the CLI actor.
  */
 import { Command, Option } from 'commander';
 import { formatAmount, type CurrencyFormat } from '../../../common/money';
 import { ValidationError } from '../../../common/errors';
-import type { PrimaryConfig } from '../../config';
-import { QuotaService, type QuotaRun, type QuotaSchedule } from '../../quotas/quota-service';
-import { WEEKDAYS, localTime, parseScheduleText } from '../../quotas/schedule-input';
-import type { Services } from '../../services';
-import { action, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
+import { QuotaAdmin } from '../../quotas/quota-admin';
+import type { QuotaRun, QuotaSchedule } from '../../quotas/quota-service';
+import { WEEKDAYS, localTime } from '../../quotas/schedule-input';
+import { action, cliActor, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
 
 interface AddFlags extends DatabaseFlags {
   group?: string;
@@ -23,10 +23,6 @@ interface AddFlags extends DatabaseFlags {
   mode: string;
   cap?: string;
   disabled?: boolean;
-}
-
-function quotasFor(s: Services, config: PrimaryConfig): QuotaService {
-  return new QuotaService({ db: s.db, timezone: config.timezone, catchUpDays: config.quotaCatchUpDays });
 }
 
 function describePeriod(q: QuotaSchedule): string {
@@ -71,10 +67,10 @@ export function quotasCommand(): Command {
     .option('--disabled', 'create it disabled');
   withDatabaseOptions(add).action(
     action(async (name: string, flags: AddFlags) => {
-      await withServices(flags, async (s, config) => {
-        const q = quotasFor(s, config);
+      await withServices(flags, async (s) => {
+        const q = s.quotas;
         const currency = await s.settings.currency();
-        const schedule = await q.create(parseScheduleText({ name, ...flags }, currency.decimals));
+        const schedule = await new QuotaAdmin({ services: s }).create({ name, ...flags }, undefined, cliActor());
         const next = q.nextRuns(schedule, 1)[0] ?? null;
         console.log(`created quota schedule ${schedule.name}: ${describeMode(schedule, currency)} for ${schedule.group ?? 'all users'}, ${describePeriod(schedule)}; next ${localTime(next, q.timezone)} ${q.timezone}`);
       });
@@ -84,8 +80,8 @@ export function quotasCommand(): Command {
   const list = new Command('list').description('list quota schedules with their next run').option('--json', 'print as JSON');
   withDatabaseOptions(list).action(
     action(async (flags: DatabaseFlags & { json?: boolean }) => {
-      await withServices(flags, async (s, config) => {
-        const q = quotasFor(s, config);
+      await withServices(flags, async (s) => {
+        const q = s.quotas;
         const rows = await q.list();
         if (flags.json) return console.log(JSON.stringify(rows.map((r) => ({ ...r, nextRuns: q.nextRuns(r, 1) })), null, 2));
         const c = await s.settings.currency();
@@ -100,8 +96,8 @@ export function quotasCommand(): Command {
   const show = new Command('show').description('show a schedule, its next run times and its recent runs').argument('<name>').option('--json', 'print as JSON');
   withDatabaseOptions(show).action(
     action(async (name: string, flags: DatabaseFlags & { json?: boolean }) => {
-      await withServices(flags, async (s, config) => {
-        const q = quotasFor(s, config);
+      await withServices(flags, async (s) => {
+        const q = s.quotas;
         const schedule = await q.get(name);
         const next = q.nextRuns(schedule, 5);
         const runs = await q.runs({ schedule: name, limit: 10 });
@@ -119,8 +115,8 @@ export function quotasCommand(): Command {
   const remove = new Command('remove').description('delete a schedule and its run history (ledger rows stay)').argument('<name>');
   withDatabaseOptions(remove).action(
     action(async (name: string, flags: DatabaseFlags) => {
-      await withServices(flags, async (s, config) => {
-        await quotasFor(s, config).remove(name);
+      await withServices(flags, async (s) => {
+        await new QuotaAdmin({ services: s }).remove(name, undefined, cliActor());
         console.log(`removed quota schedule ${name}`);
       });
     }),
@@ -130,8 +126,8 @@ export function quotasCommand(): Command {
     const cmd = new Command(verb).description(`${verb} a schedule`).argument('<name>');
     return withDatabaseOptions(cmd).action(
       action(async (name: string, flags: DatabaseFlags) => {
-        await withServices(flags, async (s, config) => {
-          const schedule = await quotasFor(s, config).setEnabled(name, verb === 'enable');
+        await withServices(flags, async (s) => {
+          const schedule = await new QuotaAdmin({ services: s }).setEnabled(name, verb === 'enable', undefined, cliActor());
           console.log(`quota schedule ${schedule.name} ${schedule.enabled ? 'enabled' : 'disabled'}`);
         });
       }),
@@ -141,16 +137,15 @@ export function quotasCommand(): Command {
   const runNow = new Command('run-now').description('run a schedule for the current period now (once per period: a repeat does nothing)').argument('<name>');
   withDatabaseOptions(runNow).action(
     action(async (name: string, flags: DatabaseFlags) => {
-      await withServices(flags, async (s, config) => {
-        const q = quotasFor(s, config);
-        const before = (await q.runs({ schedule: name, limit: 1 }))[0];
-        const run = await q.runNow(name);
+      await withServices(flags, async (s) => {
+        const admin = new QuotaAdmin({ services: s });
+        const { run, ran } = await admin.runNow(name, undefined, cliActor());
         const c = await s.settings.currency();
-        const again = before?.id === run.id && before.state === 'done';
+        const period = localTime(run.periodStart, admin.timezone);
         console.log(
-          again
-            ? `period ${localTime(run.periodStart, q.timezone)} of ${run.schedule} already ran (run ${run.id}: ${run.users} user(s), ${formatAmount(run.total, c)}); nothing changed`
-            : `run ${run.id} of ${run.schedule} for period ${localTime(run.periodStart, q.timezone)}: ${run.state}, ${run.users} user(s), ${formatAmount(run.total, c)}`,
+          ran
+            ? `run ${run.id} of ${run.schedule} for period ${period}: ${run.state}, ${run.users} user(s), ${formatAmount(run.total, c)}`
+            : `period ${period} of ${run.schedule} already ran (run ${run.id}: ${run.users} user(s), ${formatAmount(run.total, c)}); nothing changed`,
         );
       });
     }),
@@ -159,10 +154,10 @@ export function quotasCommand(): Command {
   const runs = new Command('runs').description('run history, newest first').argument('[name]', 'only this schedule').option('--limit <n>', 'how many', '20').option('--json', 'print as JSON');
   withDatabaseOptions(runs).action(
     action(async (name: string | undefined, flags: DatabaseFlags & { limit: string; json?: boolean }) => {
-      await withServices(flags, async (s, config) => {
+      await withServices(flags, async (s) => {
         const limit = Number(flags.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new ValidationError('--limit takes a whole number 1-10000');
-        const q = quotasFor(s, config);
+        const q = s.quotas;
         if (name !== undefined) await q.get(name);
         const rows = await q.runs({ ...(name !== undefined && { schedule: name }), limit });
         if (flags.json) return console.log(JSON.stringify(rows, null, 2));

@@ -39,6 +39,29 @@ describeOnEachDatabase('PrintJobService', (t) => {
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });
 
+  it('finds the reservation by its key when the job row does not name it, for a commit and a release', async () => {
+    await accountFor(s, { username: 'ann', restricted: true, initialCredit: 100 });
+    const printed = job({ pages: 3 });
+    const cancelled = job({ pages: 2 });
+    for (const j of [printed, cancelled]) await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+    assert.deepEqual(await balanceOf('ann'), [100, 50]);
+    await t.db.knex('print_jobs').update({ reservation_id: null });
+    assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: printed.jobId }), { kind: 'committed', jobId: printed.jobId, cost: 30 });
+    assert.deepEqual(await s.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: cancelled.jobId, reason: 'cancelled at the printer' }), { kind: 'released', jobId: cancelled.jobId });
+    assert.deepEqual(await balanceOf('ann'), [70, 0]);
+    const reservations = await t.db.knex('reservations').orderBy('id').select('idempotency_key', 'state', 'amount');
+    assert.deepEqual(
+      reservations.map((r) => [r.idempotency_key, r.state, Number(r.amount)]),
+      [
+        [`print:${printed.jobId}`, 'committed', 30],
+        [`print:${cancelled.jobId}`, 'released', 20],
+      ],
+    );
+    const ledger = await t.db.knex('ledger').where({ type: 'print' }).select('amount', 'balance_after', 'idempotency_key');
+    assert.deepEqual(ledger.map((r) => [Number(r.amount), Number(r.balance_after), r.idempotency_key]), [[-30, 70, `print:${printed.jobId}`]]);
+    assert.deepEqual((await s.ledger.verify()).problems, []);
+  });
+
   it('denies a restricted user who cannot afford the job, with the reason, and holds nothing', async () => {
     await accountFor(s, { username: 'bob', restricted: true, initialCredit: 25 });
     const j = job({ username: 'bob', pages: 3 });

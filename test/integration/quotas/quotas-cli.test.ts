@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { cliAgainst } from '../../utils/processes';
 import { servicesFor } from '../../utils/fixtures';
+import { listAudit } from '../../../primary/audit/audit-log';
 
 /** Runs the real `quotient quotas ...` CLI as a child process against the test database. */
 describeOnEachDatabase('quotient quotas (CLI)', (t) => {
@@ -28,7 +29,27 @@ describeOnEachDatabase('quotient quotas (CLI)', (t) => {
 
     assert.equal((await s.users.personalAccount(ann.id)).balance, 200);
     assert.equal((await s.ledger.history((await s.users.personalAccount(ann.id)).id)).filter((r) => r.type === 'quota').length, 1);
+    assert.match(await ok('quotas', 'disable', 'print-weekly'), /print-weekly disabled/);
+    assert.match(await ok('quotas', 'disable', 'print-weekly'), /print-weekly disabled/);
+    assert.match(await ok('quotas', 'enable', 'print-weekly'), /print-weekly enabled/);
     await ok('quotas', 'remove', 'print-weekly');
     assert.deepEqual(await s.quotas.list(), []);
+
+    // Every change is audited with the CLI actor, as the admin pages' are; a repeat that changed
+    // nothing (the second run-now, the second disable) and refused input wrote no row.
+    const audit = (await listAudit(t.db.knex, { targetType: 'quota_schedule' })).reverse();
+    assert.deepEqual(
+      audit.map((a) => [a.action, a.targetId, a.actor.startsWith('cli:')]),
+      [
+        ['quota.create', 'print-weekly', true],
+        ['quota.run', 'print-weekly', true],
+        ['quota.disable', 'print-weekly', true],
+        ['quota.enable', 'print-weekly', true],
+        ['quota.remove', 'print-weekly', true],
+      ],
+    );
+    assert.deepEqual(audit[0]?.details, { group: 'students', period: 'weekly', weekday: 1, dayOfMonth: null, atTime: '00:00', cron: null, mode: 'add', amount: 200, cap: null, enabled: true });
+    assert.deepEqual(audit[1]?.details, { runId: audit[1]?.details.runId, periodStart: audit[1]?.details.periodStart, state: 'done', users: 1, total: 200 });
+    assert.equal(typeof audit[1]?.details.runId, 'number');
   });
 });

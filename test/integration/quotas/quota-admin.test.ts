@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { createServices, type Services } from '../../../primary/services';
-import { AdminQuotas } from '../../../primary/web/admin-quotas';
+import { QuotaAdmin } from '../../../primary/quotas/quota-admin';
 import type { ScheduleText } from '../../../primary/quotas/schedule-input';
 import { quotaRefusal } from '../../../web-tools/routes/admin-quotas';
 
 const KEY = 'form-key-0123456789ab';
 const STUDENTS_WEEKLY: ScheduleText = { name: 'students-weekly', group: 'students', period: 'weekly', weekday: '1', at: '00:00', amount: '2.00', mode: 'add' };
 
-describeOnEachDatabase('admin quota schedules (AdminQuotas)', (t) => {
+describeOnEachDatabase('admin quota schedules (QuotaAdmin)', (t) => {
   let s: Services;
-  let admin: AdminQuotas;
+  let admin: QuotaAdmin;
   let clock: number;
   let accounts: Record<string, number>;
 
@@ -28,7 +28,7 @@ describeOnEachDatabase('admin quota schedules (AdminQuotas)', (t) => {
     // Wednesday 2 December 2026, 12:00 UTC (07:00 in New York).
     clock = Date.UTC(2026, 11, 2, 12);
     s = createServices(t.db, { now: () => clock, timezone: 'America/New_York' });
-    admin = new AdminQuotas({ services: s, now: () => clock });
+    admin = new QuotaAdmin({ services: s, now: () => clock });
     accounts = {};
     for (const [username, initialCredit] of [['ann', 1000], ['bob', 500], ['carol', 300]] as const) {
       accounts[username] = (await s.users.createUser({ username, initialCredit })).account.id;
