@@ -9,6 +9,7 @@ import * as cluster0002 from './migrations/2026-11-22-0002-cluster';
 import * as quotas0003 from './migrations/2026-11-22-0003-quotas';
 import * as web0004 from './migrations/2026-11-22-0004-web';
 import * as internet0005 from './migrations/2026-11-22-0005-internet';
+import * as rateCardVersion0006 from './migrations/2026-12-02-0006-rate-card-version';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -21,6 +22,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['2026-11-22-0003-quotas', quotas0003],
   ['2026-11-22-0004-web', web0004],
   ['2026-11-22-0005-internet', internet0005],
+  ['2026-12-02-0006-rate-card-version', rateCardVersion0006],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {

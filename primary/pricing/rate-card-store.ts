@@ -1,25 +1,37 @@
 /**
  * Rate cards in the database: saved by name (replacing the card's rows as a whole) and loaded
  * back through validateRateCard, so a card read from the database is as trustworthy as one typed in.
+ * Every save raises the card's version; a save that names the version it was based on is refused
+ * when the card has changed since (an edit form opened before someone else's save).
  */
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
 import { inTransaction } from '../db/transaction';
 import { recordAudit } from '../audit/audit-log';
-import { NotFoundError, ValidationError } from '../../common/errors';
+import { InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
 import { validateRateCard, type RateCard } from './rate-card';
 
 export interface NamedRateCard {
   id: number;
   name: string;
+  /** Raised by every save: 1 for a new card. */
+  version: number;
   card: RateCard;
 }
 
 interface CardRow {
   id: number;
   name: string;
+  version: number | string;
   per_job_fee: number | string;
   duplex_discount_bp: number;
+}
+
+/** Refused: the card was saved by someone else since `expected` was read. */
+export class RateCardChangedError extends InvalidStateError {
+  constructor(name: string, expected: number, current: number) {
+    super(`rate card ${name} was changed since version ${expected} (it is at version ${current})`, { field: 'version', expected, current });
+  }
 }
 
 export class RateCardStore {
@@ -33,19 +45,27 @@ export class RateCardStore {
 
   /**
    * Creates or replaces the card called `name`; returns it as stored. `auditDetails` go into the
-   * audit row (the web forms record their one-time key there).
+   * audit row (the web forms record their one-time key there). With `basedOn`, the version the
+   * caller's change started from, a card saved meanwhile is refused (RateCardChangedError) and
+   * nothing changes; without it the save replaces whatever is there (the CLI's file import).
    */
-  async save(name: string, input: unknown, actor = 'system', auditDetails: Record<string, unknown> = {}): Promise<NamedRateCard> {
+  async save(name: string, input: unknown, actor = 'system', auditDetails: Record<string, unknown> = {}, basedOn?: number): Promise<NamedRateCard> {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 128) throw new ValidationError('rate card name must be 1 to 128 characters', { field: 'name' });
     const card = validateRateCard(input);
     const id = await inTransaction(this.db, async (trx) => {
       const now = this.now();
-      const existing = (await trx('rate_cards').where({ name: trimmed }).first('id')) as { id: number } | undefined;
+      const existing = (await trx('rate_cards').where({ name: trimmed }).first('id', 'version')) as { id: number; version: number | string } | undefined;
       let cardId: number;
       if (existing) {
         cardId = existing.id;
-        await trx('rate_cards').where({ id: cardId }).update({ per_job_fee: card.perJobFee, duplex_discount_bp: card.duplexDiscountBp, updated_at: now });
+        // The version test is in the UPDATE itself, so two saves from the same version cannot both pass it.
+        const where = basedOn === undefined ? { id: cardId } : { id: cardId, version: basedOn };
+        const changed = await trx('rate_cards').where(where).update({ per_job_fee: card.perJobFee, duplex_discount_bp: card.duplexDiscountBp, updated_at: now, version: trx.raw('version + 1') });
+        if (changed === 0) {
+          const stored = (await trx('rate_cards').where({ id: cardId }).first('version')) as { version: number | string };
+          throw new RateCardChangedError(trimmed, basedOn ?? 0, Number(stored.version));
+        }
         await trx('rate_card_prices').where({ rate_card_id: cardId }).delete();
         await trx('rate_card_finishings').where({ rate_card_id: cardId }).delete();
       } else {
@@ -94,6 +114,6 @@ export class RateCardStore {
       duplexDiscountBp: row.duplex_discount_bp,
       finishings: finishings.map((f) => ({ option: f.option, per: f.per, price: Number(f.price) })),
     });
-    return { id: row.id, name: row.name, card };
+    return { id: row.id, name: row.name, version: Number(row.version), card };
   }
 }

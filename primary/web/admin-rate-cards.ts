@@ -3,7 +3,9 @@
  * currency, the duplex discount in percent) into a card, save it through RateCardStore.save (the
  * same validation and audit row as `quotient rate-cards save`), and make this primary price the
  * next job by it at once. Each form carries a one-time key kept in the audit row, so a form
- * submitted twice (double click, back button) saves once and never undoes a later change.
+ * submitted twice (double click, back button) saves once and never undoes a later change; and
+ * the edit form carries the version of the card it showed, so a save made from a page opened
+ * before someone else's save is refused rather than undoing it.
  */
 import type { Knex } from 'knex';
 import { AlreadyExistsError, ValidationError, isQuotientError } from '../../common/errors';
@@ -91,19 +93,22 @@ export class AdminRateCards {
     return this.save(name, form, key, actor);
   }
 
-  /** Replaces card `id` as a whole with the edit form's rows. */
-  async update(id: number, form: RateCardText, key: string, actor: string): Promise<NamedRateCard> {
+  /**
+   * Replaces card `id` as a whole with the edit form's rows, if it is still at `version`, the one
+   * the form showed; otherwise RateCardChangedError, and nothing changes.
+   */
+  async update(id: number, form: RateCardText, version: number, key: string, actor: string): Promise<NamedRateCard> {
     const current = await this.s.rateCards.get(id);
     if (await this.replayed(current.name, key)) return current;
-    return this.save(current.name, form, key, actor);
+    return this.save(current.name, form, key, actor, version);
   }
 
-  private async save(name: string, form: RateCardText, key: string, actor: string): Promise<NamedRateCard> {
+  private async save(name: string, form: RateCardText, key: string, actor: string, basedOn?: number): Promise<NamedRateCard> {
     const decimals = (await this.s.settings.currency()).decimals;
     const { input, priceRows, finishingRows } = cardFromText(form, decimals);
     let saved: NamedRateCard;
     try {
-      saved = await this.s.rateCards.save(name, input, actor, { formKey: key, via: 'web' });
+      saved = await this.s.rateCards.save(name, input, actor, { formKey: key, via: 'web' }, basedOn);
     } catch (err) {
       if (isQuotientError(err) && err.code === 'VALIDATION' && typeof err.details.field === 'string') {
         throw new ValidationError(err.message, { ...err.details, field: formField(err.details.field, priceRows, finishingRows) });

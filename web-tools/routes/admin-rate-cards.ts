@@ -22,6 +22,13 @@ function id(value: unknown): number {
   return Number(value);
 }
 
+/** The card version the edit form was made from; a form without one is refused (reload the page). */
+function version(body: Record<string, unknown>): number {
+  const v = body.version;
+  if (typeof v !== 'string' || !/^\d{1,9}$/.test(v.trim())) throw new ValidationError('the form is missing the card version; reload the page', { field: 'version' });
+  return Number(v.trim());
+}
+
 const field = (body: Record<string, unknown>, name: string, max = 64): string => {
   const v = body[name];
   return typeof v === 'string' ? v.trim().slice(0, max) : '';
@@ -79,14 +86,22 @@ function formView(form: RateCardText, addEmptyRows: boolean): Record<string, unk
   };
 }
 
+/** Why a form was refused: a catalogue key, the row it names (0: none), and the status (400 unless said). */
+interface Refusal {
+  message: string;
+  row: number;
+  status?: number;
+}
+
 /**
  * The catalogue key (and row number, counted from 1 as the form shows them) that says why a
  * form was refused, from the error's code and field. Undefined for errors the ordinary error
  * page explains (not found, internal).
  */
-export function rateCardRefusal(err: unknown): { message: string; row: number } | undefined {
+export function rateCardRefusal(err: unknown): Refusal | undefined {
   if (!isQuotientError(err)) return undefined;
   if (err.code === 'ALREADY_EXISTS') return { message: 'rateCard.error.exists', row: 0 };
+  if (err.code === 'INVALID_STATE' && err.details.field === 'version') return { message: 'rateCard.error.changed', row: 0, status: 409 };
   if (err.code !== 'VALIDATION') return undefined;
   const f = typeof err.details.field === 'string' ? err.details.field : '';
   const m = /^(prices|finishings)\[(\d+)\](?:\.(\w+))?$/.exec(f);
@@ -98,7 +113,7 @@ export function rateCardRefusal(err: unknown): { message: string; row: number } 
       : { row: 'finishingRepeated', option: 'option', price: 'finishingPrice', per: 'finishingChoice' }[what];
     return { message: `rateCard.error.${key ?? 'invalid'}`, row };
   }
-  const simple: Record<string, string> = { name: 'name', perJobFee: 'perJobFee', duplexDiscountBp: 'duplexDiscount', prices: 'prices', finishings: 'finishings', formKey: 'formKey' };
+  const simple: Record<string, string> = { name: 'name', perJobFee: 'perJobFee', duplexDiscountBp: 'duplexDiscount', prices: 'prices', finishings: 'finishings', formKey: 'formKey', version: 'formKey' };
   return { message: `rateCard.error.${simple[f] ?? 'invalid'}`, row: 0 };
 }
 
@@ -108,7 +123,7 @@ export function adminRateCardRoutes(deps: WebDeps & { admin: AdminPages }): Rout
   const actor = (res: Response): string => currentUser(res).user.username;
   const decimals = (res: Response): number => webContext(res).currency.decimals;
 
-  async function showCard(res: Response, cardId: number, form: RateCardText | undefined, error?: { message: string; row: number }, saved = false): Promise<void> {
+  async function showCard(res: Response, cardId: number, form: RateCardText | undefined, error?: Refusal, saved = false): Promise<void> {
     const c = await deps.admin.rateCard(cardId);
     page(deps, res, 'admin-rate-card', {
       title: 'admin.rateCard',
@@ -122,11 +137,12 @@ export function adminRateCardRoutes(deps: WebDeps & { admin: AdminPages }): Rout
       duplexDiscountBp: c.card.duplexDiscountBp,
       prices: c.card.prices.map((p) => ({ paperSize: p.paperSize, anySize: p.paperSize === DEFAULT_PAPER_SIZE, colourKey: `colour.${p.colour}`, sidesKey: `sides.${p.sides}`, price: money(res, p.pricePerPage) })),
       finishings: c.card.finishings.map((f) => ({ option: f.option, perKey: `finishing.${f.per}`, price: money(res, f.price) })),
-      form: { ...formView(form ?? textOf(c.card, decimals(res)), form === undefined), action: `/admin/rate-cards/${c.id}`, formKey: newFormKey() },
-    }, error ? 400 : 200);
+      // The version of the card shown above: a save from this form is refused if the card changes meanwhile.
+      form: { ...formView(form ?? textOf(c.card, decimals(res)), form === undefined), action: `/admin/rate-cards/${c.id}`, formKey: newFormKey(), version: c.version },
+    }, error ? (error.status ?? 400) : 200);
   }
 
-  function showNew(res: Response, name: string, form: RateCardText, error?: { message: string; row: number }): void {
+  function showNew(res: Response, name: string, form: RateCardText, error?: Refusal): void {
     page(deps, res, 'admin-rate-card-new', {
       title: 'admin.newRateCard',
       admin: 'printers',
@@ -165,7 +181,7 @@ export function adminRateCardRoutes(deps: WebDeps & { admin: AdminPages }): Rout
     const body = req.body as Record<string, unknown>;
     const form = formText(body);
     try {
-      await cards.update(cardId, form, formKey(body), actor(res));
+      await cards.update(cardId, form, version(body), formKey(body), actor(res));
       res.redirect(303, `/admin/rate-cards/${cardId}?saved=1`);
     } catch (err) {
       const refusal = rateCardRefusal(err);

@@ -179,7 +179,7 @@ describeOnEachDatabase('admin rate-card forms in Chromium', (t) => {
     await page.goto(`${base}/admin/rate-cards/${card.id}`);
     const hidden = async (name: string): Promise<[string, string]> => [name, await page.inputValue(`#rate-card-form input[name=${name}]`)];
     const form: [string, string][] = [
-      ...(await Promise.all(['_csrf', 'formKey', 'priceRows', 'finishingRows', 'perJobFee', 'duplexDiscount'].map(hidden))),
+      ...(await Promise.all(['_csrf', 'formKey', 'version', 'priceRows', 'finishingRows', 'perJobFee', 'duplexDiscount'].map(hidden))),
       ['p0.size', '*'], ['p0.colour', 'grey'], ['p0.sides', 'simplex'], ['p0.price', '0.10'],
       ['p1.size', '*'], ['p1.colour', 'colour'], ['p1.sides', 'simplex'], ['p1.price', '0.50'],
     ];
@@ -192,5 +192,38 @@ describeOnEachDatabase('admin rate-card forms in Chromium', (t) => {
     assert.equal(await post(withPrice('0.12')), 303, 'the replay answers as the first post did');
     assert.equal((await primary.services.rateCards.get(card.id)).card.prices[0]?.pricePerPage, 15);
     assert.equal((await listAudit(t.db.knex, { targetType: 'rate_card', targetId: 'Library' })).length, 3);
+    // A form without the card version it was made from is refused: nothing changes.
+    assert.equal(await post([...form.filter(([n]) => n !== 'version' && n !== 'formKey'), ['formKey', 'another-form-key-0123']]), 400);
+    assert.equal((await primary.services.rateCards.get(card.id)).card.prices[0]?.pricePerPage, 15);
+  });
+
+  it('refuses a save from a page opened before someone else saved the card, shows the card now in use, and keeps what was typed', async () => {
+    const prices = (grey: number): { paperSize: string; colour: string; sides: string; pricePerPage: number }[] => [
+      { paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: grey },
+      { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 50 },
+    ];
+    const card = await primary.services.rateCards.save('Library', { prices: prices(10) });
+    assert.equal(await charge(job()), 30); // registers library-laser on the Default card
+    const printer = (await t.db.knex('printers').where({ queue_name: 'library-laser' }).first('id')) as { id: number };
+    await primary.services.printers.update(printer.id, { rateCardId: card.id }, 'test');
+    const page = await admin();
+    await page.goto(`${base}/admin/rate-cards/${card.id}`);
+    // Another administrator changes the grey price while this page is open.
+    await primary.services.rateCards.save('Library', { prices: prices(15) }, 'cli:someone');
+    await page.fill('input[name="p0.price"]', '0.12');
+    assert.equal(await submit(page), 409);
+    assert.equal(
+      await text(page, '#form-error'),
+      'Someone else saved this rate card after you opened it, so your change was not saved. The card above is the one now in use; your form is below as you typed it: save it again to replace the card.',
+    );
+    assert.match(await text(page, '#card-prices'), /\$0\.15/, 'the card shown is the one now in use');
+    assert.equal(await page.inputValue('input[name="p0.price"]'), '0.12', 'the form is as typed');
+    assert.equal(await charge(job({ pages: 1 })), 15, 'the refused save changed no price');
+    // Saving again, knowing the other change, replaces the card.
+    assert.equal(await submit(page), 200);
+    assert.equal(await text(page, '#form-saved'), 'Rate card saved.');
+    assert.equal(await charge(job({ pages: 1 })), 12);
+    const audit = (await listAudit(t.db.knex, { targetType: 'rate_card', targetId: 'Library' })).reverse();
+    assert.deepEqual(audit.map((a) => [a.action, a.actor]), [['rate_card.create', 'system'], ['rate_card.update', 'cli:someone'], ['rate_card.update', 'admin']]);
   });
 });

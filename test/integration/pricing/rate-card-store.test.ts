@@ -38,6 +38,36 @@ describeOnEachDatabase('RateCardStore', (t) => {
     assert.deepEqual((await s.rateCards.list()).map((c) => c.name), ['Main']);
   });
 
+  it('raises the version with every save and refuses a save based on a version that is no longer current, changing nothing', async () => {
+    const s = servicesFor(t.db);
+    const first = await s.rateCards.save('Main', card, 'admin');
+    assert.equal(first.version, 1);
+    const second = await s.rateCards.save('Main', { prices: card.prices.slice(0, 2) }, 'admin', {}, 1);
+    assert.equal(second.version, 2);
+    await assert.rejects(s.rateCards.save('Main', card, 'other-admin', {}, 1), (err: { code?: string; details?: Record<string, unknown> }) => {
+      assert.equal(err.code, 'INVALID_STATE');
+      assert.deepEqual(err.details, { field: 'version', expected: 1, current: 2 });
+      return true;
+    });
+    assert.deepEqual(await s.rateCards.get(first.id), second, 'the refused save changed nothing');
+    const audit = (await t.db.knex('audit_log').where({ target_type: 'rate_card', target_id: 'Main' }).orderBy('id').select('actor', 'action')) as { actor: string; action: string }[];
+    assert.deepEqual(audit, [{ actor: 'admin', action: 'rate_card.create' }, { actor: 'admin', action: 'rate_card.update' }]);
+    // Without a version (the CLI importing a file) the save replaces whatever is there.
+    assert.equal((await s.rateCards.save('Main', card)).version, 3);
+  });
+
+  it('lets exactly one of two saves made from the same version through', async () => {
+    const s = servicesFor(t.db);
+    const { id } = await s.rateCards.save('Main', card);
+    const cheaper = { ...card, perJobFee: 1 };
+    const dearer = { ...card, perJobFee: 9 };
+    const results = await Promise.allSettled([s.rateCards.save('Main', cheaper, 'ann', {}, 1), s.rateCards.save('Main', dearer, 'bob', {}, 1)]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const won = results.findIndex((r) => r.status === 'fulfilled');
+    const stored = await s.rateCards.get(id);
+    assert.deepEqual([stored.version, stored.card.perJobFee], [2, won === 0 ? 1 : 9]);
+  });
+
   it('refuses an invalid card and changes nothing', async () => {
     const s = servicesFor(t.db);
     await assert.rejects(s.rateCards.save('Bad', { prices: [card.prices[0]] }), { code: 'VALIDATION' });
