@@ -82,7 +82,8 @@ class EventFailed extends Error {}
 /**
  * The accounts one run of a batch's transaction locked, each row read once and then kept current
  * in place by the ledger functions that change it, so a batch reads an account once however many
- * of its events touch it. A ROLLBACK TO SAVEPOINT puts rows back as they were: `forget()` then.
+ * of its events touch it. A ROLLBACK TO SAVEPOINT puts rows back as they were: `forget()` then;
+ * so does a change made without this copy (the commit or release that finds its reservation by key).
  */
 class BatchAccounts {
   private readonly rows = new Map<number, Account>();
@@ -107,8 +108,10 @@ class BatchAccounts {
     return row;
   };
 
-  forget(): void {
-    this.rows.clear();
+  /** Drops the rows read so far (all, or account `id`'s): the next get() reads them again. */
+  forget(id?: number): void {
+    if (id === undefined) this.rows.clear();
+    else this.rows.delete(id);
   }
 }
 
@@ -396,7 +399,12 @@ export class PrintJobService {
     if (Boolean(row.charged) && Number(row.cost) > 0) {
       const req = { key: printKey(jobId), amount: cost };
       const held = await this.heldReservation(tx, accounts, row, req.key);
-      ledgerId = (held ? await commitLockedIn(tx, held, accounts.get, req, ctx.now) : await commitIn(tx, req, ctx.now)).id;
+      if (held) ledgerId = (await commitLockedIn(tx, held, accounts.get, req, ctx.now)).id;
+      else {
+        const entry = await commitIn(tx, req, ctx.now);
+        accounts.forget(entry.accountId); // changed behind the batch's copy of the row
+        ledgerId = entry.id;
+      }
     } else if (Boolean(row.charged) && cost > 0 && row.account_id !== null) {
       // Authorised at no cost (nothing held), but the backend printed pages: charge them.
       const account = await accounts.get(row.account_id);
@@ -433,7 +441,8 @@ export class PrintJobService {
     if (Boolean(row.charged) && Number(row.cost) > 0) {
       const key = printKey(jobId);
       const held = await this.heldReservation(tx, accounts, row, key);
-      await (held ? releaseLockedIn(tx, held, accounts.get, ctx.now) : releaseIn(tx, key, ctx.now));
+      if (held) await releaseLockedIn(tx, held, accounts.get, ctx.now);
+      else accounts.forget((await releaseIn(tx, key, ctx.now)).accountId); // changed behind the batch's copy
     }
     await tx.run("UPDATE print_jobs SET status = 'cancelled', reason = ?, settled_at = ? WHERE id = ?", [reason.slice(0, 512), ctx.now, row.id]);
     return { kind: 'released', jobId };

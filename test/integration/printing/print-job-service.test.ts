@@ -62,6 +62,23 @@ describeOnEachDatabase('PrintJobService', (t) => {
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });
 
+  it('keeps one batch exact when one of its commits finds its reservation by key and the others by the job row', async () => {
+    await accountFor(s, { username: 'ann', restricted: true, initialCredit: 100 });
+    const jobs = [job({ pages: 1 }), job({ pages: 2 }), job({ pages: 3 })];
+    for (const j of jobs) await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+    assert.deepEqual(await balanceOf('ann'), [100, 60]);
+    await t.db.knex('print_jobs').where({ job_uuid: jobs[1]?.jobId }).update({ reservation_id: null });
+    const outcomes = await s.printing.processBatch(jobs.map((j) => ({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId })));
+    assert.deepEqual(
+      outcomes.map((o) => (o.kind === 'committed' ? o.cost : o.kind)),
+      [10, 20, 30],
+    );
+    assert.deepEqual(await balanceOf('ann'), [40, 0]);
+    const ledger = await t.db.knex('ledger').where({ type: 'print' }).orderBy('id').select('amount', 'balance_after');
+    assert.deepEqual(ledger.map((r) => [Number(r.amount), Number(r.balance_after)]), [[-10, 90], [-20, 70], [-30, 40]]);
+    assert.deepEqual((await s.ledger.verify()).problems, []);
+  });
+
   it('denies a restricted user who cannot afford the job, with the reason, and holds nothing', async () => {
     await accountFor(s, { username: 'bob', restricted: true, initialCredit: 25 });
     const j = job({ username: 'bob', pages: 3 });
