@@ -27,6 +27,7 @@ import {
   settleReservation,
   toAccount,
   toEntry,
+  writeNow,
   type LedgerRow,
 } from './postings';
 import type { Account, EntryMeta, EntryType, LedgerEntry, Reservation } from './types';
@@ -301,6 +302,7 @@ export async function commitLockedIn(
   account: (id: number) => Promise<Account>,
   req: { key: string; amount?: Money; actor?: string | null; comment?: string },
   now: number,
+  writer = writeNow(tx),
 ): Promise<LedgerEntry> {
   if (reservation.state === 'released') throw new InvalidStateError('reservation was released and cannot be committed', { key: req.key });
   const final = req.amount ?? reservation.amount;
@@ -310,7 +312,7 @@ export async function commitLockedIn(
     if (-entry.amount !== final) throw new IdempotencyConflictError(req.key);
     return { ...entry, replayed: true };
   }
-  return settleReservation(tx, reservation, await account(reservation.accountId), final, req, now);
+  return settleReservation(tx, reservation, await account(reservation.accountId), final, req, now, writer);
 }
 
 /** release() inside a caller's transaction. */
@@ -319,8 +321,8 @@ export async function releaseIn(tx: SqlTx, key: string, now: number): Promise<Re
 }
 
 /** release() for a caller that holds the lock, as for commitLockedIn. */
-export async function releaseLockedIn(tx: SqlTx, reservation: Reservation, account: (id: number) => Promise<Account>, now: number): Promise<Reservation> {
+export async function releaseLockedIn(tx: SqlTx, reservation: Reservation, account: (id: number) => Promise<Account>, now: number, writer = writeNow(tx)): Promise<Reservation> {
   if (reservation.state === 'released') return { ...reservation, replayed: true };
   if (reservation.state === 'committed') throw new InvalidStateError('reservation was committed and cannot be released', { key: reservation.idempotencyKey });
-  return cancelReservation(tx, reservation, await account(reservation.accountId), now);
+  return cancelReservation(tx, reservation, await account(reservation.accountId), now, writer);
 }

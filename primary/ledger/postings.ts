@@ -174,12 +174,36 @@ export function canSpend(account: Account, amount: Money, defaultCreditLimit: Mo
 }
 
 /**
+ * Where the functions below put an account's new balance and reserved amount. Every caller but
+ * one writes it at once (`writeNow`); a print batch keeps it and writes each account it changed
+ * once, before it commits (BatchAccounts in print-job-service.ts).
+ */
+export interface AccountWriter {
+  write(account: Account, balance: Money, reserved: Money, now: number): Promise<void>;
+}
+
+const ACCOUNT_UPDATE = 'UPDATE accounts SET balance = ?, reserved = ?, updated_at = ? WHERE id = ?';
+
+/** One UPDATE of the account's balance and reserved amount. */
+export function writeAccountNow(tx: SqlTx, id: number, balance: Money, reserved: Money, now: number): Promise<unknown> {
+  return tx.run(ACCOUNT_UPDATE, [balance, reserved, now, id]);
+}
+
+export function writeNow(tx: SqlTx): AccountWriter {
+  return {
+    write: async (account, balance, reserved, now) => {
+      await writeAccountNow(tx, account.id, balance, reserved, now);
+    },
+  };
+}
+
+/**
  * Writes one ledger row and the new balance; updates `account` in place so a caller posting
  * several changes in one transaction sees the running balance. The caller holds the lock.
  */
-export async function postEntry(tx: SqlTx, account: Account, amount: Money, type: EntryType, meta: EntryMeta, now: number): Promise<LedgerEntry> {
+export async function postEntry(tx: SqlTx, account: Account, amount: Money, type: EntryType, meta: EntryMeta, now: number, writer = writeNow(tx)): Promise<LedgerEntry> {
   const balanceAfter = balanceAfterPosting(account, amount);
-  await tx.run('UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?', [balanceAfter, now, account.id]);
+  await writer.write(account, balanceAfter, account.reserved, now);
   const entry = await insertEntry(tx, account.id, amount, balanceAfter, type, meta, now);
   account.balance = balanceAfter; // only once every write of the posting succeeded
   return entry;
@@ -212,9 +236,9 @@ async function insertEntry(tx: SqlTx, accountId: number, amount: Money, balanceA
 }
 
 /** Holds `amount` against the account (the caller checked it may spend it). */
-export async function holdReservation(tx: SqlTx, account: Account, amount: Money, type: EntryType, meta: EntryMeta, now: number): Promise<Reservation> {
+export async function holdReservation(tx: SqlTx, account: Account, amount: Money, type: EntryType, meta: EntryMeta, now: number, writer = writeNow(tx)): Promise<Reservation> {
   const reserved = account.reserved + amount;
-  await tx.run('UPDATE accounts SET reserved = ?, updated_at = ? WHERE id = ?', [reserved, now, account.id]);
+  await writer.write(account, account.balance, reserved, now);
   const { insertId } = await tx.run(
     "INSERT INTO reservations (account_id, amount, state, type, reference, actor, comment, idempotency_key, ledger_id, created_at, settled_at) VALUES (?, ?, 'held', ?, ?, ?, ?, ?, NULL, ?, NULL)",
     [account.id, amount, type, meta.reference ?? null, meta.actor ?? null, meta.comment ?? '', meta.key, now],
@@ -243,11 +267,12 @@ export async function settleReservation(
   final: Money,
   opts: { actor?: string | null; comment?: string },
   now: number,
+  writer = writeNow(tx),
 ): Promise<LedgerEntry> {
   // The balance and the reserved amount change in one UPDATE.
   const balanceAfter = balanceAfterPosting(account, -final);
   const reserved = account.reserved - reservation.amount;
-  await tx.run('UPDATE accounts SET balance = ?, reserved = ?, updated_at = ? WHERE id = ?', [balanceAfter, reserved, now, account.id]);
+  await writer.write(account, balanceAfter, reserved, now);
   const meta = { key: reservation.idempotencyKey, reference: reservation.reference, actor: opts.actor ?? null, comment: opts.comment ?? '' };
   const entry = await insertEntry(tx, account.id, -final, balanceAfter, reservation.type, meta, now);
   await tx.run("UPDATE reservations SET state = 'committed', ledger_id = ?, settled_at = ? WHERE id = ?", [entry.id, now, reservation.id]);
@@ -257,9 +282,10 @@ export async function settleReservation(
 }
 
 /** Gives a held reservation back. */
-export async function cancelReservation(tx: SqlTx, reservation: Reservation, account: Account, now: number): Promise<Reservation> {
-  account.reserved -= reservation.amount;
-  await tx.run('UPDATE accounts SET reserved = ?, updated_at = ? WHERE id = ?', [account.reserved, now, account.id]);
+export async function cancelReservation(tx: SqlTx, reservation: Reservation, account: Account, now: number, writer = writeNow(tx)): Promise<Reservation> {
+  const reserved = account.reserved - reservation.amount;
+  await writer.write(account, account.balance, reserved, now);
   await tx.run("UPDATE reservations SET state = 'released', settled_at = ? WHERE id = ?", [now, reservation.id]);
+  account.reserved = reserved;
   return { ...reservation, state: 'released', settledAt: now };
 }

@@ -15,7 +15,7 @@ import { formatAmount, type CurrencyFormat, type Money } from '../../common/mone
 import type { Database } from '../db/connection';
 import { runReads, runTransaction, type SqlTx } from '../db/sql-runner';
 import { commitIn, commitLockedIn, releaseIn, releaseLockedIn } from '../ledger/ledger-service';
-import { canSpend, findReservationById, holdReservation, loadAccount, lockAccounts, postEntry } from '../ledger/postings';
+import { canSpend, findReservationById, holdReservation, loadAccount, lockAccounts, postEntry, writeAccountNow, writeNow, type AccountWriter } from '../ledger/postings';
 import type { Account, Reservation } from '../ledger/types';
 import { priceJob } from '../pricing/price-job';
 import type { RateCard } from '../pricing/rate-card';
@@ -82,11 +82,17 @@ class EventFailed extends Error {}
 /**
  * The accounts one run of a batch's transaction locked, each row read once and then kept current
  * in place by the ledger functions that change it, so a batch reads an account once however many
- * of its events touch it. A ROLLBACK TO SAVEPOINT puts rows back as they were: `forget()` then;
- * so does a change made without this copy (the commit or release that finds its reservation by key).
+ * of its events touch it. It is also their AccountWriter: a locked account's new balance and
+ * reserved amount are kept and written once per account by `flush()`, which the batch calls
+ * before it commits and before each savepoint, so an account is updated once per batch, not once
+ * per event. A ROLLBACK TO SAVEPOINT puts rows back as they were: `forget()` then; so does a
+ * change made without this copy (the commit or release that finds its reservation by key), after
+ * a `flush()`.
  */
-class BatchAccounts {
+class BatchAccounts implements AccountWriter {
   private readonly rows = new Map<number, Account>();
+  /** What the batch's events made of each locked account, not yet written. */
+  private readonly unwritten = new Map<number, { balance: Money; reserved: Money; now: number }>();
 
   constructor(
     private readonly tx: SqlTx,
@@ -108,10 +114,32 @@ class BatchAccounts {
     return row;
   };
 
-  /** Drops the rows read so far (all, or account `id`'s): the next get() reads them again. */
+  /** Kept for flush() when `account` is this batch's copy of a locked row; otherwise written at once. */
+  write(account: Account, balance: Money, reserved: Money, now: number): Promise<void> {
+    if (this.rows.get(account.id) !== account) return writeNow(this.tx).write(account, balance, reserved, now);
+    this.unwritten.set(account.id, { balance, reserved, now });
+    return Promise.resolve();
+  }
+
+  /** Writes every account the events changed since the last flush, one UPDATE each, in id order. */
+  async flush(): Promise<void> {
+    const ids = [...this.unwritten.keys()].sort((a, b) => a - b);
+    for (const id of ids) {
+      const w = this.unwritten.get(id);
+      if (w) await writeAccountNow(this.tx, id, w.balance, w.reserved, w.now);
+    }
+    this.unwritten.clear();
+  }
+
+  /** Drops the rows read so far and what was not written of them (all, or account `id`'s): the next get() reads them again. */
   forget(id?: number): void {
-    if (id === undefined) this.rows.clear();
-    else this.rows.delete(id);
+    if (id === undefined) {
+      this.rows.clear();
+      this.unwritten.clear();
+    } else {
+      this.rows.delete(id);
+      this.unwritten.delete(id);
+    }
   }
 }
 
@@ -174,6 +202,8 @@ export class PrintJobService {
           }
           continue;
         }
+        // What the savepoint keeps must be in the database, so a rollback to it leaves nothing in memory.
+        await accounts.flush();
         await tx.exec('SAVEPOINT job_event');
         try {
           outcomes.push(await this.apply(tx, accounts, event, ctx));
@@ -186,6 +216,7 @@ export class PrintJobService {
           outcomes.push({ kind: 'error', jobId: jobIdOf(event), error: err });
         }
       }
+      await accounts.flush();
       return outcomes;
     });
   }
@@ -354,7 +385,7 @@ export class PrintJobService {
       const available = account.balance - account.reserved + (account.restricted ? (account.creditLimit ?? ctx.defaultCreditLimit) : 0);
       return deny(`not enough credit: this job costs ${formatAmount(cost, ctx.currency)} and you have ${formatAmount(Math.max(available, 0), ctx.currency)} available`, cost);
     }
-    const reservation = await holdReservation(tx, account, cost, 'print', { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}` }, ctx.now);
+    const reservation = await holdReservation(tx, account, cost, 'print', { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}` }, ctx.now, accounts);
     await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user.multiplierBp, cost, status: 'authorised', reason: '', charged: true, reservationId: reservation.id, ledgerId: null, printedPages: null }, ctx.now);
     return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: true };
   }
@@ -399,8 +430,9 @@ export class PrintJobService {
     if (Boolean(row.charged) && Number(row.cost) > 0) {
       const req = { key: printKey(jobId), amount: cost };
       const held = await this.heldReservation(tx, accounts, row, req.key);
-      if (held) ledgerId = (await commitLockedIn(tx, held, accounts.get, req, ctx.now)).id;
+      if (held) ledgerId = (await commitLockedIn(tx, held, accounts.get, req, ctx.now, accounts)).id;
       else {
+        await accounts.flush();
         const entry = await commitIn(tx, req, ctx.now);
         accounts.forget(entry.accountId); // changed behind the batch's copy of the row
         ledgerId = entry.id;
@@ -408,7 +440,7 @@ export class PrintJobService {
     } else if (Boolean(row.charged) && cost > 0 && row.account_id !== null) {
       // Authorised at no cost (nothing held), but the backend printed pages: charge them.
       const account = await accounts.get(row.account_id);
-      ledgerId = (await postEntry(tx, account, -cost, 'print', { key: printKey(jobId), reference: `job:${jobId}` }, ctx.now)).id;
+      ledgerId = (await postEntry(tx, account, -cost, 'print', { key: printKey(jobId), reference: `job:${jobId}` }, ctx.now, accounts)).id;
     }
     await tx.run("UPDATE print_jobs SET status = 'printed', cost = ?, printed_pages = ?, ledger_id = ?, settled_at = ? WHERE id = ?", [
       cost,
@@ -441,8 +473,11 @@ export class PrintJobService {
     if (Boolean(row.charged) && Number(row.cost) > 0) {
       const key = printKey(jobId);
       const held = await this.heldReservation(tx, accounts, row, key);
-      if (held) await releaseLockedIn(tx, held, accounts.get, ctx.now);
-      else accounts.forget((await releaseIn(tx, key, ctx.now)).accountId); // changed behind the batch's copy
+      if (held) await releaseLockedIn(tx, held, accounts.get, ctx.now, accounts);
+      else {
+        await accounts.flush();
+        accounts.forget((await releaseIn(tx, key, ctx.now)).accountId); // changed behind the batch's copy
+      }
     }
     await tx.run("UPDATE print_jobs SET status = 'cancelled', reason = ?, settled_at = ? WHERE id = ?", [reason.slice(0, 512), ctx.now, row.id]);
     return { kind: 'released', jobId };
@@ -470,7 +505,7 @@ export class PrintJobService {
     let ledgerId: number | null = null;
     if (charged && cost > 0) {
       const account = await accounts.get(user.accountId);
-      const entry = await postEntry(tx, account, -cost, 'print', { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}`, comment: 'printed while the primary was unreachable' }, ctx.now);
+      const entry = await postEntry(tx, account, -cost, 'print', { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}`, comment: 'printed while the primary was unreachable' }, ctx.now, accounts);
       ledgerId = entry.id;
     }
     await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user.multiplierBp, cost: charged ? cost : 0, status: 'printed', reason: free ? 'printed free (failure mode)' : 'printed while the primary was unreachable', charged, reservationId: null, ledgerId, printedPages: printedPages ?? null }, ctx.now);

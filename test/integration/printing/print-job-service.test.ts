@@ -62,16 +62,22 @@ describeOnEachDatabase('PrintJobService', (t) => {
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });
 
-  it('keeps one batch exact when one of its commits finds its reservation by key and the others by the job row', async () => {
+  it('keeps one batch exact when some of its commits and releases find their reservation by key and the others by the job row', async () => {
     await accountFor(s, { username: 'ann', restricted: true, initialCredit: 100 });
-    const jobs = [job({ pages: 1 }), job({ pages: 2 }), job({ pages: 3 })];
+    const jobs = [1, 2, 3, 4].map((pages) => job({ pages }));
     for (const j of jobs) await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
-    assert.deepEqual(await balanceOf('ann'), [100, 60]);
-    await t.db.knex('print_jobs').where({ job_uuid: jobs[1]?.jobId }).update({ reservation_id: null });
-    const outcomes = await s.printing.processBatch(jobs.map((j) => ({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId })));
+    assert.deepEqual(await balanceOf('ann'), [100, 100]);
+    await t.db.knex('print_jobs').whereIn('job_uuid', [jobs[1]?.jobId ?? '', jobs[3]?.jobId ?? '']).update({ reservation_id: null });
+    const [one, two, three, four] = jobs.map((j) => j.jobId);
+    const outcomes = await s.printing.processBatch([
+      { kind: 'commit', secondary: SECONDARY, jobId: one ?? '' },
+      { kind: 'release', secondary: SECONDARY, jobId: four ?? '', reason: 'cancelled at the printer' },
+      { kind: 'commit', secondary: SECONDARY, jobId: two ?? '' },
+      { kind: 'commit', secondary: SECONDARY, jobId: three ?? '' },
+    ]);
     assert.deepEqual(
       outcomes.map((o) => (o.kind === 'committed' ? o.cost : o.kind)),
-      [10, 20, 30],
+      [10, 'released', 20, 30],
     );
     assert.deepEqual(await balanceOf('ann'), [40, 0]);
     const ledger = await t.db.knex('ledger').where({ type: 'print' }).orderBy('id').select('amount', 'balance_after');
