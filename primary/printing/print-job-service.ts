@@ -15,7 +15,7 @@ import { formatAmount, type CurrencyFormat, type Money } from '../../common/mone
 import type { Database } from '../db/connection';
 import { runReads, runTransaction, type SqlTx } from '../db/sql-runner';
 import { commitIn, commitLockedIn, releaseIn, releaseLockedIn } from '../ledger/ledger-service';
-import { canSpend, findReservationById, holdReservation, loadAccount, lockAccounts, postEntry, writeAccountNow, writeNow, type AccountWriter } from '../ledger/postings';
+import { canSpend, findReservationById, holdReservation, loadAccount, lockAccounts, postEntry, writeAccountNow, type AccountWriter } from '../ledger/postings';
 import type { Account, Reservation } from '../ledger/types';
 import { priceJob } from '../pricing/price-job';
 import type { RateCard } from '../pricing/rate-card';
@@ -115,10 +115,9 @@ class BatchAccounts implements AccountWriter {
   };
 
   /** Kept for flush() when `account` is this batch's copy of a locked row; otherwise written at once. */
-  write(account: Account, balance: Money, reserved: Money, now: number): Promise<void> {
-    if (this.rows.get(account.id) !== account) return writeNow(this.tx).write(account, balance, reserved, now);
-    this.unwritten.set(account.id, { balance, reserved, now });
-    return Promise.resolve();
+  async write(account: Account, balance: Money, reserved: Money, now: number): Promise<void> {
+    if (this.rows.get(account.id) === account) this.unwritten.set(account.id, { balance, reserved, now });
+    else await writeAccountNow(this.tx, account.id, balance, reserved, now);
   }
 
   /** Writes every account the events changed since the last flush, one UPDATE each, in id order. */

@@ -8,6 +8,7 @@
 import { Router, type Request, type Response } from 'express';
 import { ValidationError, isQuotientError } from '../../common/errors';
 import { DEFAULT_PAPER_SIZE, RATE_CARD_LIMITS, type RateCard } from '../../primary/pricing/rate-card';
+import { RateCardChangedError } from '../../primary/pricing/rate-card-store';
 import type { AdminPages } from '../../primary/web/admin-pages';
 import { AdminRateCards, type FinishingRowText, type PriceRowText, type RateCardText } from '../../primary/web/admin-rate-cards';
 import { currentUser, money, page, webContext, type WebDeps } from './context';
@@ -101,7 +102,7 @@ interface Refusal {
 export function rateCardRefusal(err: unknown): Refusal | undefined {
   if (!isQuotientError(err)) return undefined;
   if (err.code === 'ALREADY_EXISTS') return { message: 'rateCard.error.exists', row: 0 };
-  if (err.code === 'INVALID_STATE' && err.details.field === 'version') return { message: 'rateCard.error.changed', row: 0, status: 409 };
+  if (err instanceof RateCardChangedError) return { message: 'rateCard.error.changed', row: 0, status: 409 };
   if (err.code !== 'VALIDATION') return undefined;
   const f = typeof err.details.field === 'string' ? err.details.field : '';
   const m = /^(prices|finishings)\[(\d+)\](?:\.(\w+))?$/.exec(f);
