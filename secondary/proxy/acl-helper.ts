@@ -2,36 +2,69 @@
  * Squid external ACL helper (SPEC §6): answers "may this user browse?" from the secondary's local
  * set of blocked users, over one persistent connection to the local socket.
  *
- *   external_acl_type quotient ttl=0 negative_ttl=0 concurrency=50 children-max=1 %LOGIN /usr/local/bin/quotient-acl-helper
+ *   external_acl_type quotient ttl=0 negative_ttl=0 concurrency=50 children-max=1 %#LOGIN /usr/local/bin/quotient-acl-helper
  *
- * Protocol (Squid's concurrent channel-ID form): each input line is `<channel-id> <user>`, each
+ * Protocol (Squid's concurrent channel-ID form): each input line is `<channel-id> <user> -`, each
  * answer `<channel-id> OK` or `<channel-id> ERR message="..."`, in any order. Without
- * concurrency a line is just `<user>` and answers carry no channel id. Squid URL-escapes the
- * fields it sends (a space is %20), so the user is percent-decoded, then compared as the
- * primary stores names (trimmed, NFC, lower case).
+ * concurrency a line has no channel id. Squid 4 and later end every line with the acl line's
+ * arguments (%DATA), "-" when there are none, as in ours.
+ *
+ * The user name: `%#LOGIN`, not `%LOGIN`. Squid's documentation says helper values are URL-escaped,
+ * but since Squid 4 a format code without a quoting modifier is sent raw (Format::Token::parse
+ * replaces the external_acl_type quote= default with "none"), so `José Müller` arrived as two
+ * fields and `a%41b` as something that decodes to another user (Squid 5.7 observed in
+ * test/e2e/squid). `%#` asks for rfc1738_escape (lib/rfc1738.c, RFC1738_ESCAPE_UNSAFE): space, %,
+ * the "unsafe" characters " # < > [ \ ] ^ ` { | } ~ ', control and non-ASCII bytes become %XX
+ * (upper-case hex); + @ / : and the rest are sent as they are (+ is not a space here). So the
+ * name is one field that decodeURIComponent reverses exactly (bytes, then strict UTF-8), and it is
+ * then put in the primary's form by the function the access-log parser uses (trimmed, NFC, lower
+ * case; Squid itself lower-cases ASCII letters of basic-auth names), so the helper and the charges
+ * name the same user. A line with more fields than that (a squid.conf
+ * still using `%LOGIN`) is answered ERR and reported on stderr (Squid's cache.log), never guessed.
  *
  * When the secondary cannot be asked (not running, restarting), the answer follows
  * `--when-down` (default `allow`: usage is still logged and charged when it comes back).
  */
 import { LocalEndpointClient } from '../local-endpoint/client';
+import { chargeableUsername, decodeUsername } from './squid-log-parser';
 
 export type Lookup = (username: string) => Promise<{ blocked: boolean; reason: string }>;
 
-/** The answer line for one request line; never throws. */
-export async function answerLine(line: string, lookup: Lookup, whenDown: 'allow' | 'deny'): Promise<string> {
-  const parts = line.trim().split(/\s+/);
-  let channel = '';
-  if (parts.length >= 2 && /^\d+$/.test(parts[0] ?? '')) channel = `${parts.shift() as string} `;
-  const raw = parts[0] ?? '';
-  let username: string;
-  try {
-    username = decodeURIComponent(raw).trim().normalize('NFC').toLowerCase();
-  } catch {
-    return `${channel}ERR message="${escapeMessage('unreadable user name')}"`;
+/** One request line taken apart: the channel id (with its trailing space, or '') and the escaped user field. */
+export interface Request {
+  channel: string;
+  /** The user field as Squid sent it, or undefined when the line does not have the expected shape. */
+  field: string | undefined;
+}
+
+/** Splits `[channel-id] user [-]`; see the header for the shape and why it is strict. */
+export function parseRequest(line: string): Request {
+  const fields = line.trim().split(/ +/);
+  const numeric = /^\d+$/.test(fields[0] ?? '');
+  // Squid >= 4 appends %DATA: "-" for an acl line without arguments (ours).
+  if (fields.length >= 2 && fields[fields.length - 1] === '-') fields.pop();
+  if (fields.length === 1) return { channel: '', field: fields[0] };
+  if (fields.length === 2 && numeric) return { channel: `${fields[0] as string} `, field: fields[1] };
+  return { channel: numeric ? `${fields[0] as string} ` : '', field: undefined };
+}
+
+export const FORMAT_PROBLEM = 'Quotient cannot read this request: the external_acl_type format must be %#LOGIN alone (docs/proxy-secondary.md)';
+
+/** The answer line for one request line; never throws. `onProblem` hears about lines of the wrong shape. */
+export async function answerLine(line: string, lookup: Lookup, whenDown: 'allow' | 'deny', onProblem?: (problem: string) => void): Promise<string> {
+  const { channel, field } = parseRequest(line);
+  if (field === undefined) {
+    onProblem?.(`${FORMAT_PROBLEM}; got ${JSON.stringify(line.slice(0, 200))}`);
+    return `${channel}ERR message="${escapeMessage(FORMAT_PROBLEM)}"`;
   }
-  if (username === '' || username === '-') return `${channel}ERR message="${escapeMessage('not signed in')}"`;
+  // Squid writes "-" for a value it does not have.
+  if (field === '' || field === '-') return `${channel}ERR message="${escapeMessage('not signed in')}"`;
+  const decoded = decodeUsername(field);
+  if (decoded === undefined) return `${channel}ERR message="${escapeMessage('unreadable user name')}"`;
+  const name = chargeableUsername(decoded);
+  if ('problem' in name) return `${channel}ERR message="${escapeMessage(`user name not accepted: ${name.problem}`)}"`;
   try {
-    const answer = await lookup(username);
+    const answer = await lookup(name.username);
     if (!answer.blocked) return `${channel}OK`;
     return `${channel}ERR message="${escapeMessage(answer.reason || 'Internet access is blocked for your account')}"`;
   } catch {
@@ -78,6 +111,12 @@ function main(): void {
   process.stdin.setEncoding('utf8');
   let buffer = '';
   const pending = new Set<Promise<void>>();
+  let warned = false;
+  const onProblem = (problem: string): void => {
+    if (warned) return;
+    warned = true;
+    process.stderr.write(`quotient-acl-helper: ${problem}\n`);
+  };
   process.stdin.on('data', (text: string) => {
     buffer += text;
     let nl: number;
@@ -85,7 +124,7 @@ function main(): void {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       if (line.trim() === '') continue;
-      const p: Promise<void> = answerLine(line, lookup, whenDown).then((answer) => {
+      const p: Promise<void> = answerLine(line, lookup, whenDown, onProblem).then((answer) => {
         process.stdout.write(`${answer}\n`);
         pending.delete(p);
       });

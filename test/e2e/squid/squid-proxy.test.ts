@@ -127,4 +127,33 @@ describeOnEachDatabase('Squid proxy secondary (e2e)', (t) => {
     // The refused requests cost nothing: 3 MB, then the small successful request(s) round to 0 with the carry.
     assert.equal(await balance('bob'), 25 - 3 * PER_MB + 100);
   });
+
+  // Squid sends the name to the helper as the snippet's %#LOGIN escapes it; the helper must read
+  // back the very user the primary blocked, not a neighbour (issue 14, item 2).
+  it('blocks users whose names hold a space, %, +, a domain or non-ASCII letters, and lets look-alike names browse', async function () {
+    this.timeout(60_000);
+    const s = primary.services;
+    await s.internetSettings.set({ costPerMbMilli: PER_MB * 1000, zeroRatedDomains: [] });
+    // Restricted with nothing left: blocked the moment they exist.
+    const blocked = ['José Müller', 'a%41b', '100%', 'a+b', 'DOM\\jsmith', 'jsmith@realm.test', 'Élodie', 'Zoë Ng'];
+    // What a wrong decoding would look up instead, and names with the same characters: all may browse.
+    const free = ['José', 'aab', 'a b', 'jsmith', 'elodie', 'r%d', 'zoë', 'ng'];
+    for (const username of blocked) await s.users.createUser({ username, restricted: true, initialCredit: 0 });
+    for (const username of free) await s.users.createUser({ username, restricted: true, initialCredit: 1000 });
+    const stored = blocked.map((name) => name.normalize('NFC').toLowerCase());
+    await until('every block pushed to the secondary', () => (stored.every((name) => secondary.control.blockedReason(name) !== undefined) ? true : undefined), 10_000);
+
+    // Zoë Ng is sent decomposed (e + U+0308), as some clients do; the primary stores NFC.
+    const sent = (name: string): string => (name === 'Zoë Ng' ? name.normalize('NFD') : name);
+    for (const name of blocked) {
+      const answer = await get(sent(name), 'paid.test', 10);
+      assert.equal(answer.status, 403, `${name} is blocked`);
+      assert.equal(/<p id="quotient-reason">([^<]*)<\/p>/.exec(answer.body)?.[1], 'no credit left', `${name} sees why: ${answer.body.slice(0, 300)}`);
+    }
+    for (const name of free) assert.equal((await get(name, 'paid.test', MB)).status, 200, `${name} browses`);
+    // And the log side names the same users: each look-alike's request is charged to it.
+    for (const name of free) await requestsReach(name.toLowerCase(), 1);
+    for (const name of free) assert.equal(await balance(name), 1000 - PER_MB, `${name} is charged for its own megabyte`);
+    for (const name of blocked) assert.equal((await usage(name.normalize('NFC').toLowerCase())).requests, 0, `${name}'s refused requests are not usage`);
+  });
 });

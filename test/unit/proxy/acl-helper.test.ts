@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { answerLine, escapeMessage, type Lookup } from '../../../secondary/proxy/acl-helper';
+import { answerLine, escapeMessage, FORMAT_PROBLEM, parseRequest, type Lookup } from '../../../secondary/proxy/acl-helper';
 
 const blockedSet: Lookup = (u) => Promise.resolve(u === 'josé müller' ? { blocked: true, reason: 'Out of credit: "balance" is -$0.25' } : { blocked: false, reason: '' });
 const down: Lookup = () => Promise.reject(new Error('ECONNREFUSED'));
@@ -18,9 +18,35 @@ describe('answerLine()', () => {
   it('works without channel ids (concurrency=0)', async () => {
     assert.equal(await answerLine('alice', blockedSet, 'allow'), 'OK');
   });
+  it('reads the line Squid 4+ sends, with %DATA ("-") after the user, with or without channel ids', async () => {
+    assert.equal(await answerLine('12 jos%C3%A9%20m%C3%BCller -', blockedSet, 'allow'), '12 ERR message="Out of credit: \\"balance\\" is -$0.25"');
+    assert.equal(await answerLine('jos%C3%A9%20m%C3%BCller -', blockedSet, 'allow'), 'ERR message="Out of credit: \\"balance\\" is -$0.25"');
+    assert.equal(await answerLine('3 42 -', blockedSet, 'allow'), '3 OK');
+    assert.deepEqual(parseRequest('42 -'), { channel: '', field: '42' });
+    assert.deepEqual(parseRequest('3 42 -'), { channel: '3 ', field: '42' });
+  });
+  it('decodes exactly what rfc1738_escape makes: + stays +, %25 is %, backslash and @ names are one user each', async () => {
+    const asked: string[] = [];
+    const record: Lookup = (u) => {
+      asked.push(u);
+      return Promise.resolve({ blocked: false, reason: '' });
+    };
+    for (const line of ['1 a+b -', '2 a%2541b -', '3 dom%5Cjsmith -', '4 jsmith@realm.test -', '5 %C3%89lodie -', '6 e%CC%81lodie -', '7 o%27brien%7E -']) await answerLine(line, record, 'allow');
+    assert.deepEqual(asked, ['a+b', 'a%41b', 'dom\\jsmith', 'jsmith@realm.test', 'élodie', 'élodie', "o'brien~"]);
+  });
+  it('refuses a line of another shape (an unescaped %LOGIN) instead of guessing, and says why once', async () => {
+    const problems: string[] = [];
+    assert.equal(await answerLine('2 josé müller -', blockedSet, 'allow', (p) => problems.push(p)), `2 ERR message="${FORMAT_PROBLEM}"`);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? '', /%#LOGIN/);
+  });
+  it('refuses a name the primary would not accept, since its usage could never be charged', async () => {
+    assert.equal(await answerLine(`1 ${'x'.repeat(129)} -`, blockedSet, 'allow'), '1 ERR message="user name not accepted: user name is longer than 128 characters"');
+    assert.equal(await answerLine('2 a%09b -', blockedSet, 'allow'), '2 ERR message="user name not accepted: user name contains control characters"');
+  });
   it('refuses "-" and undecodable names without asking the secondary', async () => {
-    assert.equal(await answerLine('3 -', down, 'allow'), '3 ERR message="not signed in"');
-    assert.equal(await answerLine('4 %FF', down, 'allow'), '4 ERR message="unreadable user name"');
+    assert.equal(await answerLine('3 - -', down, 'allow'), '3 ERR message="not signed in"');
+    assert.equal(await answerLine('4 %FF -', down, 'allow'), '4 ERR message="unreadable user name"');
   });
   it('follows --when-down when the secondary cannot be asked', async () => {
     assert.equal(await answerLine('5 alice', down, 'allow'), '5 OK');
@@ -44,7 +70,7 @@ describe('acl-helper executable', () => {
       let out = '';
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (t: string) => (out += t));
-      child.stdin.write('0 alice\n1 bob\n2 -\n');
+      child.stdin.write('0 alice -\n1 bob -\n2 - -\n');
       child.stdin.end();
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
       assert.equal(code, 0);
