@@ -66,12 +66,14 @@ export function loadConfig<S extends z.ZodObject, K extends Extract<keyof z.inpu
   }
   const result = schema.safeParse(merged);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const key = String(issue.path[0] ?? '');
-      const where = source[key] ? ` (from ${source[key]})` : '';
-      return `${issue.path.join('.') || '(config)'}: ${issue.message}${where}`;
+    const where = (key: string): string => (source[key] ? ` (from ${source[key]})` : '');
+    const lines = result.error.issues.flatMap((issue) => {
+      // A misspelt or unsupported key is named with the file it came from.
+      if (issue.code === 'unrecognized_keys' && issue.path.length === 0) return issue.keys.map((key) => `${key}: unknown setting${where(key)}`);
+      return [`${issue.path.join('.') || '(config)'}: ${issue.message}${where(String(issue.path[0] ?? ''))}`];
     });
-    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`, { issues: lines });
+    // One line: it is what a service manager's journal shows.
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`, { issues: lines });
   }
   return result.data;
 }

@@ -10,6 +10,7 @@ import { openDatabase, type Database } from './db/connection';
 import { translateConnectionError } from './db/errors';
 import { migrateLatest } from './db/migrate';
 import type { PrimaryConfig } from './config';
+import { checkPrimaryConfig } from './config-checks';
 import { createHttpApp } from './http/app';
 import { createServices, type Services } from './services';
 import { resolveClusterSecret } from './cluster/cluster-secret';
@@ -27,19 +28,39 @@ export interface RunningPrimary {
   shutdown(reason?: string): Promise<void>;
 }
 
-/** Opens the database named by the config and brings its schema up to date. */
-export async function openPrimaryDatabase(config: PrimaryConfig, logger: Logger): Promise<Database> {
+/**
+ * Opens the database named by the config and brings its schema up to date. An abort while it
+ * waits for the database server (e.g. SIGTERM during start-up) gives up the wait at once; a
+ * migration that has begun runs to its end, so no schema is left half-changed.
+ */
+export async function openPrimaryDatabase(config: PrimaryConfig, logger: Logger, signal?: AbortSignal): Promise<Database> {
+  signal?.throwIfAborted();
   fs.mkdirSync(config.dataDir, { recursive: true });
   const db = openDatabase(config.databaseUrl, config.dataDir);
   try {
-    await db.knex.raw('select 1');
+    await abortable(db.knex.raw('select 1'), signal);
     const applied = await migrateLatest(db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    signal?.throwIfAborted();
   } catch (err) {
-    await db.close().catch(() => undefined);
+    // Aborted: closing waits for the connection attempt under way, so it is not waited for.
+    const closed = db.close().catch(() => undefined);
+    if (signal?.aborted) throw signal.reason;
+    await closed;
     throw translateConnectionError(err, db.description);
   }
   return db;
+}
+
+/** `work`, or the signal's reason as soon as it aborts (the work itself is left to fail or finish). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /**
@@ -62,33 +83,61 @@ export async function ensureFirstAdmin(services: Services, config: PrimaryConfig
   }
 }
 
-export async function startPrimary(config: PrimaryConfig, logger: Logger, print: (line: string) => void = console.log): Promise<RunningPrimary> {
-  const db = await openPrimaryDatabase(config, logger);
-  const services = createServices(db, { timezone: config.timezone, quotaCatchUpDays: config.quotaCatchUpDays });
-  await ensureFirstAdmin(services, config, print);
-
-  const secondaries = new SecondaryRegistry({ db, printers: services.printers });
+/**
+ * Starts everything, in an order that fails early: the whole configuration is checked before
+ * anything is created (config-checks.ts), the cluster secret is settled before the database is
+ * opened, and any failure later closes what was started before it is thrown, so the caller can
+ * exit at once. `signal` (SIGTERM during start-up) stops the start-up between steps.
+ */
+export async function startPrimary(
+  config: PrimaryConfig,
+  logger: Logger,
+  print: (line: string) => void = console.log,
+  opts: { signal?: AbortSignal } = {},
+): Promise<RunningPrimary> {
+  const { signal } = opts;
+  checkPrimaryConfig(config);
+  signal?.throwIfAborted();
+  fs.mkdirSync(config.dataDir, { recursive: true });
   const { secret, file: secretFile } = resolveClusterSecret(config.clusterSecret, config.dataDir);
-  if (secretFile) logger.info({ file: secretFile }, 'cluster secret for secondaries (QUOTIENT_CLUSTER_SECRET) is in this file');
-
-  const app = createHttpApp(services, logger, { secondaries });
-  const server = http.createServer(app);
-  const blocks = new BlockWatcher({ db, settings: services.settings, logger });
-  const started: { grpc?: Awaited<ReturnType<typeof startGrpcServer>> } = {};
+  const db = await openPrimaryDatabase(config, logger, signal);
+  const started: { grpc?: Awaited<ReturnType<typeof startGrpcServer>>; blocks?: BlockWatcher } = {};
+  const server = http.createServer();
   try {
+    const services = createServices(db, { timezone: config.timezone, quotaCatchUpDays: config.quotaCatchUpDays });
+    await ensureFirstAdmin(services, config, print);
+    if (secretFile) logger.info({ file: secretFile }, 'cluster secret for secondaries (QUOTIENT_CLUSTER_SECRET) is in this file');
+    signal?.throwIfAborted();
+
+    const secondaries = new SecondaryRegistry({ db, printers: services.printers });
+    server.on('request', createHttpApp(services, logger, { secondaries }));
+    const blocks = new BlockWatcher({ db, settings: services.settings, logger });
+    started.blocks = blocks;
     await blocks.start();
     started.grpc = await startGrpcServer({ config, services, registry: secondaries, blocks, secret, logger });
+    signal?.throwIfAborted();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.httpPort, config.httpHost, () => resolve());
     });
+    signal?.throwIfAborted();
+    return running(config, logger, { db, services, secondaries, blocks, grpc: started.grpc, server });
   } catch (err) {
-    blocks.stop();
+    started.blocks?.stop();
     await started.grpc?.stop(0);
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     await db.close();
     throw err;
   }
-  const grpc = started.grpc;
+}
+
+/** The started primary: its quota schedule, and the one idempotent shutdown of everything. */
+function running(
+  config: PrimaryConfig,
+  logger: Logger,
+  parts: { db: Database; services: Services; secondaries: SecondaryRegistry; blocks: BlockWatcher; grpc: Awaited<ReturnType<typeof startGrpcServer>>; server: http.Server },
+): RunningPrimary {
+  const { db, services, secondaries, blocks, grpc, server } = parts;
   const quotaJob = scheduleQuotas({ quotas: services.quotas, logger });
   const httpPort = (server.address() as AddressInfo).port;
   logger.info(

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { loadConfig, portSchema } from '../common/config-loader';
+import { MIN_SECRET_LENGTH } from './cluster/cluster-secret';
 
 export const primaryConfigSchema = z
   .object({
@@ -18,8 +19,12 @@ export const primaryConfigSchema = z
     adminUsername: z.string().min(1).max(64).default('admin'),
     /** Password for that administrator; when empty a random one is generated and printed once. */
     adminPassword: z.string().default(''),
-    /** Shared with the secondaries; empty: generated once into <dataDir>/cluster-secret. */
-    clusterSecret: z.string().default(''),
+    /** Shared with the secondaries; empty: generated once into <dataDir>/cluster-secret. Held to the secondaries' rule. */
+    clusterSecret: z
+      .string()
+      .refine((s) => s === '' || s.length >= MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters (or unset, to generate one)`)
+      .refine((s) => s === '' || /^[\x21-\x7e]+$/.test(s), 'must be printable ASCII without spaces (it travels in gRPC metadata)')
+      .default(''),
     /** Server certificate and key (PEM files): gRPC uses TLS when both are set. */
     grpcTlsCert: z.string().default(''),
     grpcTlsKey: z.string().default(''),

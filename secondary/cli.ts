@@ -1,11 +1,12 @@
 /**
- * `quotient secondary`: starts a secondary daemon and stops it cleanly on SIGINT/SIGTERM. The
- * cluster secret is read from QUOTIENT_CLUSTER_SECRET or the config file only: a flag would show
- * it to every user of the host in `ps`.
+ * `quotient secondary`: starts a secondary daemon and stops it cleanly on SIGINT/SIGTERM; a
+ * start-up error exits 1 at once (common/run-server.ts). The cluster secret is read from
+ * QUOTIENT_CLUSTER_SECRET or the config file only: a flag would show it to every user of the host
+ * in `ps`.
  */
 import { Command, Option } from 'commander';
-import { isQuotientError } from '../common/errors';
 import { createLogger } from '../common/logger';
+import { runServer } from '../common/run-server';
 import { loadSecondaryConfig } from './config';
 import { startSecondary, type RunningSecondary } from './daemon';
 
@@ -27,33 +28,20 @@ export function secondaryCommand(): Command {
     .addOption(new Option('--data-dir <dir>', 'data directory: outbox and local socket (QUOTIENT_DATA_DIR; default ./data)'))
     .addOption(new Option('--socket <path>', 'local endpoint socket (QUOTIENT_SOCKET; default <data-dir>/quotient.sock)'))
     .addOption(new Option('--config <file>', 'JSON config file (QUOTIENT_CONFIG)'))
-    .action(async (flags: SecondaryCliFlags) => {
-      try {
-        await run(flags);
-      } catch (err) {
-        console.error(`error: ${isQuotientError(err) ? err.message : ((err as Error).message ?? String(err))}`);
-        if (!isQuotientError(err) && process.env.QUOTIENT_DEBUG) console.error((err as Error).stack);
-        process.exitCode = 1;
-      }
-    });
+    .action((flags: SecondaryCliFlags) => runServer((signal) => run(flags, signal)));
 }
 
-async function run(flags: SecondaryCliFlags): Promise<void> {
+async function run(flags: SecondaryCliFlags, signal: AbortSignal): Promise<RunningSecondary> {
   const config = loadSecondaryConfig({
     file: flags.config,
     flags: { primary: flags.primary, name: flags.name, role: flags.role, dataDir: flags.dataDir, socketPath: flags.socket },
   });
   const logger = createLogger('quotient-secondary', config.logLevel);
-  // Handlers go in before anything starts, so a signal during start-up also stops cleanly.
-  const state: { stopRequested?: string; running?: RunningSecondary } = {};
-  const stop = (signal: string): void => {
-    state.stopRequested = signal;
-    if (state.running) void state.running.shutdown(signal).then(() => process.exit(0));
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
   const running = await startSecondary(config, logger);
-  state.running = running;
-  if (state.stopRequested) return stop(state.stopRequested);
+  if (signal.aborted) {
+    await running.shutdown('start-up aborted');
+    throw signal.reason;
+  }
   console.log(`Quotient secondary "${config.name}" (${config.role}) serving ${running.socketPath}; primary ${config.primary}`);
+  return running;
 }

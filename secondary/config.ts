@@ -139,7 +139,7 @@ export function loadSecondaryConfig(opts: { file?: string | undefined; env?: Nod
   const socketPath = path.resolve(dataDir, parsed.socketPath ?? 'quotient.sock');
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
     // Checked here rather than failing later with an opaque EINVAL from listen().
-    throw new ConfigError(`invalid configuration:\n  socketPath: ${socketPath} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a Unix socket path may have`, {
+    throw new ConfigError(`invalid configuration: socketPath: ${socketPath} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a Unix socket path may have`, {
       socketPath,
     });
   }

@@ -51,17 +51,19 @@ function saysPrimaryIsDown(err: unknown): boolean {
 }
 
 export async function startSecondary(config: SecondaryConfig, logger: Logger, opts: { outboxMinFreeBytes?: number } = {}): Promise<RunningSecondary> {
-  const outbox = Outbox.open({
-    dataDir: config.dataDir,
-    logger,
-    maxBytes: config.outboxMaxMb * 1024 * 1024,
-    ...(opts.outboxMinFreeBytes !== undefined ? { minFreeBytes: opts.outboxMinFreeBytes } : {}),
-  });
-  let client: PrimaryClient;
+  // The client first: it reads the TLS files, so a missing one stops start-up before the outbox
+  // (a database file in the data directory) is created.
+  const client = new PrimaryClient(primaryClientOptions(config));
+  let outbox: Outbox;
   try {
-    client = new PrimaryClient(primaryClientOptions(config));
+    outbox = Outbox.open({
+      dataDir: config.dataDir,
+      logger,
+      maxBytes: config.outboxMaxMb * 1024 * 1024,
+      ...(opts.outboxMinFreeBytes !== undefined ? { minFreeBytes: opts.outboxMinFreeBytes } : {}),
+    });
   } catch (err) {
-    outbox.close();
+    client.close();
     throw err;
   }
   const control = new ControlState(logger, outbox);
