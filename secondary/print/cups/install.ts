@@ -7,11 +7,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 
-/** The Quotient checkout or installation this code runs from (works from source and from dist/). */
-export function quotientHome(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
+/** The shim template, relative to the Quotient directory. */
+export const SHIM_TEMPLATE = 'deploy/cups/quotient';
+
+/**
+ * The Quotient checkout or installation this code runs from: the nearest directory above this
+ * file that holds the shim template. Not the nearest package.json: the build copies package.json
+ * into dist/ (main.ts imports it), so that would stop at dist/, which has no deploy/. The same
+ * answer from the source (secondary/print/cups/), a build (dist/secondary/print/cups/) and an
+ * npm install -g (<prefix>/lib/node_modules/quotient/dist/...).
+ */
+export function quotientHome(from: string = __dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, SHIM_TEMPLATE)) && fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`cannot find ${SHIM_TEMPLATE} in any directory above ${from}; is this a complete Quotient installation?`);
+  }
 }
 
 function shellQuote(value: string): string {
@@ -20,7 +30,7 @@ function shellQuote(value: string): string {
 
 /** The shim's text with the settings filled in. */
 export function backendShim(opts: { node: string; home: string; run: 'auto' | 'source' }): string {
-  const template = fs.readFileSync(path.join(opts.home, 'deploy/cups/quotient'), 'utf8');
+  const template = fs.readFileSync(path.join(opts.home, SHIM_TEMPLATE), 'utf8');
   return template
     .replace(/^NODE=.*$/m, `NODE=${shellQuote(opts.node)}`)
     .replace(/^QUOTIENT_HOME=.*$/m, `QUOTIENT_HOME=${shellQuote(opts.home)}`)
