@@ -5,6 +5,7 @@
 import path from 'node:path';
 import express, { Router, type ErrorRequestHandler } from 'express';
 import { isQuotientError } from '../../common/errors';
+import { logRequestError, requestError } from '../../primary/http/error-middleware';
 import type { Logger } from '../../common/logger';
 import type { SecondaryRegistry } from '../../primary/cluster/secondary-registry';
 import type { Services } from '../../primary/services';
@@ -15,7 +16,7 @@ import { WebAuth } from '../../primary/web/web-auth';
 import { cacheTemplatesByDefault, createRenderer, webToolsDir } from '../render';
 import { adminRoutes } from './admin';
 import { authRoutes } from './auth';
-import { csrfCheck, loadContext, page, type WebDeps } from './context';
+import { bareContext, csrfCheck, loadContext, page, type WebDeps } from './context';
 import { userRoutes } from './user';
 
 export interface WebToolsOptions {
@@ -44,6 +45,10 @@ export function errorMessage(err: unknown): { message: string; field: string } {
   switch (err.code) {
     case 'VALIDATION':
       return { message: field ? 'error.invalidField' : 'error.invalid', field };
+    case 'BAD_REQUEST':
+      return { message: 'error.badRequest', field: '' };
+    case 'TOO_LARGE':
+      return { message: 'error.tooLarge', field: '' };
     case 'NOT_FOUND':
       return { message: 'error.404', field: '' };
     case 'FORBIDDEN':
@@ -73,19 +78,28 @@ export function createWebTools(opts: WebToolsOptions): Router {
   // whole router, so its CSRF check and HTML errors never touch JSON endpoints.
   r.use((req, _res, next) => (isWebPath(req.path) ? next() : next('router')));
   r.use('/static', express.static(path.join(webToolsDir(), 'public'), { maxAge: '1h', index: false }));
+  // The context first, so that a body refused below (too large, unknown charset) is answered with
+  // a page that knows the user and the language; then the body; then THE CSRF check, which
+  // therefore never sees (and never answers 403 to) a body the parser refused.
+  r.use(loadContext(deps));
   // 2000 fields: the rate-card form has five a price row (a card of a few hundred rows); 64 kB still bounds the body.
   r.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 2000 }));
-  r.use(loadContext(deps), csrfCheck(deps));
+  r.use(csrfCheck(deps));
   r.use(authRoutes(deps));
   r.use('/admin', adminRoutes({ ...deps, admin: new AdminPages({ services: opts.services, secondaries: opts.secondaries }) }));
   r.use(userRoutes({ ...deps, pages: new UserPages({ services: opts.services }), transfers: new UserTransfers({ services: opts.services }) }));
 
-  const onError: ErrorRequestHandler = (err: unknown, _req, res, next) => {
-    if (res.headersSent || !res.locals.web) return next(err);
-    const status = isQuotientError(err) ? err.httpStatus : 500;
-    if (status >= 500) opts.logger.error({ err }, 'web tools: request failed');
-    const { message, field } = errorMessage(err);
-    page(deps, res, 'error', { title: 'error.title', message, field }, [400, 402, 403, 404, 409].includes(status) ? status : 500);
+  // Every error of every web route, by class (requestError): a readable page with the message
+  // from the catalogue, logged as a client or a server error.
+  const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const known = requestError(err);
+    logRequestError(opts.logger, err, known, req, 'web tools');
+    // A request refused before its context was built (the database did not answer) still gets a page.
+    res.locals.web ??= bareContext(req);
+    const status = known?.httpStatus ?? 500;
+    const { message, field } = errorMessage(known ?? err);
+    page(deps, res, 'error', { title: 'error.title', message, field }, [400, 402, 403, 404, 409, 413].includes(status) ? status : 500);
   };
   r.use(onError);
   return r;
