@@ -123,6 +123,112 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
     });
   });
 
+  describe('the settings form', () => {
+    /** The whole form as the page sends it (a ticked checkbox sends "true", an unticked one nothing), with changes. */
+    const settingsForm = async (changes: Record<string, string | undefined>): Promise<[string, string][]> => {
+      const fields: [string, string][] = [];
+      for (const [key, value] of Object.entries(await primary.services.settings.all())) {
+        if (typeof value === 'boolean') {
+          if (value) fields.push([key, 'true']);
+        } else fields.push([key, String(value)]);
+      }
+      const kept = fields.filter(([k]) => !(k in changes));
+      return [...kept, ...Object.entries(changes).filter((e): e is [string, string] => e[1] !== undefined)];
+    };
+    const stored = async (): Promise<string[]> => ((await t.db.knex('settings').orderBy('key').select('key', 'value')) as { key: string; value: string }[]).map((r) => `${r.key}=${r.value}`);
+    const audited = async (): Promise<number> => Number((await t.db.knex('audit_log').where({ action: 'settings.set' }).count({ n: '*' }).first())?.n);
+    const inputValue = (page: { text: string }, name: string): string | undefined => new RegExp(`<input name="${name.replace(/\./g, '\\.')}" value="([^"]*)"`).exec(page.text)?.[1];
+    const settingsError = (page: { text: string }): string => /id="settings-error">([^<]*)</.exec(page.text)?.[1]?.trim() ?? '';
+
+    it('saves nothing of a form it refuses, and shows it again as typed naming the field', async () => {
+      const a = await admin();
+      // The issue's example: two fields, one invalid.
+      let res = await a.post('/admin/settings', { 'currency.symbol': '€', 'transfers.maximum': '-5' });
+      assert.equal(res.status, 400);
+      assert.equal(settingsError(res), 'That did not work: check transfers.maximum.');
+      assert.deepEqual([inputValue(res, 'currency.symbol'), inputValue(res, 'transfers.maximum')], ['€', '-5']);
+      // The whole form with one invalid value, and with a group that does not exist.
+      res = await a.post('/admin/settings', await settingsForm({ 'currency.symbol': '€', 'transfers.enabled': 'true', 'transfers.maximum': '-5' }));
+      assert.equal(res.status, 400);
+      assert.equal(settingsError(res), 'That did not work: check transfers.maximum.');
+      assert.match(res.text, /<input type="checkbox" name="transfers\.enabled" value="true" checked>/);
+      res = await a.post('/admin/settings', await settingsForm({ 'currency.symbol': '€', 'users.onDemandGroups': 'no-such-group' }));
+      assert.equal(settingsError(res), 'That did not work: check users.onDemandGroups.');
+      res = await a.post('/admin/settings', await settingsForm({ 'currency.symbol': '€', 'currency.decimals': '' }));
+      assert.equal(settingsError(res), 'That did not work: check currency.decimals.');
+      assert.deepEqual(await stored(), []);
+      assert.equal(await audited(), 0);
+    });
+
+    it('refuses a checkbox sent with a value that is not its own, a repeated field, a missing field and a field that is no setting', async () => {
+      const a = await admin();
+      const refusals: [[string, string][], string][] = [
+        [await settingsForm({ 'currency.symbol': '€', 'transfers.enabled': 'yes' }), 'transfers.enabled'],
+        [await settingsForm({ 'transfers.enabled': 'false' }), 'transfers.enabled'],
+        [[...(await settingsForm({ 'transfers.enabled': 'true' })), ['transfers.enabled', 'true']], 'transfers.enabled'],
+        [[...(await settingsForm({})), ['currency.symbol', '£']], 'currency.symbol'],
+        [await settingsForm({ 'currency.symbol': '€', 'currency.decimals': undefined }), 'currency.decimals'],
+        [[...(await settingsForm({ 'currency.symbol': '€' })), ['currency.colour', 'red']], 'currency.colour'],
+        [[...(await settingsForm({ 'currency.symbol': '€' })), ['constructor', '1']], 'constructor'],
+      ];
+      for (const [form, field] of refusals) {
+        const res = await a.post('/admin/settings', form);
+        assert.equal(res.status, 400, field);
+        assert.equal(settingsError(res), `That did not work: check ${field}.`);
+      }
+      assert.deepEqual(await stored(), []);
+      assert.equal(await audited(), 0);
+      // Transfers stay off: users see no transfer page.
+      assert.equal((await (await ann()).get('/transfers')).status, 404);
+    });
+
+    it('saves a valid form as a whole, one audit row per change; an unticked checkbox is off', async () => {
+      const a = await admin();
+      let res = await a.post('/admin/settings', await settingsForm({ 'currency.symbol': '€', 'transfers.enabled': 'true', 'transfers.maximum': '500' }));
+      assert.equal(res.status, 303);
+      assert.deepEqual(await stored(), ['currency.symbol="€"', 'transfers.enabled=true', 'transfers.maximum=500']);
+      assert.equal(await audited(), 3);
+      res = await a.get('/admin/settings');
+      assert.match(res.text, /<input type="checkbox" name="transfers\.enabled" value="true" checked>/);
+      res = await a.post('/admin/settings', await settingsForm({ 'transfers.enabled': undefined }));
+      assert.equal(res.status, 303);
+      assert.deepEqual(await stored(), ['currency.symbol="€"', 'transfers.enabled=false', 'transfers.maximum=500']);
+      assert.equal(await audited(), 4);
+    });
+  });
+
+  describe('fields whose values the page fixes (checkboxes, selects, on/off buttons)', () => {
+    it('refuses a value the page does not offer on every admin form, and changes nothing', async () => {
+      const printer = await primary.services.printers.resolve('print-1', 'library-laser', { description: 'Library laser' });
+      await primary.services.groups.create({ name: 'staff', description: 'All staff' });
+      await primary.services.quotas.create({ name: 'weekly', allUsers: true, period: 'weekly', weekday: 1, atTime: '06:00', mode: 'add', amount: 500 });
+      const card = await primary.services.rateCards.save('Cheap', { prices: [{ paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 5 }, { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 25 }] });
+      const a = await admin();
+      const audits = async (): Promise<number> => Number((await t.db.knex('audit_log').count({ n: '*' }).first())?.n);
+      const auditsBefore = await audits();
+      const key = (c: string): string => c.repeat(20);
+      const cases: [string, Record<string, string>, string][] = [
+        [`/admin/users/${annId}/account`, { restricted: 'yes', creditLimit: '' }, 'That did not work: check the restriction (a checkbox).'],
+        [`/admin/printers/${printer.id}/enabled`, { enabled: 'yes' }, 'That did not work: check whether it is enabled.'],
+        ['/admin/groups/rules', { group: 'staff', initialCredit: '1', initialRestricted: 'maybe', initialCreditLimit: '' }, 'That did not work: check whether new users are restricted.'],
+        [`/admin/rate-cards/${card.id}`, { version: '1', formKey: key('r'), priceRows: '2', perJobFee: '0', duplexDiscount: '0', 'p0.size': '*', 'p0.colour': 'grey', 'p0.sides': 'simplex', 'p0.price': '0.05', 'p0.remove': 'yes', 'p1.size': '*', 'p1.colour': 'colour', 'p1.sides': 'simplex', 'p1.price': '0.25' }, 'That did not work: check p0.remove.'],
+      ];
+      for (const [path, form, message] of cases) assertPage(await a.post(path, form), 400, message, path);
+      // The quota forms answer with their own page.
+      for (const [path, form] of [['/admin/quotas', { name: 'daily', for: '*', period: 'daily', at: '06:00', amount: '1.00', mode: 'add', disabled: 'yes', formKey: key('q') }], ['/admin/quotas/weekly/enabled', { enabled: 'yes', formKey: key('e') }]] as const) {
+        const res = await a.post(path, form);
+        assert.equal(res.status, 400, path);
+        assert.match(res.text, /That did not work: something in the form is not valid\./, path);
+      }
+      assert.equal((await primary.services.users.personalAccount(annId)).restricted, true);
+      assert.equal(Boolean((await t.db.knex('printers').where({ id: printer.id }).first('enabled'))?.enabled), true);
+      assert.equal((await primary.services.groups.get('staff')).initialRestricted, null);
+      assert.equal((await primary.services.rateCards.get(card.id)).card.prices.length, 2);
+      assert.deepEqual((await primary.services.quotas.list()).map((q) => [q.name, q.enabled]), [['weekly', true]]);
+      assert.equal(await audits(), auditsBefore);
+    });
+  });
+
   describe('HEAD', () => {
     const PATHS = ['/', '/signin', '/jobs', '/transactions', '/internet', '/rates', '/widget', '/widget/help', '/transfers', '/admin', '/admin/users', `/admin/users/1`, '/admin/settings', '/admin/groups', '/admin/printers', '/admin/nothing', '/static/quotient.css', '/healthz', '/api/nothing'];
 

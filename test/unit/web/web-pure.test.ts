@@ -48,6 +48,9 @@ describe('translate()', () => {
     assert.equal(translate('xx', 'summary.balance'), 'Balance');
     assert.equal(translate('en', 'no.such.key'), 'no.such.key');
   });
+  it('never takes an inherited property for a message (a tampered form can name any field)', () => {
+    assert.deepEqual(['constructor', '__proto__', 'toString'].map((k) => translate('en', k)), ['constructor', '__proto__', 'toString']);
+  });
 });
 
 describe('{{megabytes}}', () => {
