@@ -18,6 +18,7 @@ import { SecondaryRegistry } from './cluster/secondary-registry';
 import { startGrpcServer } from './grpc/server';
 import { generatePassword } from './users/passwords';
 import { schedule as scheduleQuotas } from './quotas/quota-job';
+import type { Sleep } from './web/web-auth';
 
 export interface RunningPrimary {
   services: Services;
@@ -62,7 +63,13 @@ export async function ensureFirstAdmin(services: Services, config: PrimaryConfig
   }
 }
 
-export async function startPrimary(config: PrimaryConfig, logger: Logger, print: (line: string) => void = console.log): Promise<RunningPrimary> {
+/** What tests may replace in a started primary (nothing a deployment sets). */
+export interface PrimaryHooks {
+  /** How a sign-in waits out its address's delay: tests record the delay instead of waiting. */
+  signinSleep?: Sleep;
+}
+
+export async function startPrimary(config: PrimaryConfig, logger: Logger, print: (line: string) => void = console.log, hooks: PrimaryHooks = {}): Promise<RunningPrimary> {
   const db = await openPrimaryDatabase(config, logger);
   const services = createServices(db, { timezone: config.timezone, quotaCatchUpDays: config.quotaCatchUpDays });
   await ensureFirstAdmin(services, config, print);
@@ -71,7 +78,7 @@ export async function startPrimary(config: PrimaryConfig, logger: Logger, print:
   const { secret, file: secretFile } = resolveClusterSecret(config.clusterSecret, config.dataDir);
   if (secretFile) logger.info({ file: secretFile }, 'cluster secret for secondaries (QUOTIENT_CLUSTER_SECRET) is in this file');
 
-  const app = createHttpApp(services, logger, { secondaries });
+  const app = createHttpApp(services, logger, { secondaries, trustedProxies: config.trustedProxies, signinSleep: hooks.signinSleep });
   const server = http.createServer(app);
   const blocks = new BlockWatcher({ db, settings: services.settings, logger });
   const started: { grpc?: Awaited<ReturnType<typeof startGrpcServer>> } = {};

@@ -11,7 +11,7 @@ import type { Services } from '../../primary/services';
 import { AdminPages } from '../../primary/web/admin-pages';
 import { UserTransfers } from '../../primary/web/transfers';
 import { UserPages } from '../../primary/web/user-pages';
-import { WebAuth } from '../../primary/web/web-auth';
+import { WebAuth, type Sleep } from '../../primary/web/web-auth';
 import { cacheTemplatesByDefault, createRenderer, webToolsDir } from '../render';
 import { adminRoutes } from './admin';
 import { authRoutes } from './auth';
@@ -25,6 +25,8 @@ export interface WebToolsOptions {
   secondaries?: SecondaryRegistry | undefined;
   /** Templates compiled once and cached (default: yes, unless NODE_ENV=development). */
   cacheTemplates?: boolean;
+  /** How a sign-in waits out its address's delay (default: a timer). */
+  signinSleep?: Sleep | undefined;
 }
 
 export { errorMessage };
@@ -38,7 +40,7 @@ export function isWebPath(p: string): boolean {
 export function createWebTools(opts: WebToolsOptions): Router {
   const deps: WebDeps = {
     services: opts.services,
-    auth: new WebAuth({ db: opts.services.db, users: opts.services.users }),
+    auth: new WebAuth({ db: opts.services.db, users: opts.services.users, sleep: opts.signinSleep }),
     render: createRenderer({ cache: opts.cacheTemplates ?? cacheTemplatesByDefault() }),
   };
   const r = Router();

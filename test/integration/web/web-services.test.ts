@@ -85,6 +85,59 @@ describeOnEachDatabase('web services', (t) => {
       assert.equal(await throttle.retryAfter(['user:x']), 120_000);
     });
 
+    /** A WebAuth whose address delays are recorded instead of waited for. */
+    const recording = (): { auth: WebAuth; slept: number[] } => {
+      const slept: number[] = [];
+      return { auth: new WebAuth({ db: t.db, users: s.users, now, sleep: async (ms) => { slept.push(ms); } }), slept };
+    };
+
+    it('never refuses the right password for its address alone: 30 failures with made-up names slow the address, the right password still signs in', async () => {
+      const { auth, slept } = recording();
+      for (let i = 0; i < 30; i++) assert.deepEqual(await auth.signIn(`made-up-${i}`, 'guess', '10.0.0.9'), { ok: false, reason: 'invalid' });
+      // 20 free failures, then each attempt waits before its check: 250 ms doubling to 10 s.
+      assert.deepEqual(slept, [250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000, 10_000]);
+      const ok = await auth.signIn('ann', 'ann-password-1', '10.0.0.9');
+      assert.equal(ok.ok, true);
+      assert.equal(slept.at(-1), 10_000); // the right password waited like any attempt, so its speed says nothing
+      assert.equal(slept.length, 11);
+      // Another address is not slowed; the slowed one keeps its count after a success.
+      assert.equal((await auth.signIn('bob', 'bob-password-1', '10.0.0.10')).ok, true);
+      assert.equal(slept.length, 11);
+      const row = (await t.db.knex('web_signin_failures').where({ throttle_key: 'ip:10.0.0.9' }).first()) as { failures: number };
+      assert.equal(Number(row.failures), 30);
+    });
+
+    it('counts an address\'s failures in windows of 15 minutes: a new window starts from zero', async () => {
+      const { auth, slept } = recording();
+      for (let i = 0; i < 22; i++) await auth.signIn(`made-up-${i}`, 'guess', '10.0.0.9');
+      assert.equal(await auth.throttle.delayFor('ip:10.0.0.9'), 1000);
+      clock += 15 * 60_000 - 1;
+      assert.equal(await auth.throttle.delayFor('ip:10.0.0.9'), 1000);
+      clock += 1;
+      assert.equal(await auth.throttle.delayFor('ip:10.0.0.9'), 0);
+      await auth.signIn('made-up', 'guess', '10.0.0.9');
+      const row = (await t.db.knex('web_signin_failures').where({ throttle_key: 'ip:10.0.0.9' }).first()) as { failures: number; updated_at: number | string };
+      assert.deepEqual([Number(row.failures), Number(row.updated_at)], [1, clock]);
+      assert.deepEqual(slept, [250, 500]);
+    });
+
+    it('refuses a locked account at once, before any address delay, even with its right password', async () => {
+      const { auth, slept } = recording();
+      for (let i = 0; i < 5; i++) await auth.signIn('ann', 'wrong', `10.0.1.${i}`);
+      for (let i = 0; i < 25; i++) await auth.signIn(`made-up-${i}`, 'guess', '10.0.0.9');
+      const before = slept.length;
+      assert.deepEqual(await auth.signIn('ann', 'ann-password-1', '10.0.0.9'), { ok: false, reason: 'throttled', retryAfterMs: 30_000 });
+      assert.equal(slept.length, before);
+    });
+
+    it('counts every one of concurrent failures from one address, on two primaries', async () => {
+      const a = new SigninThrottle({ db: t.db, now });
+      const b = new SigninThrottle({ db: t.db, now });
+      await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).recordAddressFailure('ip:10.0.0.9')));
+      const row = (await t.db.knex('web_signin_failures').where({ throttle_key: 'ip:10.0.0.9' }).first()) as { failures: number };
+      assert.equal(Number(row.failures), 12);
+    });
+
     it('treats an unknown user like a wrong password', async () => {
       const auth = new WebAuth({ db: t.db, users: s.users, now });
       assert.deepEqual(await auth.signIn('nobody', 'whatever-1', '10.0.0.1'), { ok: false, reason: 'invalid' });
