@@ -1,6 +1,7 @@
 /**
  * Site settings kept in the database (so every primary sharing it agrees): currency, defaults
- * for new users and accounts, transfers between users. Typed and validated per key; read through a short cache.
+ * for new users and accounts, transfers between users. Typed and validated per key; several are
+ * saved all or nothing (setAll); read through a short cache.
  */
 import type { Knex } from 'knex';
 import { z } from 'zod';
@@ -97,6 +98,7 @@ export class SettingsService {
    * (the caller's audit rows). Returns what changed.
    */
   async setAll(values: Partial<Record<SettingKey, unknown>>, within?: (trx: Knex.Transaction, changes: SettingChange[]) => Promise<void>): Promise<SettingChange[]> {
+    this.cache = undefined; // compare with what the database holds now, not with a cached copy
     const current = await this.all();
     const changes: SettingChange[] = [];
     for (const [key, value] of Object.entries(values) as [SettingKey, unknown][]) {

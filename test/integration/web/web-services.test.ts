@@ -11,6 +11,7 @@ import { WebAuth } from '../../../primary/web/web-auth';
 import { UserPages } from '../../../primary/web/user-pages';
 import { AdminPages } from '../../../primary/web/admin-pages';
 import { UserTransfers } from '../../../primary/web/transfers';
+import { recordAudit } from '../../../primary/audit/audit-log';
 
 describeOnEachDatabase('web services', (t) => {
   let s: Services;
@@ -373,6 +374,42 @@ describeOnEachDatabase('web services', (t) => {
         t.db.events.off('accountsChanged', listener);
       }
       assert.deepEqual(announced, [[(await s.users.personalAccount(bobId)).id]]);
+    });
+  });
+
+  describe('SettingsService.setAll() and AdminPages.saveSettings()', () => {
+    const stored = async (): Promise<string[]> => ((await t.db.knex('settings').orderBy('key').select('key', 'value')) as { key: string; value: string }[]).map((r) => `${r.key}=${r.value}`);
+
+    it('validates every value before writing any, and names the first invalid one', async () => {
+      await assert.rejects(s.settings.setAll({ 'currency.symbol': '€', 'transfers.maximum': -5 }), { code: 'VALIDATION', details: { key: 'transfers.maximum' } });
+      await assert.rejects(s.settings.setAll({ 'currency.symbol': '€', constructor: 1 } as Record<string, unknown>), { code: 'VALIDATION', details: { key: 'constructor' } });
+      assert.deepEqual(await stored(), []);
+    });
+
+    it('writes the changes and what the caller writes in one transaction: a failure there undoes both', async () => {
+      const audits = async (): Promise<number> => (await t.db.knex('audit_log').where({ action: 'settings.set' })).length;
+      await assert.rejects(s.settings.setAll({ 'currency.symbol': '€', 'transfers.enabled': true }, async (trx) => {
+        await recordAudit(trx, { actor: 'root', action: 'settings.set', targetType: 'setting', targetId: 'currency.symbol' });
+        throw new Error('audit failed');
+      }), /audit failed/);
+      assert.deepEqual(await stored(), []);
+      assert.equal(await audits(), 0);
+      assert.equal(await s.settings.get('currency.symbol'), '$');
+      const changes = await s.settings.setAll({ 'currency.symbol': '€', 'transfers.enabled': true, 'currency.decimals': 2 });
+      assert.deepEqual(changes, [{ key: 'currency.symbol', from: '$', to: '€' }, { key: 'transfers.enabled', from: false, to: true }]);
+      assert.deepEqual(await stored(), ['currency.symbol="€"', 'transfers.enabled=true']);
+    });
+
+    it('saves the admin form with one audit row per change, and refuses a checkbox value that is not "true"', async () => {
+      const admin = new AdminPages({ services: s, now });
+      const form = Object.fromEntries((await admin.settings()).filter((f) => !f.checkbox || f.checked).map((f) => [f.key, f.checkbox ? 'true' : f.value]));
+      await assert.rejects(admin.saveSettings({ ...form, 'currency.symbol': '€', 'transfers.enabled': 'yes' }, 'root'), { code: 'VALIDATION', details: { key: 'transfers.enabled' } });
+      await assert.rejects(admin.saveSettings({ ...form, 'currency.decimals': '2.5' }, 'root'), { code: 'VALIDATION', details: { key: 'currency.decimals' } });
+      assert.deepEqual(await stored(), []);
+      await admin.saveSettings({ ...form, 'currency.symbol': '€', 'users.newUserRestricted': undefined }, 'root');
+      assert.deepEqual(await stored(), ['currency.symbol="€"', 'users.newUserRestricted=false']);
+      const audit = (await t.db.knex('audit_log').where({ action: 'settings.set' }).orderBy('target_id')) as { actor: string; target_id: string; details: string }[];
+      assert.deepEqual(audit.map((a) => [a.actor, a.target_id, JSON.parse(a.details) as unknown]), [['root', 'currency.symbol', { from: '$', to: '€' }], ['root', 'users.newUserRestricted', { from: true, to: false }]]);
     });
   });
 });
