@@ -1,6 +1,7 @@
 /**
- * The web tools as one express router: static files, the request context, the one CSRF check,
- * then the sign-in, user and admin pages, and an error handler that answers with an HTML page.
+ * The web tools as one express router: static files, the request context, the form body, the one
+ * CSRF check, then the sign-in, user and admin pages, and an error handler that answers every
+ * error of every page, by class (primary/http/error-middleware.ts), with an HTML page.
  */
 import path from 'node:path';
 import express, { Router, type ErrorRequestHandler } from 'express';
