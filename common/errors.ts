@@ -21,6 +21,8 @@ export const GrpcStatus = {
 
 export type ErrorCode =
   | 'VALIDATION'
+  | 'BAD_REQUEST'
+  | 'TOO_LARGE'
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'INSUFFICIENT_FUNDS'
@@ -39,6 +41,8 @@ interface ErrorShape {
 
 const SHAPES: Record<ErrorCode, ErrorShape> = {
   VALIDATION: { httpStatus: 400, grpcStatus: GrpcStatus.INVALID_ARGUMENT },
+  BAD_REQUEST: { httpStatus: 400, grpcStatus: GrpcStatus.INVALID_ARGUMENT },
+  TOO_LARGE: { httpStatus: 413, grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED },
   NOT_FOUND: { httpStatus: 404, grpcStatus: GrpcStatus.NOT_FOUND },
   ALREADY_EXISTS: { httpStatus: 409, grpcStatus: GrpcStatus.ALREADY_EXISTS },
   INSUFFICIENT_FUNDS: { httpStatus: 402, grpcStatus: GrpcStatus.FAILED_PRECONDITION },
@@ -75,6 +79,24 @@ export class QuotientError extends Error {
 export class ValidationError extends QuotientError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('VALIDATION', message, details);
+  }
+}
+
+/**
+ * A request that cannot be read at all (malformed percent-encoding in its path, an unknown charset
+ * or content encoding, a body that is not what its type says): the client's fault, not a form
+ * field's. `reason` is the HTTP layer's own name for it (body-parser's `type`), for the logs.
+ */
+export class BadRequestError extends QuotientError {
+  constructor(reason: string, cause?: unknown) {
+    super('BAD_REQUEST', `the request cannot be read (${reason})`, { reason }, { cause });
+  }
+}
+
+/** A request body over the HTTP layer's limits (bytes or form fields). */
+export class TooLargeError extends QuotientError {
+  constructor(reason: string, limit: number | undefined, cause?: unknown) {
+    super('TOO_LARGE', `the request is too large (${reason})`, limit === undefined ? { reason } : { reason, limit }, { cause });
   }
 }
 

@@ -19,6 +19,7 @@ import { SecondaryRegistry } from './cluster/secondary-registry';
 import { startGrpcServer } from './grpc/server';
 import { generatePassword } from './users/passwords';
 import { schedule as scheduleQuotas } from './quotas/quota-job';
+import type { Sleep } from './web/web-auth';
 
 export interface RunningPrimary {
   services: Services;
@@ -83,17 +84,25 @@ export async function ensureFirstAdmin(services: Services, config: PrimaryConfig
   }
 }
 
+/** How a start is steered: an abort during start-up, and what tests may replace (nothing a deployment sets). */
+export interface StartOptions {
+  /** SIGTERM during start-up: stops the start-up between steps. */
+  signal?: AbortSignal;
+  /** How a sign-in waits out its address's delay: tests record the delay instead of waiting. */
+  signinSleep?: Sleep;
+}
+
 /**
  * Starts everything, in an order that fails early: the whole configuration is checked before
  * anything is created (config-checks.ts), the cluster secret is settled before the database is
  * opened, and any failure later closes what was started before it is thrown, so the caller can
- * exit at once. `signal` (SIGTERM during start-up) stops the start-up between steps.
+ * exit at once.
  */
 export async function startPrimary(
   config: PrimaryConfig,
   logger: Logger,
   print: (line: string) => void = console.log,
-  opts: { signal?: AbortSignal } = {},
+  opts: StartOptions = {},
 ): Promise<RunningPrimary> {
   const { signal } = opts;
   checkPrimaryConfig(config);
@@ -110,7 +119,7 @@ export async function startPrimary(
     signal?.throwIfAborted();
 
     const secondaries = new SecondaryRegistry({ db, printers: services.printers });
-    server.on('request', createHttpApp(services, logger, { secondaries }));
+    server.on('request', createHttpApp(services, logger, { secondaries, trustedProxies: config.trustedProxies, signinSleep: opts.signinSleep }));
     const blocks = new BlockWatcher({ db, settings: services.settings, logger });
     started.blocks = blocks;
     await blocks.start();

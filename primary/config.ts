@@ -1,6 +1,7 @@
 /**
  * The primary's typed configuration (SPEC §9): defaults < QUOTIENT_CONFIG file < environment < flags.
  */
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadConfig, portSchema } from '../common/config-loader';
@@ -11,6 +12,17 @@ export const primaryConfigSchema = z
     dataDir: z.string().min(1).default('./data'),
     httpHost: z.string().min(1).default('0.0.0.0'),
     httpPort: portSchema.default(9191),
+    /**
+     * Reverse proxies in front of the HTTP server whose X-Forwarded-For (the client's address) and
+     * X-Forwarded-Proto are believed: addresses, CIDR ranges, or loopback / linklocal /
+     * uniquelocal. A list in the file, comma-separated in the environment. Empty: none.
+     */
+    trustedProxies: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : v),
+        z.array(z.string().refine(isProxyAddress, { error: (issue) => `${String(issue.input)} is not an IP address, a CIDR range (10.0.0.0/8, fd00::/8) or one of ${PROXY_NAMES.join(', ')}` })).max(100),
+      )
+      .default([]),
     grpcHost: z.string().min(1).default('0.0.0.0'),
     grpcPort: portSchema.default(9192),
     /** Empty means SQLite in the data directory. */
@@ -44,6 +56,19 @@ export const primaryConfigSchema = z
   })
   .strict();
 
+/** Names express (proxy-addr) knows for address ranges. */
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An IPv4/IPv6 address, a CIDR range of one, or a named range. */
+export function isProxyAddress(value: string): boolean {
+  if (PROXY_NAMES.includes(value)) return true;
+  const [address = '', prefix, ...rest] = value.split('/');
+  const version = net.isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
 function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-GB', { timeZone: tz });
@@ -60,6 +85,7 @@ export const PRIMARY_ENV: Partial<Record<Key, string>> = {
   dataDir: 'QUOTIENT_DATA_DIR',
   httpHost: 'QUOTIENT_HTTP_HOST',
   httpPort: 'QUOTIENT_HTTP_PORT',
+  trustedProxies: 'QUOTIENT_TRUSTED_PROXIES',
   grpcHost: 'QUOTIENT_GRPC_HOST',
   grpcPort: 'QUOTIENT_GRPC_PORT',
   databaseUrl: 'QUOTIENT_DATABASE_URL',

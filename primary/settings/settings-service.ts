@@ -1,9 +1,12 @@
 /**
  * Site settings kept in the database (so every primary sharing it agrees): currency, defaults
- * for new users and accounts, transfers between users. Typed and validated per key; read through a short cache.
+ * for new users and accounts, transfers between users. Typed and validated per key; several are
+ * saved all or nothing (setAll); read through a short cache.
  */
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Database } from '../db/connection';
+import { inTransaction } from '../db/transaction';
 import { ValidationError } from '../../common/errors';
 import { MAX_AMOUNT, type CurrencyFormat } from '../../common/money';
 
@@ -52,6 +55,13 @@ export const SETTINGS = {
 export type SettingKey = keyof typeof SETTINGS;
 export type SettingValue<K extends SettingKey> = z.output<(typeof SETTINGS)[K]>;
 
+/** One setting a setAll() changed, with its value before and after. */
+export interface SettingChange {
+  key: SettingKey;
+  from: unknown;
+  to: unknown;
+}
+
 const CACHE_MS = 2000;
 
 export class SettingsService {
@@ -75,15 +85,56 @@ export class SettingsService {
   }
 
   async set<K extends SettingKey>(key: K, value: unknown): Promise<SettingValue<K>> {
+    const parsed = await this.parse(key, value);
+    await this.write(this.db.knex, key, parsed);
+    this.cache = undefined;
+    return parsed as SettingValue<K>;
+  }
+
+  /**
+   * Several settings at once, all or nothing: every value is validated before anything is
+   * written (the first invalid one is refused as a ValidationError naming its key), then the ones
+   * that changed are written in one transaction, together with whatever `within` writes there
+   * (the caller's audit rows). Returns what changed.
+   */
+  async setAll(values: Partial<Record<SettingKey, unknown>>, within?: (trx: Knex.Transaction, changes: SettingChange[]) => Promise<void>): Promise<SettingChange[]> {
+    this.cache = undefined; // compare with what the database holds now, not with a cached copy
+    const current = await this.all();
+    const changes: SettingChange[] = [];
+    for (const [key, value] of Object.entries(values) as [SettingKey, unknown][]) {
+      const to = await this.parse(key, value);
+      if (JSON.stringify(to) !== JSON.stringify(current[key])) changes.push({ key, from: current[key], to });
+    }
+    if (changes.length === 0) return changes;
+    try {
+      await inTransaction(this.db, async (trx) => {
+        for (const c of changes) await this.write(trx, c.key, c.to);
+        await within?.(trx, changes);
+      });
+    } finally {
+      this.cache = undefined;
+    }
+    return changes;
+  }
+
+  /** Validates values as setAll() would, writing nothing. */
+  async check(values: Partial<Record<SettingKey, unknown>>): Promise<void> {
+    for (const [key, value] of Object.entries(values) as [SettingKey, unknown][]) await this.parse(key, value);
+  }
+
+  /** A setting's value validated by its schema (and, for groups, that they exist). */
+  private async parse(key: SettingKey, value: unknown): Promise<unknown> {
+    // Own keys only: "constructor" or "__proto__" are not settings.
+    if (!Object.hasOwn(SETTINGS, key)) throw new ValidationError(`unknown setting ${key}`, { key });
     const schema = SETTINGS[key] as z.ZodType;
-    if (!schema) throw new ValidationError(`unknown setting ${key}`, { key });
     const parsed = schema.safeParse(value);
     if (!parsed.success) throw new ValidationError(`invalid value for ${key}: ${parsed.error.issues[0]?.message ?? ''}`, { key });
     if (key === 'users.onDemandGroups') await this.checkGroupsExist(groupList(parsed.data as string));
-    const row = { key, value: JSON.stringify(parsed.data), updated_at: Date.now() };
-    await this.db.knex('settings').insert(row).onConflict('key').merge(['value', 'updated_at']);
-    this.cache = undefined;
-    return parsed.data as SettingValue<K>;
+    return parsed.data;
+  }
+
+  private async write(k: Knex | Knex.Transaction, key: SettingKey, value: unknown): Promise<void> {
+    await k('settings').insert({ key, value: JSON.stringify(value), updated_at: Date.now() }).onConflict('key').merge(['value', 'updated_at']);
   }
 
   async currency(): Promise<CurrencyFormat> {

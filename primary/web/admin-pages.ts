@@ -45,6 +45,17 @@ export interface RefundRequestRow {
   decidedBy: string | null;
 }
 
+/** What a ticked on/off setting's checkbox sends (`value="true"` in views/admin-settings.hbs). */
+export const SETTING_CHECKED = 'true';
+
+/** One field of the settings form. */
+export interface SettingField {
+  key: SettingKey;
+  checkbox: boolean;
+  checked: boolean;
+  value: string;
+}
+
 export interface PrinterRow {
   id: number;
   name: string;
@@ -206,23 +217,47 @@ export class AdminPages {
     await this.decide(requestId, 'rejected', comment, actor, null);
   }
 
-  async settings(): Promise<{ key: SettingKey; value: string }[]> {
+  /** Every setting as the form shows it: on/off settings as a checkbox, the others as text. */
+  async settings(): Promise<SettingField[]> {
     const all = await this.s.settings.all();
-    return (Object.keys(SETTINGS) as SettingKey[]).map((key) => ({ key, value: String(all[key]) }));
+    return (Object.keys(SETTINGS) as SettingKey[]).map((key) => {
+      const value = all[key];
+      return typeof value === 'boolean' ? { key, checkbox: true, checked: value, value: '' } : { key, checkbox: false, checked: false, value: String(value) };
+    });
   }
 
-  /** Saves the settings that changed, parsing each from form text by its type; audited. */
-  async saveSettings(form: Record<string, string>, actor: string): Promise<void> {
+  /**
+   * The settings form as a whole: every setting's field is read by its type (a checkbox sends
+   * SETTING_CHECKED or nothing; a number is whole digits; text is trimmed), then all are saved
+   * or none (SettingsService.setAll), with one audit row per change in the same transaction.
+   * A value its field cannot send, a field that is no setting, or a form without one of the text
+   * fields (a partial form would untick every checkbox it lacks) is refused with a
+   * ValidationError naming the field: the values sent are checked first, so a bad value is named
+   * before a missing field.
+   */
+  async saveSettings(form: Record<string, unknown>, actor: string): Promise<void> {
     const current = await this.s.settings.all();
+    for (const key of Object.keys(form)) if (!Object.hasOwn(SETTINGS, key)) throw new ValidationError(`no setting ${key}`, { key });
+    const values: Partial<Record<SettingKey, unknown>> = {};
+    const missing: SettingKey[] = [];
     for (const key of Object.keys(SETTINGS) as SettingKey[]) {
       const text = form[key];
-      if (text === undefined) continue;
-      const before = current[key];
-      const value = typeof before === 'number' ? Number(text.trim()) : typeof before === 'boolean' ? text === 'true' : text.trim();
-      if (value === before) continue;
-      await this.s.settings.set(key, value);
-      await recordAudit(this.s.db.knex, { actor, action: 'settings.set', targetType: 'setting', targetId: key, details: { from: before, to: value } }, this.now());
+      const kind = typeof current[key];
+      if (kind === 'boolean') {
+        if (text !== undefined && text !== SETTING_CHECKED) throw new ValidationError(`${key} is a checkbox: ticked it sends "${SETTING_CHECKED}", unticked nothing`, { key });
+        values[key] = text === SETTING_CHECKED;
+      } else if (text === undefined) missing.push(key);
+      else if (typeof text !== 'string') throw new ValidationError(`the form has more than one value for ${key}`, { key });
+      else if (kind === 'number') {
+        if (!/^-?\d{1,16}$/.test(text.trim())) throw new ValidationError(`${key} is not a whole number`, { key });
+        values[key] = Number(text.trim());
+      } else values[key] = text.trim();
     }
+    await this.s.settings.check(values);
+    if (missing[0] !== undefined) throw new ValidationError(`the form has no ${missing[0]}; reload the page`, { key: missing[0] });
+    await this.s.settings.setAll(values, async (trx, changes) => {
+      for (const c of changes) await recordAudit(trx, { actor, action: 'settings.set', targetType: 'setting', targetId: c.key, details: { from: c.from, to: c.to } }, this.now());
+    });
   }
 
   private async pendingRequest(id: number): Promise<{ id: number; user_id: number; print_job_id: number; amount: number | string; state: string }> {

@@ -3,17 +3,21 @@
  * and builds gRPC clients for it with the cluster's metadata, for integration tests.
  */
 import * as grpc from '@grpc/grpc-js';
-import { createLogger } from '../../common/logger';
+import { createLogger, type Logger } from '../../common/logger';
 import { loadQuotientProto } from '../../protos/load';
 import type { ClusterClient } from '../../protos/generated/quotient/v1/Cluster';
 import type { PrintingClient } from '../../protos/generated/quotient/v1/Printing';
-import { startPrimary, type RunningPrimary } from '../../primary/boot';
+import { startPrimary, type PrimaryHooks, type RunningPrimary } from '../../primary/boot';
 import { loadPrimaryConfig, type PrimaryConfig } from '../../primary/config';
 import type { TestDatabase } from './databases';
 
 export const TEST_SECRET = 'test-cluster-secret-0123456789';
 
-export async function startTestPrimary(t: TestDatabase, extra: Partial<Record<keyof PrimaryConfig, unknown>> = {}): Promise<RunningPrimary> {
+/**
+ * `opts.logger` replaces the quiet test logger (to assert what a request logs); `opts.signinSleep`
+ * replaces the wait of a slowed sign-in (to record it instead of waiting).
+ */
+export async function startTestPrimary(t: TestDatabase, extra: Partial<Record<keyof PrimaryConfig, unknown>> = {}, opts: { logger?: Logger } & PrimaryHooks = {}): Promise<RunningPrimary> {
   const config = loadPrimaryConfig({
     env: {},
     flags: {
@@ -29,7 +33,7 @@ export async function startTestPrimary(t: TestDatabase, extra: Partial<Record<ke
       ...extra,
     },
   });
-  return startPrimary(config, createLogger('test-primary', process.env.QUOTIENT_LOG_LEVEL ?? 'silent'), () => undefined);
+  return startPrimary(config, opts.logger ?? createLogger('test-primary', process.env.QUOTIENT_LOG_LEVEL ?? 'silent'), () => undefined, opts.signinSleep ? { signinSleep: opts.signinSleep } : {});
 }
 
 export interface TestClients {

@@ -34,6 +34,8 @@ export function pickLanguage(header: string | undefined, shipped: readonly strin
 
 /** Looks a key up (falling back to English, then to the key itself) and fills `{name}` placeholders. */
 export function translate(lang: string, key: string, params: Record<string, unknown> = {}): string {
-  const text = CATALOGUES[lang]?.[key] ?? en[key as keyof typeof en] ?? key;
+  // Own keys only: a field named "constructor" in a tampered form is not a message.
+  const own = (messages: Messages | undefined): string | undefined => (messages !== undefined && Object.hasOwn(messages, key) ? messages[key] : undefined);
+  const text = own(CATALOGUES[lang]) ?? own(en) ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }

@@ -10,6 +10,7 @@ import { localTime } from '../../primary/quotas/schedule-input';
 import { QuotaAdmin } from '../../primary/quotas/quota-admin';
 import { currentUser, money, page, type WebDeps } from './context';
 import { formKey } from './form-key';
+import { checkbox, choice } from './form-fields';
 
 const FIELD = (body: Record<string, unknown>, field: string, max = 200): string => {
   const v = body[field];
@@ -63,7 +64,7 @@ export function adminQuotaRoutes(deps: WebDeps): Router {
         amount: FIELD(body, 'amount', 32),
         mode: FIELD(body, 'mode', 8),
         cap: FIELD(body, 'cap', 32),
-        disabled: body.disabled === 'on',
+        disabled: checkbox(body, 'disabled'),
       },
       formKey(body),
       actor(res),
@@ -73,7 +74,7 @@ export function adminQuotaRoutes(deps: WebDeps): Router {
 
   r.post('/:name/enabled', async (req, res) => {
     const body = req.body as Record<string, unknown>;
-    await quotas.setEnabled(scheduleName(req.params.name), body.enabled === 'true', formKey(body), actor(res));
+    await quotas.setEnabled(scheduleName(req.params.name), choice(body, 'enabled', ['true', 'false']) === 'true', formKey(body), actor(res));
     res.redirect(303, '/admin/groups');
   });
 

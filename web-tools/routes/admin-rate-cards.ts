@@ -13,6 +13,7 @@ import type { AdminPages } from '../../primary/web/admin-pages';
 import { AdminRateCards, type FinishingRowText, type PriceRowText, type RateCardText } from '../../primary/web/admin-rate-cards';
 import { currentUser, money, page, webContext, type WebDeps } from './context';
 import { formKey, newFormKey } from './form-key';
+import { checkbox } from './form-fields';
 
 /** Empty rows under the card's own, for adding rows without JavaScript. */
 const EMPTY_PRICE_ROWS = 4;
@@ -45,11 +46,11 @@ function rowCount(body: Record<string, unknown>, name: string, max: number): num
 function formText(body: Record<string, unknown>): RateCardText {
   const prices: PriceRowText[] = [];
   for (let i = 0; i < rowCount(body, 'priceRows', RATE_CARD_LIMITS.priceRows + EMPTY_PRICE_ROWS); i++) {
-    prices.push({ paperSize: field(body, `p${i}.size`), colour: field(body, `p${i}.colour`, 8), sides: field(body, `p${i}.sides`, 8), price: field(body, `p${i}.price`, 32), remove: body[`p${i}.remove`] === 'on' });
+    prices.push({ paperSize: field(body, `p${i}.size`), colour: field(body, `p${i}.colour`, 8), sides: field(body, `p${i}.sides`, 8), price: field(body, `p${i}.price`, 32), remove: checkbox(body, `p${i}.remove`) });
   }
   const finishings: FinishingRowText[] = [];
   for (let i = 0; i < rowCount(body, 'finishingRows', RATE_CARD_LIMITS.finishingRows + EMPTY_FINISHING_ROWS); i++) {
-    finishings.push({ option: field(body, `f${i}.option`), per: field(body, `f${i}.per`, 8), price: field(body, `f${i}.price`, 32), remove: body[`f${i}.remove`] === 'on' });
+    finishings.push({ option: field(body, `f${i}.option`), per: field(body, `f${i}.per`, 8), price: field(body, `f${i}.price`, 32), remove: checkbox(body, `f${i}.remove`) });
   }
   return { perJobFee: field(body, 'perJobFee', 32), duplexDiscount: field(body, 'duplexDiscount', 16), prices, finishings };
 }

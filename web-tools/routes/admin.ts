@@ -4,7 +4,7 @@
  */
 import { Router, type Response } from 'express';
 import { parseAmount } from '../../common/money';
-import { ValidationError } from '../../common/errors';
+import { ValidationError, isQuotientError } from '../../common/errors';
 import type { QuotaRun } from '../../primary/quotas/quota-service';
 import { FAILURE_MODES, type AdminPages, type QuotaScheduleView } from '../../primary/web/admin-pages';
 import { localTime } from '../../primary/quotas/schedule-input';
@@ -12,7 +12,9 @@ import { adminPrinterRoutes } from './admin-printers';
 import { adminQuotaRoutes } from './admin-quotas';
 import { adminRateCardRoutes } from './admin-rate-cards';
 import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from './context';
+import { errorMessage } from './error-message';
 import { formKey, newFormKey } from './form-key';
+import { checkbox, choice } from './form-fields';
 
 function id(value: unknown): number {
   if (typeof value !== 'string' || !/^\d{1,12}$/.test(value)) throw new ValidationError('not an id', { field: 'id' });
@@ -107,7 +109,7 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
     const userId = id(req.params.id);
     const body = req.body as Record<string, unknown>;
     const limit = text(body, 'creditLimit', 32);
-    await deps.admin.setAccountRules(userId, body.restricted === 'on', limit === '' ? null : parseAmount(limit, decimals(res), 'creditLimit'), actor(res));
+    await deps.admin.setAccountRules(userId, checkbox(body, 'restricted'), limit === '' ? null : parseAmount(limit, decimals(res), 'creditLimit'), actor(res));
     res.redirect(303, `/admin/users/${userId}`);
   });
 
@@ -138,7 +140,7 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
   /** New-user rules of one group (audited by GroupService.setRules). */
   r.post('/groups/rules', async (req, res) => {
     const body = req.body as Record<string, unknown>;
-    const restricted = text(body, 'initialRestricted', 8);
+    const restricted = choice(body, 'initialRestricted', ['default', 'yes', 'no']);
     const limit = text(body, 'initialCreditLimit', 32);
     await s.groups.setRules(
       text(body, 'group', 128),
@@ -178,7 +180,7 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
   });
 
   r.post('/printers/:id/enabled', async (req, res) => {
-    await deps.admin.setPrinterEnabled(id(req.params.id), (req.body as Record<string, unknown>).enabled === 'true', actor(res));
+    await deps.admin.setPrinterEnabled(id(req.params.id), choice(req.body as Record<string, unknown>, 'enabled', ['true', 'false']) === 'true', actor(res));
     res.redirect(303, '/admin/printers');
   });
 
@@ -210,11 +212,21 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
     page(deps, res, 'admin-settings', { title: 'admin.settings', admin: 'settings', saved: req.query.saved === '1', settings: await deps.admin.settings() });
   });
 
+  /** The whole form is saved or none of it; a refused form is shown again as typed, naming the field. */
   r.post('/settings', async (req, res) => {
-    const body = req.body as Record<string, unknown>;
-    const form: Record<string, string> = {};
-    for (const [k, v] of Object.entries(body)) if (typeof v === 'string' && k !== '_csrf') form[k] = v;
-    await deps.admin.saveSettings(form, actor(res));
+    const form: Record<string, unknown> = { ...(req.body as Record<string, unknown>) };
+    delete form._csrf;
+    try {
+      await deps.admin.saveSettings(form, actor(res));
+    } catch (err) {
+      if (!isQuotientError(err) || err.code !== 'VALIDATION') throw err;
+      const typed = (await deps.admin.settings()).map((f) => {
+        const v = form[f.key];
+        return f.checkbox ? { ...f, checked: v !== undefined } : { ...f, value: typeof v === 'string' ? v : '' };
+      });
+      const { message, field } = errorMessage(err);
+      return page(deps, res, 'admin-settings', { title: 'admin.settings', admin: 'settings', settings: typed, error: { message, field } }, 400);
+    }
     res.redirect(303, '/admin/settings?saved=1');
   });
 

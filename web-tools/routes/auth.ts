@@ -23,7 +23,8 @@ export function authRoutes(deps: WebDeps): Router {
     const body = req.body as Record<string, unknown>;
     const username = typeof body.username === 'string' ? body.username.slice(0, 200) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
-    const result = await deps.auth.signIn(username, password, req.socket.remoteAddress ?? 'unknown');
+    // req.ip: the client's address, from X-Forwarded-For only behind a trusted proxy (primary/http/app.ts).
+    const result = await deps.auth.signIn(username, password, req.ip ?? 'unknown');
     if (!result.ok) {
       const error = result.reason === 'throttled' ? { key: 'signin.throttled', seconds: Math.ceil(result.retryAfterMs / 1000) } : { key: 'signin.invalid', seconds: 0 };
       if (result.reason === 'throttled') res.setHeader('Retry-After', String(error.seconds));

@@ -58,6 +58,11 @@ export function page(deps: WebDeps, res: Response, view: string, data: Record<st
   res.send(html);
 }
 
+/** The context of a request nobody is signed in to, in the browser's language and the default currency. */
+export function bareContext(req: Request): WebContext {
+  return { lang: pickLanguage(req.headers['accept-language']), currency: { symbol: '$', decimals: 2 }, csrf: '', transfers: false };
+}
+
 /** Loads the session named by the cookie (if live and its user enabled) and the language. */
 export function loadContext(deps: WebDeps): RequestHandler {
   return async (req, res, next) => {
@@ -101,11 +106,11 @@ export function csrfCheck(deps: WebDeps): RequestHandler {
   };
 }
 
-/** Signed-in users only: a GET goes to the sign-in page, anything else is refused. */
+/** Signed-in users only: a GET (or HEAD, which is a GET without the body) goes to the sign-in page, anything else is refused. */
 export function requireUser(deps: WebDeps): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (webContext(res).user) return next();
-    if (req.method === 'GET') return res.redirect(303, '/signin');
+    if (req.method === 'GET' || req.method === 'HEAD') return res.redirect(303, '/signin');
     page(deps, res, 'error', { title: 'error.title', message: 'error.403' }, 403);
   };
 }

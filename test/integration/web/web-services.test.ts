@@ -11,6 +11,7 @@ import { WebAuth } from '../../../primary/web/web-auth';
 import { UserPages } from '../../../primary/web/user-pages';
 import { AdminPages } from '../../../primary/web/admin-pages';
 import { UserTransfers } from '../../../primary/web/transfers';
+import { recordAudit } from '../../../primary/audit/audit-log';
 
 describeOnEachDatabase('web services', (t) => {
   let s: Services;
@@ -83,6 +84,59 @@ describeOnEachDatabase('web services', (t) => {
       const throttle = new SigninThrottle({ db: t.db, now });
       for (let i = 0; i < 7; i++) await throttle.recordFailure([['user:x', USER_POLICY]]);
       assert.equal(await throttle.retryAfter(['user:x']), 120_000);
+    });
+
+    /** A WebAuth whose address delays are recorded instead of waited for. */
+    const recording = (): { auth: WebAuth; slept: number[] } => {
+      const slept: number[] = [];
+      return { auth: new WebAuth({ db: t.db, users: s.users, now, sleep: async (ms) => { slept.push(ms); } }), slept };
+    };
+
+    it('never refuses the right password for its address alone: 30 failures with made-up names slow the address, the right password still signs in', async () => {
+      const { auth, slept } = recording();
+      for (let i = 0; i < 30; i++) assert.deepEqual(await auth.signIn(`made-up-${i}`, 'guess', '10.0.0.9'), { ok: false, reason: 'invalid' });
+      // 20 free failures, then each attempt waits before its check: 250 ms doubling to 10 s.
+      assert.deepEqual(slept, [250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000, 10_000]);
+      const ok = await auth.signIn('ann', 'ann-password-1', '10.0.0.9');
+      assert.equal(ok.ok, true);
+      assert.equal(slept.at(-1), 10_000); // the right password waited like any attempt, so its speed says nothing
+      assert.equal(slept.length, 11);
+      // Another address is not slowed; the slowed one keeps its count after a success.
+      assert.equal((await auth.signIn('bob', 'bob-password-1', '10.0.0.10')).ok, true);
+      assert.equal(slept.length, 11);
+      const row = (await t.db.knex('web_signin_failures').where({ throttle_key: 'ip:10.0.0.9' }).first()) as { failures: number };
+      assert.equal(Number(row.failures), 30);
+    });
+
+    it('counts an address\'s failures in windows of 15 minutes: a new window starts from zero', async () => {
+      const { auth, slept } = recording();
+      for (let i = 0; i < 22; i++) await auth.signIn(`made-up-${i}`, 'guess', '10.0.0.9');
+      assert.equal(await auth.throttle.delayFor('ip:10.0.0.9'), 1000);
+      clock += 15 * 60_000 - 1;
+      assert.equal(await auth.throttle.delayFor('ip:10.0.0.9'), 1000);
+      clock += 1;
+      assert.equal(await auth.throttle.delayFor('ip:10.0.0.9'), 0);
+      await auth.signIn('made-up', 'guess', '10.0.0.9');
+      const row = (await t.db.knex('web_signin_failures').where({ throttle_key: 'ip:10.0.0.9' }).first()) as { failures: number; updated_at: number | string };
+      assert.deepEqual([Number(row.failures), Number(row.updated_at)], [1, clock]);
+      assert.deepEqual(slept, [250, 500]);
+    });
+
+    it('refuses a locked account at once, before any address delay, even with its right password', async () => {
+      const { auth, slept } = recording();
+      for (let i = 0; i < 5; i++) await auth.signIn('ann', 'wrong', `10.0.1.${i}`);
+      for (let i = 0; i < 25; i++) await auth.signIn(`made-up-${i}`, 'guess', '10.0.0.9');
+      const before = slept.length;
+      assert.deepEqual(await auth.signIn('ann', 'ann-password-1', '10.0.0.9'), { ok: false, reason: 'throttled', retryAfterMs: 30_000 });
+      assert.equal(slept.length, before);
+    });
+
+    it('counts every one of concurrent failures from one address, on two primaries', async () => {
+      const a = new SigninThrottle({ db: t.db, now });
+      const b = new SigninThrottle({ db: t.db, now });
+      await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).recordAddressFailure('ip:10.0.0.9')));
+      const row = (await t.db.knex('web_signin_failures').where({ throttle_key: 'ip:10.0.0.9' }).first()) as { failures: number };
+      assert.equal(Number(row.failures), 12);
     });
 
     it('treats an unknown user like a wrong password', async () => {
@@ -320,6 +374,42 @@ describeOnEachDatabase('web services', (t) => {
         t.db.events.off('accountsChanged', listener);
       }
       assert.deepEqual(announced, [[(await s.users.personalAccount(bobId)).id]]);
+    });
+  });
+
+  describe('SettingsService.setAll() and AdminPages.saveSettings()', () => {
+    const stored = async (): Promise<string[]> => ((await t.db.knex('settings').orderBy('key').select('key', 'value')) as { key: string; value: string }[]).map((r) => `${r.key}=${r.value}`);
+
+    it('validates every value before writing any, and names the first invalid one', async () => {
+      await assert.rejects(s.settings.setAll({ 'currency.symbol': '€', 'transfers.maximum': -5 }), { code: 'VALIDATION', details: { key: 'transfers.maximum' } });
+      await assert.rejects(s.settings.setAll({ 'currency.symbol': '€', constructor: 1 } as Record<string, unknown>), { code: 'VALIDATION', details: { key: 'constructor' } });
+      assert.deepEqual(await stored(), []);
+    });
+
+    it('writes the changes and what the caller writes in one transaction: a failure there undoes both', async () => {
+      const audits = async (): Promise<number> => (await t.db.knex('audit_log').where({ action: 'settings.set' })).length;
+      await assert.rejects(s.settings.setAll({ 'currency.symbol': '€', 'transfers.enabled': true }, async (trx) => {
+        await recordAudit(trx, { actor: 'root', action: 'settings.set', targetType: 'setting', targetId: 'currency.symbol' });
+        throw new Error('audit failed');
+      }), /audit failed/);
+      assert.deepEqual(await stored(), []);
+      assert.equal(await audits(), 0);
+      assert.equal(await s.settings.get('currency.symbol'), '$');
+      const changes = await s.settings.setAll({ 'currency.symbol': '€', 'transfers.enabled': true, 'currency.decimals': 2 });
+      assert.deepEqual(changes, [{ key: 'currency.symbol', from: '$', to: '€' }, { key: 'transfers.enabled', from: false, to: true }]);
+      assert.deepEqual(await stored(), ['currency.symbol="€"', 'transfers.enabled=true']);
+    });
+
+    it('saves the admin form with one audit row per change, and refuses a checkbox value that is not "true"', async () => {
+      const admin = new AdminPages({ services: s, now });
+      const form = Object.fromEntries((await admin.settings()).filter((f) => !f.checkbox || f.checked).map((f) => [f.key, f.checkbox ? 'true' : f.value]));
+      await assert.rejects(admin.saveSettings({ ...form, 'currency.symbol': '€', 'transfers.enabled': 'yes' }, 'root'), { code: 'VALIDATION', details: { key: 'transfers.enabled' } });
+      await assert.rejects(admin.saveSettings({ ...form, 'currency.decimals': '2.5' }, 'root'), { code: 'VALIDATION', details: { key: 'currency.decimals' } });
+      assert.deepEqual(await stored(), []);
+      await admin.saveSettings({ ...form, 'currency.symbol': '€', 'users.newUserRestricted': undefined }, 'root');
+      assert.deepEqual(await stored(), ['currency.symbol="€"', 'users.newUserRestricted=false']);
+      const audit = (await t.db.knex('audit_log').where({ action: 'settings.set' }).orderBy('target_id')) as { actor: string; target_id: string; details: string }[];
+      assert.deepEqual(audit.map((a) => [a.actor, a.target_id, JSON.parse(a.details) as unknown]), [['root', 'currency.symbol', { from: '$', to: '€' }], ['root', 'users.newUserRestricted', { from: true, to: false }]]);
     });
   });
 });

@@ -42,6 +42,20 @@ describe('loadPrimaryConfig()', () => {
     assert.throws(() => loadPrimaryConfig({ env: { QUOTIENT_HTTP_PORT: '70000' } }), /httpPort/);
   });
 
+  it('reads trusted proxies as a list in the file or comma-separated in the environment, and names a bad one', () => {
+    assert.deepEqual(loadPrimaryConfig({ env: {} }).trustedProxies, []);
+    const file = tempFile(JSON.stringify({ trustedProxies: ['10.0.0.5', '192.168.0.0/16', '::1', 'fd00::/8', 'loopback'] }));
+    assert.deepEqual(loadPrimaryConfig({ file, env: {} }).trustedProxies, ['10.0.0.5', '192.168.0.0/16', '::1', 'fd00::/8', 'loopback']);
+    assert.deepEqual(loadPrimaryConfig({ file, env: { QUOTIENT_TRUSTED_PROXIES: ' 127.0.0.1, 10.1.2.0/24 ,' } }).trustedProxies, ['127.0.0.1', '10.1.2.0/24']);
+    for (const bad of ['10.0.0.0/33', 'proxy.example.edu', '10.0.0.1/8/8', '::1/129', '10.0.0.0/x']) {
+      assert.throws(() => loadPrimaryConfig({ env: { QUOTIENT_TRUSTED_PROXIES: `127.0.0.1,${bad}` } }), (err: Error) => {
+        assert.match(err.message, new RegExp(`trustedProxies\\.1: ${bad.replace(/[.*/]/g, '\\$&')} is not an IP address`));
+        assert.match(err.message, /QUOTIENT_TRUSTED_PROXIES/);
+        return true;
+      });
+    }
+  });
+
   it('refuses unknown keys, broken JSON and a missing file', () => {
     assert.throws(() => loadPrimaryConfig({ file: tempFile('{"htpPort": 1}'), env: {} }), /htpPort/);
     assert.throws(() => loadPrimaryConfig({ file: tempFile('{nope'), env: {} }), /not valid JSON/);

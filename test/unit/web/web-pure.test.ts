@@ -4,7 +4,7 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import { balanceChart } from '../../../primary/web/balance-chart';
 import { GRAMS_CO2_PER_SHEET, SHEETS_PER_TREE, impactOf, sheetsOf, showCo2, showTrees } from '../../../primary/web/environment';
-import { IP_POLICY, USER_POLICY, lockDuration } from '../../../primary/web/signin-throttle';
+import { ADDRESS_POLICY, USER_POLICY, addressDelay, lockDuration } from '../../../primary/web/signin-throttle';
 import { pickLanguage, translate } from '../../../web-tools/i18n';
 import { date } from '../../../web-tools/helpers/date';
 import { megabytes } from '../../../web-tools/helpers/megabytes';
@@ -47,6 +47,9 @@ describe('translate()', () => {
     assert.equal(translate('en', 'signin.throttled', { seconds: 30 }), 'Too many failed attempts. Try again in 30 seconds.');
     assert.equal(translate('xx', 'summary.balance'), 'Balance');
     assert.equal(translate('en', 'no.such.key'), 'no.such.key');
+  });
+  it('never takes an inherited property for a message (a tampered form can name any field)', () => {
+    assert.deepEqual(['constructor', '__proto__', 'toString'].map((k) => translate('en', k)), ['constructor', '__proto__', 'toString']);
   });
 });
 
@@ -109,7 +112,13 @@ describe('lockDuration()', () => {
   it('allows the free failures, then locks for a doubling time capped at the maximum', () => {
     assert.deepEqual([4, 5, 6, 7].map((n) => lockDuration(n, USER_POLICY)), [0, 30_000, 60_000, 120_000]);
     assert.equal(lockDuration(50, USER_POLICY), 15 * 60_000);
-    assert.equal(lockDuration(19, IP_POLICY), 0);
+  });
+});
+
+describe('addressDelay()', () => {
+  it('lets an address fail 20 times in a window, then delays each attempt 250 ms, doubling to at most 10 s', () => {
+    assert.deepEqual([0, 19, 20, 21, 22, 23, 24, 25, 26, 27, 1000].map((n) => addressDelay(n)), [0, 0, 250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
+    assert.deepEqual([ADDRESS_POLICY.freeFailures, ADDRESS_POLICY.windowMs], [20, 15 * 60_000]);
   });
 });
 
