@@ -18,6 +18,7 @@ import { SecondaryRegistry } from './cluster/secondary-registry';
 import { startGrpcServer } from './grpc/server';
 import { generatePassword } from './users/passwords';
 import { schedule as scheduleQuotas } from './quotas/quota-job';
+import { schedule as scheduleAuthorisationExpiry } from './printing/authorisation-expiry';
 
 export interface RunningPrimary {
   services: Services;
@@ -90,6 +91,7 @@ export async function startPrimary(config: PrimaryConfig, logger: Logger, print:
   }
   const grpc = started.grpc;
   const quotaJob = scheduleQuotas({ quotas: services.quotas, logger });
+  const expiryJob = scheduleAuthorisationExpiry({ db, printing: services.printing, settings: services.settings, logger });
   const httpPort = (server.address() as AddressInfo).port;
   logger.info(
     { http: `${config.httpHost}:${httpPort}`, grpc: `${config.grpcHost}:${grpc.port}`, tls: Boolean(config.grpcTlsCert), database: db.description, dataDir: config.dataDir },
@@ -100,7 +102,7 @@ export async function startPrimary(config: PrimaryConfig, logger: Logger, print:
   const shutdown = (reason = 'shutdown'): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ reason }, 'primary stopping');
-      await quotaJob.stop();
+      await Promise.all([quotaJob.stop(), expiryJob.stop()]);
       const graceMs = config.shutdownGraceSeconds * 1000;
       const forced = setTimeout(() => server.closeAllConnections(), graceMs);
       forced.unref();
