@@ -556,6 +556,18 @@ export class PrintJobService {
     if (existing) {
       ensureOwnJob(existing, secondary, job.jobId);
       if (existing.status === 'printed') return { kind: 'recorded', jobId: job.jobId, cost: Number(existing.cost) };
+      if (free && (existing.status === 'authorised' || existing.status === 'expired')) {
+        // Authorised just before the primary became unreachable, the answer lost; the secondary
+        // then printed it free by the failure mode, as it told the user: give the hold back.
+        if (existing.status === 'authorised') await this.releaseHeld(tx, accounts, existing, ctx);
+        await tx.run("UPDATE print_jobs SET status = 'printed', cost = 0, printed_pages = ?, reason = ?, settled_at = ? WHERE id = ?", [
+          printedPages ?? null,
+          'printed free (failure mode)',
+          ctx.now,
+          existing.id,
+        ]);
+        return { kind: 'recorded', jobId: job.jobId, cost: 0 };
+      }
       if (existing.status === 'authorised' || existing.status === 'expired') {
         const committed = await this.commit(tx, accounts, secondary, job.jobId, printedPages, ctx);
         return { kind: 'recorded', jobId: job.jobId, cost: committed.kind === 'committed' ? committed.cost : 0 };

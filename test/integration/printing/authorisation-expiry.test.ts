@@ -119,4 +119,16 @@ describeOnEachDatabase('authorisation expiry', (t) => {
     assert.equal(again.kind === 'authorized' && again.jobId, `${gone.jobId}#2`);
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });
+
+  it('gives the hold back when a job it authorised is recorded as printed free (the answer was lost; the failure mode printed it free)', async () => {
+    await accountFor(s, { username: 'ann', restricted: true, initialCredit: 100 });
+    const j = job({ pages: 4 });
+    await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+    assert.deepEqual(await balanceOf('ann'), [100, 40]);
+    for (let i = 0; i < 2; i++) assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: j, printedPages: 4, free: true }), { kind: 'recorded', jobId: j.jobId, cost: 0 });
+    assert.deepEqual(await balanceOf('ann'), [100, 0]);
+    assert.equal(await statusOf(j.jobId), 'printed');
+    assert.equal((await t.db.knex('ledger').where({ type: 'print' })).length, 0);
+    assert.deepEqual((await s.ledger.verify()).problems, []);
+  });
 });
