@@ -68,7 +68,7 @@ export async function findStaleAuthorisations(deps: Pick<ExpiryDeps, 'db' | 'set
     charged: number | boolean;
     authorised_at: number | string;
   }[];
-  return rows.map((r) => ({ jobId: r.job_uuid, username: r.username, secondary: r.secondary, held: Boolean(r.charged) ? Number(r.cost) : 0, authorisedAt: Number(r.authorised_at) }));
+  return rows.map((r) => ({ jobId: r.job_uuid, username: r.username, secondary: r.secondary, held: r.charged ? Number(r.cost) : 0, authorisedAt: Number(r.authorised_at) }));
 }
 
 /** The handler: expires every authorisation older than the timeout, in chunks. */

@@ -488,7 +488,7 @@ export class PrintJobService {
 
   /** Gives back what an authorised job holds (nothing for a passthrough or free job). */
   private async releaseHeld(tx: SqlTx, accounts: BatchAccounts, row: JobRow, ctx: BatchContext): Promise<void> {
-    if (!Boolean(row.charged) || Number(row.cost) <= 0) return;
+    if (!row.charged || Number(row.cost) <= 0) return;
     const key = printKey(row.job_uuid);
     const held = await this.heldReservation(tx, accounts, row, key);
     if (held) await releaseLockedIn(tx, held, accounts.get, ctx.now, accounts);
@@ -513,7 +513,7 @@ export class PrintJobService {
     const { changes } = await tx.run("UPDATE print_jobs SET status = 'expired', reason = ?, settled_at = ? WHERE id = ? AND status = 'authorised'", [reason, ctx.now, row.id]);
     if (changes !== 1) return unchanged;
     await this.releaseHeld(tx, accounts, row, ctx);
-    const amount = Boolean(row.charged) ? Number(row.cost) : 0;
+    const amount = row.charged ? Number(row.cost) : 0;
     await tx.run('INSERT INTO audit_log (at, actor, action, target_type, target_id, details) VALUES (?, ?, ?, ?, ?, ?)', [
       ctx.now,
       actor.slice(0, 128),
@@ -532,7 +532,7 @@ export class PrintJobService {
    */
   private async commitExpired(tx: SqlTx, accounts: BatchAccounts, secondary: string, row: JobRow, printedPages: number | undefined, ctx: BatchContext): Promise<JobOutcome> {
     const jobId = row.job_uuid;
-    const cost = Boolean(row.charged) ? await this.finalCost(row, printedPages) : 0;
+    const cost = row.charged ? await this.finalCost(row, printedPages) : 0;
     let ledgerId: number | null = null;
     if (cost > 0 && row.account_id !== null) {
       const account = await accounts.get(row.account_id);
