@@ -142,6 +142,12 @@ export class DatabaseUnavailableError extends QuotientError {
   }
 }
 
+export class ForbiddenError extends QuotientError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('FORBIDDEN', message, details);
+  }
+}
+
 export function isQuotientError(err: unknown): err is QuotientError {
   return err instanceof QuotientError;
 }

@@ -19,6 +19,7 @@ import { SecondaryRegistry } from './cluster/secondary-registry';
 import { startGrpcServer } from './grpc/server';
 import { generatePassword } from './users/passwords';
 import { schedule as scheduleQuotas } from './quotas/quota-job';
+import { schedule as scheduleAuthorisationExpiry } from './printing/authorisation-expiry';
 import type { Sleep } from './web/web-auth';
 
 export interface RunningPrimary {
@@ -140,7 +141,7 @@ export async function startPrimary(
   }
 }
 
-/** The started primary: its quota schedule, and the one idempotent shutdown of everything. */
+/** The started primary: its quota and authorisation-expiry schedules, and the one idempotent shutdown of everything. */
 function running(
   config: PrimaryConfig,
   logger: Logger,
@@ -148,6 +149,7 @@ function running(
 ): RunningPrimary {
   const { db, services, secondaries, blocks, grpc, server } = parts;
   const quotaJob = scheduleQuotas({ quotas: services.quotas, logger });
+  const expiryJob = scheduleAuthorisationExpiry({ db, printing: services.printing, settings: services.settings, logger });
   const httpPort = (server.address() as AddressInfo).port;
   logger.info(
     { http: `${config.httpHost}:${httpPort}`, grpc: `${config.grpcHost}:${grpc.port}`, tls: Boolean(config.grpcTlsCert), database: db.description, dataDir: config.dataDir },
@@ -158,7 +160,7 @@ function running(
   const shutdown = (reason = 'shutdown'): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ reason }, 'primary stopping');
-      await quotaJob.stop();
+      await Promise.all([quotaJob.stop(), expiryJob.stop()]);
       const graceMs = config.shutdownGraceSeconds * 1000;
       const forced = setTimeout(() => server.closeAllConnections(), graceMs);
       forced.unref();

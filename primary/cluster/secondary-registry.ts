@@ -20,6 +20,10 @@ export interface Secondary {
   address: string;
   outboxDepth: number;
   oldestPendingAt: number | null;
+  /** Events the secondary's primary refused for good (its dead-letter table), as last reported. */
+  deadLetters: number;
+  /** The newest of them, "<job id>: <reason>"; '' when none. */
+  lastDeadLetter: string;
   registeredAt: number;
   lastSeenAt: number;
   state: 'online' | 'offline';
@@ -55,6 +59,8 @@ interface SecondaryRow {
   address: string;
   outbox_depth: number;
   oldest_pending_at: number | string | null;
+  dead_letters: number;
+  last_dead_letter: string;
   registered_at: number | string;
   last_seen_at: number | string;
 }
@@ -98,19 +104,30 @@ export class SecondaryRegistry {
     return this.get(r.name) as Promise<Secondary>;
   }
 
-  /** Whether `name` has registered (cached once seen: secondaries are not deleted while running). */
+  /**
+   * Whether `name` has registered, exactly as spelt (MariaDB's PAD SPACE collations would match
+   * "print-1 " to "print-1"); cached once seen: secondaries are not deleted while running.
+   */
   async isRegistered(name: string): Promise<boolean> {
     if (this.known.has(name)) return true;
-    const row = await this.db.knex('secondaries').where({ name }).first('name');
-    if (row) this.known.add(name);
-    return Boolean(row);
+    const row = (await this.db.knex('secondaries').where({ name }).first('name')) as { name: string } | undefined;
+    if (row?.name !== name) return false;
+    this.known.add(name);
+    return true;
   }
 
-  async heartbeat(name: string, outboxDepth: number, oldestPendingAt: number): Promise<void> {
+  async heartbeat(name: string, beat: { outboxDepth: number; oldestPendingAt: number; deadLetters?: number; lastDeadLetter?: string }): Promise<void> {
+    const clamp = (n: number): number => Math.max(0, Math.min(Math.floor(n) || 0, 2_147_483_647));
     await this.db
       .knex('secondaries')
       .where({ name })
-      .update({ last_seen_at: this.now(), outbox_depth: Math.max(0, Math.min(outboxDepth, 2_147_483_647)), oldest_pending_at: oldestPendingAt > 0 ? oldestPendingAt : null });
+      .update({
+        last_seen_at: this.now(),
+        outbox_depth: clamp(beat.outboxDepth),
+        oldest_pending_at: beat.oldestPendingAt > 0 ? beat.oldestPendingAt : null,
+        dead_letters: clamp(beat.deadLetters ?? 0),
+        last_dead_letter: (beat.lastDeadLetter ?? '').replace(/\p{Cc}/gu, ' ').slice(0, 512),
+      });
   }
 
   async get(name: string): Promise<Secondary | undefined> {
@@ -132,6 +149,8 @@ export class SecondaryRegistry {
       address: row.address,
       outboxDepth: row.outbox_depth,
       oldestPendingAt: row.oldest_pending_at === null ? null : Number(row.oldest_pending_at),
+      deadLetters: Number(row.dead_letters ?? 0),
+      lastDeadLetter: row.last_dead_letter ?? '',
       registeredAt: Number(row.registered_at),
       lastSeenAt,
       state: this.now() - lastSeenAt <= OFFLINE_AFTER_MS ? 'online' : 'offline',

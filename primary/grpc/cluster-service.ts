@@ -43,7 +43,8 @@ export function clusterHandlers(services: Services, registry: SecondaryRegistry,
     }),
 
     Heartbeat: unary(logger, async (call) => {
-      await registry.heartbeat(secondaryOf(call), call.request.outboxDepth, call.request.oldestPendingMs);
+      const r = call.request;
+      await registry.heartbeat(secondaryOf(call), { outboxDepth: r.outboxDepth, oldestPendingAt: r.oldestPendingMs, deadLetters: r.deadLetters, lastDeadLetter: r.lastDeadLetter });
       return { serverTimeMs: Date.now() };
     }),
 

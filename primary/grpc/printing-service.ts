@@ -9,7 +9,7 @@ import type { JobEvent as WireEvent, JobEvent__Output } from '../../protos/gener
 import type { JobEventResult } from '../../protos/generated/quotient/v1/JobEventResult';
 import type { PrintingHandlers } from '../../protos/generated/quotient/v1/Printing';
 import type { PrintJob__Output } from '../../protos/generated/quotient/v1/PrintJob';
-import { checkJobId, checkPrintedPages, parseJobDescription, type JobDescription, type JobEvent, type JobOutcome } from '../printing/job-events';
+import { checkJobId, checkPrintedPages, parseJobDescription, releaseReason, type JobDescription, type JobEvent, type JobOutcome } from '../printing/job-events';
 import type { PrintJobService } from '../printing/print-job-service';
 import { secondaryOf, toServiceError, unary } from './status';
 
@@ -41,7 +41,7 @@ export function toJobEvent(secondary: string, ev: JobEvent__Output): JobEvent {
     case 'commit':
       return { kind: 'commit', secondary, jobId: checkJobId(ev.commit?.jobId), printedPages: checkPrintedPages(ev.commit?.printedPages) };
     case 'release':
-      return { kind: 'release', secondary, jobId: checkJobId(ev.release?.jobId), reason: String(ev.release?.reason ?? '').slice(0, 512) };
+      return { kind: 'release', secondary, jobId: checkJobId(ev.release?.jobId), reason: releaseReason(ev.release?.reason) };
     case 'offline':
       return { kind: 'offline', secondary, job: toJob(ev.offline?.job), printedPages: checkPrintedPages(ev.offline?.printedPages), free: Boolean(ev.offline?.free) };
     default:
@@ -67,6 +67,7 @@ export function toResult(outcome: JobOutcome): JobEventResult {
     case 'committed':
       return { jobId: outcome.jobId, committed: { jobId: outcome.jobId, cost: outcome.cost } };
     case 'released':
+    case 'expired': // the expiry sweep's, never answered on the wire
       return { jobId: outcome.jobId, released: { jobId: outcome.jobId } };
     case 'recorded':
       return { jobId: outcome.jobId, recorded: { jobId: outcome.jobId, cost: outcome.cost } };
@@ -95,7 +96,7 @@ export function printingHandlers(printing: PrintJobService, logger: Logger): Pri
     }),
 
     ReleaseJob: unary(logger, async (call) => {
-      await printing.submit({ kind: 'release', secondary: secondaryOf(call), jobId: checkJobId(call.request.jobId), reason: call.request.reason.slice(0, 512) });
+      await printing.submit({ kind: 'release', secondary: secondaryOf(call), jobId: checkJobId(call.request.jobId), reason: releaseReason(call.request.reason) });
       return { jobId: call.request.jobId };
     }),
 

@@ -4,6 +4,7 @@
  * at the end, by THE rounding rule (common/money.ts roundFraction, halves away from zero).
  */
 import { MAX_AMOUNT, roundFraction, type Money } from '../../common/money';
+import { PRINT_JOB_LIMITS as JOB_LIMITS } from '../../common/print-job-schema';
 import { integerIn, invalid, record } from './input-checks';
 import { checkedPaperSize } from './paper-size';
 import {
@@ -18,8 +19,8 @@ import {
 } from './rate-card';
 
 export const PRINT_JOB_LIMITS = {
-  maxPages: 1_000_000,
-  maxCopies: 10_000,
+  maxPages: JOB_LIMITS.pages,
+  maxCopies: JOB_LIMITS.copies,
   /** 1_000_000 bp = ×100. */
   maxMultiplierBp: 1_000_000,
 } as const;

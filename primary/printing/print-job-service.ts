@@ -10,7 +10,7 @@
  * job, bad state) the batch is run again with a savepoint per event, so the failed event changes
  * nothing and the others still commit.
  */
-import { isQuotientError, NotFoundError, InvalidStateError, ValidationError } from '../../common/errors';
+import { ForbiddenError, isQuotientError, NotFoundError, InvalidStateError, ValidationError } from '../../common/errors';
 import { formatAmount, type CurrencyFormat, type Money } from '../../common/money';
 import type { Database } from '../db/connection';
 import { runReads, runTransaction, type SqlTx } from '../db/sql-runner';
@@ -32,6 +32,9 @@ export const printKey = (jobId: string): string => `print:${jobId}`;
 /** Between a CUPS job UUID and the number of a later attempt to print it: `urn:uuid:…#2`. */
 export const ATTEMPT_SEPARATOR = '#';
 
+/** authorised (its cost held), printed, cancelled (released), denied, or expired (released by the expiry sweep). */
+export type JobStatus = 'authorised' | 'printed' | 'cancelled' | 'denied' | 'expired';
+
 interface JobRow {
   id: number | string;
   job_uuid: string;
@@ -44,8 +47,11 @@ interface JobRow {
   paper_size: string;
   finishings: string;
   cost: number | string;
-  status: 'authorised' | 'printed' | 'cancelled' | 'denied';
+  status: JobStatus;
   reason: string;
+  /** The secondary that authorised (or recorded) the job: the only one that may settle it. */
+  secondary: string;
+  authorised_at: number | string | null;
   charged: number | boolean;
   rate_card_id: number | null;
   multiplier_bp: number;
@@ -54,7 +60,7 @@ interface JobRow {
 
 /** JobRow's columns: a job is read on every commit, and the other columns are never used there. */
 const JOB_COLUMNS =
-  'id, job_uuid, printer_id, account_id, pages, colour_pages, copies, duplex, paper_size, finishings, cost, status, reason, charged, rate_card_id, multiplier_bp, reservation_id';
+  'id, job_uuid, printer_id, account_id, pages, colour_pages, copies, duplex, paper_size, finishings, cost, status, reason, secondary, authorised_at, charged, rate_card_id, multiplier_bp, reservation_id';
 
 interface UserAccount {
   userId: number;
@@ -314,11 +320,13 @@ export class PrintJobService {
       case 'authorize':
         return this.authorize(tx, accounts, event.secondary, event.job, ctx);
       case 'commit':
-        return this.commit(tx, accounts, event.jobId, event.printedPages, ctx);
+        return this.commit(tx, accounts, event.secondary, event.jobId, event.printedPages, ctx);
       case 'release':
-        return this.release(tx, accounts, event.jobId, event.reason, ctx);
+        return this.release(tx, accounts, event.secondary, event.jobId, event.reason, ctx);
       case 'offline':
         return this.recordOffline(tx, accounts, event.secondary, event.job, event.printedPages, event.free, ctx);
+      case 'expire':
+        return this.expire(tx, accounts, event.jobId, event.authorisedBefore, event.actor, ctx);
     }
   }
 
@@ -334,19 +342,20 @@ export class PrintJobService {
    * charged on its own as `<uuid>#2`, `<uuid>#3`, ... (the id the answer carries, and the one its
    * commit or release names).
    */
-  private async currentAttempt(tx: SqlTx, jobId: string): Promise<{ jobId: string; row?: JobRow }> {
+  private async currentAttempt(tx: SqlTx, secondary: string, jobId: string): Promise<{ jobId: string; row?: JobRow }> {
     if (jobId.includes(ATTEMPT_SEPARATOR)) throw new ValidationError(`job.jobId must not contain "${ATTEMPT_SEPARATOR}" (it numbers the attempts of a job)`, { field: 'job.jobId' });
     for (let n = 1; ; n++) {
       const id = n === 1 ? jobId : `${jobId}${ATTEMPT_SEPARATOR}${n}`;
       if (id.length > 191) throw new ValidationError('job.jobId is too long to print the job again', { field: 'job.jobId' });
       const row = await this.findJob(tx, id);
       if (!row) return { jobId: id };
-      if (row.status !== 'printed' && row.status !== 'cancelled') return { jobId: id, row };
+      if (n === 1) ensureOwnJob(row, secondary, jobId);
+      if (row.status !== 'printed' && row.status !== 'cancelled' && row.status !== 'expired') return { jobId: id, row };
     }
   }
 
   private async authorize(tx: SqlTx, accounts: BatchAccounts, secondary: string, requested: JobDescription, ctx: BatchContext): Promise<JobOutcome> {
-    const attempt = await this.currentAttempt(tx, requested.jobId);
+    const attempt = await this.currentAttempt(tx, secondary, requested.jobId);
     if (attempt.row) return authorizedFrom(attempt.row);
     const job = attempt.jobId === requested.jobId ? requested : { ...requested, jobId: attempt.jobId };
     const printer = ctx.printers.get(printerKey(secondary, job.queue));
@@ -419,10 +428,12 @@ export class PrintJobService {
     return hit === undefined ? undefined : { ageSeconds: Math.max(0, (at - Number(hit.created_at)) / 1000) };
   }
 
-  private async commit(tx: SqlTx, accounts: BatchAccounts, jobId: string, printedPages: number | undefined, ctx: BatchContext): Promise<JobOutcome> {
+  private async commit(tx: SqlTx, accounts: BatchAccounts, secondary: string, jobId: string, printedPages: number | undefined, ctx: BatchContext): Promise<JobOutcome> {
     const row = await this.findJob(tx, jobId);
     if (!row) throw new NotFoundError('print job', jobId);
+    ensureOwnJob(row, secondary, jobId);
     if (row.status === 'printed') return { kind: 'committed', jobId, cost: Number(row.cost) };
+    if (row.status === 'expired') return this.commitExpired(tx, accounts, secondary, row, printedPages, ctx);
     if (row.status !== 'authorised') throw new InvalidStateError(`job was ${row.status} and cannot be committed`, { jobId });
     const cost = await this.finalCost(row, printedPages);
     let ledgerId: number | null = null;
@@ -462,33 +473,103 @@ export class PrintJobService {
     return reservation && reservation.idempotencyKey === key && accounts.isLocked(reservation.accountId) ? reservation : undefined;
   }
 
-  private async release(tx: SqlTx, accounts: BatchAccounts, jobId: string, reason: string, ctx: BatchContext): Promise<JobOutcome> {
+  private async release(tx: SqlTx, accounts: BatchAccounts, secondary: string, jobId: string, reason: string, ctx: BatchContext): Promise<JobOutcome> {
     const row = await this.findJob(tx, jobId);
     // Nothing held, nothing to release: a secondary that printed a job offline (or not at all)
     // sends its release in case the primary reserved it just before the connection dropped.
     if (!row) return { kind: 'released', jobId };
-    if (row.status === 'cancelled' || row.status === 'denied') return { kind: 'released', jobId };
+    ensureOwnJob(row, secondary, jobId);
+    if (row.status === 'cancelled' || row.status === 'denied' || row.status === 'expired') return { kind: 'released', jobId };
     if (row.status === 'printed') throw new InvalidStateError('job was printed and cannot be released', { jobId });
-    if (Boolean(row.charged) && Number(row.cost) > 0) {
-      const key = printKey(jobId);
-      const held = await this.heldReservation(tx, accounts, row, key);
-      if (held) await releaseLockedIn(tx, held, accounts.get, ctx.now, accounts);
-      else {
-        await accounts.flush();
-        accounts.forget((await releaseIn(tx, key, ctx.now)).accountId); // changed behind the batch's copy
-      }
-    }
+    await this.releaseHeld(tx, accounts, row, ctx);
     await tx.run("UPDATE print_jobs SET status = 'cancelled', reason = ?, settled_at = ? WHERE id = ?", [reason.slice(0, 512), ctx.now, row.id]);
     return { kind: 'released', jobId };
+  }
+
+  /** Gives back what an authorised job holds (nothing for a passthrough or free job). */
+  private async releaseHeld(tx: SqlTx, accounts: BatchAccounts, row: JobRow, ctx: BatchContext): Promise<void> {
+    if (!row.charged || Number(row.cost) <= 0) return;
+    const key = printKey(row.job_uuid);
+    const held = await this.heldReservation(tx, accounts, row, key);
+    if (held) await releaseLockedIn(tx, held, accounts.get, ctx.now, accounts);
+    else {
+      await accounts.flush();
+      accounts.forget((await releaseIn(tx, key, ctx.now)).accountId); // changed behind the batch's copy
+    }
+  }
+
+  /**
+   * The expiry sweep's step (authorisation-expiry.ts): a job still authorised since before
+   * `authorisedBefore` is released, marked expired, and written in the audit log, in one
+   * transaction. Anything else is left alone, so running it twice, or on two primaries sharing
+   * the database, expires a job once: the conditional UPDATE is the decision, taken under the
+   * account's lock (and the row's, on MySQL).
+   */
+  private async expire(tx: SqlTx, accounts: BatchAccounts, jobId: string, authorisedBefore: number, actor: string, ctx: BatchContext): Promise<JobOutcome> {
+    const row = await this.findJob(tx, jobId);
+    const unchanged: JobOutcome = { kind: 'expired', jobId, expired: false, amount: 0 };
+    if (!row || row.status !== 'authorised' || row.authorised_at === null || Number(row.authorised_at) >= authorisedBefore) return unchanged;
+    const reason = 'authorisation expired: neither printed nor released in time';
+    const { changes } = await tx.run("UPDATE print_jobs SET status = 'expired', reason = ?, settled_at = ? WHERE id = ? AND status = 'authorised'", [reason, ctx.now, row.id]);
+    if (changes !== 1) return unchanged;
+    await this.releaseHeld(tx, accounts, row, ctx);
+    const amount = row.charged ? Number(row.cost) : 0;
+    await tx.run('INSERT INTO audit_log (at, actor, action, target_type, target_id, details) VALUES (?, ?, ?, ?, ?, ?)', [
+      ctx.now,
+      actor.slice(0, 128),
+      'print.authorisation.expired',
+      'print_job',
+      jobId,
+      JSON.stringify({ released: amount, accountId: row.account_id, secondary: row.secondary, authorisedAt: Number(row.authorised_at) }),
+    ]);
+    return { kind: 'expired', jobId, expired: true, amount };
+  }
+
+  /**
+   * A commit for a job whose authorisation expired (its hold was given back): the pages printed,
+   * so they are charged now, like a job printed while the primary was away, without a credit
+   * check (docs/cluster.md, "Authorisations that expire").
+   */
+  private async commitExpired(tx: SqlTx, accounts: BatchAccounts, secondary: string, row: JobRow, printedPages: number | undefined, ctx: BatchContext): Promise<JobOutcome> {
+    const jobId = row.job_uuid;
+    const cost = row.charged ? await this.finalCost(row, printedPages) : 0;
+    let ledgerId: number | null = null;
+    if (cost > 0 && row.account_id !== null) {
+      const account = await accounts.get(row.account_id);
+      const meta = { key: printKey(jobId), reference: `job:${jobId}`, actor: `secondary:${secondary}`, comment: 'printed after its authorisation expired' };
+      ledgerId = (await postEntry(tx, account, -cost, 'print', meta, ctx.now, accounts)).id;
+    }
+    await tx.run("UPDATE print_jobs SET status = 'printed', cost = ?, printed_pages = ?, ledger_id = ?, reason = ?, settled_at = ? WHERE id = ?", [
+      cost,
+      printedPages ?? null,
+      ledgerId,
+      'printed after its authorisation expired',
+      ctx.now,
+      row.id,
+    ]);
+    return { kind: 'committed', jobId, cost };
   }
 
   /** A job printed while the primary was unreachable: charged now without a credit check (or free). */
   private async recordOffline(tx: SqlTx, accounts: BatchAccounts, secondary: string, job: JobDescription, printedPages: number | undefined, free: boolean, ctx: BatchContext): Promise<JobOutcome> {
     const existing = await this.findJob(tx, job.jobId);
     if (existing) {
+      ensureOwnJob(existing, secondary, job.jobId);
       if (existing.status === 'printed') return { kind: 'recorded', jobId: job.jobId, cost: Number(existing.cost) };
-      if (existing.status === 'authorised') {
-        const committed = await this.commit(tx, accounts, job.jobId, printedPages, ctx);
+      if (free && (existing.status === 'authorised' || existing.status === 'expired')) {
+        // Authorised just before the primary became unreachable, the answer lost; the secondary
+        // then printed it free by the failure mode, as it told the user: give the hold back.
+        if (existing.status === 'authorised') await this.releaseHeld(tx, accounts, existing, ctx);
+        await tx.run("UPDATE print_jobs SET status = 'printed', cost = 0, printed_pages = ?, reason = ?, settled_at = ? WHERE id = ?", [
+          printedPages ?? null,
+          'printed free (failure mode)',
+          ctx.now,
+          existing.id,
+        ]);
+        return { kind: 'recorded', jobId: job.jobId, cost: 0 };
+      }
+      if (existing.status === 'authorised' || existing.status === 'expired') {
+        const committed = await this.commit(tx, accounts, secondary, job.jobId, printedPages, ctx);
         return { kind: 'recorded', jobId: job.jobId, cost: committed.kind === 'committed' ? committed.cost : 0 };
       }
       throw new InvalidStateError(`job was ${existing.status} and cannot be recorded as printed`, { jobId: job.jobId });
@@ -547,8 +628,8 @@ export class PrintJobService {
   ): Promise<void> {
     await tx.run(
       `INSERT INTO print_jobs (job_uuid, printer_id, user_id, account_id, username, document_name, pages, colour_pages, copies, duplex, paper_size, cost, status, reason,
-        reservation_id, ledger_id, created_at, settled_at, secondary, finishings, client_host, charged, rate_card_id, multiplier_bp, printed_pages)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        reservation_id, ledger_id, created_at, settled_at, secondary, finishings, client_host, charged, rate_card_id, multiplier_bp, printed_pages, authorised_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         j.job.jobId,
         j.printer.id,
@@ -575,9 +656,16 @@ export class PrintJobService {
         j.card,
         j.multiplierBp,
         j.printedPages,
+        // When it was authorised (created_at is when CUPS received it): the expiry sweep's clock.
+        j.status === 'authorised' ? now : null,
       ],
     );
   }
+}
+
+/** Only the secondary that authorised a job may commit, release or record it (jobs from before secondaries were recorded have ''). */
+function ensureOwnJob(row: JobRow, secondary: string, jobId: string): void {
+  if (row.secondary !== '' && row.secondary !== secondary) throw new ForbiddenError(`job ${jobId} was authorised by another secondary`, { jobId });
 }
 
 /** The CUPS job UUID an attempt id belongs to: `urn:uuid:x#2` -> `urn:uuid:x`. */

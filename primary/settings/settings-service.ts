@@ -44,6 +44,12 @@ export const SETTINGS = {
    * InternetSettingsStore, which ignores this one.)
    */
   'internet.unknownUsers': z.enum(['record', 'create']).default('record'),
+  /**
+   * Seconds an authorised print job may wait for its commit or release before the primary
+   * releases its hold (primary/printing/authorisation-expiry.ts). Longer than any print takes,
+   * so it only catches jobs whose end was lost; a commit that still comes is charged.
+   */
+  'printing.authorisationTimeout': z.number().int().min(300).max(7 * 24 * 3600).default(4 * 3600),
   /** The rate card new printers get; created with 10 grey / 50 colour per page if missing. */
   'printing.defaultRateCard': z.string().min(1).max(128).default('Default'),
   /** Users may send credit to each other from the web tools (SPEC §3), within these amounts. */

@@ -1,6 +1,7 @@
 /**
- * Tells the primary every `intervalMs` that this secondary is alive and how far behind its outbox
- * is (depth and oldest pending event). Beats never overlap; a failed beat is reported, not retried
+ * Tells the primary every `intervalMs` that this secondary is alive, how far behind its outbox
+ * is (depth and oldest pending event) and how many events the primary refused for good (its
+ * dead letters, shown by `quotient secondaries` and the admin pages). Beats never overlap; a failed beat is reported, not retried
  * (the next one comes soon enough).
  */
 import type { Logger } from '../../common/logger';
@@ -54,7 +55,12 @@ export class Heartbeat {
     const { client, outbox, logger } = this.opts;
     const onOutcome = this.opts.onOutcome ?? (() => undefined);
     try {
-      const answer = await client.heartbeat({ outboxDepth: outbox.depth(), oldestPendingMs: outbox.oldestEnqueuedAt() ?? 0 });
+      const answer = await client.heartbeat({
+        outboxDepth: outbox.depth(),
+        oldestPendingMs: outbox.oldestEnqueuedAt() ?? 0,
+        deadLetters: outbox.deadLetterCount(),
+        lastDeadLetter: outbox.lastDeadLetter(),
+      });
       onOutcome(undefined, answer.serverTimeMs);
     } catch (err) {
       logger.debug({ error: describeGrpcError(err) }, 'heartbeat failed');

@@ -11,7 +11,7 @@ import type { Logger } from '../../common/logger';
 import type { JobEvent } from '../../protos/generated/quotient/v1/JobEvent';
 import type { PrintJob } from '../../protos/generated/quotient/v1/PrintJob';
 import type { ControlState } from '../control-state';
-import { commitEvent, offlineEvent, releaseEvent } from '../outbox/job-events';
+import { commitEvent, jobEventKey, offlineEvent, releaseEvent } from '../outbox/job-events';
 import type { EnqueueResult, NewOutboxEvent, Outbox } from '../outbox/outbox';
 import { OutboxWriteError } from '../outbox/outbox-errors';
 import { describeGrpcError, isPermanent } from '../primary-client/grpc-status';
@@ -90,6 +90,7 @@ export class PrintDecisions implements LocalHandler {
     try {
       const printedBefore = outbox.committedJob(job.jobId);
       if (printedBefore) await this.deps.primary.submitJobEvents({ events: [printedBefore.payload as JobEvent] }, { deadlineMs: Math.max(50, end - Date.now()) });
+      await this.sendWaitingRelease(job.jobId, end);
       const answer = await withRetry(
         () => this.deps.primary.authorizeJob({ job }, { deadlineMs: Math.max(50, end - Date.now()) }),
         // A second, quick try covers a connection that was just reset; the deadline bounds both.
@@ -120,6 +121,14 @@ export class PrintDecisions implements LocalHandler {
 
   /** The primary could not decide: the printer's failure mode does. */
   private async offline(job: OfflineRecordJob & { queue: string; username: string }): Promise<AuthorizeAnswer> {
+    const answer = await this.offlineDecision(job);
+    // The primary may hold an authorisation for this job (given before it went away, or given
+    // just now with the answer lost): a job not printed must reach it as a release.
+    if (answer.decision !== 'allow') await this.releaseInCase(job.jobId, answer.reason);
+    return answer;
+  }
+
+  private async offlineDecision(job: OfflineRecordJob & { queue: string; username: string }): Promise<AuthorizeAnswer> {
     const policy = this.deps.control.printer(job.queue);
     if (!policy.enabled) return deny(job.jobId, REASON_DISABLED, true);
     switch (policy.failureMode) {
@@ -136,6 +145,39 @@ export class PrintDecisions implements LocalHandler {
         return this.allowOffline(job, false);
       }
     }
+  }
+
+  /**
+   * Queues a release of the job's first attempt, in case the primary authorised it (releasing a
+   * job it holds nothing for changes nothing). Not for a job printed here before: a held attempt
+   * would be `<uuid>#n`, which only the primary knows; its expiry job releases that one
+   * (printing.authorisationTimeout). A release that cannot be written is logged: the same expiry
+   * covers it.
+   */
+  private async releaseInCase(jobId: string, why: string): Promise<void> {
+    const { outbox, logger } = this.deps;
+    if (outbox.committedJob(jobId) !== undefined) return;
+    try {
+      await outbox.enqueue(releaseEvent(jobId, `not printed: ${why}`));
+    } catch (err) {
+      if (!(err instanceof OutboxWriteError)) throw err;
+      logger.warn({ jobId, err: err.message }, 'cannot queue the release of a job not printed; the primary expires its authorisation if it has one');
+    }
+  }
+
+  /**
+   * A release queued by releaseInCase() and not delivered yet is sent before the job is
+   * authorised again (CUPS retried it): otherwise the primary would answer with the attempt it
+   * still holds, whose commit would then be swallowed by the waiting release (one event per job),
+   * and the release would give the money back for a job that printed. Once the primary has it,
+   * the retry is a new attempt, charged on its own. Failing to send it fails the authorisation
+   * (the failure mode decides).
+   */
+  private async sendWaitingRelease(jobId: string, end: number): Promise<void> {
+    const waiting = this.deps.outbox.waiting(jobEventKey(jobId));
+    if (waiting?.kind !== 'job.release') return;
+    const answer = await this.deps.primary.submitJobEvents({ events: [waiting.payload as JobEvent] }, { deadlineMs: Math.max(50, end - Date.now()) });
+    if (answer.results[0]?.result === 'released') this.deps.outbox.ack([waiting.id]);
   }
 
   private async allowOffline(requested: OfflineRecordJob, free: boolean): Promise<AuthorizeAnswer> {

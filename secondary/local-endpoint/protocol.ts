@@ -4,32 +4,18 @@
  * an `id` (string or number), echoed in its answer. Shared by the server and the typed client.
  */
 import { z } from 'zod';
+import { jobIdSchema, localJobSchema as sharedLocalJobSchema, printedPagesSchema, releaseReasonSchema } from '../../common/print-job-schema';
 
 /** Longest request line accepted, newline excluded. */
 export const MAX_LINE_BYTES = 64 * 1024;
 
 const idSchema = z.union([z.string().max(128), z.number().int()]);
-const jobIdSchema = z.string().min(1).max(191);
 
-/** A print job as the CUPS backend wrapper describes it (the fields of quotient.v1.PrintJob). */
-export const localJobSchema = z
-  .object({
-    jobId: jobIdSchema,
-    queue: z.string().min(1).max(191),
-    username: z.string().min(1).max(128),
-    documentName: z.string().max(1024).default(''),
-    pages: z.number().int().min(0).max(1_000_000),
-    colourPages: z.number().int().min(0).max(1_000_000).default(0),
-    copies: z.number().int().min(1).max(10_000).default(1),
-    duplex: z.boolean().default(false),
-    paperSize: z.string().max(191).default(''),
-    finishings: z.array(z.string().min(1).max(64)).max(32).default([]),
-    accountCode: z.string().max(191).default(''),
-    clientHost: z.string().max(255).default(''),
-    submittedAtMs: z.number().int().min(0).default(0),
-  })
-  .strict()
-  .refine((j) => j.colourPages <= j.pages, { path: ['colourPages'], message: 'cannot exceed pages' });
+/**
+ * A print job as the CUPS backend wrapper describes it (the fields of quotient.v1.PrintJob), with
+ * the limits the primary applies: one schema for both (common/print-job-schema.ts).
+ */
+export const localJobSchema = sharedLocalJobSchema;
 
 export type LocalJob = z.output<typeof localJobSchema>;
 
@@ -41,10 +27,10 @@ export const localRequestSchema = z.discriminatedUnion('op', [
       op: z.literal('commit'),
       jobId: jobIdSchema,
       /** Pages the real backend reported (all copies); absent: charge as authorised. */
-      printedPages: z.number().int().min(0).max(10_000_000_000).optional(),
+      printedPages: printedPagesSchema.optional(),
     })
     .strict(),
-  z.object({ id: idSchema.optional(), op: z.literal('release'), jobId: jobIdSchema, reason: z.string().max(1024).default('') }).strict(),
+  z.object({ id: idSchema.optional(), op: z.literal('release'), jobId: jobIdSchema, reason: releaseReasonSchema.default('') }).strict(),
   z.object({ id: idSchema.optional(), op: z.literal('status') }).strict(),
   z.object({ id: idSchema.optional(), op: z.literal('blocked'), username: z.string().min(1).max(128) }).strict(),
 ]);
@@ -55,7 +41,7 @@ export type LocalRequest = z.input<typeof localRequestSchema>;
 export type ParsedLocalRequest = z.output<typeof localRequestSchema>;
 
 /** Between a CUPS job UUID and the attempt to print it again (protos/quotient/v1/printing.proto). */
-export const ATTEMPT_SEPARATOR = '#';
+export { ATTEMPT_SEPARATOR } from '../../common/print-job-schema';
 
 export type Decision = 'allow' | 'deny' | 'hold';
 

@@ -183,6 +183,8 @@ export class Outbox {
       idOfKey: db.prepare<[string], { id: number }>('SELECT id FROM events WHERE idem_key = ?'),
       ack: db.prepare<[number]>('DELETE FROM events WHERE id = ?'),
       byId: db.prepare<[number], EventRow>('SELECT * FROM events WHERE id = ?'),
+      byKey: db.prepare<[string], EventRow>('SELECT * FROM events WHERE idem_key = ?'),
+      lastDeadLetter: db.prepare<[], { idem_key: string; reason: string }>('SELECT idem_key, reason FROM dead_letters ORDER BY id DESC LIMIT 1'),
       retryLater: db.prepare<[number, string, number]>('UPDATE events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
       toDeadLetter: db.prepare<[number, number, string, number]>(
         `INSERT INTO dead_letters (event_id, kind, idem_key, payload, enqueued_at, attempts, failed_at, reason)
@@ -298,15 +300,34 @@ export class Outbox {
     this.writeNow('rescheduling an event', () => this.stmt.retryLater.run(this.now() + Math.max(0, delayMs), reason.slice(0, 2000), id));
   }
 
-  /** Moves an event that can never succeed to the dead-letter table, with the reason, and logs it. */
-  fail(id: number, reason: string): void {
+  /**
+   * Moves an event that can never succeed to the dead-letter table, with the reason, and logs it.
+   * `followUp` (from the event as it was) is enqueued in the same transaction: the release that
+   * gives back what a refused commit left held (sender.ts), so a crash cannot separate them.
+   */
+  fail(id: number, reason: string, followUp?: (event: OutboxEvent) => NewOutboxEvent | undefined): void {
     const row = this.stmt.byId.get(id);
     if (!row) return;
+    const next = followUp?.(toEvent(row));
     this.writeNow('dead-lettering an event', () => {
       this.stmt.toDeadLetter.run(1, this.now(), reason.slice(0, 2000), id);
       this.stmt.ack.run(id);
+      if (next) this.insertEvent(next.kind, next.key, JSON.stringify(next.payload));
     });
-    this.logger.error({ eventId: id, kind: row.kind, key: row.idem_key, attempts: row.attempts + 1, reason }, 'outbox event failed permanently; moved to dead letters');
+    this.logger.error({ eventId: id, kind: row.kind, key: row.idem_key, attempts: row.attempts + 1, reason, followUp: next?.kind }, 'outbox event failed permanently; moved to dead letters');
+    if (next) for (const fn of this.listeners) fn();
+  }
+
+  /** The event waiting under `key`, if any. */
+  waiting(key: string): OutboxEvent | undefined {
+    const row = this.stmt.byKey.get(key);
+    return row && toEvent(row);
+  }
+
+  /** The newest dead letter as "<key>: <reason>" (for the heartbeat), or '' when there is none. */
+  lastDeadLetter(): string {
+    const row = this.stmt.lastDeadLetter.get();
+    return row ? `${row.idem_key}: ${row.reason}`.slice(0, 512) : '';
   }
 
   depth(): number {

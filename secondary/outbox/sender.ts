@@ -10,6 +10,9 @@
  * - Per-event errors (EventError): INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION and the other
  *   "the request is wrong" codes go to the dead-letter table at once; transient ones are retried
  *   with backoff; anything else is retried up to `maxEventAttempts` times, then dead-lettered.
+ * - A dead-lettered commit or offline record may leave its job's cost held on the primary: a
+ *   release of the job takes its place in the outbox, in the same transaction (releasing a job
+ *   the primary holds nothing for changes nothing). The dead letter stays for an administrator.
  */
 import { status } from '@grpc/grpc-js';
 import type { Logger } from '../../common/logger';
@@ -18,8 +21,8 @@ import type { JobEventResult__Output } from '../../protos/generated/quotient/v1/
 import { Backoff, backoffDelay, sleep, type BackoffPolicy } from '../primary-client/backoff';
 import { describeGrpcError, grpcCode, isPermanentCode, isRetryable } from '../primary-client/grpc-status';
 import type { PrimaryClient } from '../primary-client/primary-client';
-import { jobIdOf } from './job-events';
-import { JOB_EVENT_KINDS, type Outbox, type OutboxEvent } from './outbox';
+import { jobIdOf, releaseEvent } from './job-events';
+import { JOB_EVENT_KINDS, type NewOutboxEvent, type Outbox, type OutboxEvent } from './outbox';
 
 export interface SenderOptions {
   outbox: Outbox;
@@ -210,7 +213,7 @@ export class OutboxSender {
   private eventFailed(event: OutboxEvent, code: number, message: string): void {
     const reason = `${status[code] ?? code}: ${message}`;
     if (isPermanentCode(code) || (!isRetryable({ code }) && event.attempts + 1 >= this.maxEventAttempts)) {
-      this.outbox.fail(event.id, reason);
+      this.outbox.fail(event.id, reason, (e) => releaseAfterRefusal(e, reason));
       this.stats.deadLettered++;
       return;
     }
@@ -276,4 +279,15 @@ export class OutboxSender {
     }
     this.idleWake = new AbortController();
   }
+}
+
+/**
+ * The release that replaces a refused commit or offline record, so no money stays held for a job
+ * the primary will never be told about; nothing for a refused release (nothing is held then).
+ */
+export function releaseAfterRefusal(event: OutboxEvent, reason: string): NewOutboxEvent | undefined {
+  if (event.kind !== 'job.commit' && event.kind !== 'job.offline') return undefined;
+  const jobId = jobIdOf(event.payload as JobEvent);
+  if (!jobId) return undefined;
+  return releaseEvent(jobId, `its ${event.kind === 'job.commit' ? 'commit' : 'offline record'} was refused by the primary (${reason}); released so nothing stays held`);
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describeOnEachDatabase } from '../utils/databases';
 import { cliAgainst, runCli } from '../utils/processes';
 import { servicesFor } from '../utils/fixtures';
+import { parseJobDescription } from '../../primary/printing/job-events';
 
 describeOnEachDatabase('quotient CLI', (t) => {
   const { cli, ok, fails } = cliAgainst(t);
@@ -80,6 +81,30 @@ describeOnEachDatabase('quotient CLI', (t) => {
     const r = await cli('verify');
     assert.equal(r.code, 1);
     assert.match(r.stdout, /MISMATCH account \d+ \(gus\): balance 301 but ledger sums to 300/);
+  });
+
+  it('verify exits 1 for a print authorisation held past printing.authorisationTimeout; secondaries shows dead letters', async function () {
+    this.timeout(60000);
+    const s = servicesFor(t.db);
+    await s.users.createUser({ username: 'ivy', restricted: true, initialCredit: 100 });
+    const job = parseJobDescription({ jobId: 'urn:uuid:stale-1', queue: 'lab', username: 'ivy', documentName: '', pages: 3, colourPages: 0, copies: 1, duplex: false, paperSize: '', finishings: [], accountCode: '', clientHost: '', submittedAt: 0 });
+    await s.printing.submit({ kind: 'authorize', secondary: 'print-1', job });
+    const fiveHoursAgo = Date.now() - 5 * 3600_000;
+    await t.db.knex('print_jobs').where({ job_uuid: job.jobId }).update({ authorised_at: fiveHoursAgo });
+    const r = await cli('verify');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^STALE HOLD job urn:uuid:stale-1 \(ivy, secondary print-1\): \$0\.30 held since .+, past printing\.authorisationTimeout \(14400 s\)$/m);
+    assert.match(r.stdout, /ledger rows: 1 authorisation\(s\) held past the timeout$/m);
+    const json = JSON.parse((await cli('verify', '--json')).stdout) as { staleAuthorisations: { jobId: string; held: number; authorisedAt: number }[] };
+    assert.deepEqual(json.staleAuthorisations, [{ jobId: 'urn:uuid:stale-1', username: 'ivy', secondary: 'print-1', held: 30, authorisedAt: fiveHoursAgo }]);
+    await ok('settings', 'set', 'printing.authorisationTimeout', '86400');
+    assert.match(await ok('verify'), /: OK$/m);
+
+    await t.db.knex('secondaries').insert({ name: 'print-1', role: 'print', version: '0.1.0', host: 'ps1', address: '', registered_at: Date.now(), last_seen_at: Date.now(), outbox_depth: 0, dead_letters: 2, last_dead_letter: 'job:urn:uuid:x: INVALID_ARGUMENT: VALIDATION: printedPages must be at most 1,000,000' });
+    const list = await ok('secondaries');
+    assert.match(list, /^NAME\s+ROLE\s+STATE\s+LAST SEEN\s+OUTBOX\s+DEAD LETTERS\s+VERSION/m);
+    assert.match(list, /^print-1\s+print\s+online\s+\S+ ago\s+0\s+2\s+0\.1\.0/m);
+    assert.match(list, /^print-1: 2 dead letter\(s\); newest: job:urn:uuid:x: INVALID_ARGUMENT: VALIDATION: printedPages must be at most 1,000,000$/m);
   });
 });
 

@@ -22,9 +22,11 @@ export function secondariesCommand(): Command {
         if (rows.length === 0) return console.log('no secondaries have registered');
         const now = Date.now();
         printTable(
-          ['NAME', 'ROLE', 'STATE', 'LAST SEEN', 'OUTBOX', 'VERSION', 'HOST', 'ADDRESS'],
-          rows.map((r) => [r.name, r.role, r.state, ago(now - r.lastSeenAt), r.outboxDepth, r.version, r.host, r.address]),
+          ['NAME', 'ROLE', 'STATE', 'LAST SEEN', 'OUTBOX', 'DEAD LETTERS', 'VERSION', 'HOST', 'ADDRESS'],
+          rows.map((r) => [r.name, r.role, r.state, ago(now - r.lastSeenAt), r.outboxDepth, r.deadLetters, r.version, r.host, r.address]),
         );
+        // Events the primary refused for good: their money is released, but someone should look.
+        for (const r of rows) if (r.deadLetters > 0) console.log(`${r.name}: ${r.deadLetters} dead letter(s); newest: ${r.lastDeadLetter}`);
       });
     }),
   );

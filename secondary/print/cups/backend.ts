@@ -337,7 +337,14 @@ export async function runBackend(args: readonly string[], io: BackendIo): Promis
     const cancelled = isCancelled();
 
     if (result.code === BackendExit.OK && !cancelled) {
-      const ok = await settle(socketPath, client, (c) => c.commit(attemptId, result.printedPages));
+      // A page count the secondary refuses (past the limits of common/print-job-schema.ts) would
+      // leave the job uncharged and its reservation held: charge it as authorised instead.
+      const ok = await settle(socketPath, client, async (c) => {
+        const answer = await c.commit(attemptId, result.printedPages);
+        if (answer.ok || answer.error.code !== 'VALIDATION' || result.printedPages === undefined) return answer;
+        say(`WARNING: Quotient: the backend reported ${result.printedPages} pages, which the secondary refused (${statusText(answer.error.message)}); charging the job as authorised`);
+        return c.commit(attemptId);
+      });
       if (!ok) say(`WARNING: Quotient: the job printed but its charge could not be recorded with the secondary ${socketPath}`);
       client.close();
       return BackendExit.OK;

@@ -137,7 +137,7 @@ describe('local endpoint', () => {
       [10, 'VALIDATION'],
     ]);
     assert.match((answers[1] as { error: { message: string } }).error.message, /job\.pages/);
-    assert.match((answers[4] as { error: { message: string } }).error.message, /job\.colourPages: cannot exceed pages/);
+    assert.match((answers[4] as { error: { message: string } }).error.message, /job\.colourPages: must not exceed pages/);
     assert.deepEqual(answers[5], { ok: true, blocked: false, reason: '', id: 11 });
     assert.deepEqual(
       handler.seen.map((r) => r.op),

@@ -52,7 +52,11 @@ describe('PrintDecisions', () => {
         releaseJob: () => Promise.reject(new Error('not used')),
         submitJobEvents: (batch: JobEventBatch): Promise<JobEventResults__Output> => {
           submitted.push(batch);
-          return Promise.resolve({ results: (batch.events ?? []).map((e) => ({ jobId: e.commit?.jobId ?? '', result: 'committed' as const, committed: { jobId: '', cost: 1 } })) });
+          return Promise.resolve({
+            results: (batch.events ?? []).map((e) =>
+              e.release ? { jobId: e.release.jobId ?? '', result: 'released' as const, released: { jobId: e.release.jobId ?? '' } } : { jobId: e.commit?.jobId ?? '', result: 'committed' as const, committed: { jobId: '', cost: 1 } },
+            ),
+          });
         },
       },
     });
@@ -118,15 +122,46 @@ describe('PrintDecisions', () => {
       assert.equal(outbox.offlineJob('urn:uuid:1')?.free, true);
     });
 
-    it('hold: holds the job and remembers nothing', async () => {
+    const waitingRelease = (jobId = 'urn:uuid:1'): unknown => outbox.waiting(`job:${jobId}`)?.payload;
+
+    it('hold: holds the job, remembers nothing, and queues its release in case the primary had authorised it', async () => {
       setModes({ lab: 'hold' });
       assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'hold', reason: REASON_HOLD, cost: 0, charged: false, offline: true });
       assert.equal(outbox.offlineJobCount(), 0);
+      assert.deepEqual(waitingRelease(), { release: { jobId: 'urn:uuid:1', reason: `not printed: ${REASON_HOLD}` } });
+      // CUPS retrying while the primary is still away queues nothing more.
+      await decisions.authorize(job());
+      assert.equal(outbox.depth(), 1);
     });
 
-    it('deny: denies with "the accounting server is unreachable"', async () => {
+    it('deny: denies with "the accounting server is unreachable", and queues its release in case the primary had authorised it', async () => {
       setModes({ lab: 'deny' });
       assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
+      assert.deepEqual(waitingRelease(), { release: { jobId: 'urn:uuid:1', reason: 'not printed: the accounting server is unreachable' } });
+    });
+
+    it('queues no release for a job printed here before: the primary expires a held later attempt itself', async () => {
+      await decisions.commit('urn:uuid:1', 3);
+      outbox.ack(outbox.nextBatch(10).map((e) => e.id));
+      setModes({ lab: 'deny' });
+      assert.equal((await decisions.authorize(job())).decision, 'deny');
+      assert.equal(outbox.depth(), 0);
+    });
+
+    it('sends a waiting release ahead of the authorisation when the primary is back, so the retry is a new attempt and its commit is not swallowed', async () => {
+      setModes({ lab: 'hold' });
+      assert.equal((await decisions.authorize(job())).decision, 'hold');
+      const order: string[] = [];
+      const before = submitted.length;
+      authorize = () => {
+        order.push(`authorize after ${submitted.length - before} event(s)`);
+        return Promise.resolve({ jobId: 'urn:uuid:1#2', decision: 'DECISION_ALLOW', reason: '', cost: 30, charged: true });
+      };
+      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1#2', decision: 'allow', reason: '', cost: 30, charged: true, offline: false });
+      assert.deepEqual(submitted.slice(before).map((b) => b.events), [[{ release: { jobId: 'urn:uuid:1', reason: `not printed: ${REASON_HOLD}` } }]]);
+      assert.deepEqual(order, ['authorize after 1 event(s)']);
+      assert.equal(outbox.depth(), 0, 'the delivered release is acknowledged');
+      assert.deepEqual(await decisions.commit('urn:uuid:1#2', undefined), { ok: true, duplicate: false, direct: false });
     });
 
     it('denies on a printer the primary disabled, and for a user it blocked (charge later)', async () => {

@@ -17,7 +17,9 @@ import { removeDir, silentLogger, tempDir } from './helpers';
 
 type Answer = (events: JobEvent[], call: CallOptions | undefined) => JobEventResults__Output | Error;
 
-const committed = (e: JobEvent): JobEventResult__Output => ({ jobId: jobIdOf(e), result: 'committed', committed: { jobId: jobIdOf(e), cost: 10 } });
+/** The primary's answer to an event it accepts: committed, or released for a release. */
+const committed = (e: JobEvent): JobEventResult__Output =>
+  e.release ? { jobId: jobIdOf(e), result: 'released', released: { jobId: jobIdOf(e) } } : { jobId: jobIdOf(e), result: 'committed', committed: { jobId: jobIdOf(e), cost: 10 } };
 const failed = (e: JobEvent, code: status, message = 'no'): JobEventResult__Output => ({
   jobId: jobIdOf(e),
   result: 'error',
@@ -88,16 +90,17 @@ describe('OutboxSender', () => {
     assert.equal(outbox.depth(), 0);
   });
 
-  it('dead-letters events the primary refuses as wrong (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION), once', async () => {
+  it('dead-letters events the primary refuses as wrong (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION), once, and releases their jobs instead', async () => {
     await enqueue(4);
     answer = (events) => ({
       results: events.map((e, i) =>
-        i === 1 ? failed(e, status.NOT_FOUND, 'print job not found') : i === 2 ? failed(e, status.FAILED_PRECONDITION) : i === 3 ? failed(e, status.INVALID_ARGUMENT) : committed(e),
+        e.release ? committed(e) : i === 1 ? failed(e, status.NOT_FOUND, 'print job not found') : i === 2 ? failed(e, status.FAILED_PRECONDITION) : i === 3 ? failed(e, status.INVALID_ARGUMENT) : committed(e),
       ),
     });
     start();
     await drained();
-    assert.equal(calls.length, 1, 'never retried');
+    // The refused commits are never retried; a release of each job takes its place, so nothing stays held.
+    assert.deepEqual(calls, [['job-0', 'job-1', 'job-2', 'job-3'], ['job-1', 'job-2', 'job-3']]);
     assert.deepEqual(
       outbox.deadLetters().map((d) => [d.key, d.reason]),
       [
@@ -106,7 +109,8 @@ describe('OutboxSender', () => {
         ['job:job-3', 'INVALID_ARGUMENT: X: no'],
       ],
     );
-    assert.equal(sender!.stats.delivered, 1);
+    assert.equal(sender!.stats.delivered, 4);
+    assert.match(outbox.lastDeadLetter(), /^job:job-3: INVALID_ARGUMENT: X: no$/);
   });
 
   it('keeps retrying through an outage (UNAVAILABLE) with the same events, then delivers each once', async () => {
@@ -133,10 +137,10 @@ describe('OutboxSender', () => {
 
   it('dead-letters an event failing with an unexpected error after maxEventAttempts', async () => {
     await enqueue(1);
-    answer = (events) => ({ results: events.map((e) => failed(e, status.INTERNAL, 'boom')) });
+    answer = (events) => ({ results: events.map((e) => (e.release ? committed(e) : failed(e, status.INTERNAL, 'boom'))) });
     start({ maxEventAttempts: 3 });
     await drained();
-    assert.equal(calls.length, 3);
+    assert.equal(calls.length, 4, 'three attempts, then the release');
     assert.deepEqual(
       outbox.deadLetters().map((d) => [d.attempts, d.reason]),
       [[3, 'INTERNAL: X: boom']],
@@ -145,15 +149,15 @@ describe('OutboxSender', () => {
 
   it('finds the one event that makes the primary refuse a whole batch, dead-letters it, and delivers the rest', async () => {
     await enqueue(8);
-    answer = (events) => (events.some((e) => jobIdOf(e) === 'job-5') ? grpcError(status.INVALID_ARGUMENT) : { results: events.map(committed) });
+    answer = (events) => (events.some((e) => e.commit && jobIdOf(e) === 'job-5') ? grpcError(status.INVALID_ARGUMENT) : { results: events.map(committed) });
     start({ batchSize: 8 });
     await drained();
     assert.deepEqual(
       outbox.deadLetters().map((d) => d.key),
       ['job:job-5'],
     );
-    assert.equal(sender!.stats.delivered, 7);
-    assert.ok(calls.length <= 10, `bisecting took ${calls.length} calls`);
+    assert.equal(sender!.stats.delivered, 8, 'the other 7 commits, and the release of job-5');
+    assert.ok(calls.length <= 11, `bisecting took ${calls.length} calls`);
   });
 
   it('waits out a whole call refused for this secondary (PERMISSION_DENIED) instead of dead-lettering its events', async () => {

@@ -158,6 +158,23 @@ describe('createRenderer()', () => {
   });
 });
 
+describe('the admin secondaries page', () => {
+  it("shows each secondary's dead letters and the newest one, escaped", () => {
+    const render = createRenderer({ cache: true });
+    const secondary = { name: 'print-1', host: 'ps1', role: 'print', roleKey: 'role.print', state: 'online', stateKey: 'state.online', lastSeenAt: 0, outboxDepth: 3, version: '0.1.0' };
+    const html = render('admin-secondaries', {
+      title: 'admin.secondaries', lang: 'en', csrf: '', me: { username: 'admin', isAdmin: true }, admin: 'secondaries',
+      secondaries: [
+        { ...secondary, deadLetters: 2, lastDeadLetter: 'job:urn:uuid:<x>: INVALID_ARGUMENT: printedPages must be at most 1,000,000' },
+        { ...secondary, name: 'print-2', deadLetters: 0, lastDeadLetter: '' },
+      ],
+    });
+    assert.ok(html.includes('<th class="num">Dead letters</th>'));
+    assert.ok(html.includes('<span class="state offline">2</span><br><small>job:urn:uuid:&lt;x&gt;: INVALID_ARGUMENT: printedPages must be at most 1,000,000</small>'));
+    assert.ok(!html.includes('<x>'));
+  });
+});
+
 describe('template caching', () => {
   /** A copy of the web tools' templates that a test may edit. */
   const copyTemplates = (): string => {

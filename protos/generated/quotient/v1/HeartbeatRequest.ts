@@ -11,6 +11,14 @@ export interface HeartbeatRequest {
    * Enqueue time (epoch ms) of the oldest waiting event; 0 when the outbox is empty.
    */
   'oldestPendingMs'?: (number | string | Long);
+  /**
+   * Events the primary refused for good, kept in the secondary's dead-letter table.
+   */
+  'deadLetters'?: (number);
+  /**
+   * The newest of them, "<job id>: <reason>" (at most 512 characters); empty when none.
+   */
+  'lastDeadLetter'?: (string);
 }
 
 export interface HeartbeatRequest__Output {
@@ -22,4 +30,12 @@ export interface HeartbeatRequest__Output {
    * Enqueue time (epoch ms) of the oldest waiting event; 0 when the outbox is empty.
    */
   'oldestPendingMs': (number);
+  /**
+   * Events the primary refused for good, kept in the secondary's dead-letter table.
+   */
+  'deadLetters': (number);
+  /**
+   * The newest of them, "<job id>: <reason>" (at most 512 characters); empty when none.
+   */
+  'lastDeadLetter': (string);
 }
