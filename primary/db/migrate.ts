@@ -10,6 +10,7 @@ import * as quotas0003 from './migrations/2026-11-22-0003-quotas';
 import * as web0004 from './migrations/2026-11-22-0004-web';
 import * as internet0005 from './migrations/2026-11-22-0005-internet';
 import * as rateCardVersion0006 from './migrations/2026-12-02-0006-rate-card-version';
+import * as unknownPageCount0007 from './migrations/2026-12-07-0007-unknown-page-count';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -23,6 +24,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['2026-11-22-0004-web', web0004],
   ['2026-11-22-0005-internet', internet0005],
   ['2026-12-02-0006-rate-card-version', rateCardVersion0006],
+  ['2026-12-07-0007-unknown-page-count', unknownPageCount0007],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {
