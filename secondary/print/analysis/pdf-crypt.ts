@@ -103,7 +103,7 @@ function hashR6(password: Buffer, salt: Buffer, udata: Buffer): Buffer {
   let k = createHash('sha256').update(password).update(salt).update(udata).digest();
   for (let round = 0; ; round++) {
     const k1 = Buffer.concat([password, k, udata]);
-    const block = Buffer.concat(Array.from({ length: 64 }, () => k1));
+    const block = Buffer.alloc(64 * k1.length).fill(k1);
     const c = createCipheriv('aes-128-cbc', k.subarray(0, 16), k.subarray(16, 32));
     c.setAutoPadding(false);
     const e = Buffer.concat([c.update(block), c.final()]);
