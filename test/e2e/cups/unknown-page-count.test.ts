@@ -133,8 +133,11 @@ describeOnEachDatabase('documents the page analysis cannot count, through real C
     assert.equal(sink.received.length, 0);
     assert.equal(((await t.db.knex('print_jobs').where({ job_uuid: held.uuid }).count({ n: '*' })) as { n: number | string }[])[0]?.n, 0);
 
-    // docs/print-secondary.md: the administrator looks at it, gives its pages on the secondary's socket, and releases it.
-    const { stdout } = await execFileAsync('sh', ['-c', `printf '%s\\n' '{"op":"set-pages","jobId":"${held.uuid}","pages":7}' | socat - UNIX-CONNECT:${socketPath}`]);
+    // docs/print-secondary.md: the administrator finds the job's UUID, gives its pages on the secondary's socket, and releases it.
+    const { stdout: attributes } = await execFileAsync('ipptool', ['-tv', `ipp://${cups.server}/jobs/${id}`, 'get-job-attributes.test']);
+    const uuid = /job-uuid \(uri\) = (\S+)/.exec(attributes)?.[1];
+    assert.equal(uuid, held.uuid);
+    const { stdout } = await execFileAsync('sh', ['-c', `printf '%s\\n' '{"op":"set-pages","jobId":"${uuid}","pages":7}' | socat - UNIX-CONNECT:${socketPath}`]);
     assert.equal(JSON.parse(stdout).ok, true, stdout);
     await execFileAsync('lp', ['-h', cups.server, '-i', String(id), '-H', 'resume']);
     const printed = await cups.waitForJob(id, done);
