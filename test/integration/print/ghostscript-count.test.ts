@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyseDocument, countPages } from '../../../secondary/print/analysis';
 import { countWithGhostscript } from '../../../secondary/print/analysis/ghostscript';
@@ -71,14 +71,16 @@ describe('counting PostScript the fast scan is not sure of, with Ghostscript', f
 
   it('kills a program that never ends at its time limit, and leaves the pages unknown (never 1)', async () => {
     const file = program('gs-endless.ps', `%!PS\n${FONT}1 1 3 { 72 720 moveto (x) show showpage } for\n{ 1 pop } loop\n`);
+    const scratch = mkdtempSync(join(fixtureDir(), 'gs-scratch-'));
     const started = Date.now();
-    const r = await countPages(file, { ghostscript: { timeoutMs: 1500 } });
+    const r = await countPages(file, { ghostscript: { timeoutMs: 1500, tmpDir: scratch } });
     const took = Date.now() - started;
     assert.equal(r.fallback, true);
     assert.notEqual(r.method, 'ghostscript');
     assert.ok(r.warnings.some((w) => /did not finish within 1500 ms/.test(w)), r.warnings.join('; '));
     assert.ok(took < 1500 + 3000, `took ${took} ms`);
     assert.deepEqual(processesNaming(file), [], 'Ghostscript was killed');
+    assert.deepEqual(readdirSync(scratch), [], 'its page directory is removed');
   });
 
   it('stops a program at its memory cap: 190 MB of strings fail under a 128 MiB cap and print under the default 1 GiB', async () => {
@@ -90,9 +92,13 @@ describe('counting PostScript the fast scan is not sure of, with Ghostscript', f
     assert.deepEqual(roomy.ok && roomy.pages, 1, JSON.stringify(roomy));
   });
 
-  it('does not believe a document that prints the page marker itself', async () => {
-    const file = program('gs-forger.ps', `%!PS\n${FONT}1 1 40 { pop (QUOTIENT-PAGE-000000000000000000\\n) print } for\n72 720 moveto (x) show showpage\n`);
-    const r = await countWithGhostscript(file);
-    assert.deepEqual(r.ok && r.pages, 1);
+  it('counts the pages the device emits, whatever the document prints or does to /EndPage', async () => {
+    const noisy = program('gs-noisy.ps', `%!PS\n${FONT}<< /EndPage { exch pop 2 ne } >> setpagedevice\n1 1 4 { pop (page\\n) print (%stderr) (w) file (BoundingBox\\n) writestring 72 720 moveto (x) show showpage } for\n`);
+    const r = await countWithGhostscript(noisy);
+    assert.deepEqual(r.ok && r.pages, 4, JSON.stringify(r));
+    // An /EndPage that refuses every page prints nothing on a printer either: no count, the rule decides.
+    const blank = program('gs-refuses.ps', `%!PS\n${FONT}<< /EndPage { pop pop false } >> setpagedevice\n1 1 4 { pop showpage } for\n`);
+    const none = await countWithGhostscript(blank);
+    assert.deepEqual(none.ok === false && none.reason, 'Ghostscript printed no page');
   });
 });
