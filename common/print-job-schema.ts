@@ -94,6 +94,11 @@ export const localJobSchema = z
     accountCode: jobFields.accountCode.default(''),
     clientHost: jobFields.clientHost.default(''),
     submittedAtMs: jobFields.submittedAt.default(0),
+    /**
+     * False when nothing could count the pages (page analysis and Ghostscript both failed):
+     * `pages` is then only a lower bound, and the printer's unknownPageCount rule decides.
+     */
+    pagesKnown: z.boolean().default(true),
   })
   .strict()
   .refine((j) => j.colourPages <= j.pages, { path: ['colourPages'], message: 'must not exceed pages' });

@@ -7,14 +7,23 @@
 import type { Logger } from '../common/logger';
 import type { BlockChange__Output } from '../protos/generated/quotient/v1/BlockChange';
 import type { FailureMode__Output } from '../protos/generated/quotient/v1/FailureMode';
+import type { PrinterConfig__Output } from '../protos/generated/quotient/v1/PrinterConfig';
 import type { SecondaryConfig__Output } from '../protos/generated/quotient/v1/SecondaryConfig';
 
 export type FailureModeName = 'charge_later' | 'hold' | 'deny' | 'free';
+export type UnknownPageCountName = 'hold' | 'charge-maximum';
 
 export interface PrinterPolicy {
   enabled: boolean;
   failureMode: FailureModeName;
+  /** A job whose pages nothing could count: held for an administrator, or charged `maximumPages`. */
+  unknownPageCount: UnknownPageCountName;
+  /** The pages charged under charge-maximum (the printer's max-pages filter); 0 = none (held). */
+  maximumPages: number;
 }
+
+/** A printer the primary never configured. */
+export const DEFAULT_PRINTER_POLICY: PrinterPolicy = { enabled: true, failureMode: 'charge_later', unknownPageCount: 'hold', maximumPages: 0 };
 
 /** Where the state is kept between runs: the outbox database's key/value table. */
 export interface StateStore {
@@ -45,6 +54,16 @@ export function failureModeName(mode: FailureMode__Output | undefined): FailureM
   }
 }
 
+function policyOf(p: PrinterConfig__Output): PrinterPolicy {
+  return {
+    enabled: p.enabled,
+    failureMode: failureModeName(p.failureMode),
+    // Unspecified (an older primary) or unknown (a newer one): the safe default, hold.
+    unknownPageCount: p.unknownPageCount === 'UNKNOWN_PAGE_COUNT_CHARGE_MAXIMUM' ? 'charge-maximum' : 'hold',
+    maximumPages: Number.isInteger(p.unknownPageCountPages) && p.unknownPageCountPages > 0 ? p.unknownPageCountPages : 0,
+  };
+}
+
 export class ControlState {
   private config: SecondaryConfig__Output | undefined;
   private printers = new Map<string, PrinterPolicy>();
@@ -61,7 +80,7 @@ export class ControlState {
 
   /** The printer's policy as last pushed; unknown printers get the default (enabled, charge later). */
   printer(queue: string): PrinterPolicy {
-    return this.printers.get(queue) ?? { enabled: true, failureMode: 'charge_later' };
+    return this.printers.get(queue) ?? DEFAULT_PRINTER_POLICY;
   }
 
   /** Why a user is blocked, or undefined when they are not. */
@@ -84,7 +103,7 @@ export class ControlState {
   applyConfig(config: SecondaryConfig__Output): void {
     this.config = config;
     this.printers = new Map(
-      config.printers.map((p) => [p.queue, { enabled: p.enabled, failureMode: failureModeName(p.failureMode) }] as const),
+      config.printers.map((p) => [p.queue, policyOf(p)] as const),
     );
     this.logger.info({ printers: config.printers.length }, 'configuration from the primary applied');
     this.saveNow();
@@ -119,7 +138,7 @@ export class ControlState {
       if (saved.config) {
         this.config = saved.config;
         this.printers = new Map(
-          saved.config.printers.map((p) => [p.queue, { enabled: p.enabled, failureMode: failureModeName(p.failureMode) }] as const),
+          saved.config.printers.map((p) => [p.queue, policyOf(p)] as const),
         );
       }
       this.blocked = new Map(saved.blocked);

@@ -11,6 +11,7 @@ import * as web0004 from './migrations/2026-11-22-0004-web';
 import * as internet0005 from './migrations/2026-11-22-0005-internet';
 import * as rateCardVersion0006 from './migrations/2026-12-02-0006-rate-card-version';
 import * as jobExpiry0007 from './migrations/2026-12-07-0007-job-expiry';
+import * as unknownPageCount0008 from './migrations/2026-12-07-0008-unknown-page-count';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -25,6 +26,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['2026-11-22-0005-internet', internet0005],
   ['2026-12-02-0006-rate-card-version', rateCardVersion0006],
   ['2026-12-07-0007-job-expiry', jobExpiry0007],
+  ['2026-12-07-0008-unknown-page-count', unknownPageCount0008],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {

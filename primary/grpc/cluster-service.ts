@@ -7,9 +7,12 @@ import type { Logger } from '../../common/logger';
 import type { ClusterHandlers } from '../../protos/generated/quotient/v1/Cluster';
 import type { ControlEvent } from '../../protos/generated/quotient/v1/ControlEvent';
 import type { FailureMode__Output as WireFailureMode__Output } from '../../protos/generated/quotient/v1/FailureMode';
+import type { PrinterConfig } from '../../protos/generated/quotient/v1/PrinterConfig';
+import { PRINT_JOB_LIMITS } from '../pricing/price-job';
 import type { SecondaryConfig } from '../../protos/generated/quotient/v1/SecondaryConfig';
 import type { WatchRequest__Output } from '../../protos/generated/quotient/v1/WatchRequest';
-import type { FailureMode } from '../printing/printer-registry';
+import type { UnknownPageCount__Output as WireUnknownPageCount__Output } from '../../protos/generated/quotient/v1/UnknownPageCount';
+import type { FailureMode, Printer, UnknownPageCount } from '../printing/printer-registry';
 import type { Services } from '../services';
 import { BLOCK_REASON, type BlockChange, type BlockWatcher } from '../cluster/block-watcher';
 import type { SecondaryRegistry } from '../cluster/secondary-registry';
@@ -22,6 +25,23 @@ const WIRE_FAILURE_MODE: Record<FailureMode, WireFailureMode__Output> = {
   free: 'FAILURE_MODE_FREE',
 };
 
+const WIRE_UNKNOWN_PAGE_COUNT: Record<UnknownPageCount, WireUnknownPageCount__Output> = {
+  hold: 'UNKNOWN_PAGE_COUNT_HOLD',
+  'charge-maximum': 'UNKNOWN_PAGE_COUNT_CHARGE_MAXIMUM',
+};
+
+/** A printer's settings as its secondary applies them (protos/quotient/v1/cluster.proto, PrinterConfig). */
+export function printerConfig(p: Printer): PrinterConfig {
+  return {
+    queue: p.queueName,
+    enabled: p.enabled,
+    failureMode: WIRE_FAILURE_MODE[p.failureMode],
+    unknownPageCount: WIRE_UNKNOWN_PAGE_COUNT[p.unknownPageCount],
+    // The "maximum" is the max-pages filter (all copies); unreadable filters give none, so the job is held.
+    unknownPageCountPages: Math.min(p.filters?.maxPages ?? 0, PRINT_JOB_LIMITS.maxPages),
+  };
+}
+
 export const USAGE_REPORT_INTERVAL_SECONDS = 60;
 
 /** Open Watch streams, so shutdown can end them. */
@@ -29,7 +49,7 @@ export type WatchStreams = Set<grpc.ServerWritableStream<WatchRequest__Output, C
 
 export function clusterHandlers(services: Services, registry: SecondaryRegistry, blocks: BlockWatcher, watchers: WatchStreams, logger: Logger): ClusterHandlers {
   const configFor = async (name: string): Promise<SecondaryConfig> => ({
-    printers: (await services.printers.ofSecondary(name)).map((p) => ({ queue: p.queueName, enabled: p.enabled, failureMode: WIRE_FAILURE_MODE[p.failureMode] })),
+    printers: (await services.printers.ofSecondary(name)).map(printerConfig),
     usageReportIntervalSeconds: USAGE_REPORT_INTERVAL_SECONDS,
   });
 

@@ -16,6 +16,13 @@ import { readStoredFilters, type PrinterFilters } from './printer-filters';
 
 export type FailureMode = 'charge_later' | 'hold' | 'deny' | 'free';
 export const FAILURE_MODES: readonly FailureMode[] = ['charge_later', 'hold', 'deny', 'free'];
+/**
+ * What a job whose pages nothing can count gets (docs/page-analysis.md): held for an administrator
+ * (the default: never printed free, never overcharged without a decision), or charged as the
+ * printer's max-pages filter (held when it has none).
+ */
+export type UnknownPageCount = 'hold' | 'charge-maximum';
+export const UNKNOWN_PAGE_COUNTS: readonly UnknownPageCount[] = ['hold', 'charge-maximum'];
 
 export interface Printer {
   id: number;
@@ -24,6 +31,7 @@ export interface Printer {
   enabled: boolean;
   chargingEnabled: boolean;
   failureMode: FailureMode;
+  unknownPageCount: UnknownPageCount;
   rateCardId: number | null;
   /** Its filters (printer-filters.ts); null when the stored JSON is not valid filters (its jobs are then refused). */
   filters: PrinterFilters | null;
@@ -36,6 +44,7 @@ interface PrinterRow {
   enabled: number | boolean;
   charging_enabled: number | boolean;
   failure_mode: FailureMode;
+  unknown_page_count: string;
   rate_card_id: number | null;
   filters: string;
 }
@@ -48,6 +57,8 @@ function toPrinter(row: PrinterRow): Printer {
     enabled: Boolean(row.enabled),
     chargingEnabled: Boolean(row.charging_enabled),
     failureMode: row.failure_mode,
+    // Anything else stored (a newer primary's value) reads as the safe default.
+    unknownPageCount: row.unknown_page_count === 'charge-maximum' ? 'charge-maximum' : 'hold',
     rateCardId: row.rate_card_id,
     filters: readStoredFilters(row.filters) ?? null,
   };
@@ -66,6 +77,7 @@ export interface PrinterInfo extends Printer {
 export interface PrinterChanges {
   rateCardId?: number;
   failureMode?: FailureMode;
+  unknownPageCount?: UnknownPageCount;
   enabled?: boolean;
   chargingEnabled?: boolean;
   /** Already validated (parseFilters); {} clears every filter. */
@@ -202,6 +214,9 @@ export class PrinterRegistry {
     if (changes.failureMode !== undefined && !FAILURE_MODES.includes(changes.failureMode)) {
       throw new ValidationError(`unknown failure mode ${String(changes.failureMode)}; one of ${FAILURE_MODES.join(', ')}`, { field: 'failureMode' });
     }
+    if (changes.unknownPageCount !== undefined && !UNKNOWN_PAGE_COUNTS.includes(changes.unknownPageCount)) {
+      throw new ValidationError(`unknown unknownPageCount ${String(changes.unknownPageCount)}; one of ${UNKNOWN_PAGE_COUNTS.join(', ')}`, { field: 'unknownPageCount' });
+    }
     const card = changes.rateCardId === undefined ? undefined : await this.rateCards.get(changes.rateCardId);
     const updated = await inTransaction(this.db, async (trx) => {
       const before = (await this.infoQuery(trx).where({ 'printers.id': id }).first()) as InfoRow | undefined;
@@ -216,6 +231,7 @@ export class PrinterRegistry {
       };
       if (card) change('rateCard', 'rate_card_id', was.rateCard, card.name, card.id);
       if (changes.failureMode !== undefined) change('failureMode', 'failure_mode', was.failureMode, changes.failureMode);
+      if (changes.unknownPageCount !== undefined) change('unknownPageCount', 'unknown_page_count', was.unknownPageCount, changes.unknownPageCount);
       if (changes.enabled !== undefined) change('enabled', 'enabled', was.enabled, changes.enabled);
       if (changes.chargingEnabled !== undefined) change('chargingEnabled', 'charging_enabled', was.chargingEnabled, changes.chargingEnabled);
       if (changes.filters !== undefined) change('filters', 'filters', was.filters ?? was.filtersText, changes.filters, JSON.stringify(changes.filters));

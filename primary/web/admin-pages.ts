@@ -7,14 +7,14 @@ import type { SecondaryRegistry, Secondary } from '../cluster/secondary-registry
 import { inTransaction } from '../db/transaction';
 import { InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
 import type { NamedRateCard } from '../pricing/rate-card-store';
-import { FAILURE_MODES, type FailureMode } from '../printing/printer-registry';
+import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type FailureMode, type UnknownPageCount } from '../printing/printer-registry';
 import type { Money } from '../../common/money';
 import type { QuotaRun, QuotaSchedule } from '../quotas/quota-service';
 import type { Services } from '../services';
 import { SETTINGS, type SettingKey } from '../settings/settings-service';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-export { FAILURE_MODES };
+export { FAILURE_MODES, UNKNOWN_PAGE_COUNTS };
 
 export interface Dashboard {
   pagesToday: number;
@@ -63,6 +63,7 @@ export interface PrinterRow {
   location: string;
   enabled: boolean;
   failureMode: string;
+  unknownPageCount: string;
   rateCard: string;
   rateCardId: number | null;
 }
@@ -150,10 +151,10 @@ export class AdminPages {
   async printers(): Promise<PrinterRow[]> {
     const rows = (await this.s.db.knex('printers').leftJoin('rate_cards', 'rate_cards.id', 'printers.rate_card_id')
       .orderBy(['printers.server_name', 'printers.queue_name'])
-      .select('printers.id', 'printers.display_name', 'printers.queue_name', 'printers.server_name', 'printers.location', 'printers.enabled', 'printers.failure_mode', 'printers.rate_card_id', 'rate_cards.name as card')) as {
-      id: number; display_name: string; queue_name: string; server_name: string; location: string; enabled: number | boolean; failure_mode: string; rate_card_id: number | null; card: string | null;
+      .select('printers.id', 'printers.display_name', 'printers.queue_name', 'printers.server_name', 'printers.location', 'printers.enabled', 'printers.failure_mode', 'printers.unknown_page_count', 'printers.rate_card_id', 'rate_cards.name as card')) as {
+      id: number; display_name: string; queue_name: string; server_name: string; location: string; enabled: number | boolean; failure_mode: string; unknown_page_count: string; rate_card_id: number | null; card: string | null;
     }[];
-    return rows.map((r) => ({ id: r.id, name: r.display_name || r.queue_name, server: r.server_name, location: r.location, enabled: Boolean(r.enabled), failureMode: r.failure_mode, rateCard: r.card ?? '', rateCardId: r.rate_card_id }));
+    return rows.map((r) => ({ id: r.id, name: r.display_name || r.queue_name, server: r.server_name, location: r.location, enabled: Boolean(r.enabled), failureMode: r.failure_mode, unknownPageCount: r.unknown_page_count, rateCard: r.card ?? '', rateCardId: r.rate_card_id }));
   }
 
   /** Enables or disables a printer (the secondaries pick it up on their next authorisation). */
@@ -168,13 +169,17 @@ export class AdminPages {
   }
 
   /**
-   * Changes what a printer does while the primary is unreachable, and its rate card, through the
+   * Changes what a printer does while the primary is unreachable, with a job whose pages cannot be
+   * counted (left as it is when undefined), and its rate card, through the
    * printer registry (one place for printer changes: validated, audited as printer.update with
    * what changed, and applied on this primary at once).
    */
-  async setPrinterCharging(printerId: number, failureMode: string, rateCardId: number, actor: string): Promise<void> {
+  async setPrinterCharging(printerId: number, failureMode: string, rateCardId: number, actor: string, unknownPageCount?: string): Promise<void> {
     if (!FAILURE_MODES.includes(failureMode as FailureMode)) throw new ValidationError(`unknown failure mode ${failureMode}`, { field: 'failureMode' });
-    await this.s.printers.update(printerId, { failureMode: failureMode as FailureMode, rateCardId }, actor);
+    if (unknownPageCount !== undefined && !UNKNOWN_PAGE_COUNTS.includes(unknownPageCount as UnknownPageCount)) {
+      throw new ValidationError(`unknown unknownPageCount ${unknownPageCount}`, { field: 'unknownPageCount' });
+    }
+    await this.s.printers.update(printerId, { failureMode: failureMode as FailureMode, rateCardId, ...(unknownPageCount !== undefined && { unknownPageCount: unknownPageCount as UnknownPageCount }) }, actor);
   }
 
   rateCards(): Promise<{ id: number; name: string }[]> {

@@ -34,6 +34,7 @@ export interface ProtoGrpcType {
       RegisterResponse: MessageTypeDefinition<_quotient_v1_RegisterResponse, _quotient_v1_RegisterResponse__Output>
       Role: EnumTypeDefinition
       SecondaryConfig: MessageTypeDefinition<_quotient_v1_SecondaryConfig, _quotient_v1_SecondaryConfig__Output>
+      UnknownPageCount: EnumTypeDefinition
       WatchRequest: MessageTypeDefinition<_quotient_v1_WatchRequest, _quotient_v1_WatchRequest__Output>
     }
   }

@@ -63,6 +63,11 @@ export class LocalEndpointClient {
     return this.request('blocked', { username });
   }
 
+  /** An administrator's page count for a job held because its pages could not be counted. */
+  setPages(jobId: string, pages: number): Promise<AnswerOf['set-pages'] | ErrorAnswer> {
+    return this.request('set-pages', { jobId, pages });
+  }
+
   /** Sends one request and resolves with its answer. */
   request<O extends Op>(op: O, body: RequestOf<O>): Promise<AnswerOf[O] | ErrorAnswer> {
     return this.send({ ...body, op, id: this.nextId++ }) as Promise<AnswerOf[O] | ErrorAnswer>;

@@ -33,6 +33,12 @@ export const REASON_UNREACHABLE = 'the accounting server is unreachable';
 export const REASON_HOLD = 'the accounting server is unreachable; the job is held and will be retried';
 export const REASON_OUTBOX = 'this print server cannot record print jobs (its disk is full or read-only); the job was refused';
 export const REASON_DISABLED = 'this printer is disabled';
+export const REASON_UNCOUNTABLE = 'Quotient cannot count the pages of this document; it is held for an administrator';
+
+/** outbox.db meta key of the page counts administrators gave held jobs (set-pages). */
+const ADMIN_PAGES_KEY = 'admin-page-counts';
+/** The most such counts kept (the oldest are forgotten): a count is used within minutes of being set. */
+const MAX_ADMIN_PAGE_COUNTS = 1000;
 
 type OfflineRecordJob = PrintJob & { jobId: string };
 
@@ -73,11 +79,56 @@ export class PrintDecisions implements LocalHandler {
         return { ok: true, ...this.deps.status() };
       case 'blocked':
         return this.blocked(request.username);
+      case 'set-pages':
+        return this.setPages(request.jobId, request.pages);
     }
   }
 
-  async authorize(localJob: LocalJob): Promise<AuthorizeAnswer> {
+  /**
+   * The printer's unknownPageCount rule, for a job whose pages nothing could count: the page count
+   * an administrator gave it (set-pages), else the printer's maximum under charge-maximum, else
+   * held for an administrator. Applied here, before the primary is asked, so it holds online and
+   * offline alike. Returns the job to authorise, or the answer.
+   */
+  private unknownPages(job: LocalJob): LocalJob | AuthorizeAnswer {
+    const given = this.adminPageCounts()[job.jobId];
+    const policy = this.deps.control.printer(job.queue);
+    const pages = given?.pages ?? (policy.unknownPageCount === 'charge-maximum' && policy.maximumPages > 0 ? policy.maximumPages : undefined);
+    if (pages === undefined) {
+      this.deps.logger.info({ jobId: job.jobId, queue: job.queue, rule: policy.unknownPageCount }, 'pages of a job could not be counted; held for an administrator');
+      return { ok: true, jobId: job.jobId, decision: 'review', reason: REASON_UNCOUNTABLE, cost: 0, charged: false, offline: false };
+    }
+    this.deps.logger.info({ jobId: job.jobId, queue: job.queue, pages, by: given ? 'administrator' : 'charge-maximum' }, 'pages of a job could not be counted; charged by the unknownPageCount rule');
+    // An administrator counts one copy; the maximum counts every copy (it is the max-pages filter).
+    const copies = given ? job.copies : 1;
+    return { ...job, pages, copies, colourPages: job.colourPages > 0 ? pages : 0, pagesKnown: true };
+  }
+
+  private adminPageCounts(): Record<string, { pages: number; at: number }> {
+    try {
+      return JSON.parse(this.deps.outbox.getMeta(ADMIN_PAGES_KEY) ?? '{}') as Record<string, { pages: number; at: number }>;
+    } catch {
+      return {};
+    }
+  }
+
+  private async setPages(jobId: string, pages: number): Promise<QueuedAnswer> {
+    const counts = this.adminPageCounts();
+    counts[jobId] = { pages, at: Date.now() };
+    const kept = Object.entries(counts).sort((a, b) => b[1].at - a[1].at).slice(0, MAX_ADMIN_PAGE_COUNTS);
+    await this.deps.outbox.putMeta(ADMIN_PAGES_KEY, JSON.stringify(Object.fromEntries(kept)));
+    this.deps.logger.info({ jobId, pages }, 'an administrator gave the page count of a held job');
+    return { ok: true, duplicate: false, direct: false };
+  }
+
+  async authorize(requested: LocalJob): Promise<AuthorizeAnswer> {
     const { outbox, logger } = this.deps;
+    let localJob = requested;
+    if (!requested.pagesKnown) {
+      const ruled = this.unknownPages(requested);
+      if ('ok' in ruled) return ruled;
+      localJob = ruled;
+    }
     // Its commit will have to be recorded: refuse now rather than print a job that cannot be.
     try {
       await outbox.ensureWritable();
@@ -272,5 +323,6 @@ function deny(jobId: string, reason: string, offline = false): AuthorizeAnswer {
 
 /** The job as the primary receives it; a job without a submission time is stamped now, so an offline record keeps when it printed. */
 export function toPrintJob(job: LocalJob): OfflineRecordJob & { queue: string; username: string } {
-  return { ...job, submittedAtMs: job.submittedAtMs || Date.now() };
+  const { pagesKnown: _known, ...printJob } = job;
+  return { ...printJob, submittedAtMs: printJob.submittedAtMs || Date.now() };
 }

@@ -33,6 +33,11 @@ export const localRequestSchema = z.discriminatedUnion('op', [
   z.object({ id: idSchema.optional(), op: z.literal('release'), jobId: jobIdSchema, reason: releaseReasonSchema.default('') }).strict(),
   z.object({ id: idSchema.optional(), op: z.literal('status') }).strict(),
   z.object({ id: idSchema.optional(), op: z.literal('blocked'), username: z.string().min(1).max(128) }).strict(),
+  /**
+   * An administrator's page count for a job held because its pages could not be counted: the next
+   * authorisation of that job (released in CUPS) is charged for these pages, one copy's worth.
+   */
+  z.object({ id: idSchema.optional(), op: z.literal('set-pages'), jobId: jobIdSchema, pages: z.number().int().min(1).max(1_000_000) }).strict(),
 ]);
 
 /** What a client sends (defaults may be left out). */
@@ -43,7 +48,11 @@ export type ParsedLocalRequest = z.output<typeof localRequestSchema>;
 /** Between a CUPS job UUID and the attempt to print it again (protos/quotient/v1/printing.proto). */
 export { ATTEMPT_SEPARATOR } from '../../common/print-job-schema';
 
-export type Decision = 'allow' | 'deny' | 'hold';
+/**
+ * `hold`: retry later (the primary is unreachable under the hold failure mode); `review`: held in
+ * CUPS for an administrator, because nothing could count the pages (the unknownPageCount rule).
+ */
+export type Decision = 'allow' | 'deny' | 'hold' | 'review';
 
 export interface AuthorizeAnswer {
   ok: true;
@@ -116,4 +125,5 @@ export interface AnswerOf {
   release: QueuedAnswer;
   status: StatusAnswer;
   blocked: BlockedAnswer;
+  'set-pages': QueuedAnswer;
 }

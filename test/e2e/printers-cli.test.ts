@@ -18,7 +18,7 @@ describeOnEachDatabase('quotient printers', (t) => {
 
   it('lists, shows, changes settings and filters, and audits each change', async function () {
     this.timeout(120000);
-    assert.match(await ok('printers', 'list'), /^print-1\/library-laser\s+yes\s+yes\s+charge_later\s+Default\s+none$/m);
+    assert.match(await ok('printers', 'list'), /^print-1\/library-laser\s+yes\s+yes\s+charge_later\s+hold\s+Default\s+none$/m);
 
     assert.match(await ok('printers', 'set', PRINTER, '--failure-mode', 'hold', '--charging', 'no', '--enabled', 'no'), /failure mode\s+hold/);
     const card = await servicesFor(t.db).rateCards.save('Colour A3', { prices: [{ paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 5 }, { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 25 }] }, 'test');
@@ -51,6 +51,20 @@ describeOnEachDatabase('quotient printers', (t) => {
     assert.equal(audit.every((a) => String(a.actor).startsWith('cli:')), true);
     assert.deepEqual(JSON.parse(audit[0].details), { failureMode: { from: 'charge_later', to: 'hold' }, enabled: { from: true, to: false }, chargingEnabled: { from: true, to: false } });
     assert.deepEqual(JSON.parse(audit[5].details), { filters: { from: { maxCopies: 2 }, to: {} } });
+  });
+
+  it('sets what a job nobody can count gets, shows what it will do, and audits it', async function () {
+    this.timeout(120000);
+    assert.match(await ok('printers', 'show', PRINTER), /^unknown pages\s+hold \(held in CUPS for an administrator, not charged\)$/m);
+    assert.match(await ok('printers', 'set', PRINTER, '--unknown-page-count', 'charge-maximum'), /^unknown pages\s+charge-maximum, but no --max-pages filter is set: such jobs are held$/m);
+    await ok('printers', 'filters', PRINTER, '--max-pages', '50');
+    assert.match(await ok('printers', 'show', PRINTER), /^unknown pages\s+charge-maximum \(charged as 50 pages, the --max-pages filter\)$/m);
+    assert.match(await ok('printers', 'list'), /^print-1\/library-laser\s+yes\s+yes\s+charge_later\s+charge-maximum\s+Default\s+at most 50 pages/m);
+    const row = (await t.db.knex('printers').where({ server_name: 'print-1', queue_name: 'library-laser' }).first('unknown_page_count')) as { unknown_page_count: string };
+    assert.equal(row.unknown_page_count, 'charge-maximum');
+    const audit = await t.db.knex('audit_log').where({ target_type: 'printer', action: 'printer.update' }).select('details');
+    assert.deepEqual(audit.map((a) => JSON.parse(a.details)), [{ unknownPageCount: { from: 'hold', to: 'charge-maximum' } }]);
+    await fails(/argument 'one' is invalid. Allowed choices are hold, charge-maximum/, 'printers', 'set', PRINTER, '--unknown-page-count', 'one');
   });
 
   it('refuses bad input with a clear message, exit 1, and changes nothing', async function () {
@@ -87,5 +101,6 @@ describe('quotient printers --help', () => {
       assert.match(r.stdout, /^Usage: quotient printers/m);
     }
     assert.match((await runCli(['printers', 'filters', '--help'])).stdout, /--duplicate-window <seconds>/);
+    assert.match((await runCli(['printers', 'set', '--help'])).stdout, /--unknown-page-count <rule>[\s\S]*\(choices: "hold", "charge-maximum"\)/);
   });
 });

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../../common/logger';
 import { loadQuotientProto } from '../../protos/load';
 import type { ClusterClient } from '../../protos/generated/quotient/v1/Cluster';
 import type { PrintingClient } from '../../protos/generated/quotient/v1/Printing';
-import { startPrimary, type PrimaryHooks, type RunningPrimary } from '../../primary/boot';
+import { startPrimary, type StartOptions, type RunningPrimary } from '../../primary/boot';
 import { loadPrimaryConfig, type PrimaryConfig } from '../../primary/config';
 import type { TestDatabase } from './databases';
 
@@ -17,7 +17,7 @@ export const TEST_SECRET = 'test-cluster-secret-0123456789';
  * `opts.logger` replaces the quiet test logger (to assert what a request logs); `opts.signinSleep`
  * replaces the wait of a slowed sign-in (to record it instead of waiting).
  */
-export async function startTestPrimary(t: TestDatabase, extra: Partial<Record<keyof PrimaryConfig, unknown>> = {}, opts: { logger?: Logger } & PrimaryHooks = {}): Promise<RunningPrimary> {
+export async function startTestPrimary(t: TestDatabase, extra: Partial<Record<keyof PrimaryConfig, unknown>> = {}, opts: { logger?: Logger } & StartOptions = {}): Promise<RunningPrimary> {
   const config = loadPrimaryConfig({
     env: {},
     flags: {

@@ -6,7 +6,7 @@ import { Router, type Response } from 'express';
 import { parseAmount } from '../../common/money';
 import { ValidationError, isQuotientError } from '../../common/errors';
 import type { QuotaRun } from '../../primary/quotas/quota-service';
-import { FAILURE_MODES, type AdminPages, type QuotaScheduleView } from '../../primary/web/admin-pages';
+import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type AdminPages, type QuotaScheduleView } from '../../primary/web/admin-pages';
 import { localTime } from '../../primary/quotas/schedule-input';
 import { adminPrinterRoutes } from './admin-printers';
 import { adminQuotaRoutes } from './admin-quotas';
@@ -166,6 +166,7 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
       printers: (await deps.admin.printers()).map((p) => ({
         ...p,
         modes: FAILURE_MODES.map((m) => ({ value: m, key: `failure.${m}`, selected: m === p.failureMode })),
+        unknownRules: UNKNOWN_PAGE_COUNTS.map((m) => ({ value: m, key: `unknownPages.${m}`, selected: m === p.unknownPageCount })),
         cards: cards.map((c) => ({ id: c.id, name: c.name, selected: c.id === p.rateCardId })),
       })),
     });
@@ -175,7 +176,8 @@ export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
 
   r.post('/printers/:id/charging', async (req, res) => {
     const body = req.body as Record<string, unknown>;
-    await deps.admin.setPrinterCharging(id(req.params.id), text(body, 'failureMode', 16), id(body.rateCardId), actor(res));
+    const unknownPageCount = typeof body.unknownPageCount === 'string' ? text(body, 'unknownPageCount', 16) : undefined;
+    await deps.admin.setPrinterCharging(id(req.params.id), text(body, 'failureMode', 16), id(body.rateCardId), actor(res), unknownPageCount);
     res.redirect(303, '/admin/printers');
   });
 

@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { isQuotientError, ValidationError } from '../../../common/errors';
 import { formatAmount, parseAmount, type CurrencyFormat } from '../../../common/money';
 import { parseFilters, type PrinterFilters } from '../../printing/printer-filters';
-import { FAILURE_MODES, type FailureMode, type PrinterChanges, type PrinterInfo } from '../../printing/printer-registry';
+import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type FailureMode, type PrinterChanges, type PrinterInfo, type UnknownPageCount } from '../../printing/printer-registry';
 import { action, cliActor, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
 
 const yesNo = (on: boolean): string => (on ? 'yes' : 'no');
@@ -144,11 +144,19 @@ export function applyFilterFlags(current: PrinterFilters, flags: FilterFlags, cu
   }
 }
 
+/** What a job whose pages cannot be counted gets on this printer, as the secondary will apply it. */
+function unknownPagesText(p: PrinterInfo): string {
+  if (p.unknownPageCount === 'hold') return 'hold (held in CUPS for an administrator, not charged)';
+  const max = p.filters?.maxPages;
+  return max === undefined ? 'charge-maximum, but no --max-pages filter is set: such jobs are held' : `charge-maximum (charged as ${max} pages, the --max-pages filter)`;
+}
+
 function printPrinter(p: PrinterInfo, c: CurrencyFormat): void {
   console.log(`printer ${p.serverName}/${p.queueName}${p.displayName ? ` — ${p.displayName}` : ''}${p.location ? ` (${p.location})` : ''}`);
   console.log(`enabled        ${yesNo(p.enabled)}`);
   console.log(`charging       ${p.chargingEnabled ? 'yes' : 'no (passthrough: jobs are recorded, never charged)'}`);
   console.log(`failure mode   ${p.failureMode}`);
+  console.log(`unknown pages  ${unknownPagesText(p)}`);
   console.log(`rate card      ${p.rateCard ?? 'none (its jobs are refused)'}`);
   if (p.filters === null) {
     console.log(`filters        UNREADABLE: every job is refused until they are set again (stored: ${p.filtersText.slice(0, 200)})`);
@@ -172,8 +180,8 @@ export function printersCommand(): Command {
         if (rows.length === 0) return console.log('no printers yet: a print secondary registers each queue on its first job');
         const c = await s.settings.currency();
         printTable(
-          ['PRINTER', 'ENABLED', 'CHARGING', 'FAILURE MODE', 'RATE CARD', 'FILTERS'],
-          rows.map((p) => [`${p.serverName}/${p.queueName}`, yesNo(p.enabled), yesNo(p.chargingEnabled), p.failureMode, p.rateCard ?? '-', filterSummary(p, c)]),
+          ['PRINTER', 'ENABLED', 'CHARGING', 'FAILURE MODE', 'UNKNOWN PAGES', 'RATE CARD', 'FILTERS'],
+          rows.map((p) => [`${p.serverName}/${p.queueName}`, yesNo(p.enabled), yesNo(p.chargingEnabled), p.failureMode, p.unknownPageCount, p.rateCard ?? '-', filterSummary(p, c)]),
         );
       });
     }),
@@ -190,18 +198,24 @@ export function printersCommand(): Command {
     }),
   );
 
-  const set = printerArg(new Command('set').description("change a printer's rate card, failure mode, enabled or charging"))
+  const set = printerArg(new Command('set').description("change a printer's rate card, failure mode, unknown page count rule, enabled or charging"))
     .option('--rate-card <name>', 'the rate card that prices its jobs')
     .addOption(new Option('--failure-mode <mode>', 'what its secondary does while the primary is unreachable').choices([...FAILURE_MODES]))
+    .addOption(
+      new Option('--unknown-page-count <rule>', 'a job whose pages nothing can count: hold it in CUPS for an administrator (default), or charge the printer\'s --max-pages filter (held when it has none)').choices([
+        ...UNKNOWN_PAGE_COUNTS,
+      ]),
+    )
     .option('--enabled <yes|no>', 'no: every job is refused')
     .option('--charging <yes|no>', 'no: a passthrough printer, whose jobs are recorded but never charged');
   withDatabaseOptions(set).action(
-    action(async (ref: string, flags: DatabaseFlags & { rateCard?: string; failureMode?: FailureMode; enabled?: string; charging?: string }) => {
+    action(async (ref: string, flags: DatabaseFlags & { rateCard?: string; failureMode?: FailureMode; unknownPageCount?: UnknownPageCount; enabled?: string; charging?: string }) => {
       const changes: PrinterChanges = {};
       if (flags.failureMode !== undefined) changes.failureMode = flags.failureMode;
+      if (flags.unknownPageCount !== undefined) changes.unknownPageCount = flags.unknownPageCount;
       if (flags.enabled !== undefined) changes.enabled = yesNoFlag(flags.enabled, '--enabled');
       if (flags.charging !== undefined) changes.chargingEnabled = yesNoFlag(flags.charging, '--charging');
-      if (flags.rateCard === undefined && Object.keys(changes).length === 0) throw new ValidationError('nothing to change: give --rate-card, --failure-mode, --enabled or --charging (see --help)');
+      if (flags.rateCard === undefined && Object.keys(changes).length === 0) throw new ValidationError('nothing to change: give --rate-card, --failure-mode, --unknown-page-count, --enabled or --charging (see --help)');
       await withServices(flags, async (s) => {
         const p = await s.printers.find(ref);
         if (flags.rateCard !== undefined) changes.rateCardId = (await s.rateCards.getByName(flags.rateCard)).id;

@@ -6,6 +6,7 @@
  * Rules and limits: docs/page-analysis.md.
  */
 import { analysePclXl, analysePcl5, pjlCopies } from './pcl';
+import { countWithGhostscript, type GhostscriptOptions } from './ghostscript';
 import { analysePdf } from './pdf';
 import { analysePostScript } from './postscript';
 import { analysePwg, analyseUrf } from './raster';
@@ -14,6 +15,7 @@ import { analyseText } from './text';
 import type { Counted, DocumentAnalysis, DocumentFormat } from './types';
 
 export type { DocumentAnalysis, DocumentFormat } from './types';
+export type { GhostscriptOptions } from './ghostscript';
 export { paperSizeFromPoints } from './paper-size';
 
 export const DEFAULT_TIME_BUDGET_MS = 2000;
@@ -107,6 +109,29 @@ export async function analyseDocument(
   } finally {
     src.close();
   }
+}
+
+/**
+ * The whole chain the CUPS backend uses: the fast analysis, and when it is not certain of a PDF or
+ * PostScript count (`fallback: true`), Ghostscript runs the document and counts the pages it
+ * ejects (method `ghostscript`). When neither can count it the result keeps `fallback: true`, and
+ * the printer's unknownPageCount rule decides (docs/page-analysis.md). Never throws.
+ */
+export async function countPages(
+  file: string,
+  opts: { contentType?: string; maxBytes?: number; timeBudgetMs?: number; ghostscript?: GhostscriptOptions | false } = {},
+): Promise<DocumentAnalysis> {
+  const fast = await analyseDocument(file, opts);
+  if (!fast.fallback || (fast.format !== 'pdf' && fast.format !== 'postscript') || opts.ghostscript === false) return fast;
+  const gs = await countWithGhostscript(file, opts.ghostscript ?? {});
+  if (!gs.ok) return { ...fast, warnings: [...fast.warnings, `not counted by Ghostscript either: ${gs.reason}`] };
+  return {
+    ...fast,
+    pages: gs.pages,
+    method: 'ghostscript',
+    fallback: false,
+    warnings: [...fast.warnings, `counted by Ghostscript in ${gs.ms} ms (the fast analysis said ${fast.pages} by ${fast.method})`],
+  };
 }
 
 function analyseSource(src: Source, opts: { contentType?: string; maxBytes?: number; timeBudgetMs?: number }, warnings: string[]): DocumentAnalysis {

@@ -9,6 +9,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { paperSizeFromPoints } from './paper-size';
+import { CannotDecrypt, standardDecryptor, type EncryptParams, type StreamDecryptor } from './pdf-crypt';
 import { Budget, BudgetExceeded, MalformedDocument, Source } from './source';
 import type { Counted } from './types';
 
@@ -36,7 +37,47 @@ class Ref {
     readonly gen: number,
   ) {}
 }
-class Str {}
+/** A string, kept as its place in the window; decoded only when asked (the security handler's /O /U, the /ID). */
+class Str {
+  constructor(
+    private readonly b: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly hex: boolean,
+  ) {}
+  bytes(): Buffer {
+    return this.hex ? decodeHexString(this.b.toString('latin1', this.start, this.end)) : decodeLiteralString(this.b.subarray(this.start, this.end));
+  }
+}
+
+function decodeHexString(text: string): Buffer {
+  const digits = text.replace(/[^0-9a-fA-F]/g, '');
+  return Buffer.from(digits.length % 2 === 1 ? `${digits}0` : digits, 'hex');
+}
+
+const ESCAPES: Record<number, number> = { 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09, 0x62: 0x08, 0x66: 0x0c };
+
+/** The bytes of a literal string between its outer parentheses: escapes, octal codes, line continuations. */
+function decodeLiteralString(raw: Buffer): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i] as number;
+    if (c !== 0x5c) {
+      out.push(c);
+      continue;
+    }
+    const d = raw[++i];
+    if (d === undefined) break;
+    if (d >= 0x30 && d <= 0x37) {
+      let v = d - 0x30;
+      for (let k = 0; k < 2 && (raw[i + 1] ?? 0) >= 0x30 && (raw[i + 1] ?? 0) <= 0x37; k++) v = v * 8 + ((raw[++i] as number) - 0x30);
+      out.push(v & 0xff);
+    } else if (d === 0x0d) {
+      if (raw[i + 1] === 0x0a) i++;
+    } else if (d !== 0x0a) out.push(ESCAPES[d] ?? d);
+  }
+  return Buffer.from(out);
+}
 class Keyword {
   constructor(readonly word: string) {}
 }
@@ -128,16 +169,18 @@ class Lexer {
     if (c === 0x3c) {
       const close = b.indexOf(0x3e, this.i);
       if (close < 0) this.end();
+      const start = this.i + 1;
       this.i = close + 1;
-      return new Str();
+      return new Str(b, start, close, true);
     }
     if (c === 0x28) {
       let nest = 0;
+      const start = this.i + 1;
       while (this.i < b.length) {
         const d = b[this.i++] as number;
         if (d === 0x5c) this.i++;
         else if (d === 0x28) nest++;
-        else if (d === 0x29 && --nest === 0) return new Str();
+        else if (d === 0x29 && --nest === 0) return new Str(b, start, this.i - 1, false);
       }
       this.end();
     }
@@ -186,6 +229,9 @@ interface ParsedObject {
   value: Value;
   /** File offset of the stream data, when the object is a stream. */
   streamStart?: number;
+  /** Object number and generation from the `N G obj` header (an encrypted stream's key depends on them). */
+  num?: number;
+  gen?: number;
 }
 
 const num = (v: Value | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -198,6 +244,8 @@ export class PdfReader {
   private readonly objStreams = new Map<number, { data: Buffer; offsets: Map<number, number> }>();
   objectsVisited = 0;
   inflatedTotal = 0;
+  /** Set when the trailer names an /Encrypt dictionary that the empty user password opens. */
+  private decrypt: StreamDecryptor | null = null;
   readonly warnings: string[] = [];
 
   constructor(
@@ -214,6 +262,7 @@ export class PdfReader {
       const atEof = offset + buf.length >= this.src.size;
       try {
         const lx = new Lexer(buf, 0, atEof, this.budget);
+        let header: { num: number; gen: number } | undefined;
         if (expectHeader) {
           const n = lx.value(0);
           const g = lx.value(0);
@@ -221,6 +270,7 @@ export class PdfReader {
           if (typeof n !== 'number' || typeof g !== 'number' || !(kw instanceof Keyword) || kw.word !== 'obj') {
             throw new MalformedDocument(`no object at offset ${offset}`);
           }
+          header = { num: n, gen: g };
         }
         const value = lx.value(0);
         lx.skipWs();
@@ -229,10 +279,10 @@ export class PdfReader {
           let s = lx.i + 6;
           if (buf[s] === 0x0d) s++;
           if (buf[s] === 0x0a) s++;
-          return { value, streamStart: offset + s };
+          return { value, streamStart: offset + s, ...header };
         }
         if (rest.length < 6 && !atEof) throw new NeedMore();
-        return { value };
+        return { value, ...header };
       } catch (err) {
         if (!(err instanceof NeedMore)) throw err;
         if (window >= PDF_LIMITS.maxObjectWindow) throw new MalformedDocument('PDF object too large');
@@ -346,8 +396,55 @@ export class PdfReader {
     }
   }
 
-  /** Raw (decoded) stream bytes, bounded. */
-  streamData(dict: Dict, start: number): Buffer {
+  /**
+   * Prepares decryption when the trailer names an /Encrypt dictionary. Returns false when the
+   * document is encrypted and cannot be opened with the empty user password (its object streams
+   * then stay unreadable); true otherwise.
+   */
+  setUpDecryption(warnings: string[]): boolean {
+    this.decrypt = null;
+    const enc = this.resolve(this.trailer.get('Encrypt'));
+    if (enc === undefined || enc === null) return true;
+    if (!(enc instanceof Map)) {
+      warnings.push('the /Encrypt entry is not a dictionary');
+      return false;
+    }
+    const bytes = (v: Value | undefined): Buffer | null => (v instanceof Str ? v.bytes() : null);
+    const id = this.resolve(this.trailer.get('ID'));
+    const v = num(enc.get('V')) ?? 0;
+    let streamMethod: string | null = null;
+    if (v >= 4) {
+      const stmF = nameOf(enc.get('StmF')) ?? 'Identity';
+      const cf = this.resolve(enc.get('CF'));
+      const filter = cf instanceof Map ? this.resolve(cf.get(stmF)) : undefined;
+      streamMethod = stmF === 'Identity' ? 'Identity' : filter instanceof Map ? (nameOf(filter.get('CFM')) ?? 'None') : null;
+    }
+    const params: EncryptParams = {
+      filter: nameOf(enc.get('Filter')),
+      v,
+      r: num(enc.get('R')) ?? 0,
+      length: num(enc.get('Length')) ?? 40,
+      o: bytes(enc.get('O')) ?? Buffer.alloc(0),
+      u: bytes(enc.get('U')) ?? Buffer.alloc(0),
+      oe: bytes(enc.get('OE')),
+      ue: bytes(enc.get('UE')),
+      p: num(enc.get('P')) ?? 0,
+      encryptMetadata: enc.get('EncryptMetadata') !== false,
+      streamMethod,
+      id0: (Array.isArray(id) ? bytes(id[0]) : null) ?? Buffer.alloc(0),
+    };
+    try {
+      this.decrypt = standardDecryptor(params);
+      return true;
+    } catch (err) {
+      if (!(err instanceof CannotDecrypt)) throw err;
+      warnings.push(`encrypted PDF: ${err.message}`);
+      return false;
+    }
+  }
+
+  /** Raw (decoded) stream bytes, bounded; `owner` is the stream's object (decrypted when the document is encrypted). */
+  streamData(dict: Dict, start: number, owner?: { num?: number; gen?: number }): Buffer {
     let len = num(this.resolve(dict.get('Length')));
     if (len === null || len < 0 || start + len > this.src.size) {
       // Length missing or wrong: find endstream.
@@ -358,6 +455,13 @@ export class PdfReader {
     }
     if (len > PDF_LIMITS.maxObjectWindow) throw new MalformedDocument('stream too large');
     let data = this.src.read(start, len);
+    if (this.decrypt !== null && owner?.num !== undefined) {
+      try {
+        data = this.decrypt(owner.num, owner.gen ?? 0, data);
+      } catch (err) {
+        throw new MalformedDocument(`cannot decrypt object ${owner.num}: ${(err as Error).message}`);
+      }
+    }
     const filter = this.resolve(dict.get('Filter'));
     const filters = Array.isArray(filter) ? filter : filter === undefined || filter === null ? [] : [filter];
     const parmsV = this.resolve(dict.get('DecodeParms'));
@@ -411,7 +515,7 @@ export class PdfReader {
       if (e === undefined || e.kind !== 'offset' || e.offset < 0) throw new MalformedDocument('object stream missing');
       const obj = this.parseAt(e.offset, true);
       if (!(obj.value instanceof Map) || obj.streamStart === undefined) throw new MalformedDocument('object stream is not a stream');
-      const data = this.streamData(obj.value, obj.streamStart);
+      const data = this.streamData(obj.value, obj.streamStart, obj);
       const n = num(obj.value.get('N')) ?? 0;
       const first = num(obj.value.get('First')) ?? 0;
       const lx = new Lexer(data, 0, true, this.budget);
@@ -431,7 +535,7 @@ export class PdfReader {
   }
 
   /** Rebuilds the object table by scanning the whole file for `N G obj` (the last one wins). */
-  reconstruct(): void {
+  reconstruct(warnings: string[]): void {
     this.xref.clear();
     this.cache.clear();
     this.objStreams.clear();
@@ -463,6 +567,8 @@ export class PdfReader {
         if (err instanceof BudgetExceeded) throw err;
       }
     }
+    if (!this.trailer.has('Root') && !this.trailer.has('Encrypt')) this.trailerFromXrefStream();
+    this.setUpDecryption(warnings);
     // Object streams found while scanning: index their members too (only when no plain definition exists).
     for (const [n, e] of [...this.xref]) {
       if (e.kind !== 'offset') continue;
@@ -472,7 +578,7 @@ export class PdfReader {
           this.cache.delete(n);
           const obj = this.parseAt(e.offset, true);
           if (obj.value instanceof Map && obj.streamStart !== undefined) {
-            const data = this.streamData(obj.value, obj.streamStart);
+            const data = this.streamData(obj.value, obj.streamStart, obj);
             const cnt = num(obj.value.get('N')) ?? 0;
             const lx = new Lexer(data, 0, true, this.budget);
             for (let k = 0; k < cnt && k < 1_000_000; k++) {
@@ -489,6 +595,21 @@ export class PdfReader {
         if (err instanceof BudgetExceeded) throw err;
       }
     }
+  }
+
+  /** A file without a `trailer` keyword keeps its trailer in the xref stream: the last one found (the newest) is taken. */
+  private trailerFromXrefStream(): void {
+    let best: { offset: number; dict: Dict } | undefined;
+    for (const [n, e] of this.xref) {
+      if (e.kind !== 'offset' || (best !== undefined && e.offset < best.offset)) continue;
+      try {
+        const o = this.getObject(n);
+        if (o instanceof Map && nameOf(o.get('Type')) === 'XRef') best = { offset: e.offset, dict: o };
+      } catch (err) {
+        if (err instanceof BudgetExceeded) throw err;
+      }
+    }
+    if (best) for (const key of ['Root', 'Encrypt', 'ID']) if (best.dict.has(key)) this.trailer.set(key, best.dict.get(key) as Value);
   }
 }
 
@@ -659,13 +780,14 @@ export function analysePdf(whole: Source, budget: Budget, warnings: string[]): C
   const r = new PdfReader(src, budget);
   try {
     r.loadXref();
+    r.setUpDecryption(warnings);
     const res = fromTree(walkTree(r, budget, maxPlausible, warnings), 'pdf-page-tree', warnings, maxPlausible);
     if (res) return res;
   } catch (err) {
     if (err instanceof BudgetExceeded) throw err;
     warnings.push(`xref/page tree unreadable (${(err as Error).message}); rebuilding the object table`);
   }
-  r.reconstruct();
+  r.reconstruct(warnings);
   try {
     const res = fromTree(walkTree(r, budget, maxPlausible, warnings), 'pdf-reconstructed-tree', warnings, maxPlausible);
     if (res) {

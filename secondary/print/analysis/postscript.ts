@@ -14,6 +14,8 @@ import { Budget, SeqReader, Source } from './source';
 import type { Counted } from './types';
 
 const MAX_TOKEN = 64;
+/** Operators that run a procedure a number of times only the program knows. */
+const LOOPS = new Set(['for', 'repeat', 'loop', 'forall', 'cshow', 'kshow', 'filenameforall', 'resourceforall', 'pathforall']);
 const MAX_COMMENT = 256;
 
 /** 1 for PostScript regular characters (neither white space nor a delimiter). */
@@ -41,6 +43,11 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
   let paperSize: string | null = null;
   let embedded = 0;
   let procDepth = 0;
+  /** Per open procedure: does it (or one inside it) call showpage/copypage? Index = depth. */
+  const procShows: boolean[] = [false];
+  /** The procedure just closed called showpage: a loop operator next runs it an unknown number of times. */
+  let closedProcShows = false;
+  let loopedShowpage = false;
   let lineStart = true;
   let prev = '';
   let token = '';
@@ -53,6 +60,10 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
     if (token === '') return;
     const t = token;
     token = '';
+    if (closedProcShows) {
+      if (LOOPS.has(t)) loopedShowpage = true;
+      closedProcShows = false;
+    }
     if (pendingCopies !== null) {
       if (t !== '-1' && pendingCopies >= 1 && pendingCopies <= 9999) copies = pendingCopies;
       pendingCopies = null;
@@ -62,7 +73,12 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
         if (procDepth === 0) {
           showpages++;
           progress.pages = Math.max(progress.pages, showpages);
-        } else showpagesInProcs++;
+        } else {
+          showpagesInProcs++;
+          // Only showpage: ps2write repeats `copypage` in a loop for a page's NumCopies, under a
+          // conforming DSC page list; without one, any showpage/copypage in a procedure is uncertain.
+          if (t === 'showpage') procShows[procDepth] = true;
+        }
       } else if ((prev === '/#copies' || prev === '/NumCopies') && /^\d+$/.test(t)) {
         pendingCopies = Number(t);
       } else if (prev === '/Duplex' && (t === 'true' || t === 'false')) {
@@ -186,11 +202,17 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
     if (c === 0x7b) {
       endToken();
       procDepth++;
+      procShows[procDepth] = false;
       continue;
     }
     if (c === 0x7d) {
       endToken();
-      procDepth = Math.max(0, procDepth - 1);
+      if (procDepth > 0) {
+        const shows = procShows[procDepth] === true;
+        procDepth--;
+        if (shows && procDepth > 0) procShows[procDepth] = true;
+        closedProcShows = shows;
+      }
       continue;
     }
     if (c === 0x5b || c === 0x5d) {
@@ -233,7 +255,14 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
   if (dsc > 0 || showpages > 0) {
     const pages = Math.max(dsc, showpages);
     const method = showpages > dsc ? 'ps-showpage' : 'dsc-pages';
-    return { ...base, pages, method, fallback: false };
+    // Certain only when nothing can print pages the scan does not see: no showpage run by a loop,
+    // and either no showpage inside procedures at all, or a conforming DSC page list (%%Pages:
+    // equal to the %%Page: comments), which is how drivers, ps2write and groff number the pages
+    // they end inside their own procedures. Anything else is counted by running it (gs).
+    const conformingDsc = dscPagesHeader !== null && dscPagesHeader === dscPageComments && dscPageComments >= showpages;
+    const certain = !loopedShowpage && (showpagesInProcs === 0 || conformingDsc);
+    if (!certain) warnings.push(loopedShowpage ? 'showpage runs inside a loop: the program must be run to count its pages' : 'showpage inside procedures without a conforming DSC page list: the program must be run to count its pages');
+    return { ...base, pages, method, fallback: !certain };
   }
   if (showpagesInProcs > 0) {
     warnings.push('no DSC and showpage only inside procedures (loops cannot be counted without running the program)');

@@ -18,7 +18,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LocalEndpointClient } from '../../local-endpoint/client';
 import type { AuthorizeAnswer, ErrorAnswer, LocalRequest } from '../../local-endpoint/protocol';
-import { analyseDocument, type DocumentAnalysis } from '../analysis';
+import { countPages, type DocumentAnalysis } from '../analysis';
 import { chargedCopies, jobIdFor, optionFacts, parseCupsOptions } from '../job-options';
 
 /** Counts a spooled document (the page analysis module; tests may stand in another). */
@@ -205,6 +205,9 @@ export function describeJob(input: {
     accountCode: facts.accountCode,
     clientHost: facts.clientHost,
     submittedAtMs: facts.timeAtCreation === null ? 0 : facts.timeAtCreation * 1000,
+    // Nothing could count it for certain (neither the analysis nor Ghostscript): the printer's
+    // unknownPageCount rule decides, on the secondary.
+    pagesKnown: !analysis.fallback,
   };
   return job;
 }
@@ -283,7 +286,7 @@ export async function runBackend(args: readonly string[], io: BackendIo): Promis
     const document = file ?? (spooled = await spoolStdin(io.stdin, io.env));
     let analysis: DocumentAnalysis;
     try {
-      const analyse = io.analyse ?? analyseDocument;
+      const analyse = io.analyse ?? countPages;
       analysis = await analyse(document, { ...(io.env.CONTENT_TYPE ? { contentType: io.env.CONTENT_TYPE } : {}), timeBudgetMs: 5_000 });
     } catch (err) {
       // analyseDocument never throws; a stand-in might: one page per copy, never free.
@@ -314,6 +317,13 @@ export async function runBackend(args: readonly string[], io: BackendIo): Promis
       // ERROR (and no INFO before it) so the reason stays the job's printer-state-message after it is cancelled.
       say(`ERROR: Job refused by Quotient: ${statusText(answer.reason) || 'not allowed'}`);
       return BackendExit.CANCEL;
+    }
+    if (answer.decision === 'review') {
+      client.close();
+      // CUPS_BACKEND_HOLD: the job stays pending-held (job-hold-until=indefinite) with this reason,
+      // nothing reserved, until an administrator cancels or releases it (docs/print-secondary.md).
+      say(`ERROR: Job held by Quotient: ${statusText(answer.reason) || 'held for an administrator'}`);
+      return BackendExit.HOLD;
     }
     if (answer.decision === 'hold') {
       client.close();

@@ -322,7 +322,7 @@ describeOnEachDatabase('web tools in Chromium', (t) => {
     assert.equal((await primary.services.users.personalAccount(ann.id)).balance, 1734);
   });
 
-  it('lets an administrator change a printer\'s rate card and failure mode and disable it, audited', async () => {
+  it('lets an administrator change a printer\'s rate card, failure mode and unknown page count rule and disable it, audited', async () => {
     await charge(job({ pages: 1 })); // the secondary's first job registers the printer
     await primary.services.rateCards.save('Cheap', { prices: [{ paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 5 }, { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 25 }] });
     const admin = await browse();
@@ -330,6 +330,8 @@ describeOnEachDatabase('web tools in Chromium', (t) => {
     await admin.page.goto(`${base}/admin/printers`);
     await admin.page.selectOption('#printers select[name=rateCardId]', { label: 'Cheap' });
     await admin.page.selectOption('#printers select[name=failureMode]', 'deny');
+    assert.equal(await admin.page.inputValue('#printers select[name=unknownPageCount]'), 'hold');
+    await admin.page.selectOption('#printers select[name=unknownPageCount]', 'charge-maximum');
     await Promise.all([admin.page.waitForURL(`${base}/admin/printers`), admin.page.click('#printers form.rules button')]);
     // The next job is priced by the new card at once, not after the printer cache expires.
     const cheapJob = job({ pages: 2 });
@@ -337,10 +339,11 @@ describeOnEachDatabase('web tools in Chromium', (t) => {
     assert.equal(priced.kind === 'authorized' && priced.cost, 10);
     await primary.services.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: cheapJob.jobId, reason: 'test' });
     await Promise.all([admin.page.waitForURL(`${base}/admin/printers`), admin.page.click('#printers form.inline button')]);
-    const printer = (await t.db.knex('printers').first('enabled', 'failure_mode', 'rate_card_id')) as { enabled: number | boolean; failure_mode: string; rate_card_id: number };
+    const printer = (await t.db.knex('printers').first('enabled', 'failure_mode', 'unknown_page_count', 'rate_card_id')) as { enabled: number | boolean; failure_mode: string; unknown_page_count: string; rate_card_id: number };
     const cheap = await primary.services.rateCards.getByName('Cheap');
-    assert.deepEqual([Boolean(printer.enabled), printer.failure_mode, printer.rate_card_id], [false, 'deny', cheap.id]);
+    assert.deepEqual([Boolean(printer.enabled), printer.failure_mode, printer.unknown_page_count, printer.rate_card_id], [false, 'deny', 'charge-maximum', cheap.id]);
     assert.equal(await admin.page.inputValue('#printers select[name=failureMode]'), 'deny');
+    assert.equal(await admin.page.inputValue('#printers select[name=unknownPageCount]'), 'charge-maximum');
     const actions = (await t.db.knex('audit_log').whereIn('action', ['printer.update', 'printer.disable']).orderBy('id').pluck('action')) as string[];
     assert.deepEqual(actions, ['printer.update', 'printer.disable']);
   });

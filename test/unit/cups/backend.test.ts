@@ -135,6 +135,7 @@ describe('the CUPS backend wrapper', () => {
       accountCode: 'PHYS',
       clientHost: '',
       submittedAtMs: 1795325011000,
+      pagesKnown: true,
     });
     assert.deepEqual({ op: commit?.op, jobId: commit?.jobId, printedPages: commit?.printedPages }, { op: 'commit', jobId: UUID, printedPages: 4 });
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('quotient-')), [], 'the spooled copy is removed');
@@ -161,6 +162,16 @@ describe('the CUPS backend wrapper', () => {
     assert.match(stderr, /^ERROR: Job refused by Quotient: not enough credit: this job costs \$0\.70$/m);
     assert.doesNotMatch(stderr, /^INFO:/m); // an INFO line before it would leave the job's message empty
     assert.equal(fs.existsSync(path.join(serverBin, 'record.args')), false);
+  });
+
+  it('sends a job nothing could count as pagesKnown: false, and on review holds it in CUPS (3) with the reason, never printing', async () => {
+    const uncountable: Analyser = () => Promise.resolve({ format: 'postscript', pages: 1, colourPages: null, copiesInDocument: 1, duplex: null, paperSize: null, method: 'fallback-size', fallback: true, warnings: [] });
+    secondary.answer = { ok: true, decision: 'review', reason: 'Quotient cannot count the pages of this document; it is held for an administrator', cost: 0, charged: false, offline: false };
+    assert.equal(await run(['7', 'bob', 't', '1', OPTIONS], { analyse: uncountable }), BackendExit.HOLD);
+    assert.equal((secondary.requests[0]?.job as { pagesKnown: boolean }).pagesKnown, false);
+    assert.match(stderr, /^ERROR: Job held by Quotient: Quotient cannot count the pages of this document; it is held for an administrator$/m);
+    assert.equal(fs.existsSync(path.join(serverBin, 'record.args')), false);
+    assert.equal(secondary.requests.length, 1, 'nothing reserved, so nothing to commit or release');
   });
 
   it('on hold, and when the secondary is unreachable, exits 6 so CUPS retries the job', async () => {
@@ -221,11 +232,12 @@ describe('the CUPS backend wrapper', () => {
     assert.equal(secondary.requests.length, 0);
   });
 
-  it('survives hostile arguments and an analyser that throws: one page, never free', async () => {
+  it('survives hostile arguments and an analyser that throws: pages unknown, for the printer\'s rule to decide', async () => {
     const throwing: Analyser = () => Promise.reject(new Error('boom'));
     const code = await run(['x', 'u'.repeat(128), 't\u0000\n'.repeat(2000), 'many', '\'"{{{ =='], { analyse: throwing });
     assert.equal(code, BackendExit.OK, stderr);
-    const job = secondary.requests[0]?.job as { pages: number; copies: number; username: string; jobId: string };
+    const job = secondary.requests[0]?.job as { pages: number; copies: number; username: string; jobId: string; pagesKnown: boolean };
+    assert.equal(job.pagesKnown, false);
     assert.equal(job.pages, 1);
     assert.equal(job.copies, 1);
     assert.equal(job.username, 'u'.repeat(128));

@@ -10,7 +10,7 @@ import type { AuthorizeJobResponse__Output } from '../../../protos/generated/quo
 import type { JobEventBatch } from '../../../protos/generated/quotient/v1/JobEventBatch';
 import type { JobEventResults__Output } from '../../../protos/generated/quotient/v1/JobEventResults';
 import { ControlState, type FailureModeName } from '../../../secondary/control-state';
-import { PrintDecisions, REASON_HOLD, REASON_OUTBOX, REASON_UNREACHABLE } from '../../../secondary/local-endpoint/print-decisions';
+import { PrintDecisions, REASON_HOLD, REASON_OUTBOX, REASON_UNCOUNTABLE, REASON_UNREACHABLE } from '../../../secondary/local-endpoint/print-decisions';
 import { localJobSchema, type LocalJob } from '../../../secondary/local-endpoint/protocol';
 import { Outbox } from '../../../secondary/outbox/outbox';
 import { removeDir, silentLogger, tempDir } from './helpers';
@@ -64,7 +64,7 @@ describe('PrintDecisions', () => {
 
   const setModes = (modes: Record<string, FailureModeName>, disabled: string[] = []): void =>
     control.applyConfig({
-      printers: Object.entries(modes).map(([queue, mode]) => ({ queue, enabled: !disabled.includes(queue), failureMode: WIRE_MODE[mode] })),
+      printers: Object.entries(modes).map(([queue, mode]) => ({ queue, enabled: !disabled.includes(queue), failureMode: WIRE_MODE[mode], unknownPageCount: 'UNKNOWN_PAGE_COUNT_HOLD' as const, unknownPageCountPages: 0 })),
       usageReportIntervalSeconds: 60,
     });
 
@@ -106,6 +106,67 @@ describe('PrintDecisions', () => {
       const answer = await decisions.authorize(job());
       assert.deepEqual(answer, { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: 'the accounting server refused the job: job.queue is too long', cost: 0, charged: false, offline: false });
       assert.equal(outbox.offlineJobCount(), 0);
+    });
+  });
+
+  describe('authorize() of a job whose pages nothing could count: the unknownPageCount rule', () => {
+    const setRule = (rule: 'UNKNOWN_PAGE_COUNT_HOLD' | 'UNKNOWN_PAGE_COUNT_CHARGE_MAXIMUM' | 'UNKNOWN_PAGE_COUNT_UNSPECIFIED', pages: number): void =>
+      control.applyConfig({ printers: [{ queue: 'lab', enabled: true, failureMode: 'FAILURE_MODE_CHARGE_LATER', unknownPageCount: rule, unknownPageCountPages: pages }], usageReportIntervalSeconds: 60 });
+    let sent: AuthorizeJobRequest[];
+    beforeEach(() => {
+      sent = [];
+      authorize = (req) => {
+        sent.push(req);
+        return Promise.resolve({ jobId: req.job?.jobId ?? '', decision: 'DECISION_ALLOW', reason: '', cost: Number(req.job?.pages) * Number(req.job?.copies) * 10, charged: true });
+      };
+    });
+
+    it('holds it for an administrator (review), asking nobody, by default and under hold', async () => {
+      const held = { ok: true, jobId: 'urn:uuid:1', decision: 'review', reason: REASON_UNCOUNTABLE, cost: 0, charged: false, offline: false };
+      assert.deepEqual(await decisions.authorize(job({ pagesKnown: false })), held, 'a printer the primary never configured');
+      setRule('UNKNOWN_PAGE_COUNT_UNSPECIFIED', 50);
+      assert.deepEqual(await decisions.authorize(job({ pagesKnown: false })), held, 'an older primary that does not say');
+      setRule('UNKNOWN_PAGE_COUNT_HOLD', 50);
+      assert.deepEqual(await decisions.authorize(job({ pagesKnown: false })), held);
+      assert.deepEqual(sent, []);
+      assert.equal(outbox.offlineJobCount(), 0);
+    });
+
+    it('charges the printer maximum (all copies, colour when asked for colour) under charge-maximum, and sends the primary no pagesKnown field', async () => {
+      setRule('UNKNOWN_PAGE_COUNT_CHARGE_MAXIMUM', 50);
+      const answer = await decisions.authorize(job({ pagesKnown: false, pages: 1, colourPages: 1, copies: 3 }));
+      assert.deepEqual([answer.decision, answer.cost], ['allow', 500]);
+      assert.deepEqual([sent[0]?.job?.pages, sent[0]?.job?.copies, sent[0]?.job?.colourPages], [50, 1, 50]);
+      assert.equal('pagesKnown' in (sent[0]?.job ?? {}), false);
+    });
+
+    it('holds it under charge-maximum when the printer has no maximum (no max-pages filter)', async () => {
+      setRule('UNKNOWN_PAGE_COUNT_CHARGE_MAXIMUM', 0);
+      assert.equal((await decisions.authorize(job({ pagesKnown: false }))).decision, 'review');
+      assert.deepEqual(sent, []);
+    });
+
+    it('applies the rule offline too: the maximum is remembered for the offline record', async () => {
+      setRule('UNKNOWN_PAGE_COUNT_CHARGE_MAXIMUM', 40);
+      authorize = () => Promise.reject(unavailable());
+      assert.equal((await decisions.authorize(job({ pagesKnown: false }))).decision, 'allow');
+      assert.equal(outbox.offlineJob<{ pages: number }>('urn:uuid:1')?.job.pages, 40);
+    });
+
+    it("charges the count an administrator gave a held job (set-pages) when it is released, kept across a restart", async () => {
+      assert.equal((await decisions.authorize(job({ pagesKnown: false }))).decision, 'review');
+      await decisions.handle({ op: 'set-pages', jobId: 'urn:uuid:1', pages: 7 });
+      build();
+      const answer = await decisions.authorize(job({ pagesKnown: false, copies: 2 }));
+      assert.deepEqual([answer.decision, answer.cost], ['allow', 140]);
+      assert.deepEqual([sent[0]?.job?.pages, sent[0]?.job?.copies], [7, 2]);
+      assert.equal((await decisions.authorize(job({ jobId: 'urn:uuid:2', pagesKnown: false }))).decision, 'review', 'only that job');
+    });
+
+    it('leaves a counted job alone whatever the rule', async () => {
+      setRule('UNKNOWN_PAGE_COUNT_CHARGE_MAXIMUM', 50);
+      await decisions.authorize(job({ pages: 3 }));
+      assert.equal(sent[0]?.job?.pages, 3);
     });
   });
 
