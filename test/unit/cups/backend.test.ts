@@ -29,6 +29,8 @@ interface Scripted {
   socketPath: string;
   requests: Record<string, unknown>[];
   answer: Record<string, unknown>;
+  /** The answer to a commit (default: queued). */
+  commitAnswer?: (request: Record<string, unknown>) => Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -55,7 +57,8 @@ async function scriptedSecondary(dir: string): Promise<Scripted> {
         const request = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>;
         buffer = buffer.slice(nl + 1);
         scripted.requests.push(request);
-        const answer = request.op === 'authorize' ? scripted.answer : { ok: true, duplicate: false, direct: false };
+        const queued = { ok: true, duplicate: false, direct: false };
+        const answer = request.op === 'authorize' ? scripted.answer : request.op === 'commit' && scripted.commitAnswer ? scripted.commitAnswer(request) : queued;
         socket.write(`${JSON.stringify({ ...answer, id: request.id })}\n`);
       }
     });
@@ -146,6 +149,20 @@ describe('the CUPS backend wrapper', () => {
     assert.equal(code, BackendExit.OK, stderr);
     const commit = secondary.requests.find((r) => r.op === 'commit');
     assert.deepEqual({ op: commit?.op, printedPages: commit?.printedPages }, { op: 'commit', printedPages: undefined });
+  });
+
+  it('commits as authorised when the secondary refuses the page count the real backend reported (past its limits), so the job is still charged', async () => {
+    secondary.commitAnswer = (r) =>
+      r.printedPages === undefined ? { ok: true, duplicate: false, direct: false } : { ok: false, error: { code: 'VALIDATION', message: 'printedPages: must be at most 1,000,000' } };
+    const code = await run(['7', 'alice', 'report.pdf', '3', OPTIONS], { stdin: '%PDF-1.4 document', env: { FAKE_PAGES: '2000000' } });
+    assert.equal(code, BackendExit.OK, stderr);
+    const commits = secondary.requests.filter((r) => r.op === 'commit').map((r) => [r.jobId, r.printedPages]);
+    assert.deepEqual(commits, [
+      [UUID, 2_000_000],
+      [UUID, undefined],
+    ]);
+    assert.match(stderr, /^WARNING: Quotient: the backend reported 2000000 pages, which the secondary refused \(printedPages: must be at most 1,000,000\); charging the job as authorised$/m);
+    assert.doesNotMatch(stderr, /could not be recorded/);
   });
 
   it('with a file argument passes the file on and counts the copies argument', async () => {

@@ -8,7 +8,7 @@ export interface CommitJobRequest {
   'jobId'?: (string);
   /**
    * Pages the real backend reports it printed, all copies together (its PAGE: lines); absent
-   * when it reports none, and the job is charged as authorised.
+   * when it reports none, and the job is charged as authorised. 0..1,000,000.
    */
   'printedPages'?: (number);
   '_printedPages'?: "printedPages";
@@ -21,7 +21,7 @@ export interface CommitJobRequest__Output {
   'jobId': (string);
   /**
    * Pages the real backend reports it printed, all copies together (its PAGE: lines); absent
-   * when it reports none, and the job is charged as authorised.
+   * when it reports none, and the job is charged as authorised. 0..1,000,000.
    */
   'printedPages'?: (number);
   '_printedPages'?: "printedPages";

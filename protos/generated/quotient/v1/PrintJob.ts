@@ -38,19 +38,23 @@ export interface PrintJob {
    */
   'duplex'?: (boolean);
   /**
-   * Paper size as CUPS names it (media / PageSize), e.g. "iso_a4_210x297mm" or "A4"; may be empty.
+   * Paper size as CUPS names it (media / PageSize), e.g. "iso_a4_210x297mm" or "A4"; may be empty;
+   * at most 64 characters.
    */
   'paperSize'?: (string);
   /**
-   * Finishing options asked for, e.g. "staple", "punch"; lower-case.
+   * Finishing options asked for, e.g. "staple", "punch"; lower-case; at most 20, each 1..32
+   * letters, digits, ".", "_" or "-".
    */
   'finishings'?: (string)[];
   /**
-   * Shared account (billing code) to charge instead of the user's own, when the job names one.
+   * Shared account (billing code) to charge instead of the user's own, when the job names one;
+   * at most 64 characters.
    */
   'accountCode'?: (string);
   /**
-   * The host the job came from (job-originating-host-name), for reports; may be empty.
+   * The host the job came from (job-originating-host-name), for reports; may be empty; at most
+   * 255 characters.
    */
   'clientHost'?: (string);
   /**
@@ -95,19 +99,23 @@ export interface PrintJob__Output {
    */
   'duplex': (boolean);
   /**
-   * Paper size as CUPS names it (media / PageSize), e.g. "iso_a4_210x297mm" or "A4"; may be empty.
+   * Paper size as CUPS names it (media / PageSize), e.g. "iso_a4_210x297mm" or "A4"; may be empty;
+   * at most 64 characters.
    */
   'paperSize': (string);
   /**
-   * Finishing options asked for, e.g. "staple", "punch"; lower-case.
+   * Finishing options asked for, e.g. "staple", "punch"; lower-case; at most 20, each 1..32
+   * letters, digits, ".", "_" or "-".
    */
   'finishings': (string)[];
   /**
-   * Shared account (billing code) to charge instead of the user's own, when the job names one.
+   * Shared account (billing code) to charge instead of the user's own, when the job names one;
+   * at most 64 characters.
    */
   'accountCode': (string);
   /**
-   * The host the job came from (job-originating-host-name), for reports; may be empty.
+   * The host the job came from (job-originating-host-name), for reports; may be empty; at most
+   * 255 characters.
    */
   'clientHost': (string);
   /**

@@ -9,7 +9,7 @@ import type { PrintJob as _quotient_v1_PrintJob, PrintJob__Output as _quotient_v
 export interface RecordOfflineJob {
   'job'?: (_quotient_v1_PrintJob | null);
   /**
-   * Pages the backend reported, all copies together; absent: as analysed.
+   * Pages the backend reported, all copies together; absent: as analysed. 0..1,000,000.
    */
   'printedPages'?: (number);
   /**
@@ -26,7 +26,7 @@ export interface RecordOfflineJob {
 export interface RecordOfflineJob__Output {
   'job': (_quotient_v1_PrintJob__Output | null);
   /**
-   * Pages the backend reported, all copies together; absent: as analysed.
+   * Pages the backend reported, all copies together; absent: as analysed. 0..1,000,000.
    */
   'printedPages'?: (number);
   /**

@@ -10,7 +10,8 @@ export interface ReleaseJobRequest {
    */
   'jobId'?: (string);
   /**
-   * Why it did not print (backend failed, cancelled), for the job log.
+   * Why it did not print (backend failed, cancelled), for the job log; the first 512 characters
+   * are kept (a longer reason is cut, never refused: a refused release would leave money held).
    */
   'reason'?: (string);
 }
@@ -24,7 +25,8 @@ export interface ReleaseJobRequest__Output {
    */
   'jobId': (string);
   /**
-   * Why it did not print (backend failed, cancelled), for the job log.
+   * Why it did not print (backend failed, cancelled), for the job log; the first 512 characters
+   * are kept (a longer reason is cut, never refused: a refused release would leave money held).
    */
   'reason': (string);
 }
