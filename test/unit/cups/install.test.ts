@@ -22,6 +22,17 @@ describe('install-cups-backend', () => {
     assert.equal(quotientHome(), ROOT);
   });
 
+  it('finds the package, not dist/, from a build: tsc copies package.json into dist/', () => {
+    const pkg = path.join(dir, 'lib/node_modules/quotient');
+    fs.mkdirSync(path.join(pkg, 'deploy/cups'), { recursive: true });
+    fs.mkdirSync(path.join(pkg, 'dist/secondary/print/cups'), { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'package.json'), '{}');
+    fs.writeFileSync(path.join(pkg, 'dist/package.json'), '{}');
+    fs.writeFileSync(path.join(pkg, 'deploy/cups/quotient'), '#!/bin/sh\n');
+    assert.equal(quotientHome(path.join(pkg, 'dist/secondary/print/cups')), pkg);
+    assert.throws(() => quotientHome(path.join(dir, 'elsewhere')), /cannot find deploy\/cups\/quotient/);
+  });
+
   it('fills in node and the Quotient directory, quoted for the shell', () => {
     const text = backendShim({ node: "/opt/node's/bin/node", home: ROOT, run: 'source' });
     assert.match(text, /^NODE='\/opt\/node'\\''s\/bin\/node'$/m);
