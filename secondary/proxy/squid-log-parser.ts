@@ -8,11 +8,16 @@
  *  - The recommended format, whose first field is the literal `Q1` so it is told apart per line:
  *      logformat quotient Q1 %ts.%03tu %>a %Ss/%03>Hs %<st %>st %rm %>rd %#un
  *
- * User names: Squid writes `%un` in the native format, and `%#un` in ours, URL-encoded
- * (Format::QuoteUrlEncodeUsername, RFC 1738: space, `%`, control and non-ASCII bytes become
- * %XX), so a name never contains a space in the log; we percent-decode it as UTF-8. A name that
- * does not decode to valid UTF-8 is a bad line, never a guess at another user. The decoded name
- * is then put in the primary's form and held to the primary's rules (chargeableUsername below):
+ * User names are escaped differently in the two formats, and each is read back exactly:
+ *  - ours (`%#un`) is URL-encoded (RFC 1738: space, `%`, control and non-ASCII bytes become
+ *    %XX), so it never holds a space; we percent-decode it as UTF-8.
+ *  - the native format writes the name with Squid's MIME-blob quoting (Format::QuoteMimeBlob in
+ *    Squid's source, which the native log uses for every user name): `%`, `[`, `]`, control and non-ASCII bytes become %XX, CR
+ *    and LF become `\r` and `\n`, a backslash is doubled (`DOM\\jsmith`), and a space is left
+ *    as it is. So a native name may span several fields: it is everything between the URL and
+ *    the last two fields (hierarchy/peer and content type, which hold no space).
+ * A name that does not decode to valid UTF-8 is a bad line, never a guess at another user. The
+ * decoded name is then put in the primary's form and held to the primary's rules (chargeableUsername below):
  * a name the primary would refuse would make it refuse the whole report, leaving everyone in
  * that interval uncharged, so such a line is bad here instead.
  *
@@ -125,6 +130,42 @@ export function decodeUsername(text: string): string | undefined {
   }
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Undoes Squid's MIME-blob quoting of a native-format user name (see the header): `\\` is a
+ * backslash, `\r` and `\n` are CR and LF, `%XX` is a byte; the bytes must be UTF-8. Undefined
+ * when the text could not have come from that quoting or the bytes are not UTF-8.
+ */
+export function decodeNativeUsername(text: string): string | undefined {
+  if (text.indexOf('%') === -1 && text.indexOf('\\') === -1) return text;
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 92 /* \\ */) {
+      const next = text[++i];
+      if (next === '\\') bytes.push(92);
+      else if (next === 'r') bytes.push(13);
+      else if (next === 'n') bytes.push(10);
+      else return undefined;
+    } else if (c === 37 /* % */) {
+      const hex = text.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else if (c < 0x80) {
+      bytes.push(c);
+    } else {
+      return undefined; // Squid escapes every byte from 0x7F up
+    }
+  }
+  try {
+    return UTF8.decode(Uint8Array.from(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
 /** What the primary makes of a user name (normaliseUsername in primary/users/user-service.ts). */
 function normalise(name: string): string {
   return name.trim().normalize('NFC').toLowerCase();
@@ -152,6 +193,19 @@ export function chargeableUsername(decoded: string): { username: string } | { pr
 /** Squid's own escaping of a user name (RFC 1738 style), for tests and tools. */
 export function encodeUsername(name: string): string {
   return encodeURIComponent(name).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Squid's MIME-blob quoting of a user name, as the native format writes it, for tests and tools. */
+export function encodeNativeUsername(name: string): string {
+  let out = '';
+  for (const byte of new TextEncoder().encode(name)) {
+    if (byte === 13) out += '\\r';
+    else if (byte === 10) out += '\\n';
+    else if (byte <= 0x1f || byte >= 0x7f || byte === 37 || byte === 91 || byte === 93) out += `%${byte.toString(16).padStart(2, '0')}`;
+    else if (byte === 92) out += '\\\\';
+    else out += String.fromCharCode(byte);
+  }
+  return out;
 }
 
 /** The host of a logged URL: "http://Host:80/x" → "host", "host:443" (CONNECT) → "host", "[::1]:443" → "::1". */
@@ -188,16 +242,20 @@ function hostIn(line: string, from: number, to: number): string {
  */
 type NameResult = { username: string } | { problem: string };
 const NAME_CACHE_MAX = 20_000;
-const nameCache = new Map<string, NameResult>();
+/** One cache per format: the same logged text can name different users in the two. */
+const urlNames = new Map<string, NameResult>();
+const nativeNames = new Map<string, NameResult>();
 const NOT_UTF8: NameResult = { problem: 'user name is not valid percent-encoded UTF-8' };
+const NOT_NATIVE: NameResult = { problem: 'user name is not valid Squid-quoted UTF-8' };
 
-function nameOf(field: string): NameResult {
-  let result = nameCache.get(field);
+function nameOf(field: string, native: boolean): NameResult {
+  const cache = native ? nativeNames : urlNames;
+  let result = cache.get(field);
   if (result === undefined) {
-    const decoded = decodeUsername(field);
-    result = decoded === undefined ? NOT_UTF8 : chargeableUsername(decoded);
-    if (nameCache.size >= NAME_CACHE_MAX) nameCache.clear();
-    nameCache.set(field, result);
+    const decoded = native ? decodeNativeUsername(field) : decodeUsername(field);
+    result = decoded === undefined ? (native ? NOT_NATIVE : NOT_UTF8) : chargeableUsername(decoded);
+    if (cache.size >= NAME_CACHE_MAX) cache.clear();
+    cache.set(field, result);
   }
   return result;
 }
@@ -209,8 +267,12 @@ const BAD_CODE: ParsedLine = { kind: 'bad', reason: 'bad result code' };
 const BAD_SIZE: ParsedLine = { kind: 'bad', reason: 'absurd or malformed size' };
 const NO_HOST: ParsedLine = { kind: 'bad', reason: 'no destination host' };
 
-/** A record from the fields at these indices (bytesOutField -1: not logged); the domain field is a URL (native) or a host (Q1). */
-function record(line: string, time: number, code: number, bytesInField: number, bytesOutField: number, domainField: number, isUrl: boolean, user: number): ParsedLine {
+/**
+ * A record from the fields at these indices (bytesOutField -1: not logged); the domain field is a
+ * URL and the user is Squid-quoted in the native format, a host and URL-encoded in Q1. `userEnd`
+ * overrides the user field's end (a native name with spaces spans several fields).
+ */
+function record(line: string, time: number, code: number, bytesInField: number, bytesOutField: number, domainField: number, native: boolean, user: number, userEnd = ends[user] as number): ParsedLine {
   const timeMs = parseTime(line, starts[time] as number, ends[time] as number);
   if (timeMs === undefined) return BAD_TIME;
   const codeStart = starts[code] as number;
@@ -223,13 +285,12 @@ function record(line: string, time: number, code: number, bytesInField: number, 
   // Squid refused the request (TCP_DENIED: 403 block page, 407 login prompt): nothing was browsed.
   if (line.startsWith('TCP_DENIED', codeStart) || line.startsWith('NONE_NONE', codeStart)) return DENIED;
   const userStart = starts[user] as number;
-  const userEnd = ends[user] as number;
   if (userEnd - userStart === 1 && line.charCodeAt(userStart) === 45 /* - */) return ANONYMOUS;
-  const name = nameOf(line.slice(userStart, userEnd));
+  const name = nameOf(line.slice(userStart, userEnd), native);
   if ('problem' in name) return { kind: 'bad', reason: name.problem };
   const domStart = starts[domainField] as number;
   const domEnd = ends[domainField] as number;
-  const domain = isUrl || line.charCodeAt(domStart) === 91 /* [ */ ? hostIn(line, domStart, domEnd) : line.slice(domStart, domEnd).toLowerCase();
+  const domain = native || line.charCodeAt(domStart) === 91 /* [ */ ? hostIn(line, domStart, domEnd) : line.slice(domStart, domEnd).toLowerCase();
   if (domain.length === 0 || domain === '-') return NO_HOST;
   // A cache hit: the result tag (before the slash) says HIT (TCP_HIT, TCP_MEM_HIT, ...).
   const hit = line.indexOf('HIT', codeStart);
@@ -245,6 +306,23 @@ export function parseSquidLine(line: string): ParsedLine {
     return record(line, 1, 3, 4, 5, 7, false, 8);
   }
   // native: time elapsed client code/status bytes method URL user hierarchy type
-  if (n !== 10) return BAD_FIELDS;
-  return record(line, 0, 3, 4, -1, 6, true, 7);
+  if (n === 10) return record(line, 0, 3, 4, -1, 6, true, 7);
+  if (n < MAX_FIELDS) return BAD_FIELDS;
+  // More fields: a user name with spaces. The name runs from its first field to the space before
+  // the last two fields, found from the end of the line.
+  const typeStart = lastFieldStart(line, line.length);
+  const hierStart = typeStart > 0 ? lastFieldStart(line, typeStart) : -1;
+  if (hierStart <= (starts[7] as number)) return BAD_FIELDS;
+  let userEnd = hierStart;
+  while (line.charCodeAt(userEnd - 1) === 32) userEnd--;
+  return record(line, 0, 3, 4, -1, 6, true, 7, userEnd);
+}
+
+/** Where the last field before `end` starts (spaces before `end` skipped), or -1. */
+function lastFieldStart(line: string, end: number): number {
+  let i = end;
+  while (i > 0 && line.charCodeAt(i - 1) === 32) i--;
+  if (i === 0) return -1;
+  while (i > 0 && line.charCodeAt(i - 1) !== 32) i--;
+  return i;
 }

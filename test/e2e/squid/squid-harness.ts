@@ -64,6 +64,8 @@ export async function startOrigin(): Promise<{ port: number; close(): Promise<vo
 export interface RunningSquid {
   port: number;
   accessLog: string;
+  /** The same requests in Squid's native format (`logformat squid`), for the parser's tests of it. */
+  nativeLog: string;
   rotate(): void;
   stop(): Promise<void>;
 }
@@ -111,6 +113,7 @@ auth_param basic program /usr/lib/squid/basic_fake_auth
 auth_param basic children 2
 acl authed proxy_auth REQUIRED
 include ${snippet}
+access_log daemon:${dir}/native.log squid
 http_access deny !authed
 http_access allow authed
 http_access deny all
@@ -140,6 +143,7 @@ http_access deny all
   return {
     port,
     accessLog,
+    nativeLog: path.join(dir, 'native.log'),
     rotate: () => {
       const r = spawnSync(SQUID, ['-k', 'rotate', '-f', confFile], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`squid -k rotate failed: ${r.stderr}`);

@@ -11,6 +11,7 @@ import type { RunningPrimary } from '../../../primary/boot';
 import type { RunningSecondary } from '../../../secondary/daemon';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
+import { parseSquidLine } from '../../../secondary/proxy/squid-log-parser';
 import { startTestSecondary } from '../../integration/secondary/harness';
 import { fetchVia, squidAvailable, startOrigin, startSquid, until, type RunningSquid } from './squid-harness';
 
@@ -155,5 +156,18 @@ describeOnEachDatabase('Squid proxy secondary (e2e)', (t) => {
     for (const name of free) await requestsReach(name.toLowerCase(), 1);
     for (const name of free) assert.equal(await balance(name), 1000 - PER_MB, `${name} is charged for its own megabyte`);
     for (const name of blocked) assert.equal((await usage(name.normalize('NFC').toLowerCase())).requests, 0, `${name}'s refused requests are not usage`);
+
+    // Squid's native format quotes names its own way (spaces left as they are, a backslash
+    // doubled): read from its own log, every request is still its user's, and no line is bad.
+    const readNative = (): ReturnType<typeof parseSquidLine>[] => fs.readFileSync(squid.nativeLog, 'utf8').split('\n').filter((l) => l !== '').map(parseSquidLine);
+    const usersIn = (lines: ReturnType<typeof parseSquidLine>[]): Set<string> => new Set(lines.flatMap((p) => (p.kind === 'usage' ? [p.username] : [])));
+    const native = await until('every look-alike in the native log', () => {
+      const lines = readNative();
+      return free.every((name) => usersIn(lines).has(name.toLowerCase())) ? lines : undefined;
+    }, 5000).catch(() => readNative());
+    assert.deepEqual(native.filter((p) => p.kind === 'bad'), []);
+    const nativeUsers = usersIn(native);
+    for (const name of free) assert.ok(nativeUsers.has(name.toLowerCase()), `${name} in the native log: ${[...nativeUsers].join(', ')}`);
+    for (const name of blocked) assert.ok(!nativeUsers.has(name.normalize('NFC').toLowerCase()), `${name} browsed nothing`);
   });
 });

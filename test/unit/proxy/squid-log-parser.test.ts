@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { normaliseUsername } from '../../../primary/users/user-service';
-import { domainOf, encodeUsername, MAX_BYTES_PER_LINE, parseSquidLine } from '../../../secondary/proxy/squid-log-parser';
+import { decodeNativeUsername, domainOf, encodeNativeUsername, encodeUsername, MAX_BYTES_PER_LINE, parseSquidLine } from '../../../secondary/proxy/squid-log-parser';
 import { MAX_BYTES_PER_SUM, UsageAggregator } from '../../../secondary/proxy/usage-aggregator';
 
 const q1 = (user: string, opts: { time?: number; bytes?: number; domain?: string } = {}): string =>
@@ -44,6 +44,53 @@ describe('parseSquidLine()', () => {
     it('does not charge requests Squid refused (the 403 block page, the 407 login prompt)', () => {
       assert.deepEqual(parseSquidLine('1700000000.000 0 10.0.0.1 TCP_DENIED/403 3900 GET http://a.test/ bob HIER_NONE/- text/html'), { kind: 'denied' });
       assert.deepEqual(parseSquidLine('Q1 1700000000.000 10.0.0.1 TCP_DENIED/407 3900 0 GET a.test -'), { kind: 'denied' });
+    });
+  });
+
+  // Squid's native log quotes a user name as a MIME blob: a space stays a space, a backslash is
+  // doubled, % [ ] and non-ASCII bytes are %XX. Read any other way, such users browse for free
+  // (the line is bad) or are charged as someone else (issue 14).
+  describe('native format user names', () => {
+    const native = (logged: string, type = 'text/html'): string =>
+      `1700000000.000    150 10.0.0.1 TCP_MISS/200 4096 GET http://a.test/x ${logged} HIER_DIRECT/10.0.0.1 ${type}`;
+    const userOf = (line: string): string | undefined => {
+      const p = parseSquidLine(line);
+      return p.kind === 'usage' ? p.username : `${p.kind}${p.kind === 'bad' ? `: ${p.reason}` : ''}`;
+    };
+
+    it('reads a name with spaces, however many, as one user', () => {
+      assert.equal(userOf(native('José Müller'.replace('é', '%c3%a9').replace('ü', '%c3%bc'))), 'josé müller');
+      assert.equal(userOf(native('a b c d e')), 'a b c d e');
+      assert.equal(userOf(native('two  spaces')), 'two  spaces');
+      assert.equal(userOf(native('ann lee', '-')), 'ann lee');
+    });
+
+    it('reads each character Squid quotes back as itself, for every kind of name', () => {
+      for (const name of ['DOM\\jsmith', 'a%41b', '100%', 'a+b', 'jsmith@realm.test', 'Élodie', 'Zoë Ng', '[x] y', 'back\\slash\\']) {
+        const logged = encodeNativeUsername(name);
+        assert.equal(decodeNativeUsername(logged), name, logged);
+        assert.equal(userOf(native(logged)), name.normalize('NFC').toLowerCase(), logged);
+      }
+      assert.equal(encodeNativeUsername('DOM\\jsmith'), 'DOM\\\\jsmith');
+      assert.equal(encodeNativeUsername('José 100%'), 'Jos%c3%a9 100%25');
+    });
+
+    it('refuses what the quoting cannot produce, rather than guess another user', () => {
+      assert.equal(userOf(native('a\\qb')), 'bad: user name is not valid Squid-quoted UTF-8');
+      assert.equal(userOf(native('a%4')), 'bad: user name is not valid Squid-quoted UTF-8');
+      assert.equal(userOf(native('%ff%fe')), 'bad: user name is not valid Squid-quoted UTF-8');
+      assert.equal(userOf(native('a\\nb')), 'bad: user name contains control characters');
+    });
+
+    it('keeps the same logged text apart in the two formats', () => {
+      assert.equal(userOf(native('a%2Bb')), 'a+b');
+      assert.equal(userOf(native('dom\\\\x')), 'dom\\x');
+      assert.equal(userOf(q1('dom%5Cx')), 'dom\\x');
+      assert.equal(userOf(q1('dom\\\\x')), 'dom\\\\x');
+    });
+
+    it('still refuses a native line without its last two fields', () => {
+      assert.equal(userOf('1700000000.000 150 10.0.0.1 TCP_MISS/200 4096 GET http://a.test/x ann lee'), 'bad: unknown format');
     });
   });
 
