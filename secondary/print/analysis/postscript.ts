@@ -48,6 +48,17 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
   /** The procedure just closed called showpage: a loop operator next runs it an unknown number of times. */
   let closedProcShows = false;
   let loopedShowpage = false;
+  /** Per open procedure: the name it is being defined under (`/name { … } def`), or null. */
+  const procNames: (string | null)[] = [null];
+  /**
+   * Names that eject a page when run: procedures containing showpage (or such a name), and
+   * aliases (`/eject /showpage load def`). Their calls count like showpage for certainty.
+   */
+  const showingNames = new Set<string>();
+  /** Calls of such names at the top level. */
+  let showingCalls = 0;
+  /** showpage/copypage inside %%BeginDocument … %%EndDocument: not counted, but not certain either. */
+  let embeddedShowpages = 0;
   let lineStart = true;
   let prev = '';
   let token = '';
@@ -68,7 +79,11 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
       if (t !== '-1' && pendingCopies >= 1 && pendingCopies <= 9999) copies = pendingCopies;
       pendingCopies = null;
     }
+    if (embedded > 0 && (t === 'showpage' || t === 'copypage' || showingNames.has(t))) embeddedShowpages++;
+    if (t === '/showpage' && prev.startsWith('/') && prev.length > 1) showingNames.add(prev.slice(1));
     if (embedded === 0) {
+      if (procDepth === 0 && showingNames.has(t)) showingCalls++;
+      else if (procDepth > 0 && showingNames.has(t)) procShows[procDepth] = true;
       if (t === 'showpage' || t === 'copypage') {
         if (procDepth === 0) {
           showpages++;
@@ -203,12 +218,16 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
       endToken();
       procDepth++;
       procShows[procDepth] = false;
+      procNames[procDepth] = prev.startsWith('/') && prev.length > 1 ? prev.slice(1) : null;
+      prev = '{';
       continue;
     }
     if (c === 0x7d) {
       endToken();
       if (procDepth > 0) {
         const shows = procShows[procDepth] === true;
+        const name = procNames[procDepth];
+        if (shows && name !== null && name !== undefined) showingNames.add(name);
         procDepth--;
         if (shows && procDepth > 0) procShows[procDepth] = true;
         closedProcShows = shows;
@@ -259,9 +278,20 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
     // and either no showpage inside procedures at all, or a conforming DSC page list (%%Pages:
     // equal to the %%Page: comments), which is how drivers, ps2write and groff number the pages
     // they end inside their own procedures. Anything else is counted by running it (gs).
-    const conformingDsc = dscPagesHeader !== null && dscPagesHeader === dscPageComments && dscPageComments >= showpages;
-    const certain = !loopedShowpage && (showpagesInProcs === 0 || conformingDsc);
-    if (!certain) warnings.push(loopedShowpage ? 'showpage runs inside a loop: the program must be run to count its pages' : 'showpage inside procedures without a conforming DSC page list: the program must be run to count its pages');
+    // More calls of page-ejecting procedures at the top level than DSC pages, or showpage inside
+    // an embedded document (CUPS's pstops wraps a non-DSC program as one page that way): the DSC
+    // list does not describe what the program prints.
+    const conformingDsc = dscPagesHeader !== null && dscPagesHeader === dscPageComments && dscPageComments >= showpages + showingCalls;
+    const certain = !loopedShowpage && embeddedShowpages === 0 && ((showpagesInProcs === 0 && showingCalls === 0) || conformingDsc);
+    if (!certain) {
+      warnings.push(
+        loopedShowpage
+          ? 'showpage runs inside a loop: the program must be run to count its pages'
+          : embeddedShowpages > 0
+            ? 'showpage inside an embedded document: the program must be run to count its pages'
+            : 'showpage inside procedures without a matching DSC page list: the program must be run to count its pages',
+      );
+    }
     return { ...base, pages, method, fallback: !certain };
   }
   if (showpagesInProcs > 0) {
