@@ -28,6 +28,9 @@ function isDelimChar(c: number): boolean {
   return c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x2f || c === 0x25;
 }
 
+/** `/name` (not `//name`, which is replaced by its value when read, nor a bare `/`). */
+const isLiteralName = (t: string): boolean => t.length > 1 && t[0] === '/' && t[1] !== '/';
+
 const isWhite = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
 const isDelim = (c: number): boolean =>
   c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x2f || c === 0x25;
@@ -57,6 +60,8 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
   const showingNames = new Set<string>();
   /** Calls of such names at the top level. */
   let showingCalls = 0;
+  /** The name before `/showpage`, until `load` confirms an alias. */
+  let aliasOf: string | null = null;
   /** showpage/copypage inside %%BeginDocument … %%EndDocument: not counted, but not certain either. */
   let embeddedShowpages = 0;
   let lineStart = true;
@@ -79,11 +84,16 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
       if (t !== '-1' && pendingCopies >= 1 && pendingCopies <= 9999) copies = pendingCopies;
       pendingCopies = null;
     }
-    if (embedded > 0 && (t === 'showpage' || t === 'copypage' || showingNames.has(t))) embeddedShowpages++;
-    if (t === '/showpage' && prev.startsWith('/') && prev.length > 1) showingNames.add(prev.slice(1));
+    if (showingNames.size > 0 && showingNames.has(t)) {
+      if (embedded > 0) embeddedShowpages++;
+      else if (procDepth === 0) showingCalls++;
+      else procShows[procDepth] = true;
+    }
+    // `/eject /showpage load def`: an alias (not `//systemdict /showpage get exec`, which just runs it).
+    if (aliasOf !== null && t === 'load') showingNames.add(aliasOf);
+    aliasOf = t === '/showpage' && isLiteralName(prev) ? prev.slice(1) : null;
+    if (embedded > 0 && (t === 'showpage' || t === 'copypage')) embeddedShowpages++;
     if (embedded === 0) {
-      if (procDepth === 0 && showingNames.has(t)) showingCalls++;
-      else if (procDepth > 0 && showingNames.has(t)) procShows[procDepth] = true;
       if (t === 'showpage' || t === 'copypage') {
         if (procDepth === 0) {
           showpages++;
@@ -218,7 +228,7 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
       endToken();
       procDepth++;
       procShows[procDepth] = false;
-      procNames[procDepth] = prev.startsWith('/') && prev.length > 1 ? prev.slice(1) : null;
+      procNames[procDepth] = isLiteralName(prev) ? prev.slice(1) : null;
       prev = '{';
       continue;
     }
@@ -281,7 +291,9 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
     // More calls of page-ejecting procedures at the top level than DSC pages, or showpage inside
     // an embedded document (CUPS's pstops wraps a non-DSC program as one page that way): the DSC
     // list does not describe what the program prints.
-    const conformingDsc = dscPagesHeader !== null && dscPagesHeader === dscPageComments && dscPageComments >= showpages + showingCalls;
+    // `%%Page:` comments are not required to match: the scan can lose them in binary data (fonts
+    // and images ps2write embeds), where it keeps `%%Pages:` from the header or trailer.
+    const conformingDsc = dscPagesHeader !== null && dscPagesHeader >= 1 && dscPageComments <= dscPagesHeader && dscPagesHeader >= showpages + showingCalls;
     const certain = !loopedShowpage && embeddedShowpages === 0 && ((showpagesInProcs === 0 && showingCalls === 0) || conformingDsc);
     if (!certain) {
       warnings.push(
