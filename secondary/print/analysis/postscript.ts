@@ -28,6 +28,21 @@ function isDelimChar(c: number): boolean {
   return c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x2f || c === 0x25;
 }
 
+/** Largest `<</Length N>>stream` skipped unparsed (ps2write's PDF content streams, images). */
+const MAX_SKIPPED_STREAM = 64 * 1024 * 1024;
+
+/** Does `data` hold `showpage`, `copypage` or one of `names` as a whole word? */
+function ejectsIn(data: Buffer, names: ReadonlySet<string>): boolean {
+  for (const word of ['showpage', 'copypage', ...names]) {
+    for (let at = data.indexOf(word, 0, 'latin1'); at >= 0; at = data.indexOf(word, at + 1, 'latin1')) {
+      const before = at === 0 ? 0x20 : (data[at - 1] as number);
+      const after = at + word.length >= data.length ? 0x20 : (data[at + word.length] as number);
+      if (REGULAR[before] === 0 && REGULAR[after] === 0) return true;
+    }
+  }
+  return false;
+}
+
 /** `/name` (not `//name`, which is replaced by its value when read, nor a bare `/`). */
 const isLiteralName = (t: string): boolean => t.length > 1 && t[0] === '/' && t[1] !== '/';
 
@@ -62,6 +77,14 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
   let showingCalls = 0;
   /** The name before `/showpage`, until `load` confirms an alias. */
   let aliasOf: string | null = null;
+  /**
+   * `/Length N` seen within the last few tokens: ps2write (and so CUPS's pdftops) embeds PDF
+   * objects as `<</Length N>>stream … endstream`, whose N bytes are PDF content with binary
+   * inline images, not PostScript. They are skipped whole, so a stray `(` in them does not hide
+   * the rest of the program (its %%Page: comments and %%Pages: trailer) inside a "string".
+   */
+  let streamLength: number | null = null;
+  let streamLengthAge = 0;
   /** showpage/copypage inside %%BeginDocument … %%EndDocument: not counted, but not certain either. */
   let embeddedShowpages = 0;
   let lineStart = true;
@@ -83,6 +106,19 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
     if (pendingCopies !== null) {
       if (t !== '-1' && pendingCopies >= 1 && pendingCopies <= 9999) copies = pendingCopies;
       pendingCopies = null;
+    }
+    if (streamLength !== null && ++streamLengthAge > 8) streamLength = null;
+    if (prev === '/Length' && /^\d{1,10}$/.test(t)) {
+      streamLength = Number(t);
+      streamLengthAge = 0;
+    } else if (t === 'stream' && streamLength !== null && streamLength <= MAX_SKIPPED_STREAM) {
+      // The byte that ended this token was its end of line; CR LF has one more.
+      if (rd.buf[rd.i - 1] === 0x0d && rd.peek() === 0x0a) rd.next();
+      // Whoever wrote the file decides what `stream` does: bytes that could eject a page are not
+      // skipped blind. A page eject in them makes the count uncertain, as in an embedded document.
+      if (ejectsIn(src.read(rd.pos, streamLength), showingNames)) embeddedShowpages++;
+      rd.skip(streamLength);
+      streamLength = null;
     }
     if (showingNames.size > 0 && showingNames.has(t)) {
       if (embedded > 0) embeddedShowpages++;
