@@ -10,7 +10,7 @@
  * one page is a count. docs/page-analysis.md, "Ghostscript".
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,6 +31,12 @@ export interface GhostscriptOptions {
   gs?: string;
   /** Where the per-run page directory is made (default: TMPDIR, which CUPS sets for backends). */
   tmpDir?: string;
+  /**
+   * Run gs as this user (the CUPS backend, running as root, passes CUPS's `lp`, as CUPS runs its
+   * own filters): a hostile document meets an interpreter without root's rights even if it finds
+   * a way out of -dSAFER. The document must be readable by that user.
+   */
+  runAs?: { uid: number; gid: number };
 }
 
 const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
@@ -43,6 +49,7 @@ export function countWithGhostscript(file: string, opts: GhostscriptOptions = {}
   let pageDir: string;
   try {
     pageDir = mkdtempSync(join(opts.tmpDir ?? tmpdir(), 'quotient-gs-'));
+    if (opts.runAs) chownSync(pageDir, opts.runAs.uid, opts.runAs.gid);
   } catch (err) {
     return Promise.resolve({ ok: false, reason: `cannot make a directory for Ghostscript: ${(err as Error).message}`, timedOut: false, ms: 0 });
   }
@@ -73,7 +80,7 @@ export function countWithGhostscript(file: string, opts: GhostscriptOptions = {}
       child.kill('SIGKILL');
     }, timeoutMs);
     try {
-      child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' } });
+      child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' }, ...(opts.runAs ?? {}) });
     } catch (err) {
       done({ ok: false, reason: `cannot run ${gs}: ${(err as Error).message}`, timedOut: false, ms: 0 });
       return;

@@ -1,8 +1,11 @@
 /**
  * Page analysis for the CUPS backend wrapper: what format a print job is, how many pages one copy
  * prints, and what the document itself says about copies, colour, duplex and paper size.
- * analyseDocument() never throws: a document that cannot be counted gets the documented size
- * fallback (one page per started 100 KB, at least 1), so nothing prints for free by accident.
+ * analyseDocument() is the fast scan and never throws; it says whether it is certain
+ * (`fallback: false`). A document it cannot count gets the size lower bound (one page per
+ * started 100 KB, at least 1) with `fallback: true`. countPages() adds Ghostscript for PDF and
+ * PostScript the scan is not certain of; what is still uncertain after it is not charged as
+ * counted: the printer's unknownPageCount rule decides (on the secondary).
  * Rules and limits: docs/page-analysis.md.
  */
 import { analysePclXl, analysePcl5, pjlCopies } from './pcl';

@@ -410,28 +410,30 @@ export class PdfReader {
       return false;
     }
     const bytes = (v: Value | undefined): Buffer | null => (v instanceof Str ? v.bytes() : null);
+    // Any entry may be an indirect reference (rare, but legal).
+    const get = (key: string): Value | undefined => this.resolve(enc.get(key));
     const id = this.resolve(this.trailer.get('ID'));
-    const v = num(enc.get('V')) ?? 0;
+    const v = num(get('V')) ?? 0;
     let streamMethod: string | null = null;
     if (v >= 4) {
-      const stmF = nameOf(enc.get('StmF')) ?? 'Identity';
-      const cf = this.resolve(enc.get('CF'));
+      const stmF = nameOf(get('StmF')) ?? 'Identity';
+      const cf = get('CF');
       const filter = cf instanceof Map ? this.resolve(cf.get(stmF)) : undefined;
       streamMethod = stmF === 'Identity' ? 'Identity' : filter instanceof Map ? (nameOf(filter.get('CFM')) ?? 'None') : null;
     }
     const params: EncryptParams = {
-      filter: nameOf(enc.get('Filter')),
+      filter: nameOf(get('Filter')),
       v,
-      r: num(enc.get('R')) ?? 0,
-      length: num(enc.get('Length')) ?? 40,
-      o: bytes(enc.get('O')) ?? Buffer.alloc(0),
-      u: bytes(enc.get('U')) ?? Buffer.alloc(0),
-      oe: bytes(enc.get('OE')),
-      ue: bytes(enc.get('UE')),
-      p: num(enc.get('P')) ?? 0,
-      encryptMetadata: enc.get('EncryptMetadata') !== false,
+      r: num(get('R')) ?? 0,
+      length: num(get('Length')) ?? 40,
+      o: bytes(get('O')) ?? Buffer.alloc(0),
+      u: bytes(get('U')) ?? Buffer.alloc(0),
+      oe: bytes(get('OE')),
+      ue: bytes(get('UE')),
+      p: num(get('P')) ?? 0,
+      encryptMetadata: get('EncryptMetadata') !== false,
       streamMethod,
-      id0: (Array.isArray(id) ? bytes(id[0]) : null) ?? Buffer.alloc(0),
+      id0: (Array.isArray(id) ? bytes(this.resolve(id[0])) : null) ?? Buffer.alloc(0),
     };
     try {
       this.decrypt = standardDecryptor(params);
@@ -568,7 +570,12 @@ export class PdfReader {
       }
     }
     if (!this.trailer.has('Root') && !this.trailer.has('Encrypt')) this.trailerFromXrefStream();
-    this.setUpDecryption(warnings);
+    try {
+      this.setUpDecryption(warnings);
+    } catch (err) {
+      if (err instanceof BudgetExceeded) throw err;
+      warnings.push(`the /Encrypt dictionary is unreadable (${(err as Error).message})`);
+    }
     // Object streams found while scanning: index their members too (only when no plain definition exists).
     for (const [n, e] of [...this.xref]) {
       if (e.kind !== 'offset') continue;

@@ -28,6 +28,24 @@ function isDelimChar(c: number): boolean {
   return c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x2f || c === 0x25;
 }
 
+/** Largest `<</Length N>>stream` skipped unparsed (ps2write's PDF content streams, images). */
+const MAX_SKIPPED_STREAM = 64 * 1024 * 1024;
+
+/** Does `data` hold `showpage`, `copypage` or one of `names` as a whole word? */
+function ejectsIn(data: Buffer, names: ReadonlySet<string>): boolean {
+  for (const word of ['showpage', 'copypage', ...names]) {
+    for (let at = data.indexOf(word, 0, 'latin1'); at >= 0; at = data.indexOf(word, at + 1, 'latin1')) {
+      const before = at === 0 ? 0x20 : (data[at - 1] as number);
+      const after = at + word.length >= data.length ? 0x20 : (data[at + word.length] as number);
+      if (REGULAR[before] === 0 && REGULAR[after] === 0) return true;
+    }
+  }
+  return false;
+}
+
+/** `/name` (not `//name`, which is replaced by its value when read, nor a bare `/`). */
+const isLiteralName = (t: string): boolean => t.length > 1 && t[0] === '/' && t[1] !== '/';
+
 const isWhite = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
 const isDelim = (c: number): boolean =>
   c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x2f || c === 0x25;
@@ -48,6 +66,27 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
   /** The procedure just closed called showpage: a loop operator next runs it an unknown number of times. */
   let closedProcShows = false;
   let loopedShowpage = false;
+  /** Per open procedure: the name it is being defined under (`/name { … } def`), or null. */
+  const procNames: (string | null)[] = [null];
+  /**
+   * Names that eject a page when run: procedures containing showpage (or such a name), and
+   * aliases (`/eject /showpage load def`). Their calls count like showpage for certainty.
+   */
+  const showingNames = new Set<string>();
+  /** Calls of such names at the top level. */
+  let showingCalls = 0;
+  /** The name before `/showpage`, until `load` confirms an alias. */
+  let aliasOf: string | null = null;
+  /**
+   * `/Length N` seen within the last few tokens: ps2write (and so CUPS's pdftops) embeds PDF
+   * objects as `<</Length N>>stream … endstream`, whose N bytes are PDF content with binary
+   * inline images, not PostScript. They are skipped whole, so a stray `(` in them does not hide
+   * the rest of the program (its %%Page: comments and %%Pages: trailer) inside a "string".
+   */
+  let streamLength: number | null = null;
+  let streamLengthAge = 0;
+  /** showpage/copypage inside %%BeginDocument … %%EndDocument: not counted, but not certain either. */
+  let embeddedShowpages = 0;
   let lineStart = true;
   let prev = '';
   let token = '';
@@ -68,6 +107,28 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
       if (t !== '-1' && pendingCopies >= 1 && pendingCopies <= 9999) copies = pendingCopies;
       pendingCopies = null;
     }
+    if (streamLength !== null && ++streamLengthAge > 8) streamLength = null;
+    if (prev === '/Length' && /^\d{1,10}$/.test(t)) {
+      streamLength = Number(t);
+      streamLengthAge = 0;
+    } else if (t === 'stream' && streamLength !== null && streamLength <= MAX_SKIPPED_STREAM) {
+      // The byte that ended this token was its end of line; CR LF has one more.
+      if (rd.buf[rd.i - 1] === 0x0d && rd.peek() === 0x0a) rd.next();
+      // Whoever wrote the file decides what `stream` does: bytes that could eject a page are not
+      // skipped blind. A page eject in them makes the count uncertain, as in an embedded document.
+      if (ejectsIn(src.read(rd.pos, streamLength), showingNames)) embeddedShowpages++;
+      rd.skip(streamLength);
+      streamLength = null;
+    }
+    if (showingNames.size > 0 && showingNames.has(t)) {
+      if (embedded > 0) embeddedShowpages++;
+      else if (procDepth === 0) showingCalls++;
+      else procShows[procDepth] = true;
+    }
+    // `/eject /showpage load def`: an alias (not `//systemdict /showpage get exec`, which just runs it).
+    if (aliasOf !== null && t === 'load') showingNames.add(aliasOf);
+    aliasOf = t === '/showpage' && isLiteralName(prev) ? prev.slice(1) : null;
+    if (embedded > 0 && (t === 'showpage' || t === 'copypage')) embeddedShowpages++;
     if (embedded === 0) {
       if (t === 'showpage' || t === 'copypage') {
         if (procDepth === 0) {
@@ -203,12 +264,16 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
       endToken();
       procDepth++;
       procShows[procDepth] = false;
+      procNames[procDepth] = isLiteralName(prev) ? prev.slice(1) : null;
+      prev = '{';
       continue;
     }
     if (c === 0x7d) {
       endToken();
       if (procDepth > 0) {
         const shows = procShows[procDepth] === true;
+        const name = procNames[procDepth];
+        if (shows && name !== null && name !== undefined) showingNames.add(name);
         procDepth--;
         if (shows && procDepth > 0) procShows[procDepth] = true;
         closedProcShows = shows;
@@ -259,9 +324,22 @@ export function analysePostScript(src: Source, limit: number, budget: Budget, wa
     // and either no showpage inside procedures at all, or a conforming DSC page list (%%Pages:
     // equal to the %%Page: comments), which is how drivers, ps2write and groff number the pages
     // they end inside their own procedures. Anything else is counted by running it (gs).
-    const conformingDsc = dscPagesHeader !== null && dscPagesHeader === dscPageComments && dscPageComments >= showpages;
-    const certain = !loopedShowpage && (showpagesInProcs === 0 || conformingDsc);
-    if (!certain) warnings.push(loopedShowpage ? 'showpage runs inside a loop: the program must be run to count its pages' : 'showpage inside procedures without a conforming DSC page list: the program must be run to count its pages');
+    // More calls of page-ejecting procedures at the top level than DSC pages, or showpage inside
+    // an embedded document (CUPS's pstops wraps a non-DSC program as one page that way): the DSC
+    // list does not describe what the program prints.
+    // `%%Page:` comments are not required to match: the scan can lose them in binary data (fonts
+    // and images ps2write embeds), where it keeps `%%Pages:` from the header or trailer.
+    const conformingDsc = dscPagesHeader !== null && dscPagesHeader >= 1 && dscPageComments <= dscPagesHeader && dscPagesHeader >= showpages + showingCalls;
+    const certain = !loopedShowpage && embeddedShowpages === 0 && ((showpagesInProcs === 0 && showingCalls === 0) || conformingDsc);
+    if (!certain) {
+      warnings.push(
+        loopedShowpage
+          ? 'showpage runs inside a loop: the program must be run to count its pages'
+          : embeddedShowpages > 0
+            ? 'showpage inside an embedded document: the program must be run to count its pages'
+            : 'showpage inside procedures without a matching DSC page list: the program must be run to count its pages',
+      );
+    }
     return { ...base, pages, method, fallback: !certain };
   }
   if (showpagesInProcs > 0) {

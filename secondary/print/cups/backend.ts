@@ -18,11 +18,11 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LocalEndpointClient } from '../../local-endpoint/client';
 import type { AuthorizeAnswer, ErrorAnswer, LocalRequest } from '../../local-endpoint/protocol';
-import { countPages, type DocumentAnalysis } from '../analysis';
+import { countPages, type DocumentAnalysis, type GhostscriptOptions } from '../analysis';
 import { chargedCopies, jobIdFor, optionFacts, parseCupsOptions } from '../job-options';
 
 /** Counts a spooled document (the page analysis module; tests may stand in another). */
-export type Analyser = (file: string, opts: { contentType?: string; timeBudgetMs?: number }) => Promise<DocumentAnalysis>;
+export type Analyser = (file: string, opts: { contentType?: string; timeBudgetMs?: number; ghostscript?: GhostscriptOptions }) => Promise<DocumentAnalysis>;
 
 /** CUPS backend exit codes (cups/backend.h). */
 export const BackendExit = { OK: 0, FAILED: 1, AUTH_REQUIRED: 2, HOLD: 3, STOP: 4, CANCEL: 5, RETRY: 6, RETRY_CURRENT: 7 } as const;
@@ -168,11 +168,15 @@ function runRealBackend(opts: { executable: string; uri: string; args: string[];
   });
 }
 
-/** Copies stdin to a private temporary file (bounded memory; CUPS's TMPDIR). */
-async function spoolStdin(stdin: Readable, env: NodeJS.ProcessEnv): Promise<string> {
+/** Copies stdin to a private temporary file (bounded memory; CUPS's TMPDIR), readable by `reader`'s group (Ghostscript). */
+async function spoolStdin(stdin: Readable, env: NodeJS.ProcessEnv, reader: { uid: number; gid: number } | undefined): Promise<string> {
   const dir = env.TMPDIR ?? os.tmpdir();
   const file = path.join(dir, `quotient-${process.pid}-${randomBytes(6).toString('hex')}`);
   await pipeline(stdin, fs.createWriteStream(file, { mode: 0o600, flags: 'wx' }));
+  if (reader) {
+    fs.chownSync(file, process.getuid?.() ?? 0, reader.gid);
+    fs.chmodSync(file, 0o640);
+  }
   return file;
 }
 
@@ -283,11 +287,13 @@ export async function runBackend(args: readonly string[], io: BackendIo): Promis
   const started = Date.now();
   let spooled: string | undefined;
   try {
-    const document = file ?? (spooled = await spoolStdin(io.stdin, io.env));
+    // Ghostscript (for documents the fast analysis cannot count) runs as CUPS's lp, as CUPS's own filters do.
+    const gsUser = process.getuid?.() === 0 ? lpIds() : undefined;
+    const document = file ?? (spooled = await spoolStdin(io.stdin, io.env, gsUser));
     let analysis: DocumentAnalysis;
     try {
       const analyse = io.analyse ?? countPages;
-      analysis = await analyse(document, { ...(io.env.CONTENT_TYPE ? { contentType: io.env.CONTENT_TYPE } : {}), timeBudgetMs: 5_000 });
+      analysis = await analyse(document, { ...(io.env.CONTENT_TYPE ? { contentType: io.env.CONTENT_TYPE } : {}), timeBudgetMs: 5_000, ...(gsUser ? { ghostscript: { runAs: gsUser } } : {}) });
     } catch (err) {
       // analyseDocument never throws; a stand-in might: one page per copy, never free.
       analysis = { format: 'unknown', pages: 1, colourPages: null, copiesInDocument: 1, duplex: null, paperSize: null, method: 'none', fallback: true, warnings: [(err as Error).message] };

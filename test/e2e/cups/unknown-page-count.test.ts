@@ -74,11 +74,15 @@ describeOnEachDatabase('documents the page analysis cannot count, through real C
     await primary.services.printers.resolve(SECONDARY, 'lab');
     const capped = await primary.services.printers.resolve(SECONDARY, 'capped');
     await primary.services.printers.update(capped.id, { unknownPageCount: 'charge-maximum', filters: { maxPages: 40 } }, 'test');
-    secondary = await startTestSecondary(primary.grpcPort, fs.mkdtempSync(path.join(secondaryDir, 'd')), { queues: ['lab', 'capped'], flags: { socketPath } });
+    secondary = await startTestSecondary(primary.grpcPort, fs.mkdtempSync(path.join(secondaryDir, 'd')), { queues: ['lab', 'capped', 'filtered'], flags: { socketPath } });
     await secondary.whenSynced();
     sink.received.length = 0;
     sink.mode = 'accept';
-    for (const q of ['lab', 'capped']) await cups.lpadmin(['-p', q, '-E', '-v', `quotient:socket://127.0.0.1:${sink.port}`, '-m', 'raw', '-o', 'printer-error-policy=abort-job']);
+    for (const q of ['lab', 'capped', 'filtered']) {
+      // "filtered" has a PostScript driver: CUPS's filters run and the backend reads their output on stdin.
+      const model = q === 'filtered' ? ['-m', 'drv:///sample.drv/generic.ppd'] : ['-m', 'raw'];
+      await cups.lpadmin(['-p', q, '-E', '-v', `quotient:socket://127.0.0.1:${sink.port}`, ...model, '-o', 'printer-error-policy=abort-job']);
+    }
   });
 
   afterEach(async () => {
@@ -117,6 +121,17 @@ describeOnEachDatabase('documents the page analysis cannot count, through real C
     assert.equal(job.state, 'completed', cups.jobLog(id));
     await secondary.whenOutboxEmpty();
     assert.deepEqual(await printRows('bob'), [[`print:${job.uuid}`, -50]]);
+    assert.match(cups.jobLog(id), /5 page\(s\) x 1,.*\(postscript, ghostscript\)/);
+  });
+
+  it('counts the filtered output of such a program, read on stdin, with Ghostscript running as lp', async function () {
+    this.timeout(60_000);
+    await accountFor(primary.services, { username: 'erin', restricted: true, initialCredit: 1000, creditLimit: 0 });
+    const id = await cups.lp(['-d', 'filtered', '-U', 'erin', '-o', 'print-color-mode=monochrome', '-t', 'loop.ps', looping]);
+    const job = await cups.waitForJob(id, done);
+    assert.equal(job.state, 'completed', cups.jobLog(id));
+    await secondary.whenOutboxEmpty();
+    assert.deepEqual(await printRows('erin'), [[`print:${job.uuid}`, -50]]);
     assert.match(cups.jobLog(id), /5 page\(s\) x 1,.*\(postscript, ghostscript\)/);
   });
 

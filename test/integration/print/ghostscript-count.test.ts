@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyseDocument, countPages } from '../../../secondary/print/analysis';
 import { countWithGhostscript } from '../../../secondary/print/analysis/ghostscript';
@@ -90,6 +90,23 @@ describe('counting PostScript the fast scan is not sure of, with Ghostscript', f
     assert.equal(capped.ok === false && capped.timedOut, false, 'stopped by the memory cap, not the clock');
     const roomy = await countWithGhostscript(file, { timeoutMs: 20_000 });
     assert.deepEqual(roomy.ok && roomy.pages, 1, JSON.stringify(roomy));
+  });
+
+  it('runs Ghostscript as another user when asked (the backend, as root, runs it as lp): it reads only what that user may', async function () {
+    const lp = /^lp:[^:]*:(\d+):(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'));
+    if (process.getuid?.() !== 0 || !lp) return this.skip(); // needs root and CUPS's lp user
+    const runAs = { uid: Number(lp[1]), gid: Number(lp[2]) };
+    const text = `%!PS\n1 1 2 { pop showpage } for\n`;
+    const dir = mkdtempSync(join(fixtureDir(), 'gs-as-lp-'));
+    chmodSync(fixtureDir(), 0o755);
+    chmodSync(dir, 0o755);
+    const open = join(dir, 'open.ps');
+    writeFileSync(open, text, { mode: 0o644 });
+    const closed = join(dir, 'root-only.ps');
+    writeFileSync(closed, text, { mode: 0o600 });
+    assert.deepEqual(await countWithGhostscript(open, { runAs }).then((r) => r.ok && r.pages), 2);
+    const refused = await countWithGhostscript(closed, { runAs });
+    assert.equal(refused.ok, false, 'a file only root may read is not read: gs is not root');
   });
 
   it('counts the pages the device emits, whatever the document prints or does to /EndPage', async () => {

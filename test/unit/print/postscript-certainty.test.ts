@@ -36,4 +36,30 @@ describe('PostScript: a certain count or not', () => {
     assert.deepEqual(await verdict('%%Pages: 2\n/p { showpage } def p p p'), [2, 'dsc-pages', true]);
     assert.equal((await analyseDocument(ps('/eject /showpage load def eject eject'))).fallback, true);
   });
+
+  it('is not sure when a DSC list counts fewer pages than the calls of a page-ejecting procedure', async () => {
+    assert.deepEqual(await verdict('%%Pages: 1\n%%Page: 1 1\n/p { showpage } def\np p p p p\n%%EOF'), [1, 'dsc-pages', true]);
+    assert.deepEqual(await verdict('%%Pages: 1\n%%Page: 1 1\n/eject /showpage load def\neject eject\n%%EOF'), [1, 'dsc-pages', true]);
+  });
+
+  it('is not sure when a loop calls a procedure that ejects a page', async () => {
+    assert.deepEqual(await verdict('%%Pages: 5\n%%Page: 1 1\n%%Page: 2 2\n%%Page: 3 3\n%%Page: 4 4\n%%Page: 5 5\n/page { showpage } def\n1 1 5 { pop page } for'), [5, 'dsc-pages', true]);
+  });
+
+  it('skips the PDF content streams ps2write embeds (<</Length N>>stream), so binary data in them hides no %%Page: comment', async () => {
+    const content = 'q BI /W 4 /H 1 /BPC 8 /CS /G ID ((((\xff\x00 EI Q';
+    const page = (n: number): string => `%%Page: ${n} ${n}\n<</Length ${Buffer.byteLength(content, 'latin1')}>>stream\n${content}endstream\nEP\n`;
+    const doc = `%%Pages: (atend)\n/EP { showpage } bind def\n/stream { pop } def\n${[1, 2, 3].map(page).join('')}%%Trailer\n%%Pages: 3\n%%EOF`;
+    assert.deepEqual(await verdict(doc), [3, 'dsc-pages', false]);
+  });
+
+  it('is not sure when such a stream holds a page eject (a file may define stream as it likes)', async () => {
+    const hidden = '1 1 5 { showpage } for\n';
+    assert.deepEqual(await verdict(`%%Pages: 1\n%%Page: 1 1\n/stream {} def\n<</Length ${hidden.length}>>stream\n${hidden}endstream\n%%EOF`), [1, 'dsc-pages', true]);
+  });
+
+  it("is not sure of showpage inside an embedded document (CUPS's pstops wraps a non-DSC program that way, as one page)", async () => {
+    const wrapped = '%%Pages: 1\n%%EndComments\n%%Page: 1 1\n%%BeginDocument: nondsc\n%!PS\n/page { showpage } def\npage page page page page\n%%EndDocument\n%%EOF';
+    assert.deepEqual(await verdict(wrapped), [1, 'dsc-pages', true]);
+  });
 });
