@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { describeOnEachDatabase } from '../utils/databases';
+import { describeEndToEnd } from '../utils/databases';
 import { cliAgainst, runCli } from '../utils/processes';
 import { servicesFor } from '../utils/fixtures';
 import { parseJobDescription } from '../../primary/printing/job-events';
 
-describeOnEachDatabase('quotient CLI', (t) => {
+describeEndToEnd('quotient CLI', (t) => {
   const { cli, ok, fails } = cliAgainst(t);
 
   it('manages users, groups and balances, leaving exact ledger rows', async function () {

@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { listAudit } from '../../primary/audit/audit-log';
-import { describeOnEachDatabase } from '../utils/databases';
+import { describeEndToEnd } from '../utils/databases';
 import { servicesFor } from '../utils/fixtures';
 import { cliAgainst, runCli } from '../utils/processes';
 
 const MB = 1_048_576;
 
-describeOnEachDatabase('quotient internet', (t) => {
+describeEndToEnd('quotient internet', (t) => {
   const { cli, ok, fails } = cliAgainst(t);
 
   it('shows the defaults, stores each setting, audits it, and the next report is charged by it', async function () {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { describeOnEachDatabase } from '../utils/databases';
+import { describeEndToEnd } from '../utils/databases';
 import { servicesFor } from '../utils/fixtures';
 import { cliAgainst, runCli } from '../utils/processes';
 
-describeOnEachDatabase('quotient printers', (t) => {
+describeEndToEnd('quotient printers', (t) => {
   const { ok, fails } = cliAgainst(t);
   const PRINTER = 'print-1/library-laser';
 

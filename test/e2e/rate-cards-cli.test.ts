@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { listAudit } from '../../primary/audit/audit-log';
 import { type JobDescription } from '../../primary/printing/job-events';
-import { describeOnEachDatabase } from '../utils/databases';
+import { describeEndToEnd } from '../utils/databases';
 import { servicesFor, jobDescription } from '../utils/fixtures';
 import { ROOT, cliAgainst } from '../utils/processes';
 
@@ -16,7 +16,7 @@ const UNIVERSITY = path.join(ROOT, 'examples/rate-cards/university.json');
 
 const job = (overrides: Partial<JobDescription> = {}): JobDescription => jobDescription({ queue: 'lab-laser', documentName: 'thesis.pdf', pages: 1, ...overrides });
 
-describeOnEachDatabase('quotient rate-cards', (t) => {
+describeEndToEnd('quotient rate-cards', (t) => {
   const { cli, ok, fails } = cliAgainst(t);
   const file = (name: string, content: unknown): string => {
     const p = path.join(t.dataDir, name);

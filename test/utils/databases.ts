@@ -72,9 +72,23 @@ export async function dropRunDatabase(): Promise<void> {
   }
 }
 
-export function describeOnEachDatabase(title: string, body: (t: TestDatabase) => void): void {
+/**
+ * The dialects end-to-end suites run on: SQLite only, unless QUOTIENT_TEST_E2E_DATABASES says
+ * otherwise (`sqlite,mysql` runs them on both). An end-to-end test checks processes, CUPS, Squid
+ * and Chromium working together; what each dialect does differently is covered by the
+ * integration suite, which always runs on both. The crash and start-up suites run on both anyway
+ * (describeOnEachDatabase), since a kill -9 and a database server's connection are dialect matters.
+ */
+const endToEndWanted = (process.env.QUOTIENT_TEST_E2E_DATABASES ?? 'sqlite').split(',').map((s) => s.trim());
+
+/** describeOnEachDatabase for end-to-end suites: on the dialects in QUOTIENT_TEST_E2E_DATABASES (default SQLite). */
+export function describeEndToEnd(title: string, body: (t: TestDatabase) => void): void {
+  describeOnEachDatabase(title, body, endToEndWanted);
+}
+
+export function describeOnEachDatabase(title: string, body: (t: TestDatabase) => void, only: readonly string[] = ['sqlite', 'mysql']): void {
   for (const dialect of ['sqlite', 'mysql'] as const) {
-    if (!wanted.includes(dialect)) continue;
+    if (!wanted.includes(dialect) || !only.includes(dialect)) continue;
     describe(`${title} [${dialect}]`, function () {
       let current: Database | undefined;
       let dataDir = '';

@@ -17,7 +17,7 @@ import type { RunningPrimary } from '../../../primary/boot';
 import type { RunningSecondary } from '../../../secondary/daemon';
 import { balanceOf, jobsOnPrimary, setFailureModes, startTestSecondary } from '../../integration/secondary/harness';
 import { cupsUnavailable, freePort, ippPrinterUnavailable, makeDocument, startIppPrinter, startPrivateCups, startTestSink, type IppPrinter, type PrivateCups, type TestSink } from '../../utils/cups';
-import { describeOnEachDatabase } from '../../utils/databases';
+import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
 import { startTestPrimary } from '../../utils/primary';
 import { runCli } from '../../utils/processes';
@@ -26,7 +26,7 @@ const SECONDARY = 'print-1';
 const execFileAsync = promisify(execFile);
 const QUEUES = ['raw', 'ps', 'later', 'denied', 'held', 'free', 'broken', 'ipp'] as const;
 
-describeOnEachDatabase('CUPS backend wrapper with real CUPS', (t) => {
+describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
   let cups: PrivateCups;
   let sink: TestSink;
   let ippPrinter: IppPrinter;

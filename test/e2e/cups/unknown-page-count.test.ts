@@ -17,14 +17,14 @@ import type { RunningPrimary } from '../../../primary/boot';
 import type { RunningSecondary } from '../../../secondary/daemon';
 import { balanceOf, startTestSecondary } from '../../integration/secondary/harness';
 import { cupsUnavailable, makeDocument, startPrivateCups, startTestSink, type PrivateCups, type TestSink } from '../../utils/cups';
-import { describeOnEachDatabase } from '../../utils/databases';
+import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
 import { startTestPrimary } from '../../utils/primary';
 
 const SECONDARY = 'print-1';
 const execFileAsync = promisify(execFile);
 
-describeOnEachDatabase('documents the page analysis cannot count, through real CUPS', (t) => {
+describeEndToEnd('documents the page analysis cannot count, through real CUPS', (t) => {
   let cups: PrivateCups;
   let sink: TestSink;
   let primary: RunningPrimary;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RunningPrimary } from '../../../primary/boot';
 import type { RunningSecondary } from '../../../secondary/daemon';
-import { describeOnEachDatabase } from '../../utils/databases';
+import { describeEndToEnd } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
 import { parseSquidLine } from '../../../secondary/proxy/squid-log-parser';
 import { startTestSecondary } from '../../integration/secondary/harness';
@@ -18,7 +18,7 @@ import { fetchVia, squidAvailable, startOrigin, startSquid, until, type RunningS
 const MB = 1_048_576;
 const PER_MB = 10; // minor units
 
-describeOnEachDatabase('Squid proxy secondary (e2e)', (t) => {
+describeEndToEnd('Squid proxy secondary (e2e)', (t) => {
   let primary: RunningPrimary;
   let secondary: RunningSecondary;
   let squid: RunningSquid;
@@ -78,7 +78,7 @@ describeOnEachDatabase('Squid proxy secondary (e2e)', (t) => {
       return u.requests === count ? u : undefined;
     }, 15_000);
 
-  // One scenario in steps: describeOnEachDatabase empties every table before each test.
+  // One scenario in steps: describeEndToEnd empties every table before each test.
   it('charges exact prices, frees a zero-rated domain, survives a rotation, and blocks and unblocks a user who runs out', async function () {
     this.timeout(120_000);
     await setUp();

@@ -3,7 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
 import { type JobDescription } from '../../../primary/printing/job-events';
 import { jobDescription } from '../../utils/fixtures';
-import { describeOnEachDatabase } from '../../utils/databases';
+import { describeEndToEnd } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
 import { closeBrowser, screenshotPath, signedInPage } from './browser';
 
@@ -13,7 +13,7 @@ const job = (overrides: Partial<JobDescription> = {}): JobDescription => jobDesc
 
 after(closeBrowser);
 
-describeOnEachDatabase('admin printer filters in Chromium', (t) => {
+describeEndToEnd('admin printer filters in Chromium', (t) => {
   let primary: RunningPrimary;
   let base: string;
   const contexts: BrowserContext[] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
-import { describeOnEachDatabase } from '../../utils/databases';
+import { describeEndToEnd } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
 import { closeBrowser, screenshotPath, signedInPage } from './browser';
 
@@ -10,7 +10,7 @@ const ZONE = 'America/New_York';
 
 after(closeBrowser);
 
-describeOnEachDatabase('quota schedules managed in the admin pages, in Chromium', (t) => {
+describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) => {
   let primary: RunningPrimary;
   let base: string;
   const contexts: BrowserContext[] = [];

@@ -10,7 +10,7 @@ import type { RunningPrimary } from '../../../primary/boot';
 import { listAudit } from '../../../primary/audit/audit-log';
 import { type JobDescription } from '../../../primary/printing/job-events';
 import { jobDescription } from '../../utils/fixtures';
-import { describeOnEachDatabase } from '../../utils/databases';
+import { describeEndToEnd } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
 import { DESKTOP, closeBrowser, screenshotPath, sharedBrowser, signIn } from './browser';
 
@@ -20,7 +20,7 @@ const job = (overrides: Partial<JobDescription> = {}): JobDescription => jobDesc
 
 after(closeBrowser);
 
-describeOnEachDatabase('admin rate-card forms in Chromium', (t) => {
+describeEndToEnd('admin rate-card forms in Chromium', (t) => {
   let primary: RunningPrimary;
   let base: string;
   let context: BrowserContext | undefined;

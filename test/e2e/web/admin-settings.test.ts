@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
-import { describeOnEachDatabase } from '../../utils/databases';
+import { describeEndToEnd } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
 import { closeBrowser, screenshotPath, signedInPage } from './browser';
 
 after(closeBrowser);
 
-describeOnEachDatabase('admin settings in Chromium', (t) => {
+describeEndToEnd('admin settings in Chromium', (t) => {
   let primary: RunningPrimary;
   let base: string;
   const contexts: BrowserContext[] = [];

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
-import { describeOnEachDatabase } from '../../utils/databases';
+import { describeEndToEnd } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
 import { DESKTOP, closeBrowser, sharedBrowser, signIn } from './browser';
 
@@ -20,7 +20,7 @@ after(closeBrowser);
 /** 25 sign-ins (a scrypt each) through the browser: longer than most tests on a busy 2-core machine. */
 const TIMEOUT_MS = 120_000;
 
-describeOnEachDatabase('sign-in throttling per address in Chromium', (t) => {
+describeEndToEnd('sign-in throttling per address in Chromium', (t) => {
   let primary: RunningPrimary | undefined;
   let base: string;
   let slept: number[];

@@ -5,7 +5,7 @@ import { MB } from '../../../primary/internet/internet-settings';
 import { type JobDescription } from '../../../primary/printing/job-events';
 import { jobDescription } from '../../utils/fixtures';
 import { localTime } from '../../../primary/quotas/schedule-input';
-import { describeOnEachDatabase } from '../../utils/databases';
+import { describeEndToEnd } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
 import { DESKTOP, PHONE, closeBrowser, screenshotPath, sharedBrowser, signIn as signInAt } from './browser';
 
@@ -16,7 +16,7 @@ const job = jobDescription;
 
 after(closeBrowser);
 
-describeOnEachDatabase('web tools in Chromium', (t) => {
+describeEndToEnd('web tools in Chromium', (t) => {
   let primary: RunningPrimary;
   let base: string;
   const contexts: BrowserContext[] = [];
