@@ -14,6 +14,13 @@ import { openDatabase, type Database, type Dialect } from '../../primary/db/conn
 import { migrateLatest } from '../../primary/db/migrate';
 import { dropAll, truncateAll } from '../../primary/db/schema';
 
+/**
+ * Where each suite's data directory (its SQLite file) goes: /dev/shm where there is one, since the
+ * tests kill processes, never the power, and a commit's fsync there costs nothing. The WAL-sync
+ * tests keep their files on disk (os.tmpdir()), where fsync is real.
+ */
+const TEST_DATA_ROOT = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+
 export const MYSQL_TEST_URL = process.env.QUOTIENT_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 /** The database this run uses (set once MySQL is prepared). */
 let mysqlRunUrl = MYSQL_TEST_URL;
@@ -108,7 +115,7 @@ export function describeOnEachDatabase(title: string, body: (t: TestDatabase) =>
       };
 
       before(async function () {
-        dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quotient-test-'));
+        dataDir = fs.mkdtempSync(path.join(TEST_DATA_ROOT, 'quotient-test-'));
         if (dialect === 'sqlite') {
           url = `sqlite:${path.join(dataDir, 'quotient.db')}`;
           current = openDatabase(url, dataDir);
