@@ -11,11 +11,10 @@
  * A commit that arrives after its job expired is still charged (the pages printed), without a
  * credit check, like a job printed while the primary was away.
  */
-import cron from 'node-cron';
-import { ValidationError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { Money } from '../../common/money';
 import type { Database } from '../db/connection';
+import { scheduleRecurring, type RecurringJob } from '../jobs/recurring-job';
 import type { SettingsService } from '../settings/settings-service';
 import type { JobEvent } from './job-events';
 import type { PrintJobService } from './print-job-service';
@@ -101,37 +100,17 @@ export async function expireAuthorisations(deps: ExpiryDeps, logger?: Logger): P
   return run;
 }
 
-export interface ExpiryJob {
-  /** Stops firing and waits for a run in progress. */
-  stop(): Promise<void>;
-}
+export type ExpiryJob = RecurringJob;
 
 /** Runs the handler once at start and then on `expression` (default: every minute). */
 export function schedule(deps: ExpiryDeps & { logger: Logger; expression?: string }): ExpiryJob {
-  const expression = deps.expression ?? '* * * * *';
-  if (!cron.validate(expression)) throw new ValidationError(`authorisation expiry: "${expression}" is not a valid cron expression`, { field: 'expression' });
-  let inFlight: Promise<void> = Promise.resolve();
-  let busy = false;
-  let stopped = false;
-  const tick = (): void => {
-    if (busy || stopped) return;
-    busy = true;
-    inFlight = expireAuthorisations(deps, deps.logger)
-      .then((run) => {
-        if (run.expired > 0) deps.logger.warn({ expired: run.expired, released: run.released }, 'released print authorisations that no commit or release followed in time');
-      })
-      .catch((err: unknown) => deps.logger.error({ err }, 'authorisation expiry failed; it runs again on the next tick'))
-      .finally(() => {
-        busy = false;
-      });
-  };
-  const task = cron.schedule(expression, tick);
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      await task.stop();
-      await inFlight;
+  return scheduleRecurring({
+    name: 'authorisation expiry',
+    expression: deps.expression ?? '* * * * *',
+    logger: deps.logger,
+    run: async () => {
+      const run = await expireAuthorisations(deps, deps.logger);
+      if (run.expired > 0) deps.logger.warn({ expired: run.expired, released: run.released }, 'released print authorisations that no commit or release followed in time');
     },
-  };
+  });
 }
