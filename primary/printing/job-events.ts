@@ -5,7 +5,7 @@
  */
 import { ValidationError, type QuotientError } from '../../common/errors';
 import type { Money } from '../../common/money';
-import { describeIssue, jobDescriptionSchema, jobIdSchema, printedPagesSchema, releaseReasonSchema } from '../../common/print-job-schema';
+import { describeIssue, jobDescriptionSchema, jobIdSchema, PRINT_JOB_LIMITS, printedPagesSchema, releaseReasonSchema } from '../../common/print-job-schema';
 import type { z } from 'zod';
 
 export type JobDescription = z.output<typeof jobDescriptionSchema>;
@@ -39,7 +39,7 @@ export function checkPrintedPages(value: unknown): number | undefined {
  * reservation held (the socket refuses one past PRINT_JOB_LIMITS.reasonLength before it is queued).
  */
 export function releaseReason(value: unknown): string {
-  const result = releaseReasonSchema.safeParse(String(value ?? '').slice(0, 1024));
+  const result = releaseReasonSchema.safeParse(String(value ?? '').slice(0, PRINT_JOB_LIMITS.reasonLength));
   return result.success ? result.data : '';
 }
 

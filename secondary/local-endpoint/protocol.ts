@@ -4,7 +4,7 @@
  * an `id` (string or number), echoed in its answer. Shared by the server and the typed client.
  */
 import { z } from 'zod';
-import { jobIdSchema, localJobSchema as sharedLocalJobSchema, printedPagesSchema, releaseReasonSchema } from '../../common/print-job-schema';
+import { jobIdSchema, localJobSchema as sharedLocalJobSchema, PRINT_JOB_LIMITS, printedPagesSchema, releaseReasonSchema } from '../../common/print-job-schema';
 
 /** Longest request line accepted, newline excluded. */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -37,7 +37,7 @@ export const localRequestSchema = z.discriminatedUnion('op', [
    * An administrator's page count for a job held because its pages could not be counted: the next
    * authorisation of that job (released in CUPS) is charged for these pages, one copy's worth.
    */
-  z.object({ id: idSchema.optional(), op: z.literal('set-pages'), jobId: jobIdSchema, pages: z.number().int().min(1).max(1_000_000) }).strict(),
+  z.object({ id: idSchema.optional(), op: z.literal('set-pages'), jobId: jobIdSchema, pages: z.number().int().min(1).max(PRINT_JOB_LIMITS.pages) }).strict(),
 ]);
 
 /** What a client sends (defaults may be left out). */

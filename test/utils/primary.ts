@@ -89,3 +89,11 @@ export function rpc<C extends grpc.Client, M extends keyof C & string>(client: C
     fn(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res as ResponseOf<C[M]>)));
   });
 }
+
+/** A user's print ledger rows, oldest first, as [idempotency key, amount]: what an exact-charge assertion compares. */
+export async function printRows(primary: RunningPrimary, username: string): Promise<[string, number][]> {
+  const user = await primary.services.users.getByUsername(username);
+  const account = await primary.services.users.personalAccount(user.id);
+  const rows = (await primary.services.db.knex('ledger').where({ account_id: account.id, type: 'print' }).orderBy('id').select('idempotency_key', 'amount')) as { idempotency_key: string; amount: number | string }[];
+  return rows.map((r) => [r.idempotency_key, Number(r.amount)]);
+}

@@ -19,7 +19,7 @@ import { balanceOf, jobsOnPrimary, setFailureModes, startTestSecondary } from '.
 import { cupsUnavailable, freePort, ippPrinterUnavailable, makeDocument, startIppPrinter, startPrivateCups, startTestSink, type IppPrinter, type PrivateCups, type TestSink } from '../../utils/cups';
 import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
-import { startTestPrimary } from '../../utils/primary';
+import { startTestPrimary, printRows as printRowsOf } from '../../utils/primary';
 import { runCli } from '../../utils/processes';
 
 const SECONDARY = 'print-1';
@@ -101,13 +101,7 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
 
   const done = ['completed', 'aborted', 'canceled'];
 
-  /** The print ledger rows of a user: [idempotency key, amount]. */
-  async function printRows(username: string): Promise<[string, number][]> {
-    const user = await primary.services.users.getByUsername(username);
-    const account = await primary.services.users.personalAccount(user.id);
-    const rows = (await t.db.knex('ledger').where({ account_id: account.id, type: 'print' }).orderBy('id').select('idempotency_key', 'amount')) as { idempotency_key: string; amount: number | string }[];
-    return rows.map((r) => [r.idempotency_key, Number(r.amount)]);
-  }
+  const printRows = (username: string): Promise<[string, number][]> => printRowsOf(primary, username);
 
   async function reservationState(jobUuid: string): Promise<string | undefined> {
     const row = (await t.db.knex('reservations').where({ idempotency_key: `print:${jobUuid}` }).first('state')) as { state: string } | undefined;

@@ -19,7 +19,7 @@ import { balanceOf, startTestSecondary } from '../../integration/secondary/harne
 import { cupsUnavailable, makeDocument, startPrivateCups, startTestSink, type PrivateCups, type TestSink } from '../../utils/cups';
 import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
-import { startTestPrimary } from '../../utils/primary';
+import { startTestPrimary, printRows as printRowsOf } from '../../utils/primary';
 
 const SECONDARY = 'print-1';
 const execFileAsync = promisify(execFile);
@@ -93,13 +93,7 @@ describeEndToEnd('documents the page analysis cannot count, through real CUPS', 
 
   const done = ['completed', 'aborted', 'canceled'];
 
-  /** The print ledger rows of a user: [idempotency key, amount]. */
-  async function printRows(username: string): Promise<[string, number][]> {
-    const user = await primary.services.users.getByUsername(username);
-    const account = await primary.services.users.personalAccount(user.id);
-    const rows = (await t.db.knex('ledger').where({ account_id: account.id, type: 'print' }).orderBy('id').select('idempotency_key', 'amount')) as { idempotency_key: string; amount: number | string }[];
-    return rows.map((r) => [r.idempotency_key, Number(r.amount)]);
-  }
+  const printRows = (username: string): Promise<[string, number][]> => printRowsOf(primary, username);
 
   it('charges an encrypted PDF (AES-256, page tree in object streams) its 7 pages times the copies', async function () {
     this.timeout(60_000);
