@@ -1,20 +1,42 @@
 /**
  * Password hashing with scrypt (a slow, memory-hard KDF from node:crypto), in a self-describing
- * format: scrypt$N$r$p$salt$hash (base64). Verification is constant-time.
+ * format: scrypt$N$r$p$salt$hash (base64), so a hash verifies whatever cost made it. Verification
+ * is constant-time.
  */
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 
 const scrypt = promisify(crypto.scrypt) as (pw: string, salt: Buffer, len: number, opts: crypto.ScryptOptions) => Promise<Buffer>;
-const N = 16384;
-const R = 8;
-const P = 1;
 const KEY_LEN = 32;
+const MAX_MEM = 64 * 1024 * 1024;
+
+/** scrypt's cost parameters: N (CPU and memory, a power of two), r (block size), p (parallelism). */
+export interface HashCost {
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+}
+
+/** The cost of every hash a deployment makes: 16 MiB of memory and tens of milliseconds each. */
+export const PRODUCTION_HASH_COST: HashCost = Object.freeze({ N: 16384, r: 8, p: 1 });
+
+let hashCost: HashCost = PRODUCTION_HASH_COST;
+
+/**
+ * For the test harness only (test/utils/mocha-hooks.ts): makes the hashes this process creates
+ * from now on cost `cost`, so the thousands of users the tests create do not each take tens of
+ * milliseconds. No configuration, flag or environment variable reaches it, a primary started as
+ * a process never calls it, and a unit test fails if anything outside test/ does.
+ */
+export function setHashCostForTests(cost: HashCost): void {
+  hashCost = Object.freeze({ ...cost });
+}
 
 export async function hashPassword(password: string): Promise<string> {
+  const { N, r, p } = hashCost;
   const salt = crypto.randomBytes(16);
-  const hash = await scrypt(password.normalize('NFKC'), salt, KEY_LEN, { N, r: R, p: P, maxmem: 64 * 1024 * 1024 });
-  return ['scrypt', N, R, P, salt.toString('base64'), hash.toString('base64')].join('$');
+  const hash = await scrypt(password.normalize('NFKC'), salt, KEY_LEN, { N, r, p, maxmem: MAX_MEM });
+  return ['scrypt', N, r, p, salt.toString('base64'), hash.toString('base64')].join('$');
 }
 
 export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
@@ -26,7 +48,7 @@ export async function verifyPassword(password: string, stored: string | null): P
     N: Number(n),
     r: Number(r),
     p: Number(p),
-    maxmem: 64 * 1024 * 1024,
+    maxmem: MAX_MEM,
   });
   return actual.length === expected.length && crypto.timingSafeEqual(actual, expected);
 }

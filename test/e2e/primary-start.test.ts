@@ -21,6 +21,8 @@ describeOnEachDatabase('quotient primary', (t) => {
 
     const hash = (await t.db.knex('users').where({ username: 'admin', is_admin: true }).first('password_hash')) as { password_hash: string };
     assert.equal(await verifyPassword(password ?? '', hash.password_hash), true);
+    // A primary process hashes at the production cost (this test process hashes cheaply).
+    assert.match(hash.password_hash, /^scrypt\$16384\$8\$1\$/);
 
     const second = startCli(['primary'], env);
     await second.waitFor(/listening on/);
