@@ -28,6 +28,12 @@ export interface RunningPrimary {
   httpPort: number;
   grpcPort: number;
   shutdown(reason?: string): Promise<void>;
+  /**
+   * For tests that keep one primary while emptying its tables between tests: forgets what it
+   * remembered of them (settings, printers, registered secondaries, blocked users) and creates the
+   * first administrator again, so each test meets it as freshly started.
+   */
+  tablesEmptied(): Promise<void>;
 }
 
 /**
@@ -173,5 +179,13 @@ function running(
     })();
     return stopping;
   };
-  return { services, secondaries, httpPort, grpcPort: grpc.port, shutdown };
+  const tablesEmptied = async (): Promise<void> => {
+    services.settings.forget();
+    services.printers.forgetPrinters();
+    secondaries.forgetRegistered();
+    blocks.stop();
+    await blocks.start();
+    await ensureFirstAdmin(services, config, () => undefined);
+  };
+  return { services, secondaries, httpPort, grpcPort: grpc.port, shutdown, tablesEmptied };
 }

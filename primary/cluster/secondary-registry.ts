@@ -116,6 +116,11 @@ export class SecondaryRegistry {
     return true;
   }
 
+  /** Forgets which secondaries were seen, for when the tables were emptied under a running primary (tests). */
+  forgetRegistered(): void {
+    this.known.clear();
+  }
+
   async heartbeat(name: string, beat: { outboxDepth: number; oldestPendingAt: number; deadLetters?: number; lastDeadLetter?: string }): Promise<void> {
     const clamp = (n: number): number => Math.max(0, Math.min(Math.floor(n) || 0, 2_147_483_647));
     await this.db

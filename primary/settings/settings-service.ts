@@ -154,6 +154,11 @@ export class SettingsService {
     if (missing.length > 0) throw new ValidationError(`invalid value for users.onDemandGroups: no group ${missing.join(', ')}`, { key: 'users.onDemandGroups' });
   }
 
+  /** Drops the cached values, so the next read sees what the database holds now (after the tables were emptied under it, in tests). */
+  forget(): void {
+    this.cache = undefined;
+  }
+
   private async load(): Promise<Map<string, unknown>> {
     if (this.cache && Date.now() - this.cache.at < CACHE_MS) return this.cache.values;
     const rows = (await this.db.knex('settings').select('key', 'value')) as { key: string; value: string }[];

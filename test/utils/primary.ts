@@ -36,6 +36,53 @@ export async function startTestPrimary(t: TestDatabase, extra: Partial<Record<ke
   return startPrimary(config, opts.logger ?? createLogger('test-primary', process.env.QUOTIENT_LOG_LEVEL ?? 'silent'), () => undefined, opts.signinSleep ? { signinSleep: opts.signinSleep } : {});
 }
 
+/** The primary a describe shares; `primary` and `base` are valid inside its hooks and tests. */
+export interface SharedPrimary {
+  readonly primary: RunningPrimary;
+  /** `http://127.0.0.1:<port>` of its web tools. */
+  readonly base: string;
+  /** Stops it and starts it again on the same database and settings (a test of what survives a restart). */
+  restart(): Promise<void>;
+}
+
+/**
+ * One primary for the enclosing describe of describeOnEachDatabase or describeEndToEnd, started in
+ * its `before` and stopped in its `after`, instead of one per test. The describe empties every
+ * table before each test; this tells the primary so (RunningPrimary.tablesEmptied: caches dropped,
+ * first administrator back), so each test still meets a freshly started primary. Call it before
+ * the describe's own beforeEach hooks, which then run after the emptying.
+ */
+export function sharedPrimary(t: TestDatabase, extra: Partial<Record<keyof PrimaryConfig, unknown>> = {}, opts: { logger?: Logger } & StartOptions = {}): SharedPrimary {
+  let current: RunningPrimary | undefined;
+  const running = (): RunningPrimary => {
+    if (!current) throw new Error('the shared primary is not running (use it inside hooks and tests)');
+    return current;
+  };
+  before(async () => {
+    current = await startTestPrimary(t, extra, opts);
+  });
+  beforeEach(async () => {
+    await running().tablesEmptied();
+  });
+  after(async () => {
+    await current?.shutdown();
+    current = undefined;
+  });
+  return {
+    get primary() {
+      return running();
+    },
+    get base() {
+      return `http://127.0.0.1:${running().httpPort}`;
+    },
+    async restart() {
+      await running().shutdown();
+      current = undefined;
+      current = await startTestPrimary(t, extra, opts);
+    },
+  };
+}
+
 export interface TestClients {
   cluster: ClusterClient;
   printing: PrintingClient;

@@ -4,7 +4,7 @@ import type { RunningPrimary } from '../../../primary/boot';
 import { type JobDescription } from '../../../primary/printing/job-events';
 import { jobDescription } from '../../utils/fixtures';
 import { describeEndToEnd } from '../../utils/databases';
-import { startTestPrimary } from '../../utils/primary';
+import { sharedPrimary } from '../../utils/primary';
 import { closeBrowser, screenshotPath, signedInPage } from './browser';
 
 const SECONDARY = 'print-1';
@@ -18,16 +18,16 @@ describeEndToEnd('admin printer filters in Chromium', (t) => {
   let base: string;
   const contexts: BrowserContext[] = [];
 
+  const shared = sharedPrimary(t);
+
   beforeEach(async () => {
-    primary = await startTestPrimary(t);
-    base = `http://127.0.0.1:${primary.httpPort}`;
+    ({ primary, base } = shared);
     await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', restricted: true, initialCredit: 1000 });
     await primary.services.printers.resolve(SECONDARY, 'library-laser', { description: 'Library laser' });
   });
 
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close();
-    await primary.shutdown();
   });
 
   const signedIn = async (username: string, password: string): Promise<Page> => (await signedInPage(contexts, base, username, password)).page;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
 import { describeEndToEnd } from '../../utils/databases';
-import { startTestPrimary } from '../../utils/primary';
+import { sharedPrimary } from '../../utils/primary';
 import { closeBrowser, screenshotPath, signedInPage } from './browser';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -15,9 +15,10 @@ describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) 
   let base: string;
   const contexts: BrowserContext[] = [];
 
+  const shared = sharedPrimary(t, { timezone: ZONE });
+
   beforeEach(async () => {
-    primary = await startTestPrimary(t, { timezone: ZONE });
-    base = `http://127.0.0.1:${primary.httpPort}`;
+    ({ primary, base } = shared);
     await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 1234 });
     await primary.services.users.createUser({ username: 'bob', password: 'bob-password-1', initialCredit: 500 });
     await primary.services.groups.create({ name: 'students' });
@@ -26,7 +27,6 @@ describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) 
 
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close();
-    await primary.shutdown();
   });
 
   const signedIn = (username: string, password: string): Promise<{ page: Page; context: BrowserContext }> => signedInPage(contexts, base, username, password);

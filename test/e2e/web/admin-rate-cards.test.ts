@@ -11,7 +11,7 @@ import { listAudit } from '../../../primary/audit/audit-log';
 import { type JobDescription } from '../../../primary/printing/job-events';
 import { jobDescription } from '../../utils/fixtures';
 import { describeEndToEnd } from '../../utils/databases';
-import { startTestPrimary } from '../../utils/primary';
+import { sharedPrimary } from '../../utils/primary';
 import { DESKTOP, closeBrowser, screenshotPath, sharedBrowser, signIn } from './browser';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -25,16 +25,16 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
   let base: string;
   let context: BrowserContext | undefined;
 
+  const shared = sharedPrimary(t);
+
   beforeEach(async () => {
-    primary = await startTestPrimary(t);
-    base = `http://127.0.0.1:${primary.httpPort}`;
+    ({ primary, base } = shared);
     await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', restricted: true, initialCredit: 1000 });
   });
 
   afterEach(async () => {
     await context?.close();
     context = undefined;
-    await primary.shutdown();
   });
 
   async function admin(): Promise<Page> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
 import { describeEndToEnd } from '../../utils/databases';
-import { startTestPrimary } from '../../utils/primary';
+import { sharedPrimary } from '../../utils/primary';
 import { closeBrowser, screenshotPath, signedInPage } from './browser';
 
 after(closeBrowser);
@@ -12,15 +12,15 @@ describeEndToEnd('admin settings in Chromium', (t) => {
   let base: string;
   const contexts: BrowserContext[] = [];
 
+  const shared = sharedPrimary(t);
+
   beforeEach(async () => {
-    primary = await startTestPrimary(t);
-    base = `http://127.0.0.1:${primary.httpPort}`;
+    ({ primary, base } = shared);
     await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 1000 });
   });
 
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close();
-    await primary.shutdown();
   });
 
   const signedIn = async (username: string, password: string): Promise<Page> => (await signedInPage(contexts, base, username, password)).page;

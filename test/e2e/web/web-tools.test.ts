@@ -6,7 +6,7 @@ import { type JobDescription } from '../../../primary/printing/job-events';
 import { jobDescription } from '../../utils/fixtures';
 import { localTime } from '../../../primary/quotas/schedule-input';
 import { describeEndToEnd } from '../../utils/databases';
-import { startTestPrimary } from '../../utils/primary';
+import { sharedPrimary } from '../../utils/primary';
 import { DESKTOP, PHONE, closeBrowser, screenshotPath, sharedBrowser, signIn as signInAt } from './browser';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -21,16 +21,16 @@ describeEndToEnd('web tools in Chromium', (t) => {
   let base: string;
   const contexts: BrowserContext[] = [];
 
+  const shared = sharedPrimary(t);
+
   beforeEach(async () => {
-    primary = await startTestPrimary(t);
-    base = `http://127.0.0.1:${primary.httpPort}`;
+    ({ primary, base } = shared);
     await primary.services.users.createUser({ username: 'ann', fullName: 'Ann Example', password: 'ann-password-1', restricted: true, initialCredit: 1234 });
     await primary.services.users.createUser({ username: 'bob', fullName: 'Bob Example', password: 'bob-password-1', restricted: false, initialCredit: 500 });
   });
 
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close();
-    await primary.shutdown();
   });
 
   /**
@@ -442,9 +442,8 @@ describeEndToEnd('web tools in Chromium', (t) => {
     assert.equal(response.status(), 429);
     assert.match(await text(page, '#signin-error'), /^Too many failed attempts\. Try again in (29|30) seconds\.$/);
     // The count lives in the database: a restarted primary still refuses.
-    await primary.shutdown();
-    primary = await startTestPrimary(t);
-    base = `http://127.0.0.1:${primary.httpPort}`;
+    await shared.restart();
+    ({ primary, base } = shared);
     const row = await t.db.knex('web_signin_failures').where({ throttle_key: 'user:ann' }).first();
     assert.equal(Number(row?.failures), 5);
     await page.goto(`${base}/signin`);

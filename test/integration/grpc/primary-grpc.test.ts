@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
-import { rpc, clientsFor, startTestPrimary, type TestClients } from '../../utils/primary';
+import { rpc, clientsFor, sharedPrimary, type TestClients } from '../../utils/primary';
 import type { RunningPrimary } from '../../../primary/boot';
 import type { PrintJob } from '../../../protos/generated/quotient/v1/PrintJob';
 import type { AuthorizeJobResponse__Output } from '../../../protos/generated/quotient/v1/AuthorizeJobResponse';
@@ -33,15 +33,16 @@ describeOnEachDatabase('primary gRPC', (t) => {
   let primary: RunningPrimary;
   let c: TestClients;
 
+  const shared = sharedPrimary(t);
+
   beforeEach(async () => {
-    primary = await startTestPrimary(t);
+    primary = shared.primary;
     c = clientsFor(primary.grpcPort, { name: 'print-1' });
     await rpc(c.cluster, 'Register', { name: 'print-1', role: 'ROLE_PRINT', version: '0.1.0', host: 'printsrv', printers: [{ queue: 'lab-laser', description: 'Lab laser', location: 'Room 101', deviceUri: 'socket://127.0.0.1:9100' }] });
   });
 
   afterEach(async () => {
     c.close();
-    await primary.shutdown('test');
   });
 
   const balance = async (username: string): Promise<[number, number]> => {

@@ -10,7 +10,7 @@ import type { RunningPrimary } from '../../../primary/boot';
 import type { PrintJob } from '../../../protos/generated/quotient/v1/PrintJob';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
-import { clientsFor, rpc, startTestPrimary, TEST_SECRET, type TestClients } from '../../utils/primary';
+import { clientsFor, rpc, sharedPrimary, TEST_SECRET, type TestClients } from '../../utils/primary';
 
 let seq = 0;
 const job = (overrides: Partial<PrintJob> = {}): PrintJob & { jobId: string } =>
@@ -37,8 +37,10 @@ describeOnEachDatabase('secondary identity on the primary gRPC server', (t) => {
   };
   const jobCount = async (): Promise<number> => Number(((await t.db.knex('print_jobs').count({ n: '*' })) as { n: number | string }[])[0]?.n);
 
+  const shared = sharedPrimary(t);
+
   beforeEach(async () => {
-    primary = await startTestPrimary(t);
+    primary = shared.primary;
     one = clientsFor(primary.grpcPort, { name: 'print-1' });
     two = clientsFor(primary.grpcPort, { name: 'print-2' });
     await register(one, 'print-1');
@@ -49,7 +51,6 @@ describeOnEachDatabase('secondary identity on the primary gRPC server', (t) => {
   afterEach(async () => {
     one.close();
     two.close();
-    await primary.shutdown('test');
   });
 
   it('answers UNAUTHENTICATED to every call without a secondary name, whatever the RPC, and changes nothing', async () => {

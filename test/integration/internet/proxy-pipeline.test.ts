@@ -10,7 +10,7 @@ import type { RunningPrimary } from '../../../primary/boot';
 import type { RunningSecondary } from '../../../secondary/daemon';
 import { encodeUsername } from '../../../secondary/proxy/squid-log-parser';
 import { describeOnEachDatabase } from '../../utils/databases';
-import { startTestPrimary } from '../../utils/primary';
+import { sharedPrimary } from '../../utils/primary';
 import { startTestSecondary } from '../secondary/harness';
 
 const MB = 1_048_576;
@@ -32,15 +32,15 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 describeOnEachDatabase('proxy usage pipeline', (t) => {
   let primary: RunningPrimary;
   let secondary: RunningSecondary | undefined;
+  const shared = sharedPrimary(t);
   beforeEach(async () => {
-    primary = await startTestPrimary(t);
+    primary = shared.primary;
     await primary.services.internetSettings.set({ costPerMbMilli: 1000, chargeUploads: false });
     await primary.services.users.createUser({ username: 'ann', restricted: false, initialCredit: 0 });
   });
   afterEach(async () => {
     await secondary?.shutdown();
     secondary = undefined;
-    await primary.shutdown();
   });
 
   const start = (log: string): Promise<RunningSecondary> =>
