@@ -8,12 +8,14 @@
  * cups-filters, ghostscript, dbus-daemon (for ippeveprinter), and root (cupsd runs backends as root or lp).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { installCupsBackend } from '../../secondary/print/cups/install';
+import { buildSync } from 'esbuild';
+import { installCupsBackend, SHIM_TEMPLATE } from '../../secondary/print/cups/install';
 import { freePort } from './ports';
 import { ROOT } from './processes';
 
@@ -32,6 +34,46 @@ export function cupsUnavailable(): string | undefined {
 }
 
 export { freePort };
+
+let backendHome: string | undefined;
+
+/**
+ * The CUPS backend built once per test run, so no job waits for tsx to compile TypeScript: the
+ * source bundled by esbuild into one file, in a directory laid out like an installed Quotient
+ * (its shim's RUN='auto' runs dist/secondary/print/cups/backend.js with plain node, as a
+ * deployment's does). The directory is named by a hash of the bundle, so runs of the same source
+ * share it and a changed source gets a new one.
+ */
+export function builtBackendHome(): string {
+  if (backendHome) return backendHome;
+  const bundle = buildSync({ entryPoints: [path.join(ROOT, 'secondary/print/cups/backend.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', write: false, logLevel: 'error' });
+  const code = bundle.outputFiles[0]?.text ?? '';
+  const shim = fs.readFileSync(path.join(ROOT, SHIM_TEMPLATE), 'utf8');
+  const hash = crypto.createHash('sha256').update(code).update(shim).digest('hex').slice(0, 16);
+  const home = path.join(os.tmpdir(), `quotient-cups-backend-${hash}`);
+  const script = path.join(home, 'dist/secondary/print/cups/backend.js');
+  if (!fs.existsSync(script)) {
+    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'quotient-cups-backend-build-'));
+    fs.mkdirSync(path.join(temp, 'dist/secondary/print/cups'), { recursive: true });
+    fs.mkdirSync(path.join(temp, path.dirname(SHIM_TEMPLATE)), { recursive: true });
+    fs.writeFileSync(path.join(temp, 'dist/secondary/print/cups/backend.js'), code);
+    fs.writeFileSync(path.join(temp, SHIM_TEMPLATE), shim);
+    fs.writeFileSync(path.join(temp, 'package.json'), '{}\n');
+    fs.chmodSync(temp, 0o755); // readable by lp, for a backend CUPS runs unprivileged
+    try {
+      fs.renameSync(temp, home);
+    } catch {
+      fs.rmSync(temp, { recursive: true, force: true }); // a concurrent run made it first
+    }
+  }
+  backendHome = home;
+  return home;
+}
+
+/** Writes the quotient shim into `backendDir`, running the backend built for this run (mode 0700: CUPS runs it as root). */
+export function installBuiltBackend(backendDir: string): string {
+  return installCupsBackend({ backendDir, home: builtBackendHome(), run: 'auto', mode: 0o700 });
+}
 
 export interface JobInfo {
   /** pending, held, processing, stopped, canceled, aborted, completed */
@@ -85,7 +127,7 @@ export async function startPrivateCups(opts: { env?: Record<string, string>; ins
   for (const entry of fs.readdirSync(path.join(SYSTEM_SERVERBIN, 'backend'))) {
     fs.symlinkSync(path.join(SYSTEM_SERVERBIN, 'backend', entry), path.join(backendDir, entry));
   }
-  if (opts.installBackend !== false) installCupsBackend({ backendDir, home: ROOT, run: 'source', mode: 0o700 });
+  if (opts.installBackend !== false) installBuiltBackend(backendDir);
 
   const setEnv = Object.entries(opts.env ?? {}).map(([k, v]) => `SetEnv ${k} ${v}`);
   fs.writeFileSync(

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import type { RunningPrimary } from '../../../primary/boot';
 import type { RunningSecondary } from '../../../secondary/daemon';
 import { balanceOf, jobsOnPrimary, setFailureModes, startTestSecondary } from '../../integration/secondary/harness';
-import { cupsUnavailable, freePort, ippPrinterUnavailable, makeDocument, startIppPrinter, startPrivateCups, startTestSink, type IppPrinter, type PrivateCups, type TestSink } from '../../utils/cups';
+import { cupsUnavailable, freePort, installBuiltBackend, ippPrinterUnavailable, makeDocument, startIppPrinter, startPrivateCups, startTestSink, type IppPrinter, type PrivateCups, type TestSink } from '../../utils/cups';
 import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
 import { startTestPrimary, printRows as printRowsOf } from '../../utils/primary';
@@ -60,6 +60,8 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
     assert.deepEqual([stat.mode & 0o7777, stat.uid], [0o700, 0]);
     const { stdout: devices } = await execFileAsync('lpinfo', ['-h', cups.server, '--include-schemes', 'quotient', '-v']);
     assert.equal(devices, 'network quotient\n');
+    // The jobs run the backend built once for this run, not the source through tsx per job.
+    installBuiltBackend(cups.backendDir);
   });
 
   after(async () => {
