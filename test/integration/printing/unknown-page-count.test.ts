@@ -2,7 +2,7 @@
  * The per-printer unknownPageCount rule on the primary, on each dialect: stored with its default,
  * changed through the registry (validated, audited), survives the migration on a database that
  * already holds printers, and reaches the secondary as PrinterConfig with the printer's maximum
- * (its max-pages filter). The secondary's side is test/unit/secondary/print-decisions.test.ts;
+ * (its max-pages filter). The secondary's side is test/integration/secondary/print-decisions.test.ts;
  * the whole path through CUPS is test/e2e/cups/unknown-page-count.test.ts.
  */
 import assert from 'node:assert/strict';

@@ -118,7 +118,7 @@ describeOnEachDatabase('jobs a secondary does not print, and events its primary 
     assert.equal((await authorize(job)).decision, 'hold');
     const back = await startPrimary();
     // The release reaches the primary (the waiting release is also sent ahead of a retry that
-    // comes first: test/unit/secondary/print-decisions.test.ts); the held attempt is given back.
+    // comes first: test/integration/secondary/print-decisions.test.ts); the held attempt is given back.
     await secondary!.whenOutboxEmpty();
     assert.deepEqual(await balanceOf(back, 'ann'), [100, 0]);
     // CUPS retries the job: a new attempt, charged on its own.

@@ -13,7 +13,7 @@ import { ControlState, type FailureModeName } from '../../../secondary/control-s
 import { PrintDecisions, REASON_HOLD, REASON_OUTBOX, REASON_UNCOUNTABLE, REASON_UNREACHABLE } from '../../../secondary/local-endpoint/print-decisions';
 import { localJobSchema, type LocalJob } from '../../../secondary/local-endpoint/protocol';
 import { Outbox } from '../../../secondary/outbox/outbox';
-import { removeDir, silentLogger, tempDir } from './helpers';
+import { removeDir, silentLogger, tempDir } from '../../unit/secondary/helpers';
 
 const WIRE_MODE: Record<FailureModeName, 'FAILURE_MODE_CHARGE_LATER' | 'FAILURE_MODE_HOLD' | 'FAILURE_MODE_DENY' | 'FAILURE_MODE_FREE'> = {
   charge_later: 'FAILURE_MODE_CHARGE_LATER',

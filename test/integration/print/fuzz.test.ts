@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { analyseDocument } from '../../../secondary/print/analysis';
-import { dagPdf, gs, pdf, psProgram, qpdf } from './documents';
+import { dagPdf, gs, pdf, psProgram, qpdf } from '../../unit/print/documents';
 
 /** mulberry32: a small seeded PRNG, so a failure reproduces from its seed. */
 function rng(seed: number): () => number {

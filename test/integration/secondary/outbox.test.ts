@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { Outbox, type NewOutboxEvent } from '../../../secondary/outbox/outbox';
 import { OutboxWriteError } from '../../../secondary/outbox/outbox-errors';
 import { commitEvent, offlineEvent, releaseEvent } from '../../../secondary/outbox/job-events';
-import { mountTinyTmpfs, remountReadOnly, removeDir, silentLogger, tempDir, unmount } from './helpers';
+import { mountTinyTmpfs, remountReadOnly, removeDir, silentLogger, tempDir, unmount } from '../../unit/secondary/helpers';
 
 const event = (n: number): NewOutboxEvent => commitEvent(`urn:uuid:job-${n}`, n);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { analyseDocument, detectFormat } from '../../../secondary/print/analysis';
-import { gs, incrementalUpdate, pdf, pdfinfoPages, psProgram, pstops, qpdf } from './documents';
+import { gs, incrementalUpdate, pdf, pdfinfoPages, psProgram, pstops, qpdf } from '../../unit/print/documents';
 
 describe('analyseDocument() on real documents', function () {
   this.timeout(60_000);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { analyseDocument, DocumentAnalysis, FALLBACK_BYTES_PER_PAGE } from '../../../secondary/print/analysis';
-import { dagPdf, gs, handPdf, pdf, psProgram, qpdf } from './documents';
+import { dagPdf, gs, handPdf, pdf, psProgram, qpdf } from '../../unit/print/documents';
 
 const BUDGET_MS = 500;
 /** Slack over the budget for the last step before the clock is polled and for a slow shared CI core. */

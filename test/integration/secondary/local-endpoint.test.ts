@@ -7,7 +7,7 @@ import { LocalEndpointClient } from '../../../secondary/local-endpoint/client';
 import type { LocalAnswer, ParsedLocalRequest } from '../../../secondary/local-endpoint/protocol';
 import { LocalEndpointServer, type LocalHandler } from '../../../secondary/local-endpoint/server';
 import { OutboxWriteError } from '../../../secondary/outbox/outbox-errors';
-import { removeDir, silentLogger, tempDir } from './helpers';
+import { removeDir, silentLogger, tempDir } from '../../unit/secondary/helpers';
 
 /** Answers from a script; records what it was asked. */
 class ScriptedHandler implements LocalHandler {

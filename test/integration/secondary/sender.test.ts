@@ -13,7 +13,7 @@ import { commitEvent, jobIdOf } from '../../../secondary/outbox/job-events';
 import { Outbox } from '../../../secondary/outbox/outbox';
 import { OutboxSender } from '../../../secondary/outbox/sender';
 import type { CallOptions } from '../../../secondary/primary-client/primary-client';
-import { removeDir, silentLogger, tempDir } from './helpers';
+import { removeDir, silentLogger, tempDir } from '../../unit/secondary/helpers';
 
 type Answer = (events: JobEvent[], call: CallOptions | undefined) => JobEventResults__Output | Error;
 
