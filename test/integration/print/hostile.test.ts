@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { analyseDocument, DocumentAnalysis, FALLBACK_BYTES_PER_PAGE } from '../../../secondary/print/analysis';
 import { dagPdf, gs, handPdf, pdf, psProgram, qpdf } from '../../unit/print/documents';
+import { PDF_LIMITS } from '../../../secondary/print/analysis/pdf';
 
 const BUDGET_MS = 500;
 /** Slack over the budget for the last step before the clock is polled and for a slow shared CI core. */
@@ -160,9 +161,12 @@ describe('analyseDocument() on hostile input', function () {
     const bomb = deflateSync(Buffer.alloc(80 * 1024 * 1024), { level: 9 });
     const head = Buffer.from(`%PDF-1.5\n1 0 obj\n<< /Type /XRef /Size 3 /W [1 4 2] /Root 2 0 R /Filter /FlateDecode /Length ${bomb.length} >>\nstream\n`, 'latin1');
     const tail = Buffer.from(`\nendstream\nendobj\n2 0 obj\n<< /Type /Catalog /Pages 3 0 R >>\nendobj\n3 0 obj\n<< /Type /Pages /Kids [4 0 R] /Count 1 >>\nendobj\n4 0 obj\n<< /Type /Page >>\nendobj\nstartxref\n9\n%%EOF\n`, 'latin1');
-    const r = await analyseBounded(Buffer.concat([head, bomb, tail]), 'flate bomb');
-    assert.equal(r.pages, 1);
-    assert.equal(r.fallback, true);
+    // The proof is the cap, not the clock: with all the time in the world, inflating stops at
+    // 64 MiB of the 80 (the limit's own error), and the page tree is rebuilt without that stream.
+    assert.equal(PDF_LIMITS.maxInflated, 64 * 1024 * 1024);
+    const r = await analyseDocument(Buffer.concat([head, bomb, tail]), { timeBudgetMs: 600_000 });
+    assert.deepEqual([r.pages, r.fallback, r.method], [1, true, 'pdf-reconstructed-tree']);
+    assert.deepEqual(r.warnings, [`xref/page tree unreadable (FlateDecode failed: Cannot create a Buffer larger than ${PDF_LIMITS.maxInflated} bytes); rebuilding the object table`]);
   });
 
   it('bounds headers that claim gigabytes', async () => {
