@@ -41,7 +41,11 @@ export interface SharedPrimary {
   readonly primary: RunningPrimary;
   /** `http://127.0.0.1:<port>` of its web tools. */
   readonly base: string;
-  /** Stops it and starts it again on the same database and settings (a test of what survives a restart). */
+  /** Stops it (a test of what happens while the primary is away); the next start() or test starts it again. */
+  stop(): Promise<void>;
+  /** Starts it again after stop(), on the same database, settings and gRPC port (where secondaries reconnect). */
+  start(): Promise<void>;
+  /** stop() and start(): a test of what survives a restart. */
   restart(): Promise<void>;
 }
 
@@ -54,20 +58,26 @@ export interface SharedPrimary {
  */
 export function sharedPrimary(t: TestDatabase, extra: Partial<Record<keyof PrimaryConfig, unknown>> = {}, opts: { logger?: Logger } & StartOptions = {}): SharedPrimary {
   let current: RunningPrimary | undefined;
+  let grpcPort: number | undefined;
   const running = (): RunningPrimary => {
-    if (!current) throw new Error('the shared primary is not running (use it inside hooks and tests)');
+    if (!current) throw new Error('the shared primary is not running (use it inside hooks and tests, and start() it after stop())');
     return current;
   };
-  before(async () => {
-    current = await startTestPrimary(t, extra, opts);
-  });
+  const start = async (): Promise<void> => {
+    current = await startTestPrimary(t, grpcPort === undefined ? extra : { ...extra, grpcPort }, opts);
+    grpcPort = current.grpcPort;
+  };
+  const stop = async (): Promise<void> => {
+    const stopping = current;
+    current = undefined;
+    await stopping?.shutdown();
+  };
+  before(start);
   beforeEach(async () => {
+    if (!current) await start(); // an earlier test stopped it and failed before starting it again
     await running().tablesEmptied();
   });
-  after(async () => {
-    await current?.shutdown();
-    current = undefined;
-  });
+  after(stop);
   return {
     get primary() {
       return running();
@@ -75,10 +85,11 @@ export function sharedPrimary(t: TestDatabase, extra: Partial<Record<keyof Prima
     get base() {
       return `http://127.0.0.1:${running().httpPort}`;
     },
+    stop,
+    start,
     async restart() {
-      await running().shutdown();
-      current = undefined;
-      current = await startTestPrimary(t, extra, opts);
+      await stop();
+      await start();
     },
   };
 }

@@ -19,7 +19,7 @@ import { balanceOf, jobsOnPrimary, setFailureModes, startTestSecondary } from '.
 import { cupsUnavailable, freePort, installBuiltBackend, ippPrinterUnavailable, makeDocument, startIppPrinter, startPrivateCups, startTestSink, type IppPrinter, type PrivateCups, type TestSink } from '../../utils/cups';
 import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
-import { startTestPrimary, printRows as printRowsOf } from '../../utils/primary';
+import { sharedPrimary, printRows as printRowsOf } from '../../utils/primary';
 import { runCli } from '../../utils/processes';
 
 const SECONDARY = 'print-1';
@@ -64,9 +64,10 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
     installBuiltBackend(cups.backendDir);
   });
 
+  const shared = sharedPrimary(t);
+
   after(async () => {
     await secondary?.shutdown();
-    await primary?.shutdown();
     await sink?.close();
     await ippPrinter?.stop();
     await cups?.stop();
@@ -76,7 +77,7 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
 
   beforeEach(async function () {
     this.timeout(60_000);
-    primary = await startTestPrimary(t);
+    primary = shared.primary;
     await setFailureModes(primary, t, SECONDARY, { raw: 'charge_later', ps: 'charge_later', later: 'charge_later', denied: 'deny', held: 'hold', free: 'free', broken: 'charge_later', ipp: 'charge_later' });
     secondary = await startTestSecondary(primary.grpcPort, fs.mkdtempSync(path.join(secondaryDir, 'd')), {
       queues: [...QUEUES],
@@ -98,7 +99,6 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
   afterEach(async () => {
     await cups.cancelAll();
     await secondary.shutdown();
-    await primary.shutdown();
   });
 
   const done = ['completed', 'aborted', 'canceled'];
@@ -225,8 +225,7 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
   it('follows each printer failure mode while the primary is unreachable, charging once afterwards and recording the free job at cost 0', async function () {
     this.timeout(120_000);
     await accountFor(primary.services, { username: 'alice', restricted: true, initialCredit: 1000, creditLimit: 0 });
-    const grpcPort = primary.grpcPort;
-    await primary.shutdown();
+    await shared.stop();
     const pdf = await makeDocument(docs, 'pdf', 2);
     const later = await cups.lp(['-d', 'later', '-U', 'alice', pdf]);
     const denied = await cups.lp(['-d', 'denied', '-U', 'alice', pdf]);
@@ -245,7 +244,8 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
     assert.equal(freeJob.state, 'completed', cups.jobLog(free));
     assert.equal(sink.received.length, 2);
 
-    primary = await startTestPrimary(t, { grpcPort });
+    await shared.start();
+    primary = shared.primary;
     assert.equal((await cups.waitForJob(held, done, 60_000)).state, 'completed', cups.jobLog(held));
     await secondary.whenOutboxEmpty();
     assert.equal(sink.received.length, 3);
@@ -304,13 +304,13 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
     await secondary.shutdown();
     secondary = await startTestSecondary(primary.grpcPort, secondary.config.dataDir, { queues: [...QUEUES], flags: { socketPath: path.join(secondaryDir, 'quotient.sock') } });
     await secondary.whenSynced();
-    const grpcPort = primary.grpcPort;
-    await primary.shutdown();
+    await shared.stop();
     await execFileAsync('lp', ['-h', cups.server, '-i', String(id), '-H', 'restart']);
     await sink.waitForDocuments(2);
     assert.equal((await cups.waitForJob(id, ['completed'])).uuid, first.uuid);
 
-    primary = await startTestPrimary(t, { grpcPort });
+    await shared.start();
+    primary = shared.primary;
     await secondary.whenOutboxEmpty();
     assert.deepEqual(await balanceOf(primary, 'alice'), [960, 0]);
     const rows = await printRows('alice');

@@ -19,7 +19,7 @@ import { balanceOf, startTestSecondary } from '../../integration/secondary/harne
 import { cupsUnavailable, makeDocument, startPrivateCups, startTestSink, type PrivateCups, type TestSink } from '../../utils/cups';
 import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
-import { startTestPrimary, printRows as printRowsOf } from '../../utils/primary';
+import { sharedPrimary, printRows as printRowsOf } from '../../utils/primary';
 
 const SECONDARY = 'print-1';
 const execFileAsync = promisify(execFile);
@@ -60,6 +60,8 @@ describeEndToEnd('documents the page analysis cannot count, through real CUPS', 
     fs.writeFileSync(looping, '%!PS\n/Helvetica findfont 24 scalefont setfont\n/page { 72 720 moveto show showpage } def\n1 1 5 { pop (a page) page } for\n');
   });
 
+  const shared = sharedPrimary(t);
+
   after(async () => {
     await sink?.close();
     await cups?.stop();
@@ -69,7 +71,7 @@ describeEndToEnd('documents the page analysis cannot count, through real CUPS', 
 
   beforeEach(async function () {
     this.timeout(60_000);
-    primary = await startTestPrimary(t);
+    primary = shared.primary;
     // "lab" keeps the default rule (hold); "capped" charges its max-pages filter, 40 pages.
     await primary.services.printers.resolve(SECONDARY, 'lab');
     const capped = await primary.services.printers.resolve(SECONDARY, 'capped');
@@ -88,7 +90,6 @@ describeEndToEnd('documents the page analysis cannot count, through real CUPS', 
   afterEach(async () => {
     await cups.cancelAll();
     await secondary.shutdown();
-    await primary.shutdown();
   });
 
   const done = ['completed', 'aborted', 'canceled'];

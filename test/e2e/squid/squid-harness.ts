@@ -14,6 +14,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 import { freePort } from '../../utils/ports';
+import { until } from '../../utils/until';
 export const SQUID = '/usr/sbin/squid';
 const REPO = path.resolve(__dirname, '../../..');
 
@@ -21,23 +22,7 @@ export function squidAvailable(): boolean {
   return fs.existsSync(SQUID) && fs.existsSync('/usr/lib/squid/basic_fake_auth');
 }
 
-export { freePort };
-
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { freePort, until };
 
 /** An origin on 127.0.0.1: GET /bytes/<n> answers n bytes, never cacheable. */
 export async function startOrigin(): Promise<{ port: number; close(): Promise<void> }> {

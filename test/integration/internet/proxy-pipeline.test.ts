@@ -11,22 +11,13 @@ import type { RunningSecondary } from '../../../secondary/daemon';
 import { encodeUsername } from '../../../secondary/proxy/squid-log-parser';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { sharedPrimary } from '../../utils/primary';
+import { until } from '../../utils/until';
 import { startTestSecondary } from '../secondary/harness';
 
 const MB = 1_048_576;
 
 function q1(user: string, bytes: number, i: number): string {
   return `Q1 ${(1_800_000_000 + i).toFixed(3)} 10.0.0.1 TCP_MISS/200 ${bytes} 100 GET paid.test ${encodeUsername(user)}\n`;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describeOnEachDatabase('proxy usage pipeline', (t) => {

@@ -6,24 +6,18 @@
 import assert from 'node:assert/strict';
 import type { RunningPrimary } from '../../../primary/boot';
 import { describeOnEachDatabase } from '../../utils/databases';
-import { startTestPrimary } from '../../utils/primary';
+import { sharedPrimary } from '../../utils/primary';
 import { WebClient } from '../../utils/web-client';
 
 describeOnEachDatabase('trusted proxies', (t) => {
   let direct: RunningPrimary;
   let proxied: RunningPrimary;
-
-  before(async () => {
-    direct = await startTestPrimary(t);
-    proxied = await startTestPrimary(t, { trustedProxies: '127.0.0.0/8, ::1' });
-  });
-
-  after(async () => {
-    await direct.shutdown();
-    await proxied.shutdown();
-  });
+  const sharedDirect = sharedPrimary(t);
+  const sharedProxied = sharedPrimary(t, { trustedProxies: '127.0.0.0/8, ::1' });
 
   beforeEach(async () => {
+    direct = sharedDirect.primary;
+    proxied = sharedProxied.primary;
     await direct.services.users.createUser({ username: 'ann', password: 'ann-password-1' });
   });
 

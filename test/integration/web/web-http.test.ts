@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type { RunningPrimary } from '../../../primary/boot';
 import { describeOnEachDatabase } from '../../utils/databases';
-import { startTestPrimary } from '../../utils/primary';
+import { sharedPrimary } from '../../utils/primary';
 import { WebClient, errorText, recordingLogger, type WebAnswer } from '../../utils/web-client';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -20,18 +20,10 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
   const log = recordingLogger();
   let annId: number;
 
-  before(async () => {
-    primary = await startTestPrimary(t, {}, { logger: log.logger });
-    base = `http://127.0.0.1:${primary.httpPort}`;
-  });
-
-  after(async () => {
-    await primary.shutdown();
-  });
+  const shared = sharedPrimary(t, {}, { logger: log.logger });
 
   beforeEach(async () => {
-    // The tables were emptied: the administrator the primary created at start is gone too.
-    await primary.services.users.createUser({ username: 'admin', password: ADMIN_PASSWORD, isAdmin: true, restricted: false });
+    ({ primary, base } = shared);
     annId = (await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', restricted: true, initialCredit: 1000 })).id;
     log.entries.length = 0;
   });
