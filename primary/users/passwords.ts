@@ -53,6 +53,15 @@ export async function verifyPassword(password: string, stored: string | null): P
   return actual.length === expected.length && crypto.timingSafeEqual(actual, expected);
 }
 
+/**
+ * A hash no password matches (all-zero salt and key), at the cost new hashes are made with: what a
+ * sign-in verifies against when the username is unknown, so that costs what a known user's does.
+ */
+export function unmatchableHash(): string {
+  const { N, r, p } = hashCost;
+  return ['scrypt', N, r, p, Buffer.alloc(16).toString('base64'), Buffer.alloc(KEY_LEN).toString('base64')].join('$');
+}
+
 /** A random password people can type: 16 characters from an unambiguous alphabet. */
 export function generatePassword(length = 16): string {
   const alphabet = 'abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789';

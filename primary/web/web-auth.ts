@@ -6,7 +6,7 @@
  */
 import type { Database } from '../db/connection';
 import type { UserService, User } from '../users/user-service';
-import { verifyPassword } from '../users/passwords';
+import { unmatchableHash, verifyPassword } from '../users/passwords';
 import { SessionStore, type WebSession } from './session-store';
 import { USER_POLICY, SigninThrottle, ipKey, userKey, type AddressPolicy } from './signin-throttle';
 
@@ -14,9 +14,6 @@ export type SigninResult =
   | { ok: true; token: string; session: WebSession; user: User }
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'throttled'; retryAfterMs: number };
-
-/** Verified against when the username is unknown, so both paths cost one scrypt. */
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
 /** How an attempt waits out its address's delay (tests pass one that records and returns at once). */
 export type Sleep = (ms: number) => Promise<void>;
@@ -55,7 +52,8 @@ export class WebAuth {
       user = undefined; // a malformed username is just a failed sign-in
     }
     const hash = user ? await this.users.passwordHashOf(user.id) : null;
-    const good = (await verifyPassword(password, hash ?? DUMMY_HASH)) && hash !== null;
+    // An unknown username is verified against a hash of the same cost, so both paths cost one scrypt.
+    const good = (await verifyPassword(password, hash ?? unmatchableHash())) && hash !== null;
     if (!user || !good || user.disabled) {
       await this.throttle.recordFailure([[account, USER_POLICY]]);
       await this.throttle.recordAddressFailure(client);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { hashPassword, PRODUCTION_HASH_COST, setHashCostForTests, verifyPassword } from '../../../primary/users/passwords';
+import { hashPassword, PRODUCTION_HASH_COST, setHashCostForTests, unmatchableHash, verifyPassword } from '../../../primary/users/passwords';
 import { TEST_HASH_COST } from '../../utils/mocha-hooks';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -40,6 +40,17 @@ describe('password hashes', () => {
     assert.equal(await verifyPassword('correct horse battery', cheap), true);
     assert.equal(await verifyPassword('correct horse battery', production), true);
     assert.equal(await verifyPassword('correct horse batterY', cheap), false);
+  });
+
+  it('give an unknown user\'s sign-in a hash of the same cost to verify, which no password matches', async () => {
+    assert.equal(unmatchableHash(), 'scrypt$2$1$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
+    for (const guess of ['', 'correct horse battery', '\u0000']) assert.equal(await verifyPassword(guess, unmatchableHash()), false, JSON.stringify(guess));
+    setHashCostForTests(PRODUCTION_HASH_COST);
+    try {
+      assert.match(unmatchableHash(), /^scrypt\$16384\$8\$1\$/);
+    } finally {
+      setHashCostForTests(TEST_HASH_COST);
+    }
   });
 
   it('treat a compatibility form of a character as the character (NFKC)', async () => {
