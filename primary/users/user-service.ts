@@ -15,6 +15,7 @@ import type { LedgerService } from '../ledger/ledger-service';
 import { toAccount } from '../ledger/ledger-service';
 import type { Account } from '../ledger/types';
 import { groupList, type SettingsService } from '../settings/settings-service';
+import { LANGUAGES, type Language } from './languages';
 import { hashPassword } from './passwords';
 
 export interface User {
@@ -27,6 +28,8 @@ export interface User {
   source: 'local' | 'directory';
   disabled: boolean;
   isAdmin: boolean;
+  /** The web tools' language this user chose, or null: the browser's languages decide. */
+  language: Language | null;
   createdAt: number;
 }
 
@@ -49,6 +52,7 @@ interface UserRow {
   disabled: number | boolean;
   is_admin: number | boolean;
   password_hash: string | null;
+  language: string | null;
   created_at: number | string;
 }
 
@@ -63,6 +67,7 @@ function toUser(row: UserRow): User {
     source: row.source,
     disabled: Boolean(row.disabled),
     isAdmin: Boolean(row.is_admin),
+    language: (LANGUAGES as readonly (string | null)[]).includes(row.language) ? (row.language as Language) : null,
     createdAt: Number(row.created_at),
   };
 }
@@ -111,6 +116,8 @@ export const userChangesSchema = z
     /** null returns the account to the site default. */
     creditLimit: moneyField.nullable(),
     costMultiplierBp: z.number().int().min(0).max(1_000_000),
+    /** null: the browser's languages choose. */
+    language: z.enum(LANGUAGES).nullable(),
   })
   .partial();
 export type UserChanges = z.input<typeof userChangesSchema>;
@@ -317,6 +324,7 @@ export class UserService {
       if (changes.office !== undefined) userCols.office = changes.office;
       if (changes.disabled !== undefined) userCols.disabled = changes.disabled;
       if (changes.isAdmin !== undefined) userCols.is_admin = changes.isAdmin;
+      if (changes.language !== undefined) userCols.language = changes.language;
       if (passwordHash !== undefined) userCols.password_hash = passwordHash;
       if (Object.keys(userCols).length > 0) await trx('users').where({ id: userId }).update({ ...userCols, updated_at: now });
       const accountCols: Record<string, unknown> = {};

@@ -1,6 +1,6 @@
 /**
  * The per-request context of the web tools and the middleware that builds and guards it:
- * session from the cookie, language from Accept-Language, the one CSRF check for every
+ * session from the cookie, language (the user's own, else the browser's), the one CSRF check for every
  * state-changing request, and the user/admin guards.
  */
 import crypto from 'node:crypto';
@@ -10,7 +10,7 @@ import type { Services } from '../../primary/services';
 import type { WebAuth } from '../../primary/web/web-auth';
 import type { SessionUser, WebSession } from '../../primary/web/session-store';
 import { PRESIGNIN_COOKIE, SESSION_COOKIE, readCookie } from '../../primary/web/cookies';
-import { pickLanguage } from '../i18n';
+import { chooseLanguage } from '../i18n';
 import type { Renderer } from '../render';
 
 export interface WebContext {
@@ -51,7 +51,7 @@ export function page(deps: WebDeps, res: Response, view: string, data: Record<st
   const html = deps.render(view, {
     ...data,
     lang: ctx.lang,
-    me: ctx.user ? { username: ctx.user.username, isAdmin: ctx.user.isAdmin, transfers: ctx.transfers } : null,
+    me: ctx.user ? { username: ctx.user.username, isAdmin: ctx.user.isAdmin, transfers: ctx.transfers, language: ctx.user.language ?? '' } : null,
     csrf: ctx.csrf,
   });
   res.status(status).type('html').setHeader('Cache-Control', 'no-store');
@@ -60,13 +60,13 @@ export function page(deps: WebDeps, res: Response, view: string, data: Record<st
 
 /** The context of a request nobody is signed in to, in the browser's language and the default currency. */
 export function bareContext(req: Request): WebContext {
-  return { lang: pickLanguage(req.headers['accept-language']), currency: { symbol: '$', decimals: 2 }, csrf: '', transfers: false };
+  return { lang: chooseLanguage(req), currency: { symbol: '$', decimals: 2 }, csrf: '', transfers: false };
 }
 
 /** Loads the session named by the cookie (if live and its user enabled) and the language. */
 export function loadContext(deps: WebDeps): RequestHandler {
   return async (req, res, next) => {
-    const ctx: WebContext = { lang: pickLanguage(req.headers['accept-language']), currency: await deps.services.settings.currency(), csrf: '', transfers: false };
+    const ctx: WebContext = { lang: chooseLanguage(req), currency: await deps.services.settings.currency(), csrf: '', transfers: false };
     const token = readCookie(req, SESSION_COOKIE);
     if (token) {
       const found = await deps.auth.sessions.find(token);
@@ -75,6 +75,7 @@ export function loadContext(deps: WebDeps): RequestHandler {
         ctx.user = found.user;
         ctx.csrf = found.session.csrfSecret;
         ctx.transfers = await deps.services.settings.get('transfers.enabled');
+        ctx.lang = chooseLanguage(req, found.user.language);
       }
     }
     if (!ctx.session) ctx.csrf = readCookie(req, PRESIGNIN_COOKIE) ?? '';

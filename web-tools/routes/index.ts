@@ -19,6 +19,7 @@ import { authRoutes } from './auth';
 import { bareContext, csrfCheck, loadContext, page, type WebDeps } from './context';
 import { errorMessage } from './error-message';
 import { userRoutes } from './user';
+import { languageRoutes } from './user-language';
 
 export interface WebToolsOptions {
   services: Services;
@@ -32,7 +33,7 @@ export interface WebToolsOptions {
 
 export { errorMessage };
 
-const WEB_PREFIXES = ['/static/', '/admin', '/jobs', '/transactions', '/internet', '/transfers', '/rates', '/widget'];
+const WEB_PREFIXES = ['/static/', '/admin', '/jobs', '/transactions', '/internet', '/transfers', '/rates', '/widget', '/language'];
 
 export function isWebPath(p: string): boolean {
   return p === '/' || p === '/signin' || p === '/signout' || WEB_PREFIXES.some((w) => p === w || p.startsWith(w.endsWith('/') ? w : `${w}/`));
@@ -58,6 +59,7 @@ export function createWebTools(opts: WebToolsOptions): Router {
   r.use(csrfCheck(deps));
   r.use(authRoutes(deps));
   r.use('/admin', adminRoutes({ ...deps, admin: new AdminPages({ services: opts.services, secondaries: opts.secondaries }) }));
+  r.use(languageRoutes(deps));
   r.use(userRoutes({ ...deps, pages: new UserPages({ services: opts.services }), transfers: new UserTransfers({ services: opts.services }) }));
 
   // Every error of every web route, by class (requestError): a readable page with the message
