@@ -43,7 +43,7 @@ describeOnEachDatabase('web services', (t) => {
       assert.deepEqual(rows.map((r) => r.id_hash), [session.idHash]);
       assert.ok(!rows.some((r) => r.id_hash.includes(token)));
       const found = await store.find(token);
-      assert.deepEqual(found?.user, { id: annId, username: 'ann', fullName: '', isAdmin: false });
+      assert.deepEqual(found?.user, { id: annId, username: 'ann', fullName: '', isAdmin: false, language: null });
       assert.equal(await store.find(session.idHash), undefined);
     });
 
