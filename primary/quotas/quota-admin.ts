@@ -1,5 +1,5 @@
 /**
- * What an administrator does to quota schedules (SPEC §4, §8), from the admin pages or the
+ * What an administrator does to quota schedules, from the admin pages or the
  * `quotient quotas` CLI: create, enable or disable, remove, and run for the current period,
  * through QuotaService, each audited with the actor's name. A change and its audit row are
  * written in one transaction. A web form carries a one-time key, kept in the audit row's

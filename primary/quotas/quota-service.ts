@@ -1,5 +1,5 @@
 /**
- * Quota schedules (SPEC §4) and their runs, exactly once per (schedule, period):
+ * Quota schedules (scheduled allocation of credit) and their runs, exactly once per (schedule, period):
  *  - a `quota_runs` row, unique per (schedule_id, period_start), is the only way a period runs;
  *  - the row's lease (owner, expires at) is taken by one conditional UPDATE, so of two primaries
  *    sharing the database only one works on a run; every chunk renews it in the chunk's own

@@ -52,7 +52,7 @@ export const SETTINGS = {
   'printing.authorisationTimeout': z.number().int().min(300).max(7 * 24 * 3600).default(4 * 3600),
   /** The rate card new printers get; created with 10 grey / 50 colour per page if missing. */
   'printing.defaultRateCard': z.string().min(1).max(128).default('Default'),
-  /** Users may send credit to each other from the web tools (SPEC §3), within these amounts. */
+  /** Users may send credit to each other from the web tools, within these amounts. */
   'transfers.enabled': z.boolean().default(false),
   'transfers.minimum': amount.min(1).default(1),
   'transfers.maximum': amount.min(1).default(10_000),

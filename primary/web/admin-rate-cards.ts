@@ -1,5 +1,5 @@
 /**
- * What the admin rate-card forms do (SPEC §5, §8): turn the form's text (amounts in the site
+ * What the admin rate-card forms do: turn the form's text (amounts in the site
  * currency, the duplex discount in percent) into a card, save it through RateCardStore.save (the
  * same validation and audit row as `quotient rate-cards save`), and make this primary price the
  * next job by it at once. Each form carries a one-time key kept in the audit row, so a form

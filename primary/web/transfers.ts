@@ -1,5 +1,5 @@
 /**
- * Transfers between users from the web tools (SPEC §3): on or off, and a minimum and maximum
+ * Transfers of credit between users from the web tools: on or off, and a minimum and maximum
  * amount, by site settings. The rules are checked here, the money moves through
  * LedgerService.transferWithin (two `transfer` rows, the sender's refused below their credit limit when
  * restricted), and each transfer is audited with the sender as the actor. A refusal is a

@@ -1,5 +1,5 @@
 /**
- * The durable local outbox (SPEC §2, §5, §11): every usage event a secondary must deliver to its
+ * The durable local outbox: every usage event a secondary must deliver to its
  * primary is written here first, in SQLite (WAL, synchronous=FULL: each commit is fsynced), and
  * deleted only once the primary has acknowledged it. It also remembers the jobs authorised
  * OFFLINE (primary unreachable), so that their later commit becomes an offline record, and the
