@@ -8,6 +8,7 @@ import { TRANSFER_COMMENT_MAX, TransferRefusedError, type TransferRefusal, type 
 import { showCo2, showTrees } from '../../primary/web/environment';
 import type { UserPages } from '../../primary/web/user-pages';
 import { currentUser, money, page, requireUser, webContext, type WebDeps } from './context';
+import { translate } from '../i18n';
 import { formKey, newFormKey } from './form-key';
 import { WIDGET_COLOURS, parseWidgetOptions } from './widget-options';
 
@@ -146,7 +147,9 @@ export function userRoutes(deps: WebDeps & { pages: UserPages; transfers: UserTr
   });
 
   r.get('/widget/help', signedIn, (_req, res) => {
-    page(deps, res, 'widget-help', { title: 'nav.widget', nav: 'widget', colours: WIDGET_COLOURS.join(', '), lang: webContext(res).lang });
+    // The example's title in the page's language, so the address shown is one to copy as it is.
+    const example = `/widget?title=${encodeURIComponent(translate(webContext(res).lang, 'widget.exampleTitle'))}&position=top-right&bg=navy&fg=white`;
+    page(deps, res, 'widget-help', { title: 'nav.widget', nav: 'widget', colours: WIDGET_COLOURS.join(', '), example });
   });
 
   return r;

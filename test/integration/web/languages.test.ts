@@ -193,6 +193,8 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
         if (problems.length > 0) found[view] = problems;
       }
       assert.deepEqual(found, {});
+      // The widget's example address carries a title in the page's language too (Handlebars writes = as &#x3D;).
+      assert.ok((await clients.ann.get('/widget/help', SPANISH)).text.includes('<a href="/widget?title&#x3D;Saldo%20de%20impresi%C3%B3n&amp;position&#x3D;top-right&amp;bg&#x3D;navy&amp;fg&#x3D;white">'));
     });
   });
 
