@@ -46,7 +46,7 @@ describe('the built package', function () {
 
   it('installs the CUPS backend with the built command (npm run build, npm start)', async function () {
     this.timeout(30_000);
-    await installAndCheck(path.join(ROOT, 'dist/primary/cli/main.js'), tmp, ROOT);
+    await installAndCheck(path.join(ROOT, 'dist/cli/main.js'), tmp, ROOT);
   });
 
   it('packs everything an npm install -g needs: the backend installs and the primary serves its pages', async function () {
@@ -65,7 +65,7 @@ describe('the built package', function () {
     // npm's bin link.
     fs.mkdirSync(path.join(tmp, 'bin'));
     const bin = path.join(tmp, 'bin/quotient');
-    fs.symlinkSync(path.join(home, 'dist/primary/cli/main.js'), bin);
+    fs.symlinkSync(path.join(home, 'dist/cli/main.js'), bin);
 
     fs.mkdirSync(path.join(tmp, 'backend'));
     await installAndCheck(bin, path.join(tmp, 'backend'), home);

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'primary/cli/main.ts');
+const CLI = path.join(ROOT, 'cli/main.ts');
 
 export interface CliResult {
   code: number | null;
