@@ -6,8 +6,11 @@
  * process would have had: process.exitCode as the command set it, commander's exit code, or 1 with
  * `error: <message>` for an error that escaped the command (as cli/main.ts does).
  *
+ * A run borrows the test process's console, streams, exit code and environment, so runs go one at
+ * a time, and a process started during a run would inherit the run's QUOTIENT_* variables. No
+ * command reads stdin. Logs (pino) go to the test process's own output, silent in the suite.
  * Tests about the process itself (servers, signals, the built package, CUPS running the backend)
- * use test/utils/processes.ts instead.
+ * use test/utils/processes.ts and test/utils/built-package.ts instead.
  */
 import assert from 'node:assert/strict';
 import { Command, CommanderError } from 'commander';
@@ -99,8 +102,8 @@ export interface CliChecks {
   fails: (pattern: RegExp, ...args: string[]) => Promise<void>;
 }
 
-/** The checks CLI tests make, for a command line run with `env`. */
-export function cliChecks(run: (args: string[]) => Promise<CliResult>): CliChecks {
+/** The checks CLI tests make, on top of a way to run a command line. */
+function cliChecks(run: (args: string[]) => Promise<CliResult>): CliChecks {
   const cli = (...args: string[]): Promise<CliResult> => run(args);
   return {
     cli,
