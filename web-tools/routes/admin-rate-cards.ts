@@ -11,7 +11,7 @@ import { DEFAULT_PAPER_SIZE, RATE_CARD_LIMITS, type RateCard } from '../../prima
 import { RateCardChangedError } from '../../primary/pricing/rate-card-store';
 import type { AdminPages } from '../../primary/web/admin-pages';
 import { AdminRateCards, type FinishingRowText, type PriceRowText, type RateCardText } from '../../primary/web/admin-rate-cards';
-import { currentUser, money, page, webContext, type WebDeps } from './context';
+import { currentUser, money, page, webContext, type WebDeps } from '../middleware/context';
 import { formKey, newFormKey } from './form-key';
 import { checkbox } from './form-fields';
 

@@ -11,7 +11,7 @@ import { localTime } from '../../primary/quotas/schedule-input';
 import { adminPrinterRoutes } from './admin-printers';
 import { adminQuotaRoutes } from './admin-quotas';
 import { adminRateCardRoutes } from './admin-rate-cards';
-import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from './context';
+import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from '../middleware/context';
 import { errorMessage } from './error-message';
 import { formKey, newFormKey } from './form-key';
 import { checkbox, choice } from './form-fields';

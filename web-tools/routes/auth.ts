@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { Router } from 'express';
 import { PRESIGNIN_COOKIE, SESSION_COOKIE, clearCookie, setCookie } from '../../primary/web/cookies';
 import { ABSOLUTE_TIMEOUT_MS } from '../../primary/web/session-store';
-import { currentUser, page, requireUser, webContext, type WebDeps } from './context';
+import { currentUser, page, requireUser, webContext, type WebDeps } from '../middleware/context';
 
 export function authRoutes(deps: WebDeps): Router {
   const r = Router();

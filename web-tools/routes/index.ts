@@ -16,7 +16,7 @@ import { WebAuth, type Sleep } from '../../primary/web/web-auth';
 import { cacheTemplatesByDefault, createRenderer, webToolsDir } from '../render';
 import { adminRoutes } from './admin';
 import { authRoutes } from './auth';
-import { bareContext, csrfCheck, loadContext, page, type WebDeps } from './context';
+import { bareContext, csrfCheck, loadContext, page, type WebDeps } from '../middleware/context';
 import { errorMessage } from './error-message';
 import { userRoutes } from './user';
 
