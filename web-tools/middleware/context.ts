@@ -7,9 +7,9 @@ import crypto from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { formatAmount, type CurrencyFormat, type Money } from '../../common/money';
 import type { Services } from '../../primary/services';
-import type { WebAuth } from '../../primary/web/web-auth';
-import type { SessionUser, WebSession } from '../../primary/web/session-store';
-import { PRESIGNIN_COOKIE, SESSION_COOKIE, readCookie } from '../../primary/web/cookies';
+import type { WebAuth } from './web-auth';
+import type { SessionUser, WebSession } from './session-store';
+import { PRESIGNIN_COOKIE, SESSION_COOKIE, readCookie } from './cookies';
 import { pickLanguage } from '../i18n';
 import type { Renderer } from '../render';
 

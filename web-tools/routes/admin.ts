@@ -6,7 +6,7 @@ import { Router, type Response } from 'express';
 import { parseAmount } from '../../common/money';
 import { ValidationError, isQuotientError } from '../../common/errors';
 import type { QuotaRun } from '../../primary/quotas/quota-service';
-import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type AdminPages, type QuotaScheduleView } from '../../primary/web/admin-pages';
+import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type AdminPages, type QuotaScheduleView } from '../pages/admin-pages';
 import { localTime } from '../../primary/quotas/schedule-input';
 import { adminPrinterRoutes } from './admin-printers';
 import { adminQuotaRoutes } from './admin-quotas';

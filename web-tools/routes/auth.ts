@@ -1,8 +1,8 @@
 /** Sign-in and sign-out pages. */
 import crypto from 'node:crypto';
 import { Router } from 'express';
-import { PRESIGNIN_COOKIE, SESSION_COOKIE, clearCookie, setCookie } from '../../primary/web/cookies';
-import { ABSOLUTE_TIMEOUT_MS } from '../../primary/web/session-store';
+import { PRESIGNIN_COOKIE, SESSION_COOKIE, clearCookie, setCookie } from '../middleware/cookies';
+import { ABSOLUTE_TIMEOUT_MS } from '../middleware/session-store';
 import { currentUser, page, requireUser, webContext, type WebDeps } from '../middleware/context';
 
 export function authRoutes(deps: WebDeps): Router {

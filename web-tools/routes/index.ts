@@ -1,18 +1,18 @@
 /**
  * The web tools as one express router: static files, the request context, the form body, the one
  * CSRF check, then the sign-in, user and admin pages, and an error handler that answers every
- * error of every page, by class (primary/http/error-middleware.ts), with an HTML page.
+ * error of every page, by class (middleware/request-errors.ts), with an HTML page.
  */
 import path from 'node:path';
 import express, { Router, type ErrorRequestHandler } from 'express';
-import { logRequestError, requestError } from '../../primary/http/error-middleware';
+import { logRequestError, requestError } from '../middleware/request-errors';
 import type { Logger } from '../../common/logger';
 import type { SecondaryRegistry } from '../../primary/cluster/secondary-registry';
 import type { Services } from '../../primary/services';
-import { AdminPages } from '../../primary/web/admin-pages';
-import { UserTransfers } from '../../primary/web/transfers';
-import { UserPages } from '../../primary/web/user-pages';
-import { WebAuth, type Sleep } from '../../primary/web/web-auth';
+import { AdminPages } from '../pages/admin-pages';
+import { UserTransfers } from '../../primary/ledger/transfers';
+import { UserPages } from '../pages/user-pages';
+import { WebAuth, type Sleep } from '../middleware/web-auth';
 import { cacheTemplatesByDefault, createRenderer, webToolsDir } from '../render';
 import { adminRoutes } from './admin';
 import { authRoutes } from './auth';

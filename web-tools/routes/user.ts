@@ -4,9 +4,9 @@
  */
 import { Router, type Response } from 'express';
 import { parseAmount } from '../../common/money';
-import { TRANSFER_COMMENT_MAX, TransferRefusedError, type TransferRefusal, type UserTransfers } from '../../primary/web/transfers';
-import { showCo2, showTrees } from '../../primary/web/environment';
-import type { UserPages } from '../../primary/web/user-pages';
+import { TRANSFER_COMMENT_MAX, TransferRefusedError, type TransferRefusal, type UserTransfers } from '../../primary/ledger/transfers';
+import { showCo2, showTrees } from '../pages/environment';
+import type { UserPages } from '../pages/user-pages';
 import { currentUser, money, page, requireUser, webContext, type WebDeps } from '../middleware/context';
 import { formKey, newFormKey } from './form-key';
 import { WIDGET_COLOURS, parseWidgetOptions } from './widget-options';

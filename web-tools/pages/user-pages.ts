@@ -3,13 +3,13 @@
  * from the session, and anything named in a URL or form (a job, a ledger row) is looked up
  * together with that user id, so another user's ids find nothing.
  */
-import type { Database } from '../db/connection';
-import { isUniqueViolation } from '../db/errors';
-import { runReads } from '../db/sql-runner';
+import type { Database } from '../../primary/db/connection';
+import { isUniqueViolation } from '../../primary/db/errors';
+import { runReads } from '../../primary/db/sql-runner';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../common/errors';
 import type { Money } from '../../common/money';
-import type { Services } from '../services';
-import type { LedgerEntry } from '../ledger/types';
+import type { Services } from '../../primary/services';
+import type { LedgerEntry } from '../../primary/ledger/types';
 import { balanceChart, type ChartGeometry } from './balance-chart';
 import { impactOf, type Impact } from './environment';
 

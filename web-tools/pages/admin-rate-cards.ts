@@ -10,8 +10,8 @@
 import type { Knex } from 'knex';
 import { AlreadyExistsError, ValidationError, isQuotientError } from '../../common/errors';
 import { parseAmount } from '../../common/money';
-import type { NamedRateCard } from '../pricing/rate-card-store';
-import type { Services } from '../services';
+import type { NamedRateCard } from '../../primary/pricing/rate-card-store';
+import type { Services } from '../../primary/services';
 
 /** One price row of the form, as typed. A row with no paper size and no price is an unused row. */
 export interface PriceRowText {

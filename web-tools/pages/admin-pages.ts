@@ -2,16 +2,16 @@
  * What the admin pages show and do. Every change goes through the owning service (ledger,
  * users, settings) and is written to the audit log with the administrator's name.
  */
-import { listAudit, recordAudit, type AuditRow } from '../audit/audit-log';
-import type { SecondaryRegistry, Secondary } from '../cluster/secondary-registry';
-import { inTransaction } from '../db/transaction';
+import { listAudit, recordAudit, type AuditRow } from '../../primary/audit/audit-log';
+import type { SecondaryRegistry, Secondary } from '../../primary/cluster/secondary-registry';
+import { inTransaction } from '../../primary/db/transaction';
 import { InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
-import type { NamedRateCard } from '../pricing/rate-card-store';
-import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type FailureMode, type UnknownPageCount } from '../printing/printer-registry';
+import type { NamedRateCard } from '../../primary/pricing/rate-card-store';
+import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type FailureMode, type UnknownPageCount } from '../../primary/printing/printer-registry';
 import type { Money } from '../../common/money';
-import type { QuotaRun, QuotaSchedule } from '../quotas/quota-service';
-import type { Services } from '../services';
-import { SETTINGS, type SettingKey } from '../settings/settings-service';
+import type { QuotaRun, QuotaSchedule } from '../../primary/quotas/quota-service';
+import type { Services } from '../../primary/services';
+import { SETTINGS, type SettingKey } from '../../primary/settings/settings-service';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export { FAILURE_MODES, UNKNOWN_PAGE_COUNTS };
