@@ -1,14 +1,15 @@
 /**
- * What the admin pages show and do. Every change goes through the owning service (ledger,
- * users, settings) and is written to the audit log with the administrator's name.
+ * What the admin pages show and do. Every change goes through the owning service in primary/
+ * (balances, refunds, users, printers, settings), which writes it to the audit log with the
+ * administrator's name: the same method the CLI and the coming API call.
  */
-import { listAudit, recordAudit, type AuditRow } from '../../primary/audit/audit-log';
+import { listAudit, type AuditRow } from '../../primary/audit/audit-log';
 import type { SecondaryRegistry, Secondary } from '../../primary/cluster/secondary-registry';
-import { inTransaction } from '../../primary/db/transaction';
-import { InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
+import { ValidationError } from '../../common/errors';
 import type { NamedRateCard } from '../../primary/pricing/rate-card-store';
 import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type FailureMode, type UnknownPageCount } from '../../primary/printing/printer-registry';
 import type { Money } from '../../common/money';
+import type { RefundRequestRow } from '../../primary/printing/refunds';
 import type { QuotaRun, QuotaSchedule } from '../../primary/quotas/quota-service';
 import type { Services } from '../../primary/services';
 import { SETTINGS, type SettingKey } from '../../primary/settings/settings-service';
@@ -33,17 +34,7 @@ export interface QuotaScheduleView {
   runs: QuotaRun[];
 }
 
-export interface RefundRequestRow {
-  id: number;
-  username: string;
-  documentName: string;
-  printer: string;
-  amount: Money;
-  reason: string;
-  state: string;
-  createdAt: number;
-  decidedBy: string | null;
-}
+export type { RefundRequestRow };
 
 /** What a ticked on/off setting's checkbox sends (`value="true"` in views/admin-settings.hbs). */
 export const SETTING_CHECKED = 'true';
@@ -80,17 +71,14 @@ export class AdminPages {
   }
 
   async dashboard(): Promise<Dashboard> {
-    const k = this.s.db.knex;
     const today = Math.floor(this.now() / DAY_MS) * DAY_MS;
-    const printed = (await k('print_jobs').where({ status: 'printed' }).andWhere('created_at', '>=', today)
-      .select(k.raw('COALESCE(SUM(pages * copies), 0) as pages'), k.raw('COUNT(*) as jobs')).first()) as { pages: number | string; jobs: number | string } | undefined;
-    const pending = (await k('refund_requests').where({ state: 'pending' }).count({ n: '*' }).first()) as { n: number | string } | undefined;
+    const printed = await this.s.reports.printedSince(today);
     return {
-      pagesToday: Number(printed?.pages ?? 0),
-      jobsToday: Number(printed?.jobs ?? 0),
+      pagesToday: printed.pages,
+      jobsToday: printed.jobs,
       users: await this.s.users.count(),
-      pendingRefunds: Number(pending?.n ?? 0),
-      recent: await listAudit(k, { limit: 10 }),
+      pendingRefunds: await this.s.refunds.countPending(),
+      recent: await listAudit(this.s.db.knex, { limit: 10 }),
       secondaries: await this.listSecondaries(),
       quotaRuns: await this.s.quotas.runs({ limit: 5 }),
     };
@@ -118,29 +106,16 @@ export class AdminPages {
   }
 
   /**
-   * Adds a signed amount to a user's balance; `key` comes from the form, so a resubmission changes
-   * nothing. The ledger row and its audit row are written in one transaction: both or neither.
+   * Adds a signed amount to a user's balance (BalanceChanges.adjust: the ledger row and its audit
+   * row in one transaction); `key` comes from the form, so a resubmission changes nothing.
    */
   async adjustBalance(userId: number, amount: Money, comment: string, key: string, actor: string): Promise<void> {
-    if (amount === 0) throw new ValidationError('an adjustment of zero changes nothing', { field: 'amount' });
-    const detail = await this.s.users.detail(userId);
-    await inTransaction(this.s.db, async (trx) => {
-      const entry = await this.s.ledger.postWithin(trx, { accountId: detail.account.id, amount, type: 'adjustment', comment, key: `web:adjust:${key}`, actor });
-      if (entry.replayed) return;
-      await recordAudit(trx, { actor, action: 'balance.adjust', targetType: 'user', targetId: detail.username, details: { amount, comment, ledgerId: entry.id } }, this.now());
-    });
-    this.s.db.events.emit('accountsChanged', [detail.account.id]);
+    await this.s.balances.adjust({ userId, amount, comment, key: `web:adjust:${key}`, actor });
   }
 
   /** Sets a user's balance (one ledger row for the difference), audited in the same transaction. */
   async setBalance(userId: number, balance: Money, comment: string, key: string, actor: string): Promise<void> {
-    const detail = await this.s.users.detail(userId);
-    await inTransaction(this.s.db, async (trx) => {
-      const entry = await this.s.ledger.setBalanceWithin(trx, { accountId: detail.account.id, balance, comment, key: `web:set:${key}`, actor });
-      if (entry.replayed) return;
-      await recordAudit(trx, { actor, action: 'balance.set', targetType: 'user', targetId: detail.username, details: { balance, comment, ledgerId: entry.id } }, this.now());
-    });
-    this.s.db.events.emit('accountsChanged', [detail.account.id]);
+    await this.s.balances.set({ userId, balance, comment, key: `web:set:${key}`, actor });
   }
 
   /** Restriction and overdraft (null = the site default); audited by UserService.update. */
@@ -149,23 +124,15 @@ export class AdminPages {
   }
 
   async printers(): Promise<PrinterRow[]> {
-    const rows = (await this.s.db.knex('printers').leftJoin('rate_cards', 'rate_cards.id', 'printers.rate_card_id')
-      .orderBy(['printers.server_name', 'printers.queue_name'])
-      .select('printers.id', 'printers.display_name', 'printers.queue_name', 'printers.server_name', 'printers.location', 'printers.enabled', 'printers.failure_mode', 'printers.unknown_page_count', 'printers.rate_card_id', 'rate_cards.name as card')) as {
-      id: number; display_name: string; queue_name: string; server_name: string; location: string; enabled: number | boolean; failure_mode: string; unknown_page_count: string; rate_card_id: number | null; card: string | null;
-    }[];
-    return rows.map((r) => ({ id: r.id, name: r.display_name || r.queue_name, server: r.server_name, location: r.location, enabled: Boolean(r.enabled), failureMode: r.failure_mode, unknownPageCount: r.unknown_page_count, rateCard: r.card ?? '', rateCardId: r.rate_card_id }));
+    return (await this.s.printers.list()).map((p) => ({
+      id: p.id, name: p.displayName || p.queueName, server: p.serverName, location: p.location, enabled: p.enabled,
+      failureMode: p.failureMode, unknownPageCount: p.unknownPageCount, rateCard: p.rateCard ?? '', rateCardId: p.rateCardId,
+    }));
   }
 
-  /** Enables or disables a printer (the secondaries pick it up on their next authorisation). */
+  /** Enables or disables a printer (audited by PrinterRegistry.update; the secondaries pick it up on their next authorisation). */
   async setPrinterEnabled(printerId: number, enabled: boolean, actor: string): Promise<void> {
-    await inTransaction(this.s.db, async (trx) => {
-      const row = (await trx('printers').where({ id: printerId }).first('server_name', 'queue_name')) as { server_name: string; queue_name: string } | undefined;
-      if (!row) throw new NotFoundError('printer', printerId);
-      await trx('printers').where({ id: printerId }).update({ enabled, updated_at: this.now() });
-      await recordAudit(trx, { actor, action: enabled ? 'printer.enable' : 'printer.disable', targetType: 'printer', targetId: `${row.server_name}/${row.queue_name}` }, this.now());
-    });
-    this.s.printers.forgetPrinters();
+    await this.s.printers.update(printerId, { enabled }, actor);
   }
 
   /**
@@ -189,37 +156,21 @@ export class AdminPages {
   /** One rate card, its rows as stored, and the printers that use it. */
   async rateCard(id: number): Promise<NamedRateCard & { printers: string[] }> {
     const card = await this.s.rateCards.get(id);
-    const printers = (await this.s.db.knex('printers').where({ rate_card_id: id }).orderBy(['server_name', 'queue_name']).select('display_name', 'queue_name')) as { display_name: string; queue_name: string }[];
-    return { ...card, printers: printers.map((p) => p.display_name || p.queue_name) };
+    const printers = (await this.s.printers.list()).filter((p) => p.rateCardId === id);
+    return { ...card, printers: printers.map((p) => p.displayName || p.queueName) };
   }
 
-  async refunds(state: 'pending' | 'all' = 'pending'): Promise<RefundRequestRow[]> {
-    const q = this.s.db.knex('refund_requests')
-      .join('print_jobs', 'print_jobs.id', 'refund_requests.print_job_id')
-      .join('printers', 'printers.id', 'print_jobs.printer_id')
-      .join('users', 'users.id', 'refund_requests.user_id')
-      .orderBy('refund_requests.id', 'desc')
-      .limit(200)
-      .select('refund_requests.*', 'users.username', 'print_jobs.document_name', 'printers.display_name', 'printers.queue_name');
-    if (state === 'pending') q.where('refund_requests.state', 'pending');
-    const rows = (await q) as { id: number; username: string; document_name: string; display_name: string; queue_name: string; amount: number | string; reason: string; state: string; created_at: number | string; decided_by: string | null }[];
-    return rows.map((r) => ({ id: r.id, username: r.username, documentName: r.document_name, printer: r.display_name || r.queue_name, amount: Number(r.amount), reason: r.reason, state: r.state, createdAt: Number(r.created_at), decidedBy: r.decided_by }));
+  refunds(state: 'pending' | 'all' = 'pending'): Promise<RefundRequestRow[]> {
+    return this.s.refunds.list(state);
   }
 
-  /**
-   * Approves a pending request: one `refund` ledger row (key `refund:job:<id>`, so approving
-   * twice never refunds twice), then the request is marked approved and audited.
-   */
-  async approveRefund(requestId: number, comment: string, actor: string): Promise<void> {
-    const req = await this.pendingRequest(requestId);
-    const account = await this.s.users.personalAccount(req.user_id);
-    const entry = await this.s.ledger.credit({ accountId: account.id, amount: Number(req.amount), type: 'refund', key: `refund:job:${req.print_job_id}`, reference: `job:${req.print_job_id}`, actor, comment });
-    await this.decide(requestId, 'approved', comment, actor, entry.id);
+  /** Approves a pending request (RefundService.approve: refunded once, with its audit row). */
+  approveRefund(requestId: number, comment: string, actor: string): Promise<void> {
+    return this.s.refunds.approve(requestId, comment, actor);
   }
 
-  async rejectRefund(requestId: number, comment: string, actor: string): Promise<void> {
-    await this.pendingRequest(requestId);
-    await this.decide(requestId, 'rejected', comment, actor, null);
+  rejectRefund(requestId: number, comment: string, actor: string): Promise<void> {
+    return this.s.refunds.reject(requestId, comment, actor);
   }
 
   /** Every setting as the form shows it: on/off settings as a checkbox, the others as text. */
@@ -234,7 +185,7 @@ export class AdminPages {
   /**
    * The settings form as a whole: every setting's field is read by its type (a checkbox sends
    * SETTING_CHECKED or nothing; a number is whole digits; text is trimmed), then all are saved
-   * or none (SettingsService.setAll), with one audit row per change in the same transaction.
+   * or none (SettingsService.change), with one audit row per change in the same transaction.
    * A value its field cannot send, a field that is no setting, or a form without one of the text
    * fields (a partial form would untick every checkbox it lacks) is refused with a
    * ValidationError naming the field: the values sent are checked first, so a bad value is named
@@ -260,22 +211,6 @@ export class AdminPages {
     }
     await this.s.settings.check(values);
     if (missing[0] !== undefined) throw new ValidationError(`the form has no ${missing[0]}; reload the page`, { key: missing[0] });
-    await this.s.settings.setAll(values, async (trx, changes) => {
-      for (const c of changes) await recordAudit(trx, { actor, action: 'settings.set', targetType: 'setting', targetId: c.key, details: { from: c.from, to: c.to } }, this.now());
-    });
-  }
-
-  private async pendingRequest(id: number): Promise<{ id: number; user_id: number; print_job_id: number; amount: number | string; state: string }> {
-    const row = (await this.s.db.knex('refund_requests').where({ id }).first()) as { id: number; user_id: number; print_job_id: number; amount: number | string; state: string } | undefined;
-    if (!row) throw new NotFoundError('refund request', id);
-    if (row.state !== 'pending') throw new InvalidStateError(`refund request ${id} is already ${row.state}`, { id });
-    return row;
-  }
-
-  private async decide(id: number, state: 'approved' | 'rejected', comment: string, actor: string, ledgerId: number | null): Promise<void> {
-    await inTransaction(this.s.db, async (trx) => {
-      await trx('refund_requests').where({ id, state: 'pending' }).update({ state, decided_by: actor.slice(0, 128), decision_comment: comment.slice(0, 1000), decided_at: this.now(), ledger_id: ledgerId });
-      await recordAudit(trx, { actor, action: `refund.${state === 'approved' ? 'approve' : 'reject'}`, targetType: 'refund_request', targetId: id, details: { comment } }, this.now());
-    });
+    await this.s.settings.change(values, actor);
   }
 }
