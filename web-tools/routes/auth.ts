@@ -4,6 +4,9 @@ import { Router } from 'express';
 import { PRESIGNIN_COOKIE, SESSION_COOKIE, clearCookie, setCookie } from '../middleware/cookies';
 import { ABSOLUTE_TIMEOUT_MS } from '../middleware/session-store';
 import { currentUser, page, requireUser, webContext, type WebDeps } from '../middleware/context';
+import type { PageFamily } from './menu';
+
+export const AUTH_PAGES: PageFamily<WebDeps> = { paths: ['/signin', '/signout'], routes: (deps) => authRoutes(deps) };
 
 export function authRoutes(deps: WebDeps): Router {
   const r = Router();
