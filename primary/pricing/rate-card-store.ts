@@ -116,4 +116,10 @@ export class RateCardStore {
     });
     return { id: row.id, name: row.name, version: Number(row.version), card };
   }
+
+  /** Whether a save of the card called `name` carried this one-time form key (in its audit row's details). */
+  async savedWithFormKey(name: string, formKey: string): Promise<boolean> {
+    const rows = (await this.db.knex('audit_log').where({ target_type: 'rate_card', target_id: name }).whereIn('action', ['rate_card.create', 'rate_card.update']).select('details')) as { details: string }[];
+    return rows.some((r) => (JSON.parse(r.details) as { formKey?: unknown }).formKey === formKey);
+  }
 }

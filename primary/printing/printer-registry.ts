@@ -94,6 +94,13 @@ function toInfo(row: InfoRow): PrinterInfo {
   return { ...toPrinter(row), displayName: row.display_name, location: row.location, rateCard: row.rate_card_name, filtersText: row.filters };
 }
 
+/** The audit action of a printer change: a change of filters or of `enabled` alone has its own. */
+function auditAction(fields: string[], enabled: boolean | undefined): string {
+  if (fields.length === 1 && fields[0] === 'filters') return 'printer.filters';
+  if (fields.length === 1 && fields[0] === 'enabled') return enabled ? 'printer.enable' : 'printer.disable';
+  return 'printer.update';
+}
+
 const CACHE_MS = 5000;
 const DEFAULT_CARD = {
   prices: [
@@ -207,7 +214,8 @@ export class PrinterRegistry {
 
   /**
    * Changes a printer and writes what changed (from → to) to the audit log in the same
-   * transaction: `printer.filters` for a change of filters alone, else `printer.update`. This
+   * transaction: `printer.filters` for a change of filters alone, `printer.enable` or
+   * `printer.disable` for a change of `enabled` alone, else `printer.update`. This
    * process's cache forgets its printers at once; other primaries see the change within CACHE_MS.
    */
   async update(id: number, changes: PrinterChanges, actor: string): Promise<PrinterInfo> {
@@ -239,7 +247,7 @@ export class PrinterRegistry {
       if (fields.length === 0) return was;
       const now = this.now();
       await trx('printers').where({ id }).update({ ...row, updated_at: now });
-      const action = fields.length === 1 && fields[0] === 'filters' ? 'printer.filters' : 'printer.update';
+      const action = auditAction(fields, changes.enabled);
       await recordAudit(trx, { actor, action, targetType: 'printer', targetId: `${was.serverName}/${was.queueName}`, details: diff }, now);
       return toInfo((await this.infoQuery(trx).where({ 'printers.id': id }).first()) as InfoRow);
     });
