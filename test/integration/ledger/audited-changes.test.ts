@@ -5,33 +5,19 @@
  * write theirs in the service too.
  */
 import assert from 'node:assert/strict';
-import type { Command } from 'commander';
-import { balanceCommand } from '../../../primary/cli/commands/balance';
-import { settingsCommand } from '../../../primary/cli/commands/settings';
 import { cliActor } from '../../../primary/cli/context';
 import type { BalanceChanges } from '../../../primary/ledger/balance-changes';
 import type { Services } from '../../../primary/services';
 import { AdminPages } from '../../../web-tools/pages/admin-pages';
+import { runCliInProcess } from '../../utils/cli';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { jobDescription, servicesFor } from '../../utils/fixtures';
 
-/** Runs a command in-process and returns what it printed and the exit code it set. */
-async function run(cmd: Command, args: string[]): Promise<{ exitCode: number; stdout: string[]; stderr: string[] }> {
-  const out = { exitCode: 0, stdout: [] as string[], stderr: [] as string[] };
-  const { log, error } = console;
-  const exitCodeBefore = process.exitCode;
-  process.exitCode = undefined;
-  console.log = (...a: unknown[]) => void out.stdout.push(a.join(' '));
-  console.error = (...a: unknown[]) => void out.stderr.push(a.join(' '));
-  try {
-    await cmd.exitOverride().parseAsync(args, { from: 'user' });
-    out.exitCode = Number(process.exitCode ?? 0);
-  } finally {
-    console.log = log;
-    console.error = error;
-    process.exitCode = exitCodeBefore;
-  }
-  return out;
+/** A command's exit code and its output as lines, as the assertions below read it. */
+async function run(args: string[]): Promise<{ exitCode: number; stdout: string[]; stderr: string[] }> {
+  const r = await runCliInProcess(args);
+  const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+  return { exitCode: r.code, stdout: lines(r.stdout), stderr: lines(r.stderr) };
 }
 
 interface LedgerRow {
@@ -83,9 +69,9 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
 
   describe('quotient balance adjust', () => {
     it('writes one adjustment row and one balance.adjust audit row, and nothing more when repeated with its key', async () => {
-      const first = await run(balanceCommand(), ['adjust', 'ann', '2.50', '--comment', 'prize', '--key', 'cli-prize-1', ...db()]);
+      const first = await run(['balance', 'adjust', 'ann', '2.50', '--comment', 'prize', '--key', 'cli-prize-1', ...db()]);
       assert.deepEqual(first, { exitCode: 0, stdout: ['ann: $2.50 → balance $12.50'], stderr: [] });
-      const again = await run(balanceCommand(), ['adjust', 'ann', '2.50', '--comment', 'prize', '--key', 'cli-prize-1', ...db()]);
+      const again = await run(['balance', 'adjust', 'ann', '2.50', '--comment', 'prize', '--key', 'cli-prize-1', ...db()]);
       assert.deepEqual(again.stdout, ['ann: $2.50 → balance $12.50 (already applied with this key; nothing changed)']);
 
       const rows = await ledger('adjustment');
@@ -97,7 +83,7 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
     });
 
     it('sets a balance as one row for the difference, audited as balance.set', async () => {
-      const r = await run(balanceCommand(), ['set', 'ann', '3.00', '--comment', 'reset', '--key', 'cli-reset-1', ...db()]);
+      const r = await run(['balance', 'set', 'ann', '3.00', '--comment', 'reset', '--key', 'cli-reset-1', ...db()]);
       assert.deepEqual(r, { exitCode: 0, stdout: ['ann: -$7.00 → balance $3.00'], stderr: [] });
       const rows = await ledger('adjustment');
       assert.deepEqual(rows.map((x) => [x.amount, x.balanceAfter, x.actor, x.key]), [[-700, 300, cliActor(), 'cli-reset-1']]);
@@ -107,7 +93,7 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
     });
 
     it('refuses an adjustment of zero, writing nothing', async () => {
-      const r = await run(balanceCommand(), ['adjust', 'ann', '0', '--comment', 'nothing', ...db()]);
+      const r = await run(['balance', 'adjust', 'ann', '0', '--comment', 'nothing', ...db()]);
       assert.deepEqual(r, { exitCode: 1, stdout: [], stderr: ['error: an adjustment of zero changes nothing'] });
       assert.deepEqual([await ledger('adjustment'), await audit('balance.adjust')], [[], []]);
     });
@@ -195,8 +181,8 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
 
   describe('quotient settings set', () => {
     it('writes one settings.set audit row per change, as the settings page does, and none for a value that does not change', async () => {
-      assert.deepEqual((await run(settingsCommand(), ['set', 'currency.symbol', '€', ...db()])).stdout, ['currency.symbol = "€"']);
-      assert.deepEqual((await run(settingsCommand(), ['set', 'currency.symbol', '€', ...db()])).stdout, ['currency.symbol = "€"']);
+      assert.deepEqual((await run(['settings', 'set', 'currency.symbol', '€', ...db()])).stdout, ['currency.symbol = "€"']);
+      assert.deepEqual((await run(['settings', 'set', 'currency.symbol', '€', ...db()])).stdout, ['currency.symbol = "€"']);
       assert.deepEqual(await audit('settings.set'), [{ actor: cliActor(), action: 'settings.set', targetType: 'setting', targetId: 'currency.symbol', details: { from: '$', to: '€' } }]);
     });
   });
