@@ -4,7 +4,7 @@
  */
 import { listAudit, recordAudit, type AuditRow } from '../audit/audit-log';
 import type { SecondaryRegistry, Secondary } from '../cluster/secondary-registry';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import { InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
 import type { NamedRateCard } from '../pricing/rate-card-store';
 import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type FailureMode, type UnknownPageCount } from '../printing/printer-registry';
@@ -124,23 +124,21 @@ export class AdminPages {
   async adjustBalance(userId: number, amount: Money, comment: string, key: string, actor: string): Promise<void> {
     if (amount === 0) throw new ValidationError('an adjustment of zero changes nothing', { field: 'amount' });
     const detail = await this.s.users.detail(userId);
-    await inTransaction(this.s.db, async (trx) => {
+    await runKnexTransaction(this.s.db, async (trx) => {
       const entry = await this.s.ledger.postWithin(trx, { accountId: detail.account.id, amount, type: 'adjustment', comment, key: `web:adjust:${key}`, actor });
       if (entry.replayed) return;
       await recordAudit(trx, { actor, action: 'balance.adjust', targetType: 'user', targetId: detail.username, details: { amount, comment, ledgerId: entry.id } }, this.now());
     });
-    this.s.db.events.emit('accountsChanged', [detail.account.id]);
   }
 
   /** Sets a user's balance (one ledger row for the difference), audited in the same transaction. */
   async setBalance(userId: number, balance: Money, comment: string, key: string, actor: string): Promise<void> {
     const detail = await this.s.users.detail(userId);
-    await inTransaction(this.s.db, async (trx) => {
+    await runKnexTransaction(this.s.db, async (trx) => {
       const entry = await this.s.ledger.setBalanceWithin(trx, { accountId: detail.account.id, balance, comment, key: `web:set:${key}`, actor });
       if (entry.replayed) return;
       await recordAudit(trx, { actor, action: 'balance.set', targetType: 'user', targetId: detail.username, details: { balance, comment, ledgerId: entry.id } }, this.now());
     });
-    this.s.db.events.emit('accountsChanged', [detail.account.id]);
   }
 
   /** Restriction and overdraft (null = the site default); audited by UserService.update. */
@@ -159,7 +157,7 @@ export class AdminPages {
 
   /** Enables or disables a printer (the secondaries pick it up on their next authorisation). */
   async setPrinterEnabled(printerId: number, enabled: boolean, actor: string): Promise<void> {
-    await inTransaction(this.s.db, async (trx) => {
+    await runKnexTransaction(this.s.db, async (trx) => {
       const row = (await trx('printers').where({ id: printerId }).first('server_name', 'queue_name')) as { server_name: string; queue_name: string } | undefined;
       if (!row) throw new NotFoundError('printer', printerId);
       await trx('printers').where({ id: printerId }).update({ enabled, updated_at: this.now() });
@@ -273,7 +271,7 @@ export class AdminPages {
   }
 
   private async decide(id: number, state: 'approved' | 'rejected', comment: string, actor: string, ledgerId: number | null): Promise<void> {
-    await inTransaction(this.s.db, async (trx) => {
+    await runKnexTransaction(this.s.db, async (trx) => {
       await trx('refund_requests').where({ id, state: 'pending' }).update({ state, decided_by: actor.slice(0, 128), decision_comment: comment.slice(0, 1000), decided_at: this.now(), ledger_id: ledgerId });
       await recordAudit(trx, { actor, action: `refund.${state === 'approved' ? 'approve' : 'reject'}`, targetType: 'refund_request', targetId: id, details: { comment } }, this.now());
     });
