@@ -343,3 +343,8 @@ async function mysqlTransaction<T>(conn: MysqlConnection, touched: Set<number>, 
     throw err;
   }
 }
+
+/** `?,?,…,?`: n placeholders, for an IN list or a multi-row VALUES. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(',');
+}
