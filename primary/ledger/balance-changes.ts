@@ -8,7 +8,7 @@
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-log';
 import type { Database } from '../db/connection';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import { ValidationError } from '../../common/errors';
 import type { Money } from '../../common/money';
 import type { UserService } from '../users/user-service';
@@ -64,14 +64,13 @@ export class BalanceChanges {
     post: (trx: Knex.Transaction, accountId: number) => Promise<LedgerEntry>,
   ): Promise<BalanceChangeResult> {
     const detail = await this.users.detail(change.userId);
-    const entry = await inTransaction(this.db, async (trx) => {
+    const entry = await runKnexTransaction(this.db, async (trx) => {
       const posted = await post(trx, detail.account.id);
       if (!posted.replayed) {
         await recordAudit(trx, { actor: change.actor, action, targetType: 'user', targetId: detail.username, details: { ...details, comment: change.comment, ledgerId: posted.id } }, this.now());
       }
       return posted;
     });
-    this.db.events.emit('accountsChanged', [detail.account.id]);
     return { username: detail.username, entry };
   }
 }

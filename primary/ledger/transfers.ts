@@ -7,7 +7,7 @@
  * a message from the catalogue. The ledger rows and the audit row are written in one transaction.
  */
 import { recordAudit } from '../audit/audit-log';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import { QuotientError, isQuotientError } from '../../common/errors';
 import type { Money } from '../../common/money';
 import type { Services } from '../services';
@@ -74,7 +74,7 @@ export class UserTransfers {
     let moved;
     try {
       // The two ledger rows and the audit row commit together, or none of them does.
-      moved = await inTransaction(this.s.db, async (trx) => {
+      moved = await runKnexTransaction(this.s.db, async (trx) => {
         const rows = await this.s.ledger.transferWithin(trx, {
           fromAccountId: from.account.id,
           toAccountId: toAccount.id,
@@ -94,7 +94,6 @@ export class UserTransfers {
       if (isQuotientError(err) && err.code === 'INSUFFICIENT_FUNDS') throw new TransferRefusedError('insufficient');
       throw err;
     }
-    this.s.db.events.emit('accountsChanged', [from.account.id, toAccount.id]);
     return { balanceAfter: moved.from.balanceAfter, replayed: moved.from.replayed };
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import { recordAudit } from '../audit/audit-log';
 import { InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
 import { validateRateCard, type RateCard } from './rate-card';
@@ -53,7 +53,7 @@ export class RateCardStore {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 128) throw new ValidationError('rate card name must be 1 to 128 characters', { field: 'name' });
     const card = validateRateCard(input);
-    const id = await inTransaction(this.db, async (trx) => {
+    const id = await runKnexTransaction(this.db, async (trx) => {
       const now = this.now();
       const existing = (await trx('rate_cards').where({ name: trimmed }).first('id', 'version')) as { id: number; version: number | string } | undefined;
       let cardId: number;

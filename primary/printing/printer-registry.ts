@@ -8,7 +8,7 @@ import { recordAudit } from '../audit/audit-log';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import type { RateCard } from '../pricing/rate-card';
 import type { RateCardStore } from '../pricing/rate-card-store';
 import type { SettingsService } from '../settings/settings-service';
@@ -226,7 +226,7 @@ export class PrinterRegistry {
       throw new ValidationError(`unknown unknownPageCount ${String(changes.unknownPageCount)}; one of ${UNKNOWN_PAGE_COUNTS.join(', ')}`, { field: 'unknownPageCount' });
     }
     const card = changes.rateCardId === undefined ? undefined : await this.rateCards.get(changes.rateCardId);
-    const updated = await inTransaction(this.db, async (trx) => {
+    const updated = await runKnexTransaction(this.db, async (trx) => {
       const before = (await this.infoQuery(trx).where({ 'printers.id': id }).first()) as InfoRow | undefined;
       if (!before) throw new NotFoundError('printer', id);
       const was = toInfo(before);

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-log';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import { AlreadyExistsError, InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
 import type { Money } from '../../common/money';
 import type { LedgerService } from '../ledger/ledger-service';
@@ -93,7 +93,6 @@ export class RefundService {
       const entry = await this.ledger.postWithin(trx, { accountId: account.id, amount: Number(req.amount), type: 'refund', key: `refund:job:${req.print_job_id}`, reference: `job:${req.print_job_id}`, actor, comment });
       return entry.id;
     });
-    this.db.events.emit('accountsChanged', [account.id]);
   }
 
   async reject(requestId: number, comment: string, actor: string): Promise<void> {
@@ -112,7 +111,7 @@ export class RefundService {
    * second finds it decided and changes nothing, not even the ledger), with its audit row.
    */
   private async decide(req: PendingRow, state: 'approved' | 'rejected', comment: string, actor: string, post: (trx: Knex.Transaction) => Promise<number | null>): Promise<void> {
-    await inTransaction(this.db, async (trx) => {
+    await runKnexTransaction(this.db, async (trx) => {
       const marked = await trx('refund_requests').where({ id: req.id, state: 'pending' }).update({ state, decided_by: actor.slice(0, 128), decision_comment: comment.slice(0, 1000), decided_at: this.now() });
       if (marked === 0) throw new InvalidStateError(`refund request ${req.id} is already decided`, { id: req.id });
       const ledgerId = await post(trx);

@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { recordAudit } from '../audit/audit-log';
 import type { Database } from '../db/connection';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import { ValidationError } from '../../common/errors';
 import { MAX_AMOUNT, type CurrencyFormat } from '../../common/money';
 
@@ -114,7 +114,7 @@ export class SettingsService {
     }
     if (changes.length === 0) return changes;
     try {
-      await inTransaction(this.db, async (trx) => {
+      await runKnexTransaction(this.db, async (trx) => {
         for (const c of changes) await this.write(trx, c.key, c.to);
         await within?.(trx, changes);
       });
