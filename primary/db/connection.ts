@@ -16,7 +16,10 @@ export type Dialect = 'sqlite' | 'mysql';
 export interface Database {
   knex: Knex;
   dialect: Dialect;
-  /** Emits 'accountsChanged' (account ids) after a money transaction that locked them commits. */
+  /**
+   * Emits 'accountsChanged' (account ids) after a transaction that locked or touched them commits,
+   * and 'transactionRetry' (TransactionRetry) before a transaction is run again (sql-runner.ts).
+   */
   events: EventEmitter;
   /** Where it is, for logs and messages; never contains a password. */
   description: string;

@@ -190,7 +190,7 @@ export function canSpend(account: Account, amount: Money, defaultCreditLimit: Mo
 /**
  * Where the functions below put an account's new balance and reserved amount. Every caller but
  * one writes it at once (`writeNow`); a print batch keeps it and writes each account it changed
- * once, before it commits (BatchAccounts in print-job-service.ts).
+ * once, before it commits (batch-accounts.ts).
  */
 export interface AccountWriter {
   write(account: Account, balance: Money, reserved: Money, now: number): Promise<void>;

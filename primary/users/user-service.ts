@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction, touchAccounts } from '../db/sql-runner';
 import { recordAudit } from '../audit/audit-log';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../common/errors';
 import { MAX_AMOUNT, type Money } from '../../common/money';
@@ -165,7 +165,7 @@ export class UserService {
     const siteRestricted = await this.settings.get('users.newUserRestricted');
     const siteCredit = await this.settings.get('users.newUserInitialCredit');
     try {
-      const userId = await inTransaction(this.db, async (trx) => {
+      const userId = await runKnexTransaction(this.db, async (trx) => {
         const groups = await this.groupsByName(trx, data.groups ?? []);
         const now = this.now();
         const [id] = await trx('users').insert({
@@ -202,6 +202,8 @@ export class UserService {
           created_at: now,
           updated_at: now,
         });
+        // A new restricted account may be blocked from the start: announced once this commits.
+        touchAccounts(trx, [Number(accountId)]);
         if (initialCredit > 0) {
           await this.ledger.postWithin(trx, {
             accountId: Number(accountId),
@@ -215,9 +217,7 @@ export class UserService {
         await recordAudit(trx, { actor, action: 'user.create', targetType: 'user', targetId: username, details: { groups: data.groups ?? [] } }, now);
         return userId;
       });
-      const detail = await this.detail(userId);
-      this.db.events.emit('accountsChanged', [detail.account.id]);
-      return detail;
+      return await this.detail(userId);
     } catch (err) {
       if (isUniqueViolation(err, 'user_cards')) throw new AlreadyExistsError('card number', (data.cards ?? []).join(', '));
       if (isUniqueViolation(err)) throw new AlreadyExistsError('user', username);
@@ -313,7 +313,7 @@ export class UserService {
   async update(userId: number, input: UserChanges, actor = 'system'): Promise<UserDetail> {
     const changes = parse(userChangesSchema, input);
     const passwordHash = changes.password ? await hashPassword(changes.password) : undefined;
-    await inTransaction(this.db, async (trx) => {
+    await runKnexTransaction(this.db, async (trx) => {
       const user = (await trx('users').where({ id: userId }).first('username')) as { username: string } | undefined;
       if (!user) throw new NotFoundError('user', userId);
       const now = this.now();
@@ -334,20 +334,22 @@ export class UserService {
       if (Object.keys(accountCols).length > 0) {
         await trx('accounts').where({ user_id: userId, type: 'personal' }).update({ ...accountCols, updated_at: now });
       }
+      // Restriction and credit limit decide who is blocked: announced once this commits.
+      if (changes.restricted !== undefined || changes.creditLimit !== undefined) {
+        const account = (await trx('accounts').where({ user_id: userId, type: 'personal' }).first('id')) as { id: number } | undefined;
+        if (account) touchAccounts(trx, [account.id]);
+      }
       if (Object.keys(changes).length === 0) return;
       const audited = { ...changes, ...(changes.password !== undefined ? { password: '(changed)' } : {}) };
       await recordAudit(trx, { actor, action: 'user.update', targetType: 'user', targetId: user.username, details: audited }, now);
     });
-    const detail = await this.detail(userId);
-    // Restriction and credit limit decide who is blocked.
-    if (changes.restricted !== undefined || changes.creditLimit !== undefined) this.db.events.emit('accountsChanged', [detail.account.id]);
-    return detail;
+    return this.detail(userId);
   }
 
   async addCard(userId: number, number: string, actor = 'system'): Promise<void> {
     const card = parse(z.string().trim().min(1).max(128).regex(NAME_PATTERN), number);
     try {
-      await inTransaction(this.db, async (trx) => {
+      await runKnexTransaction(this.db, async (trx) => {
         const user = (await trx('users').where({ id: userId }).first('username')) as { username: string } | undefined;
         if (!user) throw new NotFoundError('user', userId);
         const now = this.now();

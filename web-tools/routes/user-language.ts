@@ -5,7 +5,13 @@
 import { Router } from 'express';
 import { ValidationError } from '../../common/errors';
 import { isLanguage } from '../../primary/users/languages';
-import { currentUser, requireUser, type WebDeps } from './context';
+import { currentUser, requireUser, type WebDeps } from '../middleware/context';
+import type { PageFamily } from './menu';
+
+export const LANGUAGE_PAGES: PageFamily<WebDeps> = {
+  paths: ['/language'],
+  routes: (deps) => languageRoutes(deps),
+};
 
 export function languageRoutes(deps: WebDeps): Router {
   const r = Router();

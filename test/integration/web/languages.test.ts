@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunningPrimary } from '../../../primary/boot';
-import { usersCommand } from '../../../primary/cli/commands/users';
 import { MB } from '../../../primary/internet/internet-settings';
 import { QuotaAdmin } from '../../../primary/quotas/quota-admin';
 import { CATALOGUES, onFallback, type Fallback } from '../../../web-tools/i18n';
 import { webToolsDir } from '../../../web-tools/render';
+import { runCliInProcess } from '../../utils/cli';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { jobDescription } from '../../utils/fixtures';
 import { startTestPrimary } from '../../utils/primary';
@@ -54,21 +54,6 @@ function englishIn(html: string): string[] {
 }
 
 const pageLanguage = (res: WebAnswer): string | undefined => /<html lang="([^"]*)"/.exec(res.text)?.[1];
-
-/** `quotient users ARGS` in process, with its output. */
-async function users(args: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const { log } = console;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  const command = usersCommand().exitOverride();
-  for (const sub of command.commands) sub.exitOverride().configureOutput({ writeErr: () => undefined });
-  try {
-    await command.parseAsync(args, { from: 'user' });
-  } finally {
-    console.log = log;
-  }
-  return out;
-}
 
 /** One request per view: who asks, how, and the status it answers with. */
 function pages(ids: { annId: number; printerId: number; cardId: number; runId: number }): Record<string, { who: 'nobody' | 'ann' | 'admin'; path: string; form?: Record<string, string>; status?: number }> {
@@ -239,16 +224,17 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
 
     it('is set by an administrator with quotient users set --language, and shown by quotient users show', async () => {
       const db = ['--database-url', t.url, '--data-dir', t.dataDir];
-      assert.deepEqual(await users(['set', 'ann', '--language', 'es', ...db]), ['updated user ann']);
+      assert.deepEqual(await runCliInProcess(['users', 'set', 'ann', '--language', 'es', ...db]), { code: 0, stdout: 'updated user ann\n', stderr: '' });
       const ann = await signedIn('ann', ANN_PASSWORD, { 'accept-language': 'en' });
       const summary = await ann.get('/', { 'accept-language': 'en' });
       assert.equal(pageLanguage(summary), 'es');
       assert.equal(/<h1>([^<]*)<\/h1>/.exec(summary.text)?.[1], 'Su cuenta');
-      assert.ok((await users(['show', 'ann', ...db])).includes('language       es'));
-      await users(['set', 'ann', '--language', 'browser', ...db]);
+      assert.match((await runCliInProcess(['users', 'show', 'ann', ...db])).stdout, /^language {7}es$/m);
+      assert.equal((await runCliInProcess(['users', 'set', 'ann', '--language', 'browser', ...db])).code, 0);
       assert.equal(pageLanguage(await ann.get('/', { 'accept-language': 'en' })), 'en');
-      assert.ok((await users(['show', 'ann', ...db])).includes("language       the browser's"));
-      await assert.rejects(users(['set', 'ann', '--language', 'fr', ...db]), /Allowed choices are en, es, browser/);
+      assert.match((await runCliInProcess(['users', 'show', 'ann', ...db])).stdout, /^language {7}the browser's$/m);
+      const refused = await runCliInProcess(['users', 'set', 'ann', '--language', 'fr', ...db]);
+      assert.deepEqual([refused.code, refused.stderr], [1, "error: option '--language <tag>' argument 'fr' is invalid. Allowed choices are en, es, browser.\n"]);
     });
   });
 });

@@ -5,8 +5,8 @@
  * its own CSRF secret, checked on every state-changing request.
  */
 import crypto from 'node:crypto';
-import type { Database } from '../db/connection';
-import { runReads } from '../db/sql-runner';
+import type { Database } from '../../primary/db/connection';
+import { runReads } from '../../primary/db/sql-runner';
 
 /** Signed-in sessions end after this long without a request... */
 export const IDLE_TIMEOUT_MS = 2 * 60 * 60 * 1000;

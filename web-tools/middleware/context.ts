@@ -7,11 +7,12 @@ import crypto from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { formatAmount, type CurrencyFormat, type Money } from '../../common/money';
 import type { Services } from '../../primary/services';
-import type { WebAuth } from '../../primary/web/web-auth';
-import type { SessionUser, WebSession } from '../../primary/web/session-store';
-import { PRESIGNIN_COOKIE, SESSION_COOKIE, readCookie } from '../../primary/web/cookies';
+import type { WebAuth } from './web-auth';
+import type { SessionUser, WebSession } from './session-store';
+import { PRESIGNIN_COOKIE, SESSION_COOKIE, readCookie } from './cookies';
 import { chooseLanguage } from '../i18n';
 import type { Renderer } from '../render';
+import { shownMenus, type Menus } from '../routes/menu';
 
 export interface WebContext {
   lang: string;
@@ -28,6 +29,8 @@ export interface WebDeps {
   services: Services;
   auth: WebAuth;
   render: Renderer;
+  /** Every page family's menu links (routes/index.ts collects them). */
+  menus: Menus;
 }
 
 export function webContext(res: Response): WebContext {
@@ -52,6 +55,7 @@ export function page(deps: WebDeps, res: Response, view: string, data: Record<st
     ...data,
     lang: ctx.lang,
     me: ctx.user ? { username: ctx.user.username, isAdmin: ctx.user.isAdmin, transfers: ctx.transfers, language: ctx.user.language ?? '' } : null,
+    menu: ctx.user ? shownMenus(deps.menus, { isAdmin: ctx.user.isAdmin, transfers: ctx.transfers }, data) : null,
     csrf: ctx.csrf,
   });
   res.status(status).type('html').setHeader('Cache-Control', 'no-store');
