@@ -1,5 +1,5 @@
 /**
- * The print charge path bench for one dialect (issue 3, SPEC §10): a real primary started in
+ * The print charge path bench for one dialect (issue 3; targets in bench/README.md): a real primary started in
  * this process with startPrimary(), driven over gRPC by a load generator in a child process that
  * plays a print secondary (charge-load.ts), against the raw driver doing the same work in the
  * same run (raw-charge.ts). Measures authorise+commit jobs per second batched, streamed and one
@@ -55,7 +55,7 @@ export interface ChargeLine {
   rawJobsPerSecond: number;
   /** How the raw driver ran it. */
   rawShape: string;
-  /** The SPEC's floor for this line (stated for SQLite). */
+  /** The target's floor for this line (stated for SQLite). */
   target: number;
   costs: Costs;
 }

@@ -1,12 +1,12 @@
 /**
- * Formats the charge bench's figures: per dialect what ran where, then the tables with SPEC
- * §10's targets beside the figures (PASS/MISS is information, never the exit code), then the
+ * Formats the charge bench's figures: per dialect what ran where, then the tables with the
+ * targets (bench/README.md) beside the figures (PASS/MISS is information, never the exit code), then the
  * check of the books, which is the one thing that fails the run.
  */
 import type { ChargeOptions, ChargeReport, Costs, Snapshot } from './charge.bench';
 import { fmt, table } from './harness';
 
-/** SPEC §10 / issue 3. The throughput floors are stated for SQLite; so are these. */
+/** The targets of bench/README.md and issue 3. The throughput floors are stated for SQLite; so are these. */
 const P99_TARGET_MS = 10;
 const REPLAY_TARGET_S = 3;
 
@@ -192,7 +192,7 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
 
   const sqlite = reports.find(onSqlite);
   if (sqlite) {
-    console.log('\ntargets (SPEC §10, issue 3; stated for SQLite on a 2-core machine):\n');
+    console.log('\ntargets (bench/README.md, issue 3; stated for SQLite on a 2-core machine):\n');
     const line = (name: string): number => sqlite.lines.find((l) => l.operation.startsWith(name))?.quotientJobsPerSecond ?? 0;
     const trows = [
       ['≥ 10,000 jobs/s batched (SubmitJobEvents)', `${fmt(line('batched'))} jobs/s`, verdict(line('batched') >= 10_000)],

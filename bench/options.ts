@@ -34,7 +34,7 @@ export interface BenchOptions {
 export const DEFAULT_OPS = 1000;
 export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/quotient_bench';
-// The charge path: SPEC §10's own figures (1,000 jobs/s for the latency, 25,000 jobs replayed);
+// The charge path: the targets' own figures (bench/README.md) (1,000 jobs/s for the latency, 25,000 jobs replayed);
 // the rest sized so the whole bench stays near two minutes on two cores.
 export const DEFAULT_CHARGE: ChargeOptions = { jobs: { sqlite: 8000, mysql: 1500 }, batch: 1000, inFlight: 64, rate: 1000, latencySeconds: 5, replayJobs: 25_000 };
 

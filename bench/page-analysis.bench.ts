@@ -1,5 +1,5 @@
 /**
- * Page-analysis bench (SPEC §10: a 1,000-page PDF or PostScript file counted in under 100 ms).
+ * Page-analysis bench (target: a 1,000-page PDF or PostScript file counted in under 100 ms).
  * Makes the documents once with ghostscript (and qpdf, for the encrypted ones) in a temp
  * directory, then times analyseDocument() on each (median of several runs after a warm-up) beside
  * a plain read of the same file, so the ratio shows what the parsing costs over the I/O. The last

@@ -1,5 +1,5 @@
 /**
- * The quota-run benchmark (SPEC §10): one add-mode run allocating to 100,000 users, on SQLite
+ * The quota-run benchmark (target in bench/README.md): one add-mode run allocating to 100,000 users, on SQLite
  * and on MariaDB/MySQL, while concurrent charges (LedgerService.debit) measure their own latency.
  * Targets: the run under 2 s in total; charges' p99 under 100 ms.
  *

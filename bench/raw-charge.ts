@@ -8,9 +8,11 @@
  *   commit:    look up the job by uuid; read the account; one UPDATE of balance and reserved;
  *              INSERT ledger row; UPDATE reservation; UPDATE print_jobs
  *
- * better-sqlite3 on its own connection with the production pragmas (WAL, synchronous=FULL), and
- * mysql2/promise on its own connection in READ COMMITTED, where the account is read FOR UPDATE
- * (server-side prepared statements through execute). The price is the default rate card's for
+ * better-sqlite3 on its own connection with the production pragmas (SQLITE_PRAGMAS: WAL,
+ * synchronous=FULL), and mysql2/promise on its own connection with the production connection
+ * options and session setup (READ COMMITTED), where the account is read FOR UPDATE (server-side
+ * prepared statements through execute). The balance update is the ledger's own statement
+ * (POSTING_SQL); the other statements are the least the work needs, which is what a floor is. The price is the default rate card's for
  * the bench job, computed inline: pricing is pure arithmetic either way.
  *
  * For the breakdown, the same work can run with a SAVEPOINT … RELEASE around each event, as
@@ -18,9 +20,9 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import mysql from 'mysql2/promise';
-import { SQLITE_PRAGMAS, type ParsedDatabaseUrl } from '../primary/db/connection';
+import { MYSQL_SESSION_SETUP, SQLITE_PRAGMAS, mysqlConnectionOptions, type ParsedDatabaseUrl } from '../primary/db/connection';
+import { POSTING_SQL } from '../primary/ledger/postings';
 import { BENCH_JOB, BENCH_JOB_COST, jobId } from './charge-ipc';
-import { connectionOptions } from './raw-mysql';
 
 /** What the raw jobs need to look like Quotient's: the same printer, secondary and users. */
 export interface RawChargeSetup {
@@ -52,7 +54,7 @@ const SQL = {
   insertJob:
     "INSERT INTO print_jobs (job_uuid, printer_id, user_id, account_id, username, document_name, pages, colour_pages, copies, duplex, paper_size, cost, status, reservation_id, created_at, secondary, charged, rate_card_id, multiplier_bp) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?, 'authorised', ?, ?, ?, 1, ?, ?)",
   account: 'SELECT balance, reserved FROM accounts WHERE id = ?',
-  settleAccount: 'UPDATE accounts SET balance = ?, reserved = ?, updated_at = ? WHERE id = ?',
+  settleAccount: POSTING_SQL.writeAccount,
   insertLedger:
     "INSERT INTO ledger (account_id, amount, balance_after, type, reference, actor, idempotency_key, created_at) VALUES (?, ?, ?, 'print', ?, ?, ?, ?)",
   settleReservation: "UPDATE reservations SET state = 'committed', ledger_id = ?, settled_at = ? WHERE id = ?",
@@ -170,8 +172,8 @@ export class RawMysqlCharge implements RawCharge {
   ) {}
 
   static async open(m: Settings, setup: RawChargeSetup): Promise<RawMysqlCharge> {
-    const c = await mysql.createConnection({ ...connectionOptions(m), database: m.database });
-    await c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    const c = await mysql.createConnection({ ...mysqlConnectionOptions(m), database: m.database });
+    await c.query(MYSQL_SESSION_SETUP);
     return new RawMysqlCharge(c, setup);
   }
 

@@ -1,12 +1,14 @@
 /**
  * The bench's baseline on MySQL/MariaDB: the same ledger work as LedgerService, written straight
- * on mysql2/promise with a pool of its own, READ COMMITTED like primary/db/connection.ts, and
+ * on mysql2/promise with a pool of its own, with primary/db/connection.ts's connection options and
+ * session setup (READ COMMITTED), and
  * server-side prepared statements (execute). Also, for the overhead breakdown, LedgerService.debit's
  * exact statement sequence run the same way.
  */
 import mysql from 'mysql2/promise';
 import type { PoolConnection as CorePoolConnection } from 'mysql2';
-import type { ParsedDatabaseUrl } from '../primary/db/connection';
+import { MYSQL_SESSION_SETUP, mysqlConnectionOptions, type ParsedDatabaseUrl } from '../primary/db/connection';
+import { POSTING_SQL, lockAccountsSql } from '../primary/ledger/postings';
 
 type Settings = NonNullable<ParsedDatabaseUrl['mysql']>;
 type Conn = mysql.PoolConnection;
@@ -25,40 +27,23 @@ interface ReservationRow extends mysql.RowDataPacket {
 }
 
 // The statements LedgerService.debit runs on MySQL (primary/ledger/postings.ts through
-// primary/db/sql-runner.ts, which executes them as prepared statements).
+// primary/db/sql-runner.ts, which executes them as prepared statements): imported, so they stay the same.
 const QUOTIENT_DEBIT_SQL = {
-  lock: 'SELECT id FROM accounts WHERE id IN (?) ORDER BY id FOR UPDATE',
-  findEntry: 'SELECT * FROM ledger WHERE idempotency_key = ?',
-  account: 'SELECT id, type, user_id, name, balance, reserved, restricted, credit_limit, cost_multiplier_bp, enabled FROM accounts WHERE id = ?',
-  update: 'UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?',
-  insert:
-    'INSERT INTO ledger (account_id, amount, balance_after, type, reference, actor, comment, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  lock: lockAccountsSql('mysql', 1),
+  findEntry: POSTING_SQL.findEntry,
+  account: POSTING_SQL.loadAccount,
+  update: POSTING_SQL.writeAccount,
+  insert: POSTING_SQL.insertEntry,
 } as const;
-
-/** Connection options shared with the bench's setup (creating the database). */
-export function connectionOptions(m: Settings): mysql.ConnectionOptions {
-  return {
-    host: m.host,
-    port: m.port,
-    user: m.user,
-    password: m.password,
-    charset: 'utf8mb4',
-    timezone: 'Z',
-    supportBigNumbers: true,
-    bigNumberStrings: false,
-    decimalNumbers: true,
-    connectTimeout: 5000,
-  };
-}
 
 export class RawMysqlLedger {
   private readonly pool: mysql.Pool;
 
   constructor(m: Settings, connectionLimit: number) {
-    this.pool = mysql.createPool({ ...connectionOptions(m), database: m.database, connectionLimit, maxIdle: connectionLimit });
+    this.pool = mysql.createPool({ ...mysqlConnectionOptions(m), database: m.database, connectionLimit, maxIdle: connectionLimit });
     // The core pool hands over the core connection; its queue runs this before any other query.
     this.pool.pool.on('connection', (conn: CorePoolConnection) => {
-      conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      conn.query(MYSQL_SESSION_SETUP);
     });
   }
 
@@ -124,7 +109,7 @@ export class RawMysqlLedger {
       if (!account) throw new Error(`account ${accountId} not found`);
       const now = Date.now();
       const after = Number(account.balance) - amount;
-      await c.execute(QUOTIENT_DEBIT_SQL.update, [after, now, accountId]);
+      await c.execute(QUOTIENT_DEBIT_SQL.update, [after, Number(account.reserved), now, accountId]);
       await c.execute(QUOTIENT_DEBIT_SQL.insert, [accountId, -amount, after, 'print', null, null, '', key, now]);
     });
   }

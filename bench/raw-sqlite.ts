@@ -6,6 +6,7 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { SQLITE_PRAGMAS } from '../primary/db/connection';
+import { POSTING_SQL, lockAccountsSql } from '../primary/ledger/postings';
 
 interface BalanceRow {
   balance: number;
@@ -22,14 +23,13 @@ interface ReservationRow {
 }
 
 // The statements LedgerService.debit runs on SQLite (primary/ledger/postings.ts through
-// primary/db/sql-runner.ts), inside BEGIN IMMEDIATE … COMMIT.
+// primary/db/sql-runner.ts), inside BEGIN IMMEDIATE … COMMIT: imported, so they stay the same.
 const QUOTIENT_DEBIT_SQL = {
-  lock: 'UPDATE accounts SET updated_at = updated_at WHERE id IN (?)',
-  findEntry: 'SELECT * FROM ledger WHERE idempotency_key = ?',
-  account: 'SELECT id, type, user_id, name, balance, reserved, restricted, credit_limit, cost_multiplier_bp, enabled FROM accounts WHERE id = ?',
-  update: 'UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?',
-  insert:
-    'INSERT INTO ledger (account_id, amount, balance_after, type, reference, actor, comment, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  lock: lockAccountsSql('sqlite', 1),
+  findEntry: POSTING_SQL.findEntry,
+  account: POSTING_SQL.loadAccount,
+  update: POSTING_SQL.writeAccount,
+  insert: POSTING_SQL.insertEntry,
 } as const;
 
 export class RawSqliteLedger {
@@ -111,7 +111,7 @@ export class RawSqliteLedger {
         if (!account) throw new Error(`account ${accountId} not found`);
         const now = Date.now();
         const after = account.balance - amount;
-        q.update.run(after, now, accountId);
+        q.update.run(after, account.reserved, now, accountId);
         q.insert.run(accountId, -amount, after, 'print', null, null, '', key, now);
       })
       .immediate;

@@ -4,7 +4,7 @@
  *   same work; the ratio, the overhead breakdown;
  * - charge: the print charge path through a real primary's gRPC server (batched, streamed, one
  *   per call; latency at 1,000 jobs/s; the 25,000-job catch-up), against the raw driver, with
- *   SPEC §10's targets beside the figures.
+ *   the targets (bench/README.md) beside the figures.
  * and four run as their own scripts (bench/standalone.ts): page analysis, Squid ingestion, the
  * quota run and the web summary page.
  * Speed is never asserted, only printed (PASS/MISS is information): the run fails only if the

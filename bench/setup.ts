@@ -8,11 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { openDatabase, parseDatabaseUrl, redactUrl, type Database, type Dialect, type ParsedDatabaseUrl } from '../primary/db/connection';
+import { mysqlConnectionOptions, openDatabase, parseDatabaseUrl, redactUrl, type Database, type Dialect, type ParsedDatabaseUrl } from '../primary/db/connection';
 import { migrateLatest } from '../primary/db/migrate';
 import { dropAll } from '../primary/db/schema';
 import { createServices, type Services } from '../primary/services';
-import { connectionOptions } from './raw-mysql';
 
 export interface BenchDatabase {
   dialect: Dialect;
@@ -62,7 +61,7 @@ export async function openMysql(url: string, poolSize: number): Promise<BenchDat
   if (!settings) return { skipped: `${redactUrl(url)} is not a mysql:// URL` };
   let server: mysql.Connection;
   try {
-    server = await mysql.createConnection(connectionOptions(settings));
+    server = await mysql.createConnection(mysqlConnectionOptions(settings));
   } catch (err) {
     const e = err as { code?: string; message?: string };
     return { skipped: `cannot reach ${redactUrl(url)}: ${e.code ?? ''} ${e.message ?? ''}`.trim() };

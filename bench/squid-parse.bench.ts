@@ -1,5 +1,5 @@
 /**
- * Proxy ingestion bench (SPEC §10: at least 300,000 Squid log lines/s parsed and aggregated).
+ * Proxy ingestion bench (target: at least 300,000 Squid log lines/s parsed and aggregated).
  * Generates a file of realistic native and Q1 lines in a temp dir, then measures, in the same
  * run, a plain split('\n') of the file and our parse + aggregate of the same lines, and prints
  * both rates, their ratio and the target. Speed is printed, never asserted (a shared machine

@@ -16,7 +16,7 @@ import { createLogger } from '../common/logger';
 import { startPrimary } from '../primary/boot';
 import { loadPrimaryConfig } from '../primary/config';
 import { hashPassword } from '../primary/users/passwords';
-import { SessionStore } from '../primary/web/session-store';
+import { SessionStore } from '../web-tools/middleware/session-store';
 
 interface LoadResult {
   requests: number;

@@ -20,7 +20,7 @@ import { startGrpcServer } from './grpc/server';
 import { generatePassword } from './users/passwords';
 import { schedule as scheduleQuotas } from './quotas/quota-job';
 import { schedule as scheduleAuthorisationExpiry } from './printing/authorisation-expiry';
-import type { Sleep } from './web/web-auth';
+import type { Sleep } from '../web-tools/middleware/web-auth';
 
 export interface RunningPrimary {
   services: Services;

@@ -1,5 +1,5 @@
 /**
- * The primary's typed configuration (SPEC §9): defaults < QUOTIENT_CONFIG file < environment < flags.
+ * The primary's typed configuration: defaults < QUOTIENT_CONFIG file < environment < flags.
  */
 import net from 'node:net';
 import path from 'node:path';
@@ -45,7 +45,7 @@ export const primaryConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Seconds the graceful shutdown waits for in-flight work before forcing. */
     shutdownGraceSeconds: z.coerce.number().min(0).max(600).default(10),
-    /** IANA time zone for quota schedules (SPEC §4); default: the system's. */
+    /** IANA time zone quota schedules run in; default: the system's. */
     timezone: z
       .string()
       .min(1)

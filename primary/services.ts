@@ -5,11 +5,15 @@
 import type { Database } from './db/connection';
 import { InternetChargingService } from './internet/internet-charging';
 import { InternetSettingsStore } from './internet/internet-settings';
+import { BalanceChanges } from './ledger/balance-changes';
 import { LedgerService } from './ledger/ledger-service';
+import { UserTransfers } from './ledger/transfers';
 import { RateCardStore } from './pricing/rate-card-store';
 import { PrinterRegistry } from './printing/printer-registry';
 import { PrintJobService } from './printing/print-job-service';
+import { RefundService } from './printing/refunds';
 import { QuotaService } from './quotas/quota-service';
+import { ActivityReports } from './reports/activity';
 import { SettingsService } from './settings/settings-service';
 import { GroupService } from './users/group-service';
 import { UserService } from './users/user-service';
@@ -26,6 +30,11 @@ export interface Services {
   quotas: QuotaService;
   internetSettings: InternetSettingsStore;
   internet: InternetChargingService;
+  /** Changes made by people (balance changes, transfers, refund decisions), each audited once in the service, whoever calls it. */
+  balances: BalanceChanges;
+  transfers: UserTransfers;
+  refunds: RefundService;
+  reports: ActivityReports;
 }
 
 export function createServices(db: Database, opts: { now?: () => number; timezone?: string; quotaCatchUpDays?: number } = {}): Services {
@@ -45,5 +54,9 @@ export function createServices(db: Database, opts: { now?: () => number; timezon
   });
   const internetSettings = new InternetSettingsStore({ db });
   const internet = new InternetChargingService({ db, settings, users, internetSettings, now });
-  return { db, settings, ledger, users, groups, rateCards, printers, printing, quotas, internetSettings, internet };
+  const balances = new BalanceChanges({ db, users, ledger, now });
+  const transfers = new UserTransfers({ services: { db, settings, users, ledger }, now });
+  const refunds = new RefundService({ db, users, ledger, now });
+  const reports = new ActivityReports({ db });
+  return { db, settings, ledger, users, groups, rateCards, printers, printing, quotas, internetSettings, internet, balances, transfers, refunds, reports };
 }

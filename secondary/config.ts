@@ -1,5 +1,5 @@
 /**
- * The secondary's typed configuration (SPEC §9): defaults < QUOTIENT_CONFIG file < environment
+ * The secondary's typed configuration: defaults < QUOTIENT_CONFIG file < environment
  * < flags, validated at start. The cluster secret comes from the environment or the config file
  * only, never a flag, so it does not show in `ps`.
  */

@@ -1,5 +1,5 @@
 /**
- * Starts a secondary (SPEC §2): opens the outbox, serves the local endpoint at once (it answers by
+ * Starts a secondary (a print or proxy server reporting to its primary): opens the outbox, serves the local endpoint at once (it answers by
  * the failure modes until the primary is reached), registers with the primary (retrying until it
  * can), then heartbeats, keeps the control stream open and drains the outbox. Owns the one
  * idempotent shutdown for everything it started (STYLE practice 3).

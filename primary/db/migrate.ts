@@ -12,6 +12,7 @@ import * as internet0005 from './migrations/2026-11-22-0005-internet';
 import * as rateCardVersion0006 from './migrations/2026-12-02-0006-rate-card-version';
 import * as jobExpiry0007 from './migrations/2026-12-07-0007-job-expiry';
 import * as unknownPageCount0008 from './migrations/2026-12-07-0008-unknown-page-count';
+import * as userLanguage0009 from './migrations/2026-12-07-0009-user-language';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -27,6 +28,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['2026-12-02-0006-rate-card-version', rateCardVersion0006],
   ['2026-12-07-0007-job-expiry', jobExpiry0007],
   ['2026-12-07-0008-unknown-page-count', unknownPageCount0008],
+  ['2026-12-07-0009-user-language', userLanguage0009],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -27,7 +27,7 @@ const SERVICES = ['', 'quotient.v1.Cluster', 'quotient.v1.Printing', 'quotient.v
 /**
  * The server's transport settings (the bench's empty floor server uses them too). Channelz keeps
  * per-call statistics for a debugging service this server does not offer; off, each call costs
- * about a tenth less CPU (bench/README.md, "the gRPC floor").
+ * about a tenth less CPU (docs/performance-log.md, "Figures after the changes (2026-12-02)").
  */
 export const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,

@@ -10,7 +10,7 @@ import express, { type Express } from 'express';
 import type { Logger } from '../../common/logger';
 import type { SecondaryRegistry } from '../cluster/secondary-registry';
 import type { Services } from '../services';
-import type { Sleep } from '../web/web-auth';
+import type { Sleep } from '../../web-tools/middleware/web-auth';
 import { createWebTools } from '../../web-tools/routes';
 import { errorMiddleware } from './error-middleware';
 import { securityHeaders } from './security-headers';

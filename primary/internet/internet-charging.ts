@@ -1,5 +1,5 @@
 /**
- * Charges a proxy secondary's usage report (SPEC §6), in one transaction through the ledger's
+ * Charges a proxy secondary's usage report (bytes per user and destination), in one transaction through the ledger's
  * posting rules, idempotent on the report id: a repeated report changes nothing and gets the
  * first answer (kept in internet_reports).
  *

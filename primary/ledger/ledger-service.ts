@@ -103,7 +103,7 @@ export class LedgerService {
     return runTransaction(this.db, (tx) => this.setBalanceIn(tx, req));
   }
 
-  /** setBalance() inside the caller's knex transaction (an audited admin change); the caller announces the account. */
+  /** setBalance() inside the caller's runKnexTransaction (an audited admin change), which announces the account. */
   async setBalanceWithin(trx: Knex.Transaction, req: EntryMeta & { accountId: number; balance: Money; type?: EntryType }): Promise<LedgerEntry> {
     return this.setBalanceIn(knexSqlTx(trx, this.db.dialect), req);
   }
@@ -114,7 +114,7 @@ export class LedgerService {
     return runTransaction(this.db, (tx) => this.transferIn(tx, req, defaultLimit));
   }
 
-  /** transfer() inside the caller's knex transaction (with its audit row); the caller announces the accounts. */
+  /** transfer() inside the caller's runKnexTransaction (with its audit row), which announces the accounts. */
   async transferWithin(trx: Knex.Transaction, req: TransferRequest): Promise<{ from: LedgerEntry; to: LedgerEntry }> {
     const defaultLimit = await this.defaultCreditLimit();
     return this.transferIn(knexSqlTx(trx, this.db.dialect), req, defaultLimit);
@@ -162,8 +162,9 @@ export class LedgerService {
   }
 
   /**
-   * Posts a change inside the caller's knex transaction (user creation's initial credit, a quota
-   * run's chunk): locks the account, replays a repeated key, never refuses for want of credit.
+   * Posts a change inside the caller's runKnexTransaction (user creation's initial credit, an
+   * audited adjustment), which announces the account: locks the account, replays a repeated key,
+   * never refuses for want of credit.
    */
   async postWithin(trx: Knex.Transaction, req: ChangeRequest): Promise<LedgerEntry> {
     assertMoney(req.amount, 'amount');

@@ -111,6 +111,24 @@ export function checkType(type: EntryType): void {
 }
 
 /**
+ * The statements of a posting. Exported so that the bench's raw-driver baseline
+ * (bench/raw-sqlite.ts, bench/raw-mysql.ts) runs exactly these, not copies of them.
+ */
+export const POSTING_SQL = {
+  loadAccount: 'SELECT id, type, user_id, name, balance, reserved, restricted, credit_limit, cost_multiplier_bp, enabled FROM accounts WHERE id = ?',
+  findEntry: 'SELECT * FROM ledger WHERE idempotency_key = ?',
+  writeAccount: 'UPDATE accounts SET balance = ?, reserved = ?, updated_at = ? WHERE id = ?',
+  insertEntry:
+    'INSERT INTO ledger (account_id, amount, balance_after, type, reference, actor, comment, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+} as const;
+
+/** lockAccounts' statement for `count` account ids on a dialect (see there). */
+export function lockAccountsSql(dialect: SqlTx['dialect'], count: number): string {
+  const marks = Array.from({ length: count }, () => '?').join(',');
+  return dialect === 'mysql' ? `SELECT id FROM accounts WHERE id IN (${marks}) ORDER BY id FOR UPDATE` : `UPDATE accounts SET updated_at = updated_at WHERE id IN (${marks})`;
+}
+
+/**
  * Locks accounts for the rest of the transaction, in id order so two transactions locking the
  * same accounts cannot deadlock. MySQL: SELECT ... FOR UPDATE. SQLite has no row locks; a no-op
  * write takes the database write lock at once (a no-op when the transaction began IMMEDIATE).
@@ -121,22 +139,18 @@ export async function lockAccounts(tx: SqlTx, ids: readonly number[]): Promise<v
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
   if (sorted.length === 0) return;
   tx.touchAccounts(sorted);
-  const marks = sorted.map(() => '?').join(',');
-  if (tx.dialect === 'mysql') await tx.all(`SELECT id FROM accounts WHERE id IN (${marks}) ORDER BY id FOR UPDATE`, sorted);
-  else await tx.run(`UPDATE accounts SET updated_at = updated_at WHERE id IN (${marks})`, sorted);
+  if (tx.dialect === 'mysql') await tx.all(lockAccountsSql(tx.dialect, sorted.length), sorted);
+  else await tx.run(lockAccountsSql(tx.dialect, sorted.length), sorted);
 }
 
 export async function loadAccount(tx: SqlTx, id: number): Promise<Account> {
-  const row = await tx.get<AccountRow>(
-    'SELECT id, type, user_id, name, balance, reserved, restricted, credit_limit, cost_multiplier_bp, enabled FROM accounts WHERE id = ?',
-    [id],
-  );
+  const row = await tx.get<AccountRow>(POSTING_SQL.loadAccount, [id]);
   if (!row) throw new NotFoundError('account', id);
   return toAccount(row);
 }
 
 export async function findEntry(tx: SqlTx, key: string): Promise<LedgerEntry | undefined> {
-  const row = await tx.get<LedgerRow>('SELECT * FROM ledger WHERE idempotency_key = ?', [key]);
+  const row = await tx.get<LedgerRow>(POSTING_SQL.findEntry, [key]);
   return row ? toEntry(row) : undefined;
 }
 
@@ -176,17 +190,15 @@ export function canSpend(account: Account, amount: Money, defaultCreditLimit: Mo
 /**
  * Where the functions below put an account's new balance and reserved amount. Every caller but
  * one writes it at once (`writeNow`); a print batch keeps it and writes each account it changed
- * once, before it commits (BatchAccounts in print-job-service.ts).
+ * once, before it commits (batch-accounts.ts).
  */
 export interface AccountWriter {
   write(account: Account, balance: Money, reserved: Money, now: number): Promise<void>;
 }
 
-const ACCOUNT_UPDATE = 'UPDATE accounts SET balance = ?, reserved = ?, updated_at = ? WHERE id = ?';
-
 /** One UPDATE of the account's balance and reserved amount. */
 export function writeAccountNow(tx: SqlTx, id: number, balance: Money, reserved: Money, now: number): Promise<unknown> {
-  return tx.run(ACCOUNT_UPDATE, [balance, reserved, now, id]);
+  return tx.run(POSTING_SQL.writeAccount, [balance, reserved, now, id]);
 }
 
 export function writeNow(tx: SqlTx): AccountWriter {
@@ -229,7 +241,7 @@ async function insertEntry(tx: SqlTx, accountId: number, amount: Money, balanceA
     created_at: now,
   };
   const { insertId } = await tx.run(
-    'INSERT INTO ledger (account_id, amount, balance_after, type, reference, actor, comment, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    POSTING_SQL.insertEntry,
     [row.account_id, row.amount, row.balance_after, row.type, row.reference, row.actor, row.comment, row.idempotency_key, row.created_at],
   );
   return toEntry({ ...row, id: insertId });

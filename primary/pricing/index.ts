@@ -1,5 +1,5 @@
 /**
- * Pricing (SPEC §5): rate cards and the pure function that prices a print job against one.
+ * Pricing: rate cards and the pure function that prices a print job against one.
  * See docs/pricing.md for the rules as administrators read them.
  */
 export {

@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import { recordAudit } from '../audit/audit-log';
 import { InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
 import { validateRateCard, type RateCard } from './rate-card';
@@ -53,7 +53,7 @@ export class RateCardStore {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 128) throw new ValidationError('rate card name must be 1 to 128 characters', { field: 'name' });
     const card = validateRateCard(input);
-    const id = await inTransaction(this.db, async (trx) => {
+    const id = await runKnexTransaction(this.db, async (trx) => {
       const now = this.now();
       const existing = (await trx('rate_cards').where({ name: trimmed }).first('id', 'version')) as { id: number; version: number | string } | undefined;
       let cardId: number;
@@ -115,5 +115,11 @@ export class RateCardStore {
       finishings: finishings.map((f) => ({ option: f.option, per: f.per, price: Number(f.price) })),
     });
     return { id: row.id, name: row.name, version: Number(row.version), card };
+  }
+
+  /** Whether a save of the card called `name` carried this one-time form key (in its audit row's details). */
+  async savedWithFormKey(name: string, formKey: string): Promise<boolean> {
+    const rows = (await this.db.knex('audit_log').where({ target_type: 'rate_card', target_id: name }).whereIn('action', ['rate_card.create', 'rate_card.update']).select('details')) as { details: string }[];
+    return rows.some((r) => (JSON.parse(r.details) as { formKey?: unknown }).formKey === formKey);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Rate cards (SPEC §5): the cost model a printer charges by, and the one function that turns
+ * Rate cards: the cost model a printer charges by, and the one function that turns
  * untrusted input (admin API, database rows, config) into a validated, normalised, frozen card.
  */
 import { assertMoney, type Money } from '../../common/money';

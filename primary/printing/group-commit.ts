@@ -2,7 +2,7 @@
  * Group commit: calls that arrive while a commit is in progress wait and are written together
  * in the next one, so N concurrent one-job calls cost about one durable commit instead of N,
  * and a lone call is never delayed by a timer (it is flushed within two turns of the loop).
- * Measured in bench/README.md ("Let streams fill a group").
+ * Measured in docs/performance-log.md ("Let streams fill a group").
  */
 export class GroupCommitter<I, O> {
   private queue: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];

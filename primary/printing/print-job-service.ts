@@ -15,8 +15,9 @@ import { formatAmount, type CurrencyFormat, type Money } from '../../common/mone
 import type { Database } from '../db/connection';
 import { runReads, runTransaction, type SqlTx } from '../db/sql-runner';
 import { commitIn, commitLockedIn, releaseIn, releaseLockedIn } from '../ledger/ledger-service';
-import { canSpend, findReservationById, holdReservation, loadAccount, lockAccounts, postEntry, writeAccountNow, type AccountWriter } from '../ledger/postings';
-import type { Account, Reservation } from '../ledger/types';
+import { BatchAccounts } from '../ledger/batch-accounts';
+import { canSpend, findReservationById, holdReservation, lockAccounts, postEntry } from '../ledger/postings';
+import type { Reservation } from '../ledger/types';
 import { priceJob } from '../pricing/price-job';
 import type { RateCard } from '../pricing/rate-card';
 import type { SettingsService } from '../settings/settings-service';
@@ -85,69 +86,6 @@ const printerKey = (secondary: string, queue: string): string => `${secondary}\u
 /** An event of a batch run without savepoints failed: the batch is run again with them. */
 class EventFailed extends Error {}
 
-/**
- * The accounts one run of a batch's transaction locked, each row read once and then kept current
- * in place by the ledger functions that change it, so a batch reads an account once however many
- * of its events touch it. It is also their AccountWriter: a locked account's new balance and
- * reserved amount are kept and written once per account by `flush()`, which the batch calls
- * before it commits and before each savepoint, so an account is updated once per batch, not once
- * per event. A ROLLBACK TO SAVEPOINT puts rows back as they were: `forget()` then; so does a
- * change made without this copy (the commit or release that finds its reservation by key), after
- * a `flush()`.
- */
-class BatchAccounts implements AccountWriter {
-  private readonly rows = new Map<number, Account>();
-  /** What the batch's events made of each locked account, not yet written. */
-  private readonly unwritten = new Map<number, { balance: Money; reserved: Money; now: number }>();
-
-  constructor(
-    private readonly tx: SqlTx,
-    private readonly locked: ReadonlySet<number>,
-  ) {}
-
-  isLocked(id: number): boolean {
-    return this.locked.has(id);
-  }
-
-  /** The row as this transaction left it; an account the batch did not lock is read each time. */
-  readonly get = async (id: number): Promise<Account> => {
-    if (!this.locked.has(id)) return loadAccount(this.tx, id);
-    let row = this.rows.get(id);
-    if (!row) {
-      row = await loadAccount(this.tx, id);
-      this.rows.set(id, row);
-    }
-    return row;
-  };
-
-  /** Kept for flush() when `account` is this batch's copy of a locked row; otherwise written at once. */
-  async write(account: Account, balance: Money, reserved: Money, now: number): Promise<void> {
-    if (this.rows.get(account.id) === account) this.unwritten.set(account.id, { balance, reserved, now });
-    else await writeAccountNow(this.tx, account.id, balance, reserved, now);
-  }
-
-  /** Writes every account the events changed since the last flush, one UPDATE each, in id order. */
-  async flush(): Promise<void> {
-    const ids = [...this.unwritten.keys()].sort((a, b) => a - b);
-    for (const id of ids) {
-      const w = this.unwritten.get(id);
-      if (w) await writeAccountNow(this.tx, id, w.balance, w.reserved, w.now);
-    }
-    this.unwritten.clear();
-  }
-
-  /** Drops the rows read so far and what was not written of them (all, or account `id`'s): the next get() reads them again. */
-  forget(id?: number): void {
-    if (id === undefined) {
-      this.rows.clear();
-      this.unwritten.clear();
-    } else {
-      this.rows.delete(id);
-      this.unwritten.delete(id);
-    }
-  }
-}
-
 export class PrintJobService {
   private readonly db: Database;
   private readonly printers: PrinterRegistry;
@@ -182,7 +120,7 @@ export class PrintJobService {
     if (events.length === 0) return [];
     const ctx = await this.prepare(events);
     // Savepoints cost SQLite a statement journal for every page an event writes (about a quarter
-    // of a batch's time, bench/README.md), and an event that fails is rare: run the batch without
+    // of a batch's time, docs/performance-log.md), and an event that fails is rare: run the batch without
     // them, and only if an event fails, roll it all back and run it again with one per event.
     try {
       return await this.runBatch(events, ctx, false);

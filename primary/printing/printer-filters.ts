@@ -1,5 +1,5 @@
 /**
- * Per-printer filters and restrictions (SPEC §5), kept as JSON in `printers.filters`: the model,
+ * Per-printer filters and restrictions (which jobs a printer refuses), kept as JSON in `printers.filters`: the model,
  * its validation, and the pure check the charge path runs on each job before anything is
  * reserved. Every rule is off unless set; `{}` restricts nothing. docs/print-secondary.md
  * ("Filters") describes them as administrators read them. In short:

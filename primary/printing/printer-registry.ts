@@ -8,7 +8,7 @@ import { recordAudit } from '../audit/audit-log';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import type { RateCard } from '../pricing/rate-card';
 import type { RateCardStore } from '../pricing/rate-card-store';
 import type { SettingsService } from '../settings/settings-service';
@@ -92,6 +92,13 @@ interface InfoRow extends PrinterRow {
 
 function toInfo(row: InfoRow): PrinterInfo {
   return { ...toPrinter(row), displayName: row.display_name, location: row.location, rateCard: row.rate_card_name, filtersText: row.filters };
+}
+
+/** The audit action of a printer change: a change of filters or of `enabled` alone has its own. */
+function auditAction(fields: string[], enabled: boolean | undefined): string {
+  if (fields.length === 1 && fields[0] === 'filters') return 'printer.filters';
+  if (fields.length === 1 && fields[0] === 'enabled') return enabled ? 'printer.enable' : 'printer.disable';
+  return 'printer.update';
 }
 
 const CACHE_MS = 5000;
@@ -207,7 +214,8 @@ export class PrinterRegistry {
 
   /**
    * Changes a printer and writes what changed (from → to) to the audit log in the same
-   * transaction: `printer.filters` for a change of filters alone, else `printer.update`. This
+   * transaction: `printer.filters` for a change of filters alone, `printer.enable` or
+   * `printer.disable` for a change of `enabled` alone, else `printer.update`. This
    * process's cache forgets its printers at once; other primaries see the change within CACHE_MS.
    */
   async update(id: number, changes: PrinterChanges, actor: string): Promise<PrinterInfo> {
@@ -218,7 +226,7 @@ export class PrinterRegistry {
       throw new ValidationError(`unknown unknownPageCount ${String(changes.unknownPageCount)}; one of ${UNKNOWN_PAGE_COUNTS.join(', ')}`, { field: 'unknownPageCount' });
     }
     const card = changes.rateCardId === undefined ? undefined : await this.rateCards.get(changes.rateCardId);
-    const updated = await inTransaction(this.db, async (trx) => {
+    const updated = await runKnexTransaction(this.db, async (trx) => {
       const before = (await this.infoQuery(trx).where({ 'printers.id': id }).first()) as InfoRow | undefined;
       if (!before) throw new NotFoundError('printer', id);
       const was = toInfo(before);
@@ -239,7 +247,7 @@ export class PrinterRegistry {
       if (fields.length === 0) return was;
       const now = this.now();
       await trx('printers').where({ id }).update({ ...row, updated_at: now });
-      const action = fields.length === 1 && fields[0] === 'filters' ? 'printer.filters' : 'printer.update';
+      const action = auditAction(fields, changes.enabled);
       await recordAudit(trx, { actor, action, targetType: 'printer', targetId: `${was.serverName}/${was.queueName}`, details: diff }, now);
       return toInfo((await this.infoQuery(trx).where({ 'printers.id': id }).first()) as InfoRow);
     });

@@ -1,5 +1,5 @@
 /**
- * What an administrator does to quota schedules (SPEC §4, §8), from the admin pages or the
+ * What an administrator does to quota schedules, from the admin pages or the
  * `quotient quotas` CLI: create, enable or disable, remove, and run for the current period,
  * through QuotaService, each audited with the actor's name. A change and its audit row are
  * written in one transaction. A web form carries a one-time key, kept in the audit row's
@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { recordAudit } from '../audit/audit-log';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import { parseScheduleText, type ScheduleText } from './schedule-input';
 import type { QuotaRun, QuotaSchedule, QuotaService } from './quota-service';
 import type { Services } from '../services';
@@ -45,7 +45,7 @@ export class QuotaAdmin {
   /** Creates a schedule from the form's text (amounts in the site currency), audited as `quota.create`. */
   async create(form: ScheduleText, key: string | undefined, actor: string): Promise<QuotaSchedule> {
     const input = parseScheduleText(form, (await this.s.settings.currency()).decimals);
-    return inTransaction(this.s.db, async (trx) => {
+    return runKnexTransaction(this.s.db, async (trx) => {
       const name = input.name.trim();
       if (key !== undefined && (await this.replayed(trx, 'quota.create', name, key))) return this.quotas.get(name, trx);
       const q = await this.quotas.create(input, trx);
@@ -57,7 +57,7 @@ export class QuotaAdmin {
 
   /** Switches a schedule on or off, audited as `quota.enable` / `quota.disable`; no change, no audit row. */
   async setEnabled(name: string, enabled: boolean, key: string | undefined, actor: string): Promise<QuotaSchedule> {
-    return inTransaction(this.s.db, async (trx) => {
+    return runKnexTransaction(this.s.db, async (trx) => {
       const before = await this.quotas.get(name, trx);
       if (before.enabled === enabled) return before;
       const q = await this.quotas.setEnabled(before.name, enabled, trx);
@@ -68,7 +68,7 @@ export class QuotaAdmin {
 
   /** Removes a schedule and its run history (its ledger rows stay), audited as `quota.remove`. */
   async remove(name: string, key: string | undefined, actor: string): Promise<void> {
-    await inTransaction(this.s.db, async (trx) => {
+    await runKnexTransaction(this.s.db, async (trx) => {
       if (key !== undefined && (await this.replayed(trx, 'quota.remove', name.trim(), key))) return;
       const q = await this.quotas.get(name, trx);
       await this.quotas.remove(q.name, trx);

@@ -1,5 +1,5 @@
 /**
- * Quota schedules (SPEC §4) and their runs, exactly once per (schedule, period):
+ * Quota schedules (scheduled allocation of credit) and their runs, exactly once per (schedule, period):
  *  - a `quota_runs` row, unique per (schedule_id, period_start), is the only way a period runs;
  *  - the row's lease (owner, expires at) is taken by one conditional UPDATE, so of two primaries
  *    sharing the database only one works on a run; every chunk renews it in the chunk's own
@@ -15,7 +15,8 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
-import { runTransaction, type SqlTx } from '../db/sql-runner';
+import { placeholders, runTransaction, type SqlTx } from '../db/sql-runner';
+import { addToEach, postToEach, type BulkMeta, type BulkPosting } from '../ledger/bulk-postings';
 import { lockAccounts } from '../ledger/postings';
 import { AlreadyExistsError, InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
 import { MAX_AMOUNT, type Money } from '../../common/money';
@@ -430,9 +431,8 @@ export class QuotaService {
   /**
    * One chunk, in one transaction: renew the lease (or give up), allocate to the next users in
    * id order after `cursor` (the last user id done), move the cursor; on the last chunk mark the
-   * run done. The ledger rows and the balances are written as multi-row statements: one chunk is
-   * a handful of statements rather than two per user (STYLE practice 7; the quota benchmark
-   * measures it).
+   * run done. The ledger rows and the balances are written by the ledger's bulk postings
+   * (ledger/bulk-postings.ts): one chunk is a handful of statements rather than two per user.
    */
   private async chunk(tx: SqlTx, runId: number, schedule: QuotaSchedule, periodStart: number, peers: QuotaSchedule[], cursor: number): Promise<{ finished: boolean; cursor: number }> {
     const now = this.now();
@@ -453,15 +453,22 @@ export class QuotaService {
     let total = 0;
     const accountIds = members.map((m) => m.account_id);
     if (accountIds.length > 0) {
-      const meta: RowMeta = { keyPrefix: allocationKeyPrefix(schedule.id, periodStart), reference: `quota-run:${runId}`, comment: `quota ${schedule.name} for ${new Date(periodStart).toISOString()}`, now };
+      const meta: BulkMeta = {
+        type: 'quota',
+        actor: 'system:quota',
+        keyPrefix: allocationKeyPrefix(schedule.id, periodStart),
+        reference: `quota-run:${runId}`,
+        comment: `quota ${schedule.name} for ${new Date(periodStart).toISOString()}`,
+        now,
+      };
       await lockAccounts(tx, accountIds);
       // Add mode without a cap pays everyone the same: the database does it from the ids alone.
-      const paid = schedule.mode === 'add' && schedule.cap === null && schedule.amount > 0 ? await addToEvery(tx, accountIds, schedule.amount, meta) : undefined;
+      const paid = schedule.mode === 'add' && schedule.cap === null && schedule.amount > 0 ? await addToEach(tx, accountIds, schedule.amount, meta) : undefined;
       if (paid !== undefined) {
         users = paid;
         total = paid * schedule.amount;
       } else {
-        const written = await writeAllocations(tx, await this.allocations(tx, members, schedule, peers), meta);
+        const written = await postToEach(tx, await this.allocations(tx, members, schedule, peers), meta);
         users = written.length;
         total = written.reduce((sum, r) => sum + r.amount, 0);
       }
@@ -475,11 +482,11 @@ export class QuotaService {
   }
 
   /** What each member gets, from their (locked) balances: the amount, or the cap's or reset's difference; nobody gets a row of 0. */
-  private async allocations(tx: SqlTx, members: { user_id: number; account_id: number }[], schedule: QuotaSchedule, peers: QuotaSchedule[]): Promise<Allocation[]> {
+  private async allocations(tx: SqlTx, members: { user_id: number; account_id: number }[], schedule: QuotaSchedule, peers: QuotaSchedule[]): Promise<BulkPosting[]> {
     const accountIds = members.map((m) => m.account_id);
-    const balances = new Map((await tx.all<{ id: number; balance: number | string }>(`SELECT id, balance FROM accounts WHERE id IN (${marks(accountIds.length)})`, accountIds)).map((r) => [r.id, Number(r.balance)]));
+    const balances = new Map((await tx.all<{ id: number; balance: number | string }>(`SELECT id, balance FROM accounts WHERE id IN (${placeholders(accountIds.length)})`, accountIds)).map((r) => [r.id, Number(r.balance)]));
     const targets = schedule.mode === 'reset' ? await this.resetTargets(tx, members.map((m) => m.user_id), peers) : undefined;
-    const rows: Allocation[] = [];
+    const rows: BulkPosting[] = [];
     for (const m of members) {
       const balance = balances.get(m.account_id);
       if (balance === undefined) continue;
@@ -513,126 +520,4 @@ export class QuotaService {
   private scheduleQuery(trx?: Knex.Transaction) {
     return (trx ?? this.db.knex)('quota_schedules').leftJoin('groups', 'groups.id', 'quota_schedules.group_id').select('quota_schedules.*', 'groups.name as group_name');
   }
-}
-
-/** Rows per statement: the chunk (default 2,500 users) in one; 7 parameters a row stays far below both drivers' limits. */
-const INSERT_BATCH = 2500;
-/** A batch with at most this many distinct amounts is written one statement per amount. */
-const MAX_AMOUNT_GROUPS = 8;
-
-interface Allocation {
-  accountId: number;
-  amount: number;
-  after: number;
-}
-
-interface RowMeta {
-  /** Each row's idempotency key is this followed by its account id (allocationKey). */
-  keyPrefix: string;
-  reference: string;
-  comment: string;
-  now: number;
-}
-
-/**
- * Writes quota ledger rows and the balances after them; returns the rows written. The caller
- * holds the account locks and has read the balances. A batch of a few distinct amounts (a cap
- * most users are below) is written as one `INSERT ... SELECT` from the accounts and one relative
- * UPDATE per amount, sending the account ids only, not seven values a row (fewer bytes for
- * mysql2 to write, fewer parameters to bind); one of many amounts (reset) sends its rows as
- * VALUES. The run's cursor moves in the same transaction as these rows, so a key is normally
- * new; if one already exists (an allocation made outside this run's bookkeeping), the statement
- * fails alone (both dialects roll back just the failed statement), and its rows are written
- * again without those already in the ledger.
- */
-async function writeAllocations(tx: SqlTx, rows: Allocation[], meta: RowMeta): Promise<Allocation[]> {
-  const written: Allocation[] = [];
-  for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-    const batch = rows.slice(i, i + INSERT_BATCH);
-    const byAmount = new Map<number, Allocation[]>();
-    for (const r of batch) {
-      const same = byAmount.get(r.amount);
-      if (same) same.push(r);
-      else byAmount.set(r.amount, [r]);
-    }
-    if (byAmount.size <= MAX_AMOUNT_GROUPS) {
-      for (const [amount, group] of byAmount) {
-        const done = await insertOrSkipExisting(tx, group, meta, () => insertFromAccounts(tx, amount, group, meta));
-        if (done.length === 0) continue;
-        await tx.run(`UPDATE accounts SET balance = balance + ?, updated_at = ? WHERE id IN (${marks(done.length)})`, [amount, meta.now, ...done.map((r) => r.accountId)]);
-        written.push(...done);
-      }
-      continue;
-    }
-    const done = await insertOrSkipExisting(tx, batch, meta, () => insertValues(tx, batch, meta));
-    if (done.length === 0) continue;
-    await tx.run(
-      `UPDATE accounts SET balance = CASE id ${done.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = ? WHERE id IN (${marks(done.length)})`,
-      [...done.flatMap((r) => [r.accountId, r.after]), meta.now, ...done.map((r) => r.accountId)],
-    );
-    written.push(...done);
-  }
-  return written;
-}
-
-/**
- * Adds `amount` to every account of `ids` (locked by the caller) whose balance stays within
- * ±MAX_AMOUNT, with one ledger row each, in two statements that select the same accounts.
- * Returns how many were paid, or undefined — having written nothing — when a key already
- * exists: the caller then goes the way that reads the balances and skips existing rows.
- */
-async function addToEvery(tx: SqlTx, ids: number[], amount: number, meta: RowMeta): Promise<number | undefined> {
-  const within = [-MAX_AMOUNT - amount, MAX_AMOUNT - amount];
-  let inserted: number;
-  try {
-    inserted = (
-      await tx.run(
-        `INSERT INTO ledger (account_id, amount, balance_after, type, reference, actor, comment, idempotency_key, created_at)
-         SELECT id, ?, balance + ?, 'quota', ?, 'system:quota', ?, CONCAT(?, id), ? FROM accounts WHERE id IN (${marks(ids.length)}) AND balance BETWEEN ? AND ?`,
-        [amount, amount, meta.reference, meta.comment, meta.keyPrefix, meta.now, ...ids, ...within],
-      )
-    ).changes;
-  } catch (err) {
-    if (isUniqueViolation(err)) return undefined;
-    throw err;
-  }
-  const updated = (await tx.run(`UPDATE accounts SET balance = balance + ?, updated_at = ? WHERE id IN (${marks(ids.length)}) AND balance BETWEEN ? AND ?`, [amount, meta.now, ...ids, ...within])).changes;
-  // Under the locks both statements see the same balances; anything else must not commit.
-  if (updated !== inserted) throw new Error(`quota chunk: ${inserted} ledger rows but ${updated} balances changed`);
-  return inserted;
-}
-
-/** Runs `insert`; if a key already exists, writes the rows again without the existing ones. Returns the rows written. */
-async function insertOrSkipExisting(tx: SqlTx, rows: Allocation[], meta: RowMeta, insert: () => Promise<void>): Promise<Allocation[]> {
-  try {
-    await insert();
-    return rows;
-  } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-  }
-  const keys = rows.map((r) => `${meta.keyPrefix}${r.accountId}`);
-  const existing = new Set((await tx.all<{ idempotency_key: string }>(`SELECT idempotency_key FROM ledger WHERE idempotency_key IN (${marks(keys.length)})`, keys)).map((r) => r.idempotency_key));
-  const fresh = rows.filter((r) => !existing.has(`${meta.keyPrefix}${r.accountId}`));
-  if (fresh.length > 0) await insertValues(tx, fresh, meta);
-  return fresh;
-}
-
-/** One amount for every account of `rows`: the database makes the rows from the (locked) accounts. */
-async function insertFromAccounts(tx: SqlTx, amount: number, rows: Allocation[], meta: RowMeta): Promise<void> {
-  await tx.run(
-    `INSERT INTO ledger (account_id, amount, balance_after, type, reference, actor, comment, idempotency_key, created_at)
-     SELECT id, ?, balance + ?, 'quota', ?, 'system:quota', ?, CONCAT(?, id), ? FROM accounts WHERE id IN (${marks(rows.length)})`,
-    [amount, amount, meta.reference, meta.comment, meta.keyPrefix, meta.now, ...rows.map((r) => r.accountId)],
-  );
-}
-
-async function insertValues(tx: SqlTx, rows: Allocation[], meta: RowMeta): Promise<void> {
-  await tx.run(
-    `INSERT INTO ledger (account_id, amount, balance_after, type, reference, actor, comment, idempotency_key, created_at) VALUES ${rows.map(() => "(?, ?, ?, 'quota', ?, 'system:quota', ?, ?, ?)").join(', ')}`,
-    rows.flatMap((r) => [r.accountId, r.amount, r.after, meta.reference, meta.comment, `${meta.keyPrefix}${r.accountId}`, meta.now]),
-  );
-}
-
-function marks(n: number): string {
-  return Array.from({ length: n }, () => '?').join(',');
 }

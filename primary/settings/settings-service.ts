@@ -5,8 +5,9 @@
  */
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { recordAudit } from '../audit/audit-log';
 import type { Database } from '../db/connection';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import { ValidationError } from '../../common/errors';
 import { MAX_AMOUNT, type CurrencyFormat } from '../../common/money';
 
@@ -52,7 +53,7 @@ export const SETTINGS = {
   'printing.authorisationTimeout': z.number().int().min(300).max(7 * 24 * 3600).default(4 * 3600),
   /** The rate card new printers get; created with 10 grey / 50 colour per page if missing. */
   'printing.defaultRateCard': z.string().min(1).max(128).default('Default'),
-  /** Users may send credit to each other from the web tools (SPEC §3), within these amounts. */
+  /** Users may send credit to each other from the web tools, within these amounts. */
   'transfers.enabled': z.boolean().default(false),
   'transfers.minimum': amount.min(1).default(1),
   'transfers.maximum': amount.min(1).default(10_000),
@@ -113,7 +114,7 @@ export class SettingsService {
     }
     if (changes.length === 0) return changes;
     try {
-      await inTransaction(this.db, async (trx) => {
+      await runKnexTransaction(this.db, async (trx) => {
         for (const c of changes) await this.write(trx, c.key, c.to);
         await within?.(trx, changes);
       });
@@ -165,5 +166,16 @@ export class SettingsService {
     const values = new Map<string, unknown>(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]));
     this.cache = { at: Date.now(), values };
     return values;
+  }
+
+  /**
+   * setAll() made by a person, whoever asks (`quotient settings set`, the admin settings page,
+   * the coming API): one `settings.set` audit row per change, with its value before and after,
+   * written in the same transaction as the change. A value that does not change writes nothing.
+   */
+  async change(values: Partial<Record<SettingKey, unknown>>, actor: string): Promise<SettingChange[]> {
+    return this.setAll(values, async (trx, changes) => {
+      for (const c of changes) await recordAudit(trx, { actor, action: 'settings.set', targetType: 'setting', targetId: c.key, details: { from: c.from, to: c.to } });
+    });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Imports users from a CSV file (SPEC §9): reads the whole file, checks the header, then handles
+ * Imports users from a CSV file (`quotient import-users`): reads the whole file, checks the header, then handles
  * each line on its own: a good line creates a user (or, in update mode, updates an existing one)
  * through UserService/GroupService, a bad line is reported with its line number and reason and
  * changes nothing. Problems with the file as a whole (not UTF-8, empty, no or unknown columns)

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import { recordAudit } from '../audit/audit-log';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../common/errors';
 import { MAX_AMOUNT, type Money } from '../../common/money';
@@ -81,7 +81,7 @@ export class GroupService {
     const description = parse(z.string().max(1000), input.description ?? '', 'description');
     const rules = parse(rulesSchema, { initialCredit: input.initialCredit, initialRestricted: input.initialRestricted, initialCreditLimit: input.initialCreditLimit }, 'rules');
     try {
-      await inTransaction(this.db, async (trx) => {
+      await runKnexTransaction(this.db, async (trx) => {
         const now = this.now();
         await trx('groups').insert({
           name,
@@ -119,7 +119,7 @@ export class GroupService {
   /** Adds users to a group; users already in it are left as they are. Returns how many were added. */
   async addMembers(name: string, usernames: string[], actor = 'system'): Promise<number> {
     const wanted = [...new Set(usernames.map(normaliseUsername))];
-    return inTransaction(this.db, async (trx) => {
+    return runKnexTransaction(this.db, async (trx) => {
       const group = (await trx('groups').where({ name: name.trim() }).first('id')) as { id: number } | undefined;
       if (!group) throw new NotFoundError('group', name.trim());
       const users = (await trx('users').whereIn('username', wanted).select('id', 'username')) as { id: number; username: string }[];
@@ -136,7 +136,7 @@ export class GroupService {
 
   async removeMembers(name: string, usernames: string[], actor = 'system'): Promise<number> {
     const wanted = [...new Set(usernames.map(normaliseUsername))];
-    return inTransaction(this.db, async (trx) => {
+    return runKnexTransaction(this.db, async (trx) => {
       const group = (await trx('groups').where({ name: name.trim() }).first('id')) as { id: number } | undefined;
       if (!group) throw new NotFoundError('group', name.trim());
       const members = (await trx('users')
@@ -152,7 +152,7 @@ export class GroupService {
 
   async setRules(name: string, input: Partial<NewUserRules>, actor = 'system'): Promise<Group> {
     const rules = parse(rulesSchema, input, 'rules');
-    await inTransaction(this.db, async (trx) => {
+    await runKnexTransaction(this.db, async (trx) => {
       const now = this.now();
       const cols: Record<string, unknown> = { updated_at: now };
       if (rules.initialCredit !== undefined) cols.initial_credit = rules.initialCredit;

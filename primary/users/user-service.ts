@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction, touchAccounts } from '../db/sql-runner';
 import { recordAudit } from '../audit/audit-log';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../common/errors';
 import { MAX_AMOUNT, type Money } from '../../common/money';
@@ -15,6 +15,7 @@ import type { LedgerService } from '../ledger/ledger-service';
 import { toAccount } from '../ledger/ledger-service';
 import type { Account } from '../ledger/types';
 import { groupList, type SettingsService } from '../settings/settings-service';
+import { LANGUAGES, type Language } from './languages';
 import { hashPassword } from './passwords';
 
 export interface User {
@@ -27,6 +28,8 @@ export interface User {
   source: 'local' | 'directory';
   disabled: boolean;
   isAdmin: boolean;
+  /** The web tools' language this user chose, or null: the browser's languages decide. */
+  language: Language | null;
   createdAt: number;
 }
 
@@ -49,6 +52,7 @@ interface UserRow {
   disabled: number | boolean;
   is_admin: number | boolean;
   password_hash: string | null;
+  language: string | null;
   created_at: number | string;
 }
 
@@ -63,6 +67,7 @@ function toUser(row: UserRow): User {
     source: row.source,
     disabled: Boolean(row.disabled),
     isAdmin: Boolean(row.is_admin),
+    language: (LANGUAGES as readonly (string | null)[]).includes(row.language) ? (row.language as Language) : null,
     createdAt: Number(row.created_at),
   };
 }
@@ -111,6 +116,8 @@ export const userChangesSchema = z
     /** null returns the account to the site default. */
     creditLimit: moneyField.nullable(),
     costMultiplierBp: z.number().int().min(0).max(1_000_000),
+    /** null: the browser's languages choose. */
+    language: z.enum(LANGUAGES).nullable(),
   })
   .partial();
 export type UserChanges = z.input<typeof userChangesSchema>;
@@ -158,7 +165,7 @@ export class UserService {
     const siteRestricted = await this.settings.get('users.newUserRestricted');
     const siteCredit = await this.settings.get('users.newUserInitialCredit');
     try {
-      const userId = await inTransaction(this.db, async (trx) => {
+      const userId = await runKnexTransaction(this.db, async (trx) => {
         const groups = await this.groupsByName(trx, data.groups ?? []);
         const now = this.now();
         const [id] = await trx('users').insert({
@@ -195,6 +202,8 @@ export class UserService {
           created_at: now,
           updated_at: now,
         });
+        // A new restricted account may be blocked from the start: announced once this commits.
+        touchAccounts(trx, [Number(accountId)]);
         if (initialCredit > 0) {
           await this.ledger.postWithin(trx, {
             accountId: Number(accountId),
@@ -208,9 +217,7 @@ export class UserService {
         await recordAudit(trx, { actor, action: 'user.create', targetType: 'user', targetId: username, details: { groups: data.groups ?? [] } }, now);
         return userId;
       });
-      const detail = await this.detail(userId);
-      this.db.events.emit('accountsChanged', [detail.account.id]);
-      return detail;
+      return await this.detail(userId);
     } catch (err) {
       if (isUniqueViolation(err, 'user_cards')) throw new AlreadyExistsError('card number', (data.cards ?? []).join(', '));
       if (isUniqueViolation(err)) throw new AlreadyExistsError('user', username);
@@ -306,7 +313,7 @@ export class UserService {
   async update(userId: number, input: UserChanges, actor = 'system'): Promise<UserDetail> {
     const changes = parse(userChangesSchema, input);
     const passwordHash = changes.password ? await hashPassword(changes.password) : undefined;
-    await inTransaction(this.db, async (trx) => {
+    await runKnexTransaction(this.db, async (trx) => {
       const user = (await trx('users').where({ id: userId }).first('username')) as { username: string } | undefined;
       if (!user) throw new NotFoundError('user', userId);
       const now = this.now();
@@ -317,6 +324,7 @@ export class UserService {
       if (changes.office !== undefined) userCols.office = changes.office;
       if (changes.disabled !== undefined) userCols.disabled = changes.disabled;
       if (changes.isAdmin !== undefined) userCols.is_admin = changes.isAdmin;
+      if (changes.language !== undefined) userCols.language = changes.language;
       if (passwordHash !== undefined) userCols.password_hash = passwordHash;
       if (Object.keys(userCols).length > 0) await trx('users').where({ id: userId }).update({ ...userCols, updated_at: now });
       const accountCols: Record<string, unknown> = {};
@@ -326,20 +334,22 @@ export class UserService {
       if (Object.keys(accountCols).length > 0) {
         await trx('accounts').where({ user_id: userId, type: 'personal' }).update({ ...accountCols, updated_at: now });
       }
+      // Restriction and credit limit decide who is blocked: announced once this commits.
+      if (changes.restricted !== undefined || changes.creditLimit !== undefined) {
+        const account = (await trx('accounts').where({ user_id: userId, type: 'personal' }).first('id')) as { id: number } | undefined;
+        if (account) touchAccounts(trx, [account.id]);
+      }
       if (Object.keys(changes).length === 0) return;
       const audited = { ...changes, ...(changes.password !== undefined ? { password: '(changed)' } : {}) };
       await recordAudit(trx, { actor, action: 'user.update', targetType: 'user', targetId: user.username, details: audited }, now);
     });
-    const detail = await this.detail(userId);
-    // Restriction and credit limit decide who is blocked.
-    if (changes.restricted !== undefined || changes.creditLimit !== undefined) this.db.events.emit('accountsChanged', [detail.account.id]);
-    return detail;
+    return this.detail(userId);
   }
 
   async addCard(userId: number, number: string, actor = 'system'): Promise<void> {
     const card = parse(z.string().trim().min(1).max(128).regex(NAME_PATTERN), number);
     try {
-      await inTransaction(this.db, async (trx) => {
+      await runKnexTransaction(this.db, async (trx) => {
         const user = (await trx('users').where({ id: userId }).first('username')) as { username: string } | undefined;
         if (!user) throw new NotFoundError('user', userId);
         const now = this.now();

@@ -1,5 +1,5 @@
 /**
- * The answers behind the local endpoint (SPEC §5): authorise a job by asking the primary (which
+ * The answers behind the local endpoint (what the CUPS backend asks): authorise a job by asking the primary (which
  * prices it and reserves the cost), or, when the primary cannot be reached, by the printer's
  * failure mode; record commits and releases in the durable outbox and answer at once.
  *

@@ -1,10 +1,10 @@
 /**
- * The durable local outbox (SPEC §2, §5, §11): every usage event a secondary must deliver to its
- * primary is written here first, in SQLite (WAL, synchronous=FULL: each commit is fsynced), and
- * deleted only once the primary has acknowledged it. It also remembers the jobs authorised
- * OFFLINE (primary unreachable), so that their later commit becomes an offline record, and the
- * last commit of each of the jobs printed most recently, to tell a reprint from a retry across a
- * restart (committedJob()).
+ * The durable local outbox: one SQLite file (WAL, synchronous=FULL: each
+ * commit is fsynced) holding the queue of events a secondary must deliver to its primary, each
+ * deleted only once the primary has acknowledged it (event-queue.ts), and the memory of jobs
+ * authorised offline and of recent commits that the secondary decides by (job-memory.ts). This
+ * module owns the file and its transactions, so an event and what it changes in that memory are
+ * written together.
  *
  * Writes are group-committed: every enqueue made in one turn of the event loop goes into one
  * transaction (one fsync), and each caller's promise settles only after that commit. A failing
@@ -14,57 +14,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../common/logger';
+import { EventQueue, JOB_EVENT_KINDS, QUEUE_SCHEMA, type DeadLetter, type EnqueueResult, type NewOutboxEvent, type OutboxEvent, type OutboxKind } from './event-queue';
+import { JOB_MEMORY_SCHEMA, JobMemory, REMEMBERED_COMMITS, type OfflineJob } from './job-memory';
 import { OutboxWriteError, storageFailure } from './outbox-errors';
 
-/** Kinds of events; the sender of each family picks its own kinds. */
-export type OutboxKind = 'job.commit' | 'job.release' | 'job.offline' | 'usage.report';
-export const JOB_EVENT_KINDS: readonly OutboxKind[] = ['job.commit', 'job.release', 'job.offline'];
-
-export interface NewOutboxEvent {
-  kind: OutboxKind;
-  /** Unique idempotency key; enqueuing a key already waiting keeps the first event. */
-  key: string;
-  /** JSON-serialisable body, sent as is. */
-  payload: unknown;
-}
-
-export interface OutboxEvent {
-  id: number;
-  kind: OutboxKind;
-  key: string;
-  payload: unknown;
-  enqueuedAt: number;
-  attempts: number;
-  nextAttemptAt: number;
-}
-
-export interface EnqueueResult {
-  id: number;
-  /** True when an event with this key was already waiting (nothing was added). */
-  duplicate: boolean;
-}
-
-export interface DeadLetter {
-  id: number;
-  kind: OutboxKind;
-  key: string;
-  payload: unknown;
-  enqueuedAt: number;
-  attempts: number;
-  failedAt: number;
-  reason: string;
-}
-
-export interface OfflineJob<J = unknown> {
-  jobId: string;
-  job: J;
-  /** Authorised under the "free" failure mode: record without charging. */
-  free: boolean;
-  authorizedAt: number;
-}
-
-/** How many commits the outbox remembers by job UUID (committedJob()): a day of a busy server. */
-export const REMEMBERED_COMMITS = 20_000;
+export { JOB_EVENT_KINDS, REMEMBERED_COMMITS };
+export type { DeadLetter, EnqueueResult, NewOutboxEvent, OfflineJob, OutboxEvent, OutboxKind };
 
 /** What a write of a job event also records. */
 export interface JobWriteOptions {
@@ -90,57 +45,12 @@ const SCHEMA_VERSION = 1;
 /** Size of the write that checks a failed disk has room again. */
 const PROBE_BYTES = 16 * 1024;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  kind TEXT NOT NULL,
-  idem_key TEXT NOT NULL UNIQUE,
-  payload TEXT NOT NULL,
-  enqueued_at INTEGER NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER NOT NULL,
-  last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS events_kind_due ON events (kind, next_attempt_at);
-CREATE TABLE IF NOT EXISTS dead_letters (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  event_id INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  idem_key TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  enqueued_at INTEGER NOT NULL,
-  attempts INTEGER NOT NULL,
-  failed_at INTEGER NOT NULL,
-  reason TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS offline_jobs (
-  job_id TEXT PRIMARY KEY,
-  job TEXT NOT NULL,
-  free INTEGER NOT NULL,
-  authorized_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS committed_jobs (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  job_uuid TEXT NOT NULL UNIQUE,
-  kind TEXT NOT NULL,
-  idem_key TEXT NOT NULL,
-  payload TEXT NOT NULL
-);
+const SCHEMA = `${QUEUE_SCHEMA}${JOB_MEMORY_SCHEMA}
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
 `;
-
-interface EventRow {
-  id: number;
-  kind: OutboxKind;
-  idem_key: string;
-  payload: string;
-  enqueued_at: number;
-  attempts: number;
-  next_attempt_at: number;
-}
 
 interface PendingWrite {
   run: () => unknown;
@@ -157,14 +67,14 @@ export class Outbox {
   private readonly now: () => number;
   private readonly dataDir: string;
   private readonly minFreeBytes: number;
-  private readonly rememberedCommits: number;
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private closed = false;
   /** The last write failure, until a write succeeds again. */
   private lastWriteError: OutboxWriteError | undefined;
   private readonly listeners = new Set<() => void>();
-  private readonly statementCache = new Map<string, Database.Statement<unknown[]>>();
+  private readonly queue: EventQueue;
+  private readonly jobs: JobMemory;
   private readonly stmt;
 
   private constructor(db: Database.Database, file: string, opts: OutboxOptions) {
@@ -174,38 +84,9 @@ export class Outbox {
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
     this.minFreeBytes = opts.minFreeBytes ?? 4 * 1024 * 1024;
-    this.rememberedCommits = Math.max(1, Math.floor(opts.rememberedCommits ?? REMEMBERED_COMMITS));
+    this.queue = new EventQueue(db, this.now);
+    this.jobs = new JobMemory(db, this.now, Math.max(1, Math.floor(opts.rememberedCommits ?? REMEMBERED_COMMITS)));
     this.stmt = {
-      insert: db.prepare<[string, string, string, number, number]>(
-        `INSERT INTO events (kind, idem_key, payload, enqueued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (idem_key) DO NOTHING`,
-      ),
-      idOfKey: db.prepare<[string], { id: number }>('SELECT id FROM events WHERE idem_key = ?'),
-      ack: db.prepare<[number]>('DELETE FROM events WHERE id = ?'),
-      byId: db.prepare<[number], EventRow>('SELECT * FROM events WHERE id = ?'),
-      byKey: db.prepare<[string], EventRow>('SELECT * FROM events WHERE idem_key = ?'),
-      lastDeadLetter: db.prepare<[], { idem_key: string; reason: string }>('SELECT idem_key, reason FROM dead_letters ORDER BY id DESC LIMIT 1'),
-      retryLater: db.prepare<[number, string, number]>('UPDATE events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
-      toDeadLetter: db.prepare<[number, number, string, number]>(
-        `INSERT INTO dead_letters (event_id, kind, idem_key, payload, enqueued_at, attempts, failed_at, reason)
-         SELECT id, kind, idem_key, payload, enqueued_at, attempts + ?, ?, ? FROM events WHERE id = ?`,
-      ),
-      depth: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events'),
-      oldest: db.prepare<[], { t: number }>('SELECT enqueued_at AS t FROM events ORDER BY id LIMIT 1'),
-      deadLetters: db.prepare<[number], Record<string, unknown>>('SELECT * FROM dead_letters ORDER BY id LIMIT ?'),
-      deadLetterCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM dead_letters'),
-      putOffline: db.prepare<[string, string, number, number]>(
-        'INSERT INTO offline_jobs (job_id, job, free, authorized_at) VALUES (?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING',
-      ),
-      getOffline: db.prepare<[string], { job_id: string; job: string; free: number; authorized_at: number }>('SELECT * FROM offline_jobs WHERE job_id = ?'),
-      offlineInRange: db.prepare<[string, string], { job_id: string }>('SELECT job_id FROM offline_jobs WHERE job_id >= ? AND job_id < ? ORDER BY authorized_at DESC, job_id DESC LIMIT 1'),
-      deleteOffline: db.prepare<[string]>('DELETE FROM offline_jobs WHERE job_id = ?'),
-      offlineCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM offline_jobs'),
-      forgetCommitted: db.prepare<[string]>('DELETE FROM committed_jobs WHERE job_uuid = ?'),
-      putCommitted: db.prepare<[string, string, string, string]>('INSERT INTO committed_jobs (job_uuid, kind, idem_key, payload) VALUES (?, ?, ?, ?)'),
-      pruneCommitted: db.prepare<[number]>('DELETE FROM committed_jobs WHERE seq <= ?'),
-      getCommitted: db.prepare<[string], { kind: OutboxKind; idem_key: string; payload: string }>('SELECT kind, idem_key, payload FROM committed_jobs WHERE job_uuid = ?'),
-      committedCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM committed_jobs'),
       putMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       deleteMeta: db.prepare<[string]>('DELETE FROM meta WHERE key = ?'),
@@ -247,11 +128,7 @@ export class Outbox {
   /** Adds an event; resolves once it is durable. Idempotent on `key`. */
   enqueue(event: NewOutboxEvent, opts: JobWriteOptions = {}): Promise<EnqueueResult> {
     const payload = JSON.stringify(event.payload);
-    return this.write(() => {
-      const result = this.insertEvent(event.kind, event.key, payload);
-      if (opts.committedJob !== undefined) this.rememberCommitted(opts.committedJob, event.kind, event.key, payload);
-      return result;
-    });
+    return this.write(() => this.insertEvent(event, payload, opts));
   }
 
   /**
@@ -259,12 +136,11 @@ export class Outbox {
    * last `rememberedCommits` commits (kept after the event itself was delivered and acknowledged).
    */
   committedJob(jobUuid: string): NewOutboxEvent | undefined {
-    const row = this.stmt.getCommitted.get(jobUuid);
-    return row && { kind: row.kind, key: row.idem_key, payload: JSON.parse(row.payload) as unknown };
+    return this.jobs.committedJob(jobUuid);
   }
 
   committedJobCount(): number {
-    return this.stmt.committedCount.get()?.n ?? 0;
+    return this.jobs.committedJobCount();
   }
 
   /** Calls `fn` whenever new events became durable (the sender wakes on it). Returns an unsubscribe. */
@@ -275,29 +151,23 @@ export class Outbox {
 
   /** Up to `max` events that are due, oldest first. */
   nextBatch(max: number, kinds: readonly OutboxKind[] = JOB_EVENT_KINDS): OutboxEvent[] {
-    const rows = this.batchStatement(kinds).all(this.now(), ...kinds, Math.max(1, Math.floor(max)));
-    return rows.map(toEvent);
+    return this.queue.nextBatch(max, kinds);
   }
 
   /** When the earliest event held back by retryLater() becomes due, or undefined when none waits. */
   nextDueAt(kinds: readonly OutboxKind[] = JOB_EVENT_KINDS): number | undefined {
-    const row = this.cached(`SELECT min(next_attempt_at) AS t FROM events WHERE kind IN (${kinds.map(() => '?').join(',')})`).get(...kinds) as
-      | { t: number | null }
-      | undefined;
-    return row?.t ?? undefined;
+    return this.queue.nextDueAt(kinds);
   }
 
   /** Removes delivered events (the primary has committed them). */
   ack(ids: readonly number[]): void {
     if (ids.length === 0) return;
-    this.writeNow('acknowledging events', () => {
-      for (const id of ids) this.stmt.ack.run(id);
-    });
+    this.writeNow('acknowledging events', () => this.queue.ack(ids));
   }
 
   /** Keeps an event for a later attempt after a failure that concerns it alone. */
   retryLater(id: number, delayMs: number, reason: string): void {
-    this.writeNow('rescheduling an event', () => this.stmt.retryLater.run(this.now() + Math.max(0, delayMs), reason.slice(0, 2000), id));
+    this.writeNow('rescheduling an event', () => this.queue.retryLater(id, delayMs, reason));
   }
 
   /**
@@ -306,79 +176,61 @@ export class Outbox {
    * gives back what a refused commit left held (sender.ts), so a crash cannot separate them.
    */
   fail(id: number, reason: string, followUp?: (event: OutboxEvent) => NewOutboxEvent | undefined): void {
-    const row = this.stmt.byId.get(id);
-    if (!row) return;
-    const next = followUp?.(toEvent(row));
+    const event = this.queue.byId(id);
+    if (!event) return;
+    const next = followUp?.(event);
     this.writeNow('dead-lettering an event', () => {
-      this.stmt.toDeadLetter.run(1, this.now(), reason.slice(0, 2000), id);
-      this.stmt.ack.run(id);
-      if (next) this.insertEvent(next.kind, next.key, JSON.stringify(next.payload));
+      this.queue.deadLetter(id, reason);
+      if (next) this.queue.insert(next.kind, next.key, JSON.stringify(next.payload));
     });
-    this.logger.error({ eventId: id, kind: row.kind, key: row.idem_key, attempts: row.attempts + 1, reason, followUp: next?.kind }, 'outbox event failed permanently; moved to dead letters');
+    this.logger.error({ eventId: id, kind: event.kind, key: event.key, attempts: event.attempts + 1, reason, followUp: next?.kind }, 'outbox event failed permanently; moved to dead letters');
     if (next) for (const fn of this.listeners) fn();
   }
 
   /** The event waiting under `key`, if any. */
   waiting(key: string): OutboxEvent | undefined {
-    const row = this.stmt.byKey.get(key);
-    return row && toEvent(row);
+    return this.queue.waiting(key);
   }
 
   /** The newest dead letter as "<key>: <reason>" (for the heartbeat), or '' when there is none. */
   lastDeadLetter(): string {
-    const row = this.stmt.lastDeadLetter.get();
-    return row ? `${row.idem_key}: ${row.reason}`.slice(0, 512) : '';
+    return this.queue.lastDeadLetter();
   }
 
   depth(): number {
-    return this.stmt.depth.get()?.n ?? 0;
+    return this.queue.depth();
   }
 
   /** Enqueue time (epoch ms) of the oldest waiting event, or undefined when the outbox is empty. */
   oldestEnqueuedAt(): number | undefined {
-    return this.stmt.oldest.get()?.t;
+    return this.queue.oldestEnqueuedAt();
   }
 
   deadLetterCount(): number {
-    return this.stmt.deadLetterCount.get()?.n ?? 0;
+    return this.queue.deadLetterCount();
   }
 
   deadLetters(limit = 100): DeadLetter[] {
-    return this.stmt.deadLetters.all(limit).map((r) => ({
-      id: r.id as number,
-      kind: r.kind as OutboxKind,
-      key: r.idem_key as string,
-      payload: JSON.parse(r.payload as string) as unknown,
-      enqueuedAt: r.enqueued_at as number,
-      attempts: r.attempts as number,
-      failedAt: r.failed_at as number,
-      reason: r.reason as string,
-    }));
+    return this.queue.deadLetters(limit);
   }
 
   /** Durably remembers a job authorised while the primary was unreachable. */
   rememberOfflineJob(jobId: string, job: unknown, free: boolean): Promise<void> {
     const json = JSON.stringify(job);
-    return this.write(() => {
-      this.stmt.putOffline.run(jobId, json, free ? 1 : 0, this.now());
-    }).then(() => undefined);
+    return this.write(() => this.jobs.rememberOffline(jobId, json, free));
   }
 
   offlineJob<J = unknown>(jobId: string): OfflineJob<J> | undefined {
-    const row = this.stmt.getOffline.get(jobId);
-    return row && { jobId: row.job_id, job: JSON.parse(row.job) as J, free: row.free === 1, authorizedAt: row.authorized_at };
+    return this.jobs.offlineJob<J>(jobId);
   }
 
   /** The id of the latest offline job whose id starts with `prefix` (a reprint's `<uuid>#offline-`), if any. */
   offlineJobIdWithPrefix(prefix: string): string | undefined {
-    if (prefix === '') return undefined;
-    // Every id with the prefix sorts from the prefix itself up to, not including, the prefix with its last character incremented.
-    const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-    return this.stmt.offlineInRange.get(prefix, upper)?.job_id;
+    return this.jobs.offlineJobIdWithPrefix(prefix);
   }
 
   offlineJobCount(): number {
-    return this.stmt.offlineCount.get()?.n ?? 0;
+    return this.jobs.offlineJobCount();
   }
 
   /**
@@ -388,15 +240,12 @@ export class Outbox {
    */
   settleOfflineJob<J>(jobId: string, toEvent: (job: OfflineJob<J>) => NewOutboxEvent | undefined, opts: JobWriteOptions = {}): Promise<EnqueueResult | 'forgotten' | undefined> {
     return this.write(() => {
-      const record = this.offlineJob<J>(jobId);
+      const record = this.jobs.offlineJob<J>(jobId);
       if (!record) return undefined;
       const event = toEvent(record);
-      this.stmt.deleteOffline.run(jobId);
+      this.jobs.forgetOffline(jobId);
       if (!event) return 'forgotten' as const;
-      const payload = JSON.stringify(event.payload);
-      const result = this.insertEvent(event.kind, event.key, payload);
-      if (opts.committedJob !== undefined) this.rememberCommitted(opts.committedJob, event.kind, event.key, payload);
-      return result;
+      return this.insertEvent(event, JSON.stringify(event.payload), opts);
     });
   }
 
@@ -450,40 +299,11 @@ export class Outbox {
     this.db.close();
   }
 
-  /**
-   * Makes this the job's newest commit (a fresh seq) and forgets every commit older than the last
-   * `rememberedCommits`: a range delete on the key, so the bound costs nothing as the table fills.
-   * A job committed again leaves a gap in seq, so the table may hold a little fewer.
-   */
-  private rememberCommitted(jobUuid: string, kind: OutboxKind, key: string, payload: string): void {
-    this.stmt.forgetCommitted.run(jobUuid);
-    const seq = Number(this.stmt.putCommitted.run(jobUuid, kind, key, payload).lastInsertRowid);
-    if (seq > this.rememberedCommits) this.stmt.pruneCommitted.run(seq - this.rememberedCommits);
-  }
-
-  private insertEvent(kind: OutboxKind, key: string, payload: string): EnqueueResult {
-    const now = this.now();
-    const info = this.stmt.insert.run(kind, key, payload, now, now);
-    if (info.changes === 1) return { id: Number(info.lastInsertRowid), duplicate: false };
-    const existing = this.stmt.idOfKey.get(key);
-    return { id: existing?.id ?? 0, duplicate: true };
-  }
-
-  private batchStatement(kinds: readonly OutboxKind[]): Database.Statement<unknown[], EventRow> {
-    return this.cached(`SELECT * FROM events WHERE next_attempt_at <= ? AND kind IN (${kinds.map(() => '?').join(',')}) ORDER BY id LIMIT ?`) as Database.Statement<
-      unknown[],
-      EventRow
-    >;
-  }
-
-  /** Statements whose text depends on the kinds asked for, prepared once each. */
-  private cached(sql: string): Database.Statement<unknown[]> {
-    let stmt = this.statementCache.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare<unknown[]>(sql);
-      this.statementCache.set(sql, stmt);
-    }
-    return stmt;
+  /** Queues an event and, with `committedJob`, remembers it as that job's last commit: inside a write. */
+  private insertEvent(event: NewOutboxEvent, payload: string, opts: JobWriteOptions): EnqueueResult {
+    const result = this.queue.insert(event.kind, event.key, payload);
+    if (opts.committedJob !== undefined) this.jobs.rememberCommitted(opts.committedJob, event.kind, event.key, payload);
+    return result;
   }
 
   /** Queues a write for the next group commit. */
@@ -560,16 +380,4 @@ export class Outbox {
 
 function isAdded(value: unknown): boolean {
   return typeof value === 'object' && value !== null && (value as Partial<EnqueueResult>).duplicate === false;
-}
-
-function toEvent(row: EventRow): OutboxEvent {
-  return {
-    id: row.id,
-    kind: row.kind,
-    key: row.idem_key,
-    payload: JSON.parse(row.payload) as unknown,
-    enqueuedAt: row.enqueued_at,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-  };
 }

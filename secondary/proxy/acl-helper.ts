@@ -1,6 +1,7 @@
 /**
- * Squid external ACL helper (SPEC §6): answers "may this user browse?" from the secondary's local
- * set of blocked users, over one persistent connection to the local socket.
+ * Squid external ACL helper: answers "may this user browse?" from the secondary's local set of
+ * blocked users (users whose internet access the primary has blocked), over one persistent
+ * connection to the local socket.
  *
  *   external_acl_type quotient ttl=0 negative_ttl=0 concurrency=50 children-max=1 %#LOGIN /usr/local/bin/quotient-acl-helper
  *
@@ -24,7 +25,10 @@
  *
  * When the secondary cannot be asked (not running, restarting), the answer follows
  * `--when-down` (default `allow`: usage is still logged and charged when it comes back).
+ * The options are parsed strictly: a mistyped option or value stops the helper with a message
+ * on stderr (Squid's cache.log) and exit status 2, rather than quietly allowing everyone.
  */
+import { parseArgs } from 'node:util';
 import { LocalEndpointClient } from '../local-endpoint/client';
 import { chargeableUsername, decodeUsername } from './squid-log-parser';
 
@@ -99,15 +103,54 @@ export function socketLookup(socketPath: string, timeoutMs: number): Lookup {
   };
 }
 
+export const USAGE = 'usage: quotient-acl-helper [--socket PATH] [--when-down allow|deny] [--timeout-ms N]';
+
+export interface HelperOptions {
+  socketPath: string;
+  whenDown: 'allow' | 'deny';
+  timeoutMs: number;
+}
+
+/** A command line the helper refuses to start with; the message says what is wrong. */
+export class HelperUsageError extends Error {}
+
+/**
+ * The helper's options: --socket (default $QUOTIENT_SOCKET, then /var/lib/quotient/quotient.sock),
+ * --when-down allow|deny (default allow) and --timeout-ms (default 2000). Unknown options, missing
+ * values and values out of their set are a HelperUsageError.
+ */
+export function parseHelperOptions(argv: readonly string[], env: NodeJS.ProcessEnv = {}): HelperOptions {
+  let values: { socket?: string; 'when-down'?: string; 'timeout-ms'?: string };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { socket: { type: 'string' }, 'when-down': { type: 'string' }, 'timeout-ms': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new HelperUsageError((err as Error).message);
+  }
+  const whenDown = values['when-down'] ?? 'allow';
+  if (whenDown !== 'allow' && whenDown !== 'deny') throw new HelperUsageError(`--when-down must be allow or deny, got ${JSON.stringify(whenDown)}`);
+  const timeout = values['timeout-ms'] ?? '2000';
+  if (!/^\d{1,6}$/.test(timeout) || Number(timeout) < 1) throw new HelperUsageError(`--timeout-ms must be a whole number of milliseconds from 1 to 999999, got ${JSON.stringify(timeout)}`);
+  const socketPath = values.socket ?? env.QUOTIENT_SOCKET ?? '/var/lib/quotient/quotient.sock';
+  if (socketPath === '') throw new HelperUsageError('--socket must name a path');
+  return { socketPath, whenDown, timeoutMs: Number(timeout) };
+}
+
 function main(): void {
-  const args = process.argv.slice(2);
-  const opt = (name: string): string | undefined => {
-    const i = args.indexOf(name);
-    return i === -1 ? undefined : args[i + 1];
-  };
-  const socketPath = opt('--socket') ?? process.env.QUOTIENT_SOCKET ?? '/var/lib/quotient/quotient.sock';
-  const whenDown = opt('--when-down') === 'deny' ? 'deny' : 'allow';
-  const lookup = socketLookup(socketPath, Number(opt('--timeout-ms') ?? 2000));
+  let options: HelperOptions;
+  try {
+    options = parseHelperOptions(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof HelperUsageError)) throw err;
+    process.stderr.write(`quotient-acl-helper: ${err.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const { whenDown } = options;
+  const lookup = socketLookup(options.socketPath, options.timeoutMs);
   process.stdin.setEncoding('utf8');
   let buffer = '';
   const pending = new Set<Promise<void>>();

@@ -1,6 +1,7 @@
 /**
  * What `npm run build` and `npm pack` make works on its own (issue 14, item 6): the built
- * `quotient install-cups-backend` installs a shim that runs the built backend, and a package
+ * `quotient install-cups-backend` installs a shim that runs the built backend, the built command
+ * administers a database as a process (the other CLI tests run it in process), and a package
  * unpacked away from the checkout (as `npm install -g` lays it out: the tarball's files plus its
  * dependencies in node_modules, the command reached through a symlink) installs the backend and
  * serves the web tools from its own files.
@@ -46,7 +47,26 @@ describe('the built package', function () {
 
   it('installs the CUPS backend with the built command (npm run build, npm start)', async function () {
     this.timeout(30_000);
-    await installAndCheck(path.join(ROOT, 'dist/primary/cli/main.js'), tmp, ROOT);
+    await installAndCheck(path.join(ROOT, 'dist/cli/main.js'), tmp, ROOT);
+  });
+
+  it('runs the administrative commands as a process: --help, a user and a balance adjustment, and a refusal exiting 1', async function () {
+    this.timeout(60_000);
+    const env = { QUOTIENT_DATA_DIR: tmp };
+    const help = await runBuilt(['--help'], env);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: quotient \[options\] \[command\]$/m);
+    for (const command of ['install-cups-backend', 'primary', 'secondary', 'users', 'balance', 'verify']) assert.match(help.stdout, new RegExp(`^ {2}${command} `, 'm'));
+
+    const added = await runBuilt(['users', 'add', 'ann', '--initial-credit', '5.00'], env);
+    assert.deepEqual([added.code, added.stdout, added.stderr], [0, 'created user ann (balance $5.00, restricted)\n', '']);
+    const adjusted = await runBuilt(['balance', 'adjust', 'ann', '-1.25', '--comment', 'smoke test'], env);
+    assert.deepEqual([adjusted.code, adjusted.stdout, adjusted.stderr], [0, 'ann: -$1.25 → balance $3.75\n', '']);
+    const shown = await runBuilt(['users', 'show', 'ann', '--json'], env);
+    assert.equal((JSON.parse(shown.stdout) as { account: { balance: number } }).account.balance, 375);
+
+    const refused = await runBuilt(['balance', 'adjust', 'nobody', '1', '--comment', 'smoke test'], env);
+    assert.deepEqual([refused.code, refused.stdout, refused.stderr], [1, '', 'error: user not found: nobody\n']);
   });
 
   it('packs everything an npm install -g needs: the backend installs and the primary serves its pages', async function () {
@@ -65,7 +85,7 @@ describe('the built package', function () {
     // npm's bin link.
     fs.mkdirSync(path.join(tmp, 'bin'));
     const bin = path.join(tmp, 'bin/quotient');
-    fs.symlinkSync(path.join(home, 'dist/primary/cli/main.js'), bin);
+    fs.symlinkSync(path.join(home, 'dist/cli/main.js'), bin);
 
     fs.mkdirSync(path.join(tmp, 'backend'));
     await installAndCheck(bin, path.join(tmp, 'backend'), home);

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { describeOnEachDatabase } from '../utils/databases';
 import { accountFor, servicesFor } from '../utils/fixtures';
 import { freePort } from '../utils/ports';
-import { runCli, startCli, type ServerProcess } from '../utils/processes';
+import { runCliInProcess } from '../utils/cli';
+import { startCli, type ServerProcess } from '../utils/processes';
 import { TEST_SECRET } from '../utils/primary';
 import { until } from '../utils/until';
 import { LocalEndpointClient } from '../../secondary/local-endpoint/client';
@@ -248,7 +249,7 @@ describeOnEachDatabase('cluster under SIGKILL', (t) => {
         assert.equal(account.balance, RESTRICTED_CREDIT - spent, u);
         assert.ok(account.balance >= 0, `${u} went below the limit: ${account.balance}`);
       }
-      const verify = await runCli(['verify'], { QUOTIENT_DATABASE_URL: t.url, QUOTIENT_DATA_DIR: t.dataDir });
+      const verify = await runCliInProcess(['verify'], { QUOTIENT_DATABASE_URL: t.url, QUOTIENT_DATA_DIR: t.dataDir });
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     } finally {
       await Promise.all(running.map((p) => p.stop('SIGTERM')));

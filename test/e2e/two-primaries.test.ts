@@ -26,7 +26,8 @@ import { runDueQuotas } from '../../primary/quotas/quota-job';
 import { createServices, type Services } from '../../primary/services';
 import { LocalEndpointClient } from '../../secondary/local-endpoint/client';
 import { cupsUnavailable, freePort, makeDocument, startPrivateCups, startTestSink, type PrivateCups, type TestSink } from '../utils/cups';
-import { ROOT, runCli, startCli, type CliResult, type ServerProcess } from '../utils/processes';
+import { runCliInProcess, type CliResult } from '../utils/cli';
+import { ROOT, startCli, type ServerProcess } from '../utils/processes';
 import { fetchVia, squidAvailable, startOrigin, startSquid, until, type RunningSquid } from './squid/squid-harness';
 
 const EXAMPLES = path.join(ROOT, 'examples/two-primaries');
@@ -59,7 +60,7 @@ function servicesOf(p: PrimaryUnderTest): Services {
 
 /** `quotient <args> --config <the example file>` against one primary, which must succeed. */
 async function quotient(p: PrimaryUnderTest, args: string[]): Promise<CliResult> {
-  const result = await runCli([...args, '--config', p.config], p.env);
+  const result = await runCliInProcess([...args, '--config', p.config], p.env);
   assert.equal(result.code, 0, `quotient ${args.join(' ')} on the ${p.role} primary: ${result.stderr}${result.stdout}`);
   return result;
 }
@@ -346,7 +347,7 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
   });
 
   it('verifies the books of both primaries', async () => {
-    const results = await Promise.all([print, net].map((p) => runCli(['verify', '--config', p.config], p.env)));
+    const results = await Promise.all([print, net].map((p) => runCliInProcess(['verify', '--config', p.config], p.env)));
     assert.deepEqual(results.map((r) => r.code), [0, 0], results.map((r) => r.stdout + r.stderr).join('\n'));
   });
 });

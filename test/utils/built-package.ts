@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './processes';
 
-export const BUILT_CLI = path.join(ROOT, 'dist/primary/cli/main.js');
+export const BUILT_CLI = path.join(ROOT, 'dist/cli/main.js');
 
 let built: Promise<void> | undefined;
 

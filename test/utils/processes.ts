@@ -1,63 +1,14 @@
 /**
- * Runs Quotient's real entry points as child processes (through tsx, no build step), for
- * end-to-end tests: the CLI to completion, or a long-running server until told to stop.
+ * Runs Quotient's real entry point as a child process (through tsx, no build step), for
+ * end-to-end tests of the process itself: a long-running server until told to stop. Commands that
+ * run to completion are tested in process (test/utils/cli.ts); the built command, as a process,
+ * in test/e2e/built-package.test.ts.
  */
-import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'primary/cli/main.ts');
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `quotient ...args` to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, QUOTIENT_LOG_LEVEL: 'warn', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
-
-/**
- * `quotient` run against one test database (read when called, so a describe block can build it
- * before its hooks open the database), with the two checks CLI tests make: success (exit 0,
- * stdout returned) and refusal (exit 1 with a message matching `pattern` on stderr).
- */
-export function cliAgainst(db: { readonly url: string; readonly dataDir: string }, env: NodeJS.ProcessEnv = {}): {
-  cli: (...args: string[]) => Promise<CliResult>;
-  ok: (...args: string[]) => Promise<string>;
-  fails: (pattern: RegExp, ...args: string[]) => Promise<void>;
-} {
-  const cli = (...args: string[]): Promise<CliResult> => runCli(args, { QUOTIENT_DATABASE_URL: db.url, QUOTIENT_DATA_DIR: db.dataDir, ...env });
-  return {
-    cli,
-    async ok(...args) {
-      const r = await cli(...args);
-      assert.equal(r.code, 0, `quotient ${args.join(' ')} failed: ${r.stderr}`);
-      return r.stdout;
-    },
-    async fails(pattern, ...args) {
-      const r = await cli(...args);
-      assert.equal(r.code, 1, `quotient ${args.join(' ')} should fail; stdout: ${r.stdout}`);
-      assert.match(r.stderr, pattern);
-    },
-  };
-}
+const CLI = path.join(ROOT, 'cli/main.ts');
 
 export interface ServerProcess {
   child: ChildProcess;

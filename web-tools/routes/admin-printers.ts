@@ -10,7 +10,7 @@ import { isQuotientError, ValidationError } from '../../common/errors';
 import { formatAmount, parseAmount } from '../../common/money';
 import { parseFilters, type PrinterFilters } from '../../primary/printing/printer-filters';
 import type { PrinterInfo } from '../../primary/printing/printer-registry';
-import { currentUser, page, webContext, type WebDeps } from './context';
+import { currentUser, page, webContext, type WebDeps } from '../middleware/context';
 
 /** The form's fields, as typed. */
 type FilterForm = Record<(typeof FIELDS)[number], string>;

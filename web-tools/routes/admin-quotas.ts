@@ -8,7 +8,7 @@ import { Router, type ErrorRequestHandler, type Response } from 'express';
 import { NotFoundError, ValidationError, isQuotientError } from '../../common/errors';
 import { localTime } from '../../primary/quotas/schedule-input';
 import { QuotaAdmin } from '../../primary/quotas/quota-admin';
-import { currentUser, money, page, type WebDeps } from './context';
+import { currentUser, money, page, type WebDeps } from '../middleware/context';
 import { formKey } from './form-key';
 import { checkbox, choice } from './form-fields';
 

@@ -9,9 +9,9 @@ import { Router, type Request, type Response } from 'express';
 import { ValidationError, isQuotientError } from '../../common/errors';
 import { DEFAULT_PAPER_SIZE, RATE_CARD_LIMITS, type RateCard } from '../../primary/pricing/rate-card';
 import { RateCardChangedError } from '../../primary/pricing/rate-card-store';
-import type { AdminPages } from '../../primary/web/admin-pages';
-import { AdminRateCards, type FinishingRowText, type PriceRowText, type RateCardText } from '../../primary/web/admin-rate-cards';
-import { currentUser, money, page, webContext, type WebDeps } from './context';
+import type { AdminPages } from '../pages/admin-pages';
+import { AdminRateCards, type FinishingRowText, type PriceRowText, type RateCardText } from '../pages/admin-rate-cards';
+import { currentUser, money, page, webContext, type WebDeps } from '../middleware/context';
 import { formKey, newFormKey } from './form-key';
 import { checkbox } from './form-fields';
 

@@ -6,15 +6,16 @@ import { Router, type Response } from 'express';
 import { parseAmount } from '../../common/money';
 import { ValidationError, isQuotientError } from '../../common/errors';
 import type { QuotaRun } from '../../primary/quotas/quota-service';
-import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type AdminPages, type QuotaScheduleView } from '../../primary/web/admin-pages';
+import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type AdminPages, type QuotaScheduleView } from '../pages/admin-pages';
 import { localTime } from '../../primary/quotas/schedule-input';
 import { adminPrinterRoutes } from './admin-printers';
 import { adminQuotaRoutes } from './admin-quotas';
 import { adminRateCardRoutes } from './admin-rate-cards';
-import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from './context';
+import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from '../middleware/context';
 import { errorMessage } from './error-message';
 import { formKey, newFormKey } from './form-key';
 import { checkbox, choice } from './form-fields';
+import type { PageFamily } from './menu';
 
 function id(value: unknown): number {
   if (typeof value !== 'string' || !/^\d{1,12}$/.test(value)) throw new ValidationError('not an id', { field: 'id' });
@@ -55,7 +56,29 @@ function scheduleView(res: Response, v: QuotaScheduleView, zone: string): Record
   };
 }
 
-export function adminRoutes(deps: WebDeps & { admin: AdminPages }): Router {
+type AdminDeps = WebDeps & { admin: AdminPages };
+
+/**
+ * The admin pages (under /admin), the main menu's link to them, and the admin menu in order
+ * (`id` is what a page passes as `admin`).
+ */
+export const ADMIN_PAGES: PageFamily<AdminDeps> = {
+  paths: ['/admin'],
+  mainMenu: [{ id: 'admin', href: '/admin', label: 'nav.admin', onlyIf: 'admin' }],
+  adminMenu: [
+    { id: 'dashboard', href: '/admin', label: 'admin.dashboard' },
+    { id: 'users', href: '/admin/users', label: 'admin.users' },
+    { id: 'groups', href: '/admin/groups', label: 'admin.groups' },
+    { id: 'printers', href: '/admin/printers', label: 'admin.printers' },
+    { id: 'secondaries', href: '/admin/secondaries', label: 'admin.secondaries' },
+    { id: 'refunds', href: '/admin/refunds', label: 'admin.refunds' },
+    { id: 'audit', href: '/admin/audit', label: 'admin.audit' },
+    { id: 'settings', href: '/admin/settings', label: 'admin.settings' },
+  ],
+  routes: (deps) => Router().use('/admin', adminRoutes(deps)),
+};
+
+export function adminRoutes(deps: AdminDeps): Router {
   const r = Router();
   const s = deps.services;
   r.use(requireUser(deps), requireAdmin(deps));

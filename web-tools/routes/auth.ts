@@ -1,9 +1,12 @@
 /** Sign-in and sign-out pages. */
 import crypto from 'node:crypto';
 import { Router } from 'express';
-import { PRESIGNIN_COOKIE, SESSION_COOKIE, clearCookie, setCookie } from '../../primary/web/cookies';
-import { ABSOLUTE_TIMEOUT_MS } from '../../primary/web/session-store';
-import { currentUser, page, requireUser, webContext, type WebDeps } from './context';
+import { PRESIGNIN_COOKIE, SESSION_COOKIE, clearCookie, setCookie } from '../middleware/cookies';
+import { ABSOLUTE_TIMEOUT_MS } from '../middleware/session-store';
+import { currentUser, page, requireUser, webContext, type WebDeps } from '../middleware/context';
+import type { PageFamily } from './menu';
+
+export const AUTH_PAGES: PageFamily<WebDeps> = { paths: ['/signin', '/signout'], routes: (deps) => authRoutes(deps) };
 
 export function authRoutes(deps: WebDeps): Router {
   const r = Router();

@@ -1,24 +1,26 @@
 /**
  * The web tools as one express router: static files, the request context, the form body, the one
- * CSRF check, then the sign-in, user and admin pages, and an error handler that answers every
- * error of every page, by class (primary/http/error-middleware.ts), with an HTML page.
+ * CSRF check, then the page families (FAMILIES: sign-in, admin and user pages; each declares its
+ * paths and menu links beside its routes, menu.ts), and an error handler that answers every
+ * error of every page, by class (middleware/request-errors.ts), with an HTML page.
  */
 import path from 'node:path';
 import express, { Router, type ErrorRequestHandler } from 'express';
-import { logRequestError, requestError } from '../../primary/http/error-middleware';
+import { logRequestError, requestError } from '../middleware/request-errors';
 import type { Logger } from '../../common/logger';
 import type { SecondaryRegistry } from '../../primary/cluster/secondary-registry';
 import type { Services } from '../../primary/services';
-import { AdminPages } from '../../primary/web/admin-pages';
-import { UserTransfers } from '../../primary/web/transfers';
-import { UserPages } from '../../primary/web/user-pages';
-import { WebAuth, type Sleep } from '../../primary/web/web-auth';
+import { AdminPages } from '../pages/admin-pages';
+import { UserPages } from '../pages/user-pages';
+import { WebAuth, type Sleep } from '../middleware/web-auth';
 import { cacheTemplatesByDefault, createRenderer, webToolsDir } from '../render';
-import { adminRoutes } from './admin';
-import { authRoutes } from './auth';
-import { bareContext, csrfCheck, loadContext, page, type WebDeps } from './context';
+import { ADMIN_PAGES } from './admin';
+import { AUTH_PAGES } from './auth';
+import { bareContext, csrfCheck, loadContext, page, type WebDeps } from '../middleware/context';
 import { errorMessage } from './error-message';
-import { userRoutes } from './user';
+import type { PageFamily } from './menu';
+import { USER_PAGES } from './user';
+import { LANGUAGE_PAGES } from './user-language';
 
 export interface WebToolsOptions {
   services: Services;
@@ -32,10 +34,19 @@ export interface WebToolsOptions {
 
 export { errorMessage };
 
-const WEB_PREFIXES = ['/static/', '/admin', '/jobs', '/transactions', '/internet', '/transfers', '/rates', '/widget'];
+/** What every page family's routes may use: the page models beside the common deps. */
+type PageDeps = Parameters<typeof ADMIN_PAGES.routes>[0] & Parameters<typeof USER_PAGES.routes>[0];
 
+/**
+ * Every family of pages, in the order their routes are tried; the menus list their links in this
+ * order too. A new family of pages is one more entry here (its file declares the rest).
+ */
+const FAMILIES: readonly PageFamily<PageDeps>[] = [AUTH_PAGES, USER_PAGES, LANGUAGE_PAGES, ADMIN_PAGES];
+
+/** Whether the web tools answer a path: a family's path ('/' only itself) or a static file. */
 export function isWebPath(p: string): boolean {
-  return p === '/' || p === '/signin' || p === '/signout' || WEB_PREFIXES.some((w) => p === w || p.startsWith(w.endsWith('/') ? w : `${w}/`));
+  if (p.startsWith('/static/')) return true;
+  return FAMILIES.some((f) => f.paths.some((w) => p === w || (w !== '/' && p.startsWith(`${w}/`))));
 }
 
 export function createWebTools(opts: WebToolsOptions): Router {
@@ -43,6 +54,7 @@ export function createWebTools(opts: WebToolsOptions): Router {
     services: opts.services,
     auth: new WebAuth({ db: opts.services.db, users: opts.services.users, sleep: opts.signinSleep }),
     render: createRenderer({ cache: opts.cacheTemplates ?? cacheTemplatesByDefault() }),
+    menus: { main: FAMILIES.flatMap((f) => f.mainMenu ?? []), admin: FAMILIES.flatMap((f) => f.adminMenu ?? []) },
   };
   const r = Router();
   // Only the web tools' own paths go through here; everything else (/healthz, APIs) skips the
@@ -56,9 +68,13 @@ export function createWebTools(opts: WebToolsOptions): Router {
   // 2000 fields: the rate-card form has five a price row (a card of a few hundred rows); 64 kB still bounds the body.
   r.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 2000 }));
   r.use(csrfCheck(deps));
-  r.use(authRoutes(deps));
-  r.use('/admin', adminRoutes({ ...deps, admin: new AdminPages({ services: opts.services, secondaries: opts.secondaries }) }));
-  r.use(userRoutes({ ...deps, pages: new UserPages({ services: opts.services }), transfers: new UserTransfers({ services: opts.services }) }));
+  const pageDeps: PageDeps = {
+    ...deps,
+    admin: new AdminPages({ services: opts.services, secondaries: opts.secondaries }),
+    pages: new UserPages({ services: opts.services }),
+    transfers: opts.services.transfers,
+  };
+  for (const family of FAMILIES) r.use(family.routes(pageDeps));
 
   // Every error of every web route, by class (requestError): a readable page with the message
   // from the catalogue, logged as a client or a server error.

@@ -4,11 +4,13 @@
  */
 import { Router, type Response } from 'express';
 import { parseAmount } from '../../common/money';
-import { TRANSFER_COMMENT_MAX, TransferRefusedError, type TransferRefusal, type UserTransfers } from '../../primary/web/transfers';
-import { showCo2, showTrees } from '../../primary/web/environment';
-import type { UserPages } from '../../primary/web/user-pages';
-import { currentUser, money, page, requireUser, webContext, type WebDeps } from './context';
+import { TRANSFER_COMMENT_MAX, TransferRefusedError, type TransferRefusal, type UserTransfers } from '../../primary/ledger/transfers';
+import { showCo2, showTrees } from '../pages/environment';
+import type { UserPages } from '../pages/user-pages';
+import { currentUser, money, page, requireUser, webContext, type WebDeps } from '../middleware/context';
+import { translate } from '../i18n';
 import { formKey, newFormKey } from './form-key';
+import type { PageFamily } from './menu';
 import { WIDGET_COLOURS, parseWidgetOptions } from './widget-options';
 
 const TYPE_KEYS = new Set(['print', 'net', 'quota', 'adjustment', 'refund', 'transfer', 'card', 'initial']);
@@ -21,7 +23,23 @@ function positiveInt(value: unknown): number | undefined {
 
 const REFUSAL_STATUS: Record<TransferRefusal, number> = { disabled: 403, amount: 400, minimum: 400, maximum: 400, self: 400, comment: 400, unknownUser: 404, insufficient: 402 };
 
-export function userRoutes(deps: WebDeps & { pages: UserPages; transfers: UserTransfers }): Router {
+type UserDeps = WebDeps & { pages: UserPages; transfers: UserTransfers };
+
+/** The paths of the user pages and their links in the header, in order (`id` is the page's `nav`). */
+export const USER_PAGES: PageFamily<UserDeps> = {
+  paths: ['/', '/jobs', '/transactions', '/internet', '/transfers', '/rates', '/widget'],
+  mainMenu: [
+    { id: 'summary', href: '/', label: 'nav.summary' },
+    { id: 'jobs', href: '/jobs', label: 'nav.jobs' },
+    { id: 'transactions', href: '/transactions', label: 'nav.transactions' },
+    { id: 'internet', href: '/internet', label: 'nav.internet' },
+    { id: 'rates', href: '/rates', label: 'nav.rates' },
+    { id: 'transfers', href: '/transfers', label: 'nav.transfers', onlyIf: 'transfers' },
+  ],
+  routes: (deps) => userRoutes(deps),
+};
+
+export function userRoutes(deps: UserDeps): Router {
   const r = Router();
   // Guarded per route (not r.use) so paths that are not user pages fall through to the JSON 404.
   const signedIn = requireUser(deps);
@@ -146,7 +164,9 @@ export function userRoutes(deps: WebDeps & { pages: UserPages; transfers: UserTr
   });
 
   r.get('/widget/help', signedIn, (_req, res) => {
-    page(deps, res, 'widget-help', { title: 'nav.widget', nav: 'widget', colours: WIDGET_COLOURS.join(', '), lang: webContext(res).lang });
+    // The example's title in the page's language, so the address shown is one to copy as it is.
+    const example = `/widget?title=${encodeURIComponent(translate(webContext(res).lang, 'widget.exampleTitle'))}&position=top-right&bg=navy&fg=white`;
+    page(deps, res, 'widget-help', { title: 'nav.widget', nav: 'widget', colours: WIDGET_COLOURS.join(', '), example });
   });
 
   return r;

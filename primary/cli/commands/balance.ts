@@ -1,5 +1,6 @@
 /**
- * `quotient balance adjust|set`: an administrator's balance changes, each a ledger row with a comment.
+ * `quotient balance adjust|set`: an administrator's balance changes, each a ledger row with a
+ * comment and an audit row (actor `cli:<os user>`), through BalanceChanges as the admin pages do.
  */
 import crypto from 'node:crypto';
 import { Command } from 'commander';
@@ -22,13 +23,9 @@ function balanceSubcommand(name: 'adjust' | 'set'): Command {
     action(async (username: string, amountText: string, flags: BalanceFlags) => {
       await withServices(flags, async (s) => {
         const user = await s.users.getByUsername(username);
-        const account = await s.users.personalAccount(user.id);
         const { amount, currency } = await amountArg(s, amountText, 'amount');
-        const meta = { key: flags.key ?? `cli:${crypto.randomUUID()}`, actor: cliActor(), comment: flags.comment };
-        const entry =
-          name === 'adjust'
-            ? await s.ledger.adjust({ accountId: account.id, amount, ...meta })
-            : await s.ledger.setBalance({ accountId: account.id, balance: amount, ...meta });
+        const change = { userId: user.id, key: flags.key ?? `cli:${crypto.randomUUID()}`, actor: cliActor(), comment: flags.comment };
+        const { entry } = name === 'adjust' ? await s.balances.adjust({ ...change, amount }) : await s.balances.set({ ...change, balance: amount });
         const note = entry.replayed ? ' (already applied with this key; nothing changed)' : '';
         console.log(`${user.username}: ${formatAmount(entry.amount, currency)} → balance ${formatAmount(entry.balanceAfter, currency)}${note}`);
       });

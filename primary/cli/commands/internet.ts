@@ -1,5 +1,5 @@
 /**
- * `quotient internet show|set`: internet charging settings (SPEC §6; the `internet.*` rows that
+ * `quotient internet show|set`: internet charging settings (the `internet.*` rows that
  * InternetSettingsStore validates and keeps). Values are parsed here from what an admin types
  * (amounts in the site's currency, yes/no, comma-separated lists), checked in full before
  * anything is written, and every change is written to the audit log like the web tools' settings.

@@ -1,6 +1,6 @@
 /**
- * `quotient printers list|show|set|filters`: the printers secondaries have registered (SPEC §5,
- * §9) — rate card, failure mode, enabled, charging — and their filters (printer-filters.ts).
+ * `quotient printers list|show|set|filters`: the printers secondaries have registered
+ * — rate card, failure mode, enabled, charging — and their filters (printer-filters.ts).
  * Flags are parsed and the result validated in full before anything is written; each change is
  * audited by PrinterRegistry.update(). A running primary picks a change up within 5 s.
  */

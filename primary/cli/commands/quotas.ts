@@ -1,5 +1,5 @@
 /**
- * `quotient quotas add|list|show|remove|enable|disable|run-now|runs`: quota schedules (SPEC §4)
+ * `quotient quotas add|list|show|remove|enable|disable|run-now|runs`: quota schedules
  * and their run history. Times are shown in the primary's time zone (config `timezone`). Changes
  * go through QuotaAdmin, as the admin pages' do, and are audited with the CLI actor.
  */

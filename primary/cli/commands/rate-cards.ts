@@ -1,5 +1,5 @@
 /**
- * `quotient rate-cards list|show|save|export`: rate cards (SPEC §5) from the command line. A card
+ * `quotient rate-cards list|show|save|export`: rate cards from the command line. A card
  * file is the JSON that docs/pricing.md documents, money in integer minor units, exactly what
  * validateRateCard reads; `export` writes that same form, so export → save → export is exact.
  * `save` goes through RateCardStore.save: every field checked before anything is written, one

@@ -1,10 +1,11 @@
 /**
- * `quotient settings list|set`: the site settings kept in the database (currency, defaults for new users).
+ * `quotient settings list|set`: the site settings kept in the database (currency, defaults for new
+ * users); a change is audited (`settings.set`, actor `cli:<os user>`) as the admin settings page's is.
  */
 import { Command } from 'commander';
 import { ValidationError } from '../../../common/errors';
 import { SETTINGS, type SettingKey } from '../../settings/settings-service';
-import { action, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
+import { action, cliActor, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
 
 /** Values are JSON (5, true, "$"); bare text that is not JSON is taken as a string. */
 function parseValue(text: string): unknown {
@@ -32,8 +33,8 @@ export function settingsCommand(): Command {
     action(async (key: string, value: string, flags: DatabaseFlags) => {
       if (!(key in SETTINGS)) throw new ValidationError(`unknown setting ${key}; known: ${Object.keys(SETTINGS).join(', ')}`);
       await withServices(flags, async (s) => {
-        const stored = await s.settings.set(key as SettingKey, parseValue(value));
-        console.log(`${key} = ${JSON.stringify(stored)}`);
+        await s.settings.change({ [key]: parseValue(value) }, cliActor());
+        console.log(`${key} = ${JSON.stringify(await s.settings.get(key as SettingKey))}`);
       });
     }),
   );

@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { formatAmount } from '../../../common/money';
 import { ValidationError } from '../../../common/errors';
+import { LANGUAGES, isLanguage } from '../../users/languages';
 import type { UserChanges } from '../../users/user-service';
 import { action, amountArg, cliActor, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
 
@@ -114,6 +115,7 @@ export function usersCommand(): Command {
           ['source', detail.source],
           ['administrator', detail.isAdmin ? 'yes' : 'no'],
           ['disabled', detail.disabled ? 'yes' : 'no'],
+          ['language', detail.language ?? "the browser's"],
           ['balance', formatAmount(detail.account.balance, c)],
           ['reserved', formatAmount(detail.account.reserved, c)],
           ['restricted', detail.account.restricted ? 'yes' : 'no'],
@@ -134,7 +136,7 @@ export function usersCommand(): Command {
   );
 
   const set = new Command('set')
-    .description("change a user's details, restriction or credit limit")
+    .description("change a user's details, restriction, credit limit or web tools language")
     .argument('<username>')
     .option('--full-name <name>')
     .option('--email <address>')
@@ -147,6 +149,7 @@ export function usersCommand(): Command {
     .option('--no-disabled', 'enable the user')
     .option('--admin', 'make an administrator')
     .option('--no-admin', 'remove administrator rights')
+    .addOption(new Option('--language <tag>', "the web tools' language for this user, or 'browser' for the browser's languages").choices([...LANGUAGES, 'browser']))
     .addOption(new Option('--password <password>', 'new web tools password').env('QUOTIENT_NEW_USER_PASSWORD'));
   withDatabaseOptions(set).action(
     action(async (username: string, flags: DatabaseFlags & Record<string, string | boolean | undefined>) => {
@@ -161,6 +164,7 @@ export function usersCommand(): Command {
         if (typeof flags.disabled === 'boolean') changes.disabled = flags.disabled;
         if (typeof flags.admin === 'boolean') changes.isAdmin = flags.admin;
         if (typeof flags.password === 'string') changes.password = flags.password;
+        if (typeof flags.language === 'string') changes.language = isLanguage(flags.language) ? flags.language : null;
         if (typeof flags.creditLimit === 'string') {
           changes.creditLimit = flags.creditLimit === 'default' ? null : (await amountArg(s, flags.creditLimit, 'credit limit')).amount;
           if (changes.creditLimit !== null && changes.creditLimit < 0) throw new ValidationError('credit limit must not be negative');

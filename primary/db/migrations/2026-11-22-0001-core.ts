@@ -36,7 +36,7 @@ export async function up(knex: Knex): Promise<void> {
     t.increments('id');
     t.string('name', 128).notNullable().unique();
     t.string('description', 1000).notNullable().defaultTo('');
-    // New-user rules (SPEC §4); null means "the site default".
+    // New-user rules (what a new member of the group starts with); null means "the site default".
     t.bigInteger('initial_credit').notNullable().defaultTo(0);
     t.boolean('initial_restricted').nullable();
     t.bigInteger('initial_credit_limit').nullable();

@@ -1,5 +1,5 @@
 /**
- * Quota schedules (SPEC §4) and their runs. A run row is unique per (schedule, period start), so
+ * Quota schedules and their runs. A run row is unique per (schedule, period start), so
  * a period can be started only once; the row carries the lease (owner, expiry) that lets exactly
  * one primary work on it, and the progress cursor that lets a crashed run resume.
  */

@@ -1,5 +1,5 @@
 /**
- * Internet charging (SPEC §6): the usage a proxy secondary reported, kept per report, user and
+ * Internet charging: the usage a proxy secondary reported, kept per report, user and
  * domain for reports; each report's answer, so a repeated report id gets the first answer; and
  * each user's rounding carry, so per-interval rounding never drifts (primary/internet/).
  */

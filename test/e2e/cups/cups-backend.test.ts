@@ -20,7 +20,7 @@ import { cupsUnavailable, freePort, installBuiltBackend, ippPrinterUnavailable, 
 import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
 import { sharedPrimary, printRows as printRowsOf } from '../../utils/primary';
-import { runCli } from '../../utils/processes';
+import { runCliInProcess } from '../../utils/cli';
 
 const SECONDARY = 'print-1';
 const execFileAsync = promisify(execFile);
@@ -52,7 +52,7 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
     [sink, ippPrinter] = await Promise.all([startTestSink(), startIppPrinter({ countImpressions: true })]);
 
     // docs/print-secondary.md §2: the real command, then CUPS's discovery lists the backend.
-    const installed = await runCli(['install-cups-backend', '--backend-dir', cups.backendDir, '--from-source']);
+    const installed = await runCliInProcess(['install-cups-backend', '--backend-dir', cups.backendDir, '--from-source']);
     const shim = path.join(cups.backendDir, 'quotient');
     assert.equal(installed.code, 0, installed.stderr);
     assert.equal(installed.stdout, `Installed ${shim} (mode 0700). Point a queue at it: lpadmin -p QUEUE -v 'quotient:socket://printer:9100' -o printer-error-policy=abort-job\n`);

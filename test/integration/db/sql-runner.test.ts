@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { runReads, runTransaction } from '../../../primary/db/sql-runner';
+import BetterSqlite3 from 'better-sqlite3';
+import { SQLITE_PRAGMAS } from '../../../primary/db/connection';
+import { isUniqueViolation } from '../../../primary/db/errors';
+import { MAX_ATTEMPTS, runKnexTransaction, runReads, runTransaction, touchAccounts, type TransactionRetry } from '../../../primary/db/sql-runner';
 import { WalSyncer } from '../../../primary/db/wal-sync';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { accountFor, servicesFor } from '../../utils/fixtures';
@@ -101,5 +104,197 @@ describeOnEachDatabase('runTransaction() durability', (t) => {
     const row = await runTransaction(t.db, (q) => q.get<{ one: number | string }>('SELECT 1 AS one'));
     assert.equal(Number(row?.one), 1);
     if (t.dialect === 'sqlite') assert.equal(await synchronous(), 2);
+  });
+});
+
+/**
+ * The one retry loop, against real conflicts: on SQLite another connection holds the write lock
+ * (SQLITE_BUSY once this connection's busy timeout runs out); on MariaDB two transactions lock
+ * two rows in opposite orders (ER_LOCK_DEADLOCK, InnoDB rolling back the one that changed less).
+ * Each conflict ends when the loop announces its retry, so the next attempt succeeds.
+ */
+describeOnEachDatabase('runTransaction() and runKnexTransaction(): one retry loop', (t) => {
+  /** The two forms, each running `work` with a way to lock a row and to add to a balance. */
+  interface Form {
+    name: string;
+    run(work: (lock: (id: number) => Promise<unknown>, add: (id: number, amount: number) => Promise<unknown>) => Promise<void>): Promise<void>;
+  }
+  const forms: Form[] = [
+    {
+      name: 'runTransaction',
+      run: (work) =>
+        runTransaction(t.db, (tx) =>
+          work(
+            (id) => (tx.dialect === 'mysql' ? tx.all('SELECT id FROM accounts WHERE id = ? FOR UPDATE', [id]) : tx.run('UPDATE accounts SET updated_at = updated_at WHERE id = ?', [id])),
+            (id, amount) => tx.run('UPDATE accounts SET balance = balance + ? WHERE id = ?', [amount, id]),
+          ),
+        ),
+    },
+    {
+      name: 'runKnexTransaction',
+      run: (work) =>
+        runKnexTransaction(t.db, (trx) =>
+          work(
+            (id) => (t.dialect === 'mysql' ? trx('accounts').where({ id }).forUpdate().select('id') : trx('accounts').where({ id }).update({ updated_at: trx.raw('updated_at') })),
+            (id, amount) => trx('accounts').where({ id }).increment('balance', amount),
+          ),
+        ),
+    },
+  ];
+
+  let retried: TransactionRetry[] = [];
+  /** Called with each retry the loop announces; the conflict's other side ends there. */
+  let onRetry: (() => Promise<unknown> | void) | undefined;
+  const listener = (r: TransactionRetry): void => {
+    retried.push(r);
+    void onRetry?.();
+  };
+  beforeEach(() => {
+    retried = [];
+    onRetry = undefined;
+    t.db.events.on('transactionRetry', listener);
+  });
+  afterEach(() => {
+    t.db.events.off('transactionRetry', listener);
+  });
+
+  async function balanceOf(id: number): Promise<number> {
+    const row = (await t.db.knex('accounts').where({ id }).first('balance')) as { balance: number | string };
+    return Number(row.balance);
+  }
+
+  const BUSY_TIMEOUT = SQLITE_PRAGMAS.find((p) => p.startsWith('busy_timeout')) ?? '';
+  /** On SQLite: a second connection to the same file, and this one giving up on a lock after 20 ms. */
+  async function otherSqliteConnection(): Promise<BetterSqlite3.Database> {
+    await t.db.knex.raw('PRAGMA busy_timeout = 20');
+    return new BetterSqlite3(path.join(t.dataDir, 'quotient.db'));
+  }
+  afterEach(async () => {
+    if (t.dialect === 'sqlite') await t.db.knex.raw(`PRAGMA ${BUSY_TIMEOUT}`);
+  });
+
+  for (const form of forms) {
+    it(`${form.name} runs again, from the start, a transaction that a lock conflict rolled back`, async () => {
+      const s = servicesFor(t.db);
+      const ann = await accountFor(s, { username: 'ann', restricted: false, initialCredit: 100 });
+      const bob = await accountFor(s, { username: 'bob', restricted: false, initialCredit: 100 });
+      let attempts = 0;
+      if (t.dialect === 'sqlite') {
+        const other = await otherSqliteConnection();
+        try {
+          other.exec('BEGIN IMMEDIATE');
+          other.prepare('UPDATE accounts SET balance = balance + 1 WHERE id = ?').run(bob);
+          onRetry = () => void (other.inTransaction && other.exec('COMMIT'));
+          await form.run(async (lock, add) => {
+            attempts++;
+            await lock(ann);
+            await add(ann, 5);
+          });
+        } finally {
+          other.close();
+        }
+        // The prepared form fails at BEGIN IMMEDIATE, before its work; the knex form at its first write.
+        assert.equal(attempts, form.name === 'runTransaction' ? 1 : 2);
+        assert.deepEqual(retried, [{ attempt: 1, code: 'SQLITE_BUSY' }]);
+      } else {
+        const cat = await accountFor(s, { username: 'cat', restricted: false, initialCredit: 100 });
+        const other = await t.db.knex.transaction();
+        // The other transaction changes more rows, so InnoDB chooses this one as the deadlock's victim.
+        await other.raw('UPDATE accounts SET balance = balance + 1 WHERE id IN (?, ?)', [bob, cat]);
+        let otherDone: Promise<unknown> | undefined;
+        await form.run(async (lock, add) => {
+          attempts++;
+          await lock(ann);
+          // First attempt: the other transaction now waits for ann while this one waits for bob.
+          if (attempts === 1) otherDone = other.raw('SELECT id FROM accounts WHERE id = ? FOR UPDATE', [ann]).then(() => other.commit());
+          await lock(bob);
+          await add(ann, 5);
+        });
+        await otherDone;
+        assert.equal(attempts, 2);
+        assert.deepEqual(retried, [{ attempt: 1, code: 'ER_LOCK_DEADLOCK' }]);
+      }
+      assert.deepEqual([await balanceOf(ann), await balanceOf(bob)], [105, 101]);
+    });
+  }
+
+  it(`gives up after ${MAX_ATTEMPTS} attempts, with the conflict's own error and nothing written`, async function () {
+    if (t.dialect !== 'sqlite') this.skip(); // a MariaDB lock wait times out after innodb_lock_wait_timeout (seconds)
+    const ann = await accountFor(servicesFor(t.db), { username: 'ann', restricted: false, initialCredit: 100 });
+    const other = await otherSqliteConnection();
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      await assert.rejects(
+        runTransaction(t.db, (tx) => tx.run('UPDATE accounts SET balance = balance + 5 WHERE id = ?', [ann])),
+        { code: 'SQLITE_BUSY' },
+      );
+      other.exec('ROLLBACK');
+    } finally {
+      other.close();
+    }
+    assert.deepEqual(retried.map((r) => `${r.attempt} ${String(r.code)}`), ['1 SQLITE_BUSY', '2 SQLITE_BUSY', '3 SQLITE_BUSY', '4 SQLITE_BUSY', '5 SQLITE_BUSY', '6 SQLITE_BUSY', '7 SQLITE_BUSY']);
+    assert.equal(await balanceOf(ann), 100);
+  });
+
+  it('runs a transaction again after a unique-key race in runTransaction, and not in runKnexTransaction', async () => {
+    const ann = await accountFor(servicesFor(t.db), { username: 'ann', restricted: false, initialCredit: 100 });
+    const { user_id: userId } = (await t.db.knex('accounts').where({ id: ann }).first('user_id')) as { user_id: number };
+    const taken = `initial:user:${userId}`;
+    const insert = 'INSERT INTO ledger (account_id, amount, balance_after, type, comment, idempotency_key, created_at) VALUES (?, 1, 101, ?, ?, ?, 0)';
+    // The first attempt writes a key another transaction has already written; the second finds it.
+    let attempts = 0;
+    const found = await runTransaction(t.db, async (tx) => {
+      attempts++;
+      if (attempts === 1) await tx.run(insert, [ann, 'adjustment', '', taken]);
+      return tx.get<{ amount: number | string }>('SELECT amount FROM ledger WHERE idempotency_key = ?', [taken]);
+    });
+    assert.deepEqual([attempts, Number(found?.amount), retried.map((r) => r.code)], [2, 100, [t.dialect === 'sqlite' ? 'SQLITE_CONSTRAINT_UNIQUE' : 'ER_DUP_ENTRY']]);
+
+    retried = [];
+    attempts = 0;
+    await assert.rejects(
+      runKnexTransaction(t.db, async (trx) => {
+        attempts++;
+        await trx.raw(insert, [ann, 'adjustment', '', taken]);
+      }),
+      (err: unknown) => isUniqueViolation(err, 'idempotency_key'),
+    );
+    assert.deepEqual([attempts, retried], [1, []]);
+  });
+});
+
+describeOnEachDatabase('runKnexTransaction(): announcing changed accounts', (t) => {
+  it('announces the accounts a transaction touched once it commits, and none of a transaction that rolled back', async () => {
+    const s = servicesFor(t.db);
+    const ann = await accountFor(s, { username: 'ann', restricted: false, initialCredit: 100 });
+    const bob = await accountFor(s, { username: 'bob', restricted: false, initialCredit: 100 });
+    const announced: number[][] = [];
+    const listener = (ids: number[]): void => void announced.push(ids);
+    t.db.events.on('accountsChanged', listener);
+    try {
+      await runKnexTransaction(t.db, async (trx) => {
+        await s.ledger.transferWithin(trx, { fromAccountId: bob, toAccountId: ann, amount: 30, key: 'move-1' });
+        touchAccounts(trx, [ann]);
+        assert.deepEqual(announced, [], 'nothing is announced before the commit');
+      });
+      await assert.rejects(
+        runKnexTransaction(t.db, async (trx) => {
+          await s.ledger.postWithin(trx, { accountId: ann, amount: 5, type: 'adjustment', key: 'rolled-back' });
+          throw new Error('changed my mind');
+        }),
+        /changed my mind/,
+      );
+    } finally {
+      t.db.events.off('accountsChanged', listener);
+    }
+    assert.deepEqual(announced, [[Math.min(ann, bob), Math.max(ann, bob)]]);
+    const balances = (await t.db.knex('accounts').whereIn('id', [ann, bob]).orderBy('id').pluck('balance')) as (number | string)[];
+    assert.deepEqual(balances.map(Number), ann < bob ? [130, 70] : [70, 130]);
+  });
+
+  it('refuses to touch accounts in a knex transaction it does not run, which would never announce them', async () => {
+    await t.db.knex.transaction(async (trx) => {
+      assert.throws(() => touchAccounts(trx, [1]), /not a transaction of runKnexTransaction/);
+    });
   });
 });

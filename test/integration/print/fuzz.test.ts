@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { analyseDocument } from '../../../secondary/print/analysis';
+import { rng } from '../../utils/seeded-random';
 import { dagPdf, gs, pdf, psProgram, qpdf } from '../../unit/print/documents';
-
-/** mulberry32: a small seeded PRNG, so a failure reproduces from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mutation = 'bitflip' | 'truncate' | 'splice' | 'duplicate' | 'zero-run';
 const MUTATIONS: Mutation[] = ['bitflip', 'truncate', 'splice', 'duplicate', 'zero-run'];

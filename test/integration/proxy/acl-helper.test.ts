@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { answerLine, escapeMessage, FORMAT_PROBLEM, parseRequest, type Lookup } from '../../../secondary/proxy/acl-helper';
+import { answerLine, escapeMessage, FORMAT_PROBLEM, HelperUsageError, parseHelperOptions, parseRequest, type Lookup } from '../../../secondary/proxy/acl-helper';
 
 const blockedSet: Lookup = (u) => Promise.resolve(u === 'josé müller' ? { blocked: true, reason: 'Out of credit: "balance" is -$0.25' } : { blocked: false, reason: '' });
 const down: Lookup = () => Promise.reject(new Error('ECONNREFUSED'));
@@ -51,6 +51,27 @@ describe('answerLine()', () => {
   it('follows --when-down when the secondary cannot be asked', async () => {
     assert.equal(await answerLine('5 alice', down, 'allow'), '5 OK');
     assert.equal(await answerLine('6 alice', down, 'deny'), '6 ERR message="the accounting service is unavailable"');
+  });
+});
+
+describe('parseHelperOptions()', () => {
+  it('reads the socket, the answer when the secondary is down and the timeout, in either spelling', () => {
+    assert.deepEqual(parseHelperOptions(['--socket', '/run/q.sock', '--when-down', 'deny', '--timeout-ms', '500']), { socketPath: '/run/q.sock', whenDown: 'deny', timeoutMs: 500 });
+    assert.deepEqual(parseHelperOptions(['--socket=/run/q.sock', '--when-down=allow']), { socketPath: '/run/q.sock', whenDown: 'allow', timeoutMs: 2000 });
+  });
+  it('defaults to allow, 2000 ms and $QUOTIENT_SOCKET, then the standard socket', () => {
+    assert.deepEqual(parseHelperOptions([], { QUOTIENT_SOCKET: '/srv/q.sock' }), { socketPath: '/srv/q.sock', whenDown: 'allow', timeoutMs: 2000 });
+    assert.deepEqual(parseHelperOptions([]), { socketPath: '/var/lib/quotient/quotient.sock', whenDown: 'allow', timeoutMs: 2000 });
+  });
+  it('refuses a mistyped --when-down value instead of allowing everyone', () => {
+    assert.throws(() => parseHelperOptions(['--when-down=alow']), new HelperUsageError('--when-down must be allow or deny, got "alow"'));
+    assert.throws(() => parseHelperOptions(['--when-down', 'DENY']), new HelperUsageError('--when-down must be allow or deny, got "DENY"'));
+  });
+  it('refuses unknown options, a missing value, stray arguments and a timeout that is not a whole number', () => {
+    for (const argv of [['--whendown', 'deny'], ['--when-down'], ['--socket', '/run/q.sock', 'deny'], ['-x'], ['--timeout-ms', '2s'], ['--timeout-ms', '0'], ['--socket=']]) {
+      assert.throws(() => parseHelperOptions(argv), HelperUsageError, JSON.stringify(argv));
+    }
+    assert.throws(() => parseHelperOptions(['--whendown', 'deny']), /Unknown option '--whendown'/);
   });
 });
 

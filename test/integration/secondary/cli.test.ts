@@ -1,6 +1,7 @@
 /**
- * `quotient secondary` as a real process against a real primary: it starts, registers, serves
- * its socket, takes the secret only from the environment, and stops cleanly on SIGTERM.
+ * `quotient secondary` as a real process (the real entry point, cli/main.ts) against a real
+ * primary: it starts, registers, serves its socket, takes the secret only from the environment,
+ * stops cleanly on SIGTERM, and loads none of the primary's modules.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,7 +16,7 @@ import { startTestPrimary, TEST_SECRET } from '../../utils/primary';
 import { ROOT } from '../../utils/processes';
 import { removeDir, tempDir } from '../../unit/secondary/helpers';
 
-const ENTRY = path.join(__dirname, 'run-secondary-cli.ts');
+const ENTRY = path.join(ROOT, 'cli/main.ts');
 
 interface Child {
   process: ChildProcess;
@@ -24,8 +25,9 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function runSecondary(args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+/** Starts `quotient secondary ...args`; with `preload`, that script is required before the entry point. */
+function runSecondary(args: string[], env: NodeJS.ProcessEnv, preload?: string): Child {
+  const child = spawn(process.execPath, [...(preload ? ['--require', preload] : []), '--import', 'tsx', ENTRY, 'secondary', ...args], {
     cwd: ROOT,
     env: { ...process.env, QUOTIENT_LOG_LEVEL: 'warn', QUOTIENT_CLUSTER_SECRET: '', QUOTIENT_CONFIG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,10 +72,16 @@ describeOnEachDatabase('quotient secondary (process)', (t) => {
     await accountFor(primary.services, { username: 'ann', restricted: true, initialCredit: 100 });
     const config = path.join(dir, 'secondary.json');
     fs.writeFileSync(config, JSON.stringify({ printers: [{ queue: 'lab', description: 'Lab printer' }], heartbeatSeconds: 1 }));
+    // A script required first writes down, as the process exits, every module it loaded.
+    const loaded = path.join(dir, 'loaded-modules.json');
+    const preload = path.join(dir, 'record-loaded-modules.cjs');
+    fs.writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));\n`);
     const registered = once(primary.secondaries.events, 'config');
-    child = runSecondary(['--primary', `127.0.0.1:${primary.grpcPort}`, '--name', 'print-cli', '--role', 'print', '--data-dir', dir, '--config', config], {
-      QUOTIENT_CLUSTER_SECRET: TEST_SECRET,
-    });
+    child = runSecondary(
+      ['--primary', `127.0.0.1:${primary.grpcPort}`, '--name', 'print-cli', '--role', 'print', '--data-dir', dir, '--config', config],
+      { QUOTIENT_CLUSTER_SECRET: TEST_SECRET },
+      preload,
+    );
     await waitForOutput(child, /Quotient secondary "print-cli" \(print\) serving .*quotient\.sock; primary 127\.0\.0\.1:\d+/);
     assert.deepEqual(await registered, ['print-cli']);
     assert.ok(!child.process.spawnargs.join(' ').includes(TEST_SECRET), 'the secret is not on the command line');
@@ -91,6 +99,12 @@ describeOnEachDatabase('quotient secondary (process)', (t) => {
     assert.equal(await child.exited, 0);
     assert.equal(fs.existsSync(socket), false, 'the socket is removed');
     assert.ok(fs.existsSync(path.join(dir, 'outbox.db')));
+
+    // Small print and proxy servers run this: none of the primary's code nor its libraries.
+    const modules = JSON.parse(fs.readFileSync(loaded, 'utf8')) as string[];
+    assert.ok(modules.includes(path.join(ROOT, 'secondary/daemon.ts')), 'the record covers the daemon');
+    const primarys = modules.filter((m) => m.startsWith(path.join(ROOT, 'primary/')) || m.startsWith(path.join(ROOT, 'web-tools/')) || /\/node_modules\/(knex|express|handlebars|mysql2|node-cron)\//.test(m));
+    assert.deepEqual(primarys, []);
   });
 
   it('has no flag for the secret, and stops with a clear message when the secret is missing', async () => {

@@ -1,5 +1,5 @@
 /**
- * Users created on demand (SPEC §4 new-user rules): the `users.onDemandGroups` setting, the
+ * Users created on demand (with their groups' new-user rules): the `users.onDemandGroups` setting, the
  * groups' rules a new user gets through it, and internet usage from an unknown user under the
  * `internet.unknownUsers` policy. The print path has its own test in
  * test/integration/printing/print-job-service.test.ts.

@@ -5,12 +5,12 @@ import { createServices, type Services } from '../../../primary/services';
 import { MB } from '../../../primary/internet/internet-settings';
 import type { UsageInput } from '../../../primary/internet/internet-charging';
 import { parseJobDescription } from '../../../primary/printing/job-events';
-import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SessionStore } from '../../../primary/web/session-store';
-import { SigninThrottle, USER_POLICY } from '../../../primary/web/signin-throttle';
-import { WebAuth } from '../../../primary/web/web-auth';
-import { UserPages } from '../../../primary/web/user-pages';
-import { AdminPages } from '../../../primary/web/admin-pages';
-import { UserTransfers } from '../../../primary/web/transfers';
+import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SessionStore } from '../../../web-tools/middleware/session-store';
+import { SigninThrottle, USER_POLICY } from '../../../web-tools/middleware/signin-throttle';
+import { WebAuth } from '../../../web-tools/middleware/web-auth';
+import { UserPages } from '../../../web-tools/pages/user-pages';
+import { AdminPages } from '../../../web-tools/pages/admin-pages';
+import { UserTransfers } from '../../../primary/ledger/transfers';
 import { recordAudit } from '../../../primary/audit/audit-log';
 
 describeOnEachDatabase('web services', (t) => {
@@ -43,7 +43,7 @@ describeOnEachDatabase('web services', (t) => {
       assert.deepEqual(rows.map((r) => r.id_hash), [session.idHash]);
       assert.ok(!rows.some((r) => r.id_hash.includes(token)));
       const found = await store.find(token);
-      assert.deepEqual(found?.user, { id: annId, username: 'ann', fullName: '', isAdmin: false });
+      assert.deepEqual(found?.user, { id: annId, username: 'ann', fullName: '', isAdmin: false, language: null });
       assert.equal(await store.find(session.idHash), undefined);
     });
 

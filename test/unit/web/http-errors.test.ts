@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { NotFoundError, ValidationError } from '../../../common/errors';
-import { requestError } from '../../../primary/http/error-middleware';
+import { requestError } from '../../../web-tools/middleware/request-errors';
 
 /** An error as express's router and body-parser make them (http-errors: status, type, expose). */
 const httpLayer = (status: number, type: string, extra: Record<string, unknown> = {}): Error => Object.assign(new Error(type), { status, statusCode: status, type, expose: status < 500, ...extra });

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { balanceChart } from '../../../primary/web/balance-chart';
-import { GRAMS_CO2_PER_SHEET, SHEETS_PER_TREE, impactOf, sheetsOf, showCo2, showTrees } from '../../../primary/web/environment';
-import { ADDRESS_POLICY, USER_POLICY, addressDelay, lockDuration } from '../../../primary/web/signin-throttle';
-import { pickLanguage, translate } from '../../../web-tools/i18n';
+import { balanceChart } from '../../../web-tools/pages/balance-chart';
+import { GRAMS_CO2_PER_SHEET, SHEETS_PER_TREE, impactOf, sheetsOf, showCo2, showTrees } from '../../../web-tools/pages/environment';
+import { ADDRESS_POLICY, USER_POLICY, addressDelay, lockDuration } from '../../../web-tools/middleware/signin-throttle';
+import express from 'express';
+import { chooseLanguage, translate } from '../../../web-tools/i18n';
 import { date } from '../../../web-tools/helpers/date';
 import { megabytes } from '../../../web-tools/helpers/megabytes';
 import { number } from '../../../web-tools/helpers/number';
@@ -15,16 +16,25 @@ import { errorMessage, isWebPath } from '../../../web-tools/routes';
 import { InsufficientFundsError, InvalidStateError, NotFoundError, ValidationError } from '../../../common/errors';
 import { parseWidgetOptions } from '../../../web-tools/routes/widget-options';
 
-describe('pickLanguage()', () => {
-  it('picks the best shipped language by q-value, matching a region to its base language', () => {
-    assert.equal(pickLanguage('fr-CA,fr;q=0.9,en;q=0.8', ['en', 'fr']), 'fr');
-    assert.equal(pickLanguage('de;q=0.2, fr;q=0.5', ['en', 'fr', 'de']), 'fr');
-    assert.equal(pickLanguage('en-GB', ['en']), 'en');
+describe('chooseLanguage()', () => {
+  /** A request as express makes it, with these headers. */
+  const request = (acceptLanguage?: string): express.Request =>
+    Object.assign(Object.create(express.request) as express.Request, { headers: acceptLanguage === undefined ? {} : { 'accept-language': acceptLanguage } });
+  it("picks the browser's best shipped language by q-value, matching a region to its base language", () => {
+    assert.equal(chooseLanguage(request('es-MX,es;q=0.9,en;q=0.8')), 'es');
+    assert.equal(chooseLanguage(request('de;q=0.9, es;q=0.5, en;q=0.2')), 'es');
+    assert.equal(chooseLanguage(request('en-GB, es;q=0.9')), 'en');
   });
   it('falls back to English for no header, unknown languages and q=0', () => {
-    assert.equal(pickLanguage(undefined, ['en', 'fr']), 'en');
-    assert.equal(pickLanguage('ja, zh;q=0.8', ['en', 'fr']), 'en');
-    assert.equal(pickLanguage('fr;q=0', ['en', 'fr']), 'en');
+    assert.equal(chooseLanguage(request()), 'en');
+    assert.equal(chooseLanguage(request('ja, zh;q=0.8')), 'en');
+    assert.equal(chooseLanguage(request('es;q=0')), 'en');
+  });
+  it("prefers the user's own shipped language to the browser's, and ignores one that is not shipped", () => {
+    assert.equal(chooseLanguage(request('en'), 'es'), 'es');
+    assert.equal(chooseLanguage(request('es'), 'en'), 'en');
+    assert.equal(chooseLanguage(request('es'), 'fr'), 'es');
+    assert.equal(chooseLanguage(request('es'), null), 'es');
   });
 });
 

@@ -1,13 +1,13 @@
 /**
- * Transfers between users from the web tools (SPEC §3): on or off, and a minimum and maximum
- * amount, by site settings. The rules are checked here, the money moves through
- * LedgerService.transferWithin (two `transfer` rows, the sender's refused below their credit limit when
- * restricted), and each transfer is audited with the sender as the actor. A refusal is a
- * TransferRefusedError whose `reason` the page turns into a message from the catalogue. The ledger
- * rows and the audit row are written in one transaction.
+ * Transfers of credit between users, whoever asks for one (the web tools' transfer page, the
+ * coming API): on or off, and a minimum and maximum amount, by site settings. The rules are
+ * checked here, the money moves through LedgerService.transferWithin (two `transfer` rows, the
+ * sender's refused below their credit limit when restricted), and each transfer is audited with
+ * the sender as the actor. A refusal is a TransferRefusedError whose `reason` the page turns into
+ * a message from the catalogue. The ledger rows and the audit row are written in one transaction.
  */
 import { recordAudit } from '../audit/audit-log';
-import { inTransaction } from '../db/transaction';
+import { runKnexTransaction } from '../db/sql-runner';
 import { QuotientError, isQuotientError } from '../../common/errors';
 import type { Money } from '../../common/money';
 import type { Services } from '../services';
@@ -39,11 +39,14 @@ export interface TransferRequest {
 
 export const TRANSFER_COMMENT_MAX = 200;
 
+/** The services a transfer uses (createServices builds UserTransfers from these). */
+type TransferDeps = Pick<Services, 'db' | 'settings' | 'users' | 'ledger'>;
+
 export class UserTransfers {
-  private readonly s: Services;
+  private readonly s: TransferDeps;
   private readonly now: () => number;
 
-  constructor(deps: { services: Services; now?: () => number }) {
+  constructor(deps: { services: TransferDeps; now?: () => number }) {
     this.s = deps.services;
     this.now = deps.now ?? Date.now;
   }
@@ -71,7 +74,7 @@ export class UserTransfers {
     let moved;
     try {
       // The two ledger rows and the audit row commit together, or none of them does.
-      moved = await inTransaction(this.s.db, async (trx) => {
+      moved = await runKnexTransaction(this.s.db, async (trx) => {
         const rows = await this.s.ledger.transferWithin(trx, {
           fromAccountId: from.account.id,
           toAccountId: toAccount.id,
@@ -91,7 +94,6 @@ export class UserTransfers {
       if (isQuotientError(err) && err.code === 'INSUFFICIENT_FUNDS') throw new TransferRefusedError('insufficient');
       throw err;
     }
-    this.s.db.events.emit('accountsChanged', [from.account.id, toAccount.id]);
     return { balanceAfter: moved.from.balanceAfter, replayed: moved.from.replayed };
   }
 }

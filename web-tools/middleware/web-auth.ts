@@ -4,9 +4,9 @@
  * same to the caller (unknown user, wrong password, disabled), so the form cannot be used to find
  * out which usernames exist.
  */
-import type { Database } from '../db/connection';
-import type { UserService, User } from '../users/user-service';
-import { unmatchableHash, verifyPassword } from '../users/passwords';
+import type { Database } from '../../primary/db/connection';
+import type { UserService, User } from '../../primary/users/user-service';
+import { unmatchableHash, verifyPassword } from '../../primary/users/passwords';
 import { SessionStore, type WebSession } from './session-store';
 import { USER_POLICY, SigninThrottle, ipKey, userKey, type AddressPolicy } from './signin-throttle';
 

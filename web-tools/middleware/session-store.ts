@@ -5,8 +5,8 @@
  * its own CSRF secret, checked on every state-changing request.
  */
 import crypto from 'node:crypto';
-import type { Database } from '../db/connection';
-import { runReads } from '../db/sql-runner';
+import type { Database } from '../../primary/db/connection';
+import { runReads } from '../../primary/db/sql-runner';
 
 /** Signed-in sessions end after this long without a request... */
 export const IDLE_TIMEOUT_MS = 2 * 60 * 60 * 1000;
@@ -21,6 +21,8 @@ export interface SessionUser {
   username: string;
   fullName: string;
   isAdmin: boolean;
+  /** The language the user chose for the web tools, or null (the browser's languages decide). */
+  language: string | null;
 }
 
 export interface WebSession {
@@ -43,6 +45,7 @@ interface SessionRow {
   full_name: string;
   is_admin: number | boolean;
   disabled: number | boolean;
+  language: string | null;
 }
 
 export const hashSessionId = (token: string): string => crypto.createHash('sha256').update(token).digest('hex');
@@ -89,7 +92,7 @@ export class SessionStore {
     // Every page view reads its session: a prepared statement, not a knex query built each time.
     const row = await runReads(this.db, (q) =>
       q.get<SessionRow>(
-        `SELECT s.id_hash, s.user_id, s.csrf_secret, s.created_at, s.last_seen_at, s.expires_at, users.username, users.full_name, users.is_admin, users.disabled
+        `SELECT s.id_hash, s.user_id, s.csrf_secret, s.created_at, s.last_seen_at, s.expires_at, users.username, users.full_name, users.is_admin, users.disabled, users.language
            FROM web_sessions s JOIN users ON users.id = s.user_id WHERE s.id_hash = ? LIMIT 1`,
         [idHash],
       ),
@@ -112,7 +115,7 @@ export class SessionStore {
       await this.db.knex('web_sessions').where({ id_hash: idHash }).update({ last_seen_at: now });
       session.lastSeenAt = now;
     }
-    return { session, user: { id: Number(row.user_id), username: row.username, fullName: row.full_name, isAdmin: Boolean(row.is_admin) } };
+    return { session, user: { id: Number(row.user_id), username: row.username, fullName: row.full_name, isAdmin: Boolean(row.is_admin), language: row.language } };
   }
 
   async destroy(idHash: string): Promise<void> {

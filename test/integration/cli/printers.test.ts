@@ -1,9 +1,13 @@
+/**
+ * `quotient printers list|show|set|filters`, run in process (test/utils/cli.ts) on each dialect:
+ * what each change stores, its audit row, and bad input refused with exit 1 and nothing changed.
+ */
 import assert from 'node:assert/strict';
-import { describeEndToEnd } from '../utils/databases';
-import { servicesFor } from '../utils/fixtures';
-import { cliAgainst, runCli } from '../utils/processes';
+import { describeOnEachDatabase } from '../../utils/databases';
+import { servicesFor } from '../../utils/fixtures';
+import { cliAgainst, runCliInProcess } from '../../utils/cli';
 
-describeEndToEnd('quotient printers', (t) => {
+describeOnEachDatabase('quotient printers', (t) => {
   const { ok, fails } = cliAgainst(t);
   const PRINTER = 'print-1/library-laser';
 
@@ -16,8 +20,7 @@ describeEndToEnd('quotient printers', (t) => {
     await servicesFor(t.db).printers.resolve('print-1', 'library-laser', { description: 'Library laser', location: 'Floor 2' });
   });
 
-  it('lists, shows, changes settings and filters, and audits each change', async function () {
-    this.timeout(120000);
+  it('lists, shows, changes settings and filters, and audits each change', async () => {
     assert.match(await ok('printers', 'list'), /^print-1\/library-laser\s+yes\s+yes\s+charge_later\s+hold\s+Default\s+none$/m);
 
     assert.match(await ok('printers', 'set', PRINTER, '--failure-mode', 'hold', '--charging', 'no', '--enabled', 'no'), /failure mode\s+hold/);
@@ -53,8 +56,7 @@ describeEndToEnd('quotient printers', (t) => {
     assert.deepEqual(JSON.parse(audit[5].details), { filters: { from: { maxCopies: 2 }, to: {} } });
   });
 
-  it('sets what a job nobody can count gets, shows what it will do, and audits it', async function () {
-    this.timeout(120000);
+  it('sets what a job nobody can count gets, shows what it will do, and audits it', async () => {
     assert.match(await ok('printers', 'show', PRINTER), /^unknown pages\s+hold \(held in CUPS for an administrator, not charged\)$/m);
     assert.match(await ok('printers', 'set', PRINTER, '--unknown-page-count', 'charge-maximum'), /^unknown pages\s+charge-maximum, but no --max-pages filter is set: such jobs are held$/m);
     await ok('printers', 'filters', PRINTER, '--max-pages', '50');
@@ -67,8 +69,7 @@ describeEndToEnd('quotient printers', (t) => {
     await fails(/argument 'one' is invalid. Allowed choices are hold, charge-maximum/, 'printers', 'set', PRINTER, '--unknown-page-count', 'one');
   });
 
-  it('refuses bad input with a clear message, exit 1, and changes nothing', async function () {
-    this.timeout(120000);
+  it('refuses bad input with a clear message, exit 1, and changes nothing', async () => {
     await ok('printers', 'filters', PRINTER, '--max-pages', '10');
     const before = await stored();
     await fails(/--max-pages must be a whole number from 1 to 10000000000/, 'printers', 'filters', PRINTER, '--max-pages', '0');
@@ -93,14 +94,13 @@ describeEndToEnd('quotient printers', (t) => {
 });
 
 describe('quotient printers --help', () => {
-  it('prints help for each subcommand', async function () {
-    this.timeout(60000);
+  it('prints help for each subcommand', async () => {
     for (const args of [['printers', '--help'], ['printers', 'list', '--help'], ['printers', 'show', '--help'], ['printers', 'set', '--help'], ['printers', 'filters', '--help']]) {
-      const r = await runCli(args);
+      const r = await runCliInProcess(args);
       assert.equal(r.code, 0, args.join(' '));
       assert.match(r.stdout, /^Usage: quotient printers/m);
     }
-    assert.match((await runCli(['printers', 'filters', '--help'])).stdout, /--duplicate-window <seconds>/);
-    assert.match((await runCli(['printers', 'set', '--help'])).stdout, /--unknown-page-count <rule>[\s\S]*\(choices: "hold", "charge-maximum"\)/);
+    assert.match((await runCliInProcess(['printers', 'filters', '--help'])).stdout, /--duplicate-window <seconds>/);
+    assert.match((await runCliInProcess(['printers', 'set', '--help'])).stdout, /--unknown-page-count <rule>[\s\S]*\(choices: "hold", "charge-maximum"\)/);
   });
 });

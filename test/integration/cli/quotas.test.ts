@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { describeOnEachDatabase } from '../../utils/databases';
-import { cliAgainst } from '../../utils/processes';
+import { cliAgainst } from '../../utils/cli';
 import { servicesFor } from '../../utils/fixtures';
 import { listAudit } from '../../../primary/audit/audit-log';
 
-/** Runs the real `quotient quotas ...` CLI as a child process against the test database. */
+/** Runs the real `quotient quotas ...` program in process (test/utils/cli.ts) against the test database. */
 describeOnEachDatabase('quotient quotas (CLI)', (t) => {
   const { ok, fails } = cliAgainst(t, { QUOTIENT_TIMEZONE: 'Europe/London' });
 
-  it('adds a "$2 a week for printing" schedule, runs it once per period and shows the history', async function () {
-    this.timeout(120000);
+  it('adds a "$2 a week for printing" schedule, runs it once per period and shows the history', async () => {
     const s = servicesFor(t.db);
     await s.groups.create({ name: 'students' });
     const ann = await s.users.createUser({ username: 'ann', groups: ['students'], restricted: false });

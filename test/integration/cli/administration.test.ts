@@ -1,14 +1,18 @@
+/**
+ * The administrative commands `quotient users|groups|balance|settings|verify|secondaries`, run in
+ * process (test/utils/cli.ts) on each dialect: exact ledger rows, refusals with exit 1 and nothing
+ * changed, and --help for every command.
+ */
 import assert from 'node:assert/strict';
-import { describeEndToEnd } from '../utils/databases';
-import { cliAgainst, runCli } from '../utils/processes';
-import { servicesFor } from '../utils/fixtures';
-import { parseJobDescription } from '../../primary/printing/job-events';
+import { describeOnEachDatabase } from '../../utils/databases';
+import { cliAgainst, runCliInProcess } from '../../utils/cli';
+import { servicesFor } from '../../utils/fixtures';
+import { parseJobDescription } from '../../../primary/printing/job-events';
 
-describeEndToEnd('quotient CLI', (t) => {
+describeOnEachDatabase('quotient CLI', (t) => {
   const { cli, ok, fails } = cliAgainst(t);
 
-  it('manages users, groups and balances, leaving exact ledger rows', async function () {
-    this.timeout(120000);
+  it('manages users, groups and balances, leaving exact ledger rows', async () => {
     await ok('groups', 'add', 'staff', '--initial-credit', '2.00', '--initial-restricted', 'no');
     assert.match(await ok('users', 'add', 'Ann', '--full-name', 'Ann Archer', '--group', 'staff', '--card', '1001', '--initial-credit', '5.00'), /created user ann \(balance \$5\.00, unrestricted\)/);
     await ok('users', 'add', 'bob', '--restricted', '--credit-limit', '1.50');
@@ -38,8 +42,7 @@ describeEndToEnd('quotient CLI', (t) => {
     assert.deepEqual(rows.map((r) => [r.amount, r.balanceAfter, r.actor?.startsWith('cli:'), r.idempotencyKey]), [[1000, 1000, true, 'term-1']]);
   });
 
-  it('refuses bad input with a clear message, exit 1, and changes nothing', async function () {
-    this.timeout(120000);
+  it('refuses bad input with a clear message, exit 1, and changes nothing', async () => {
     await ok('users', 'add', 'cal', '--initial-credit', '1.00');
     await fails(/more than 2 decimal places/, 'balance', 'adjust', 'cal', '1.005', '--comment', 'x');
     await fails(/not a number/, 'balance', 'adjust', 'cal', 'ten', '--comment', 'x');
@@ -62,8 +65,7 @@ describeEndToEnd('quotient CLI', (t) => {
     assert.deepEqual(JSON.parse(await ok('groups', 'show', 'lab', '--json')).memberNames, []);
   });
 
-  it('shows and changes site settings, refusing bad ones', async function () {
-    this.timeout(60000);
+  it('shows and changes site settings, refusing bad ones', async () => {
     assert.match(await ok('settings', 'list'), /^accounts\.defaultCreditLimit = 0$/m);
     assert.match(await ok('settings', 'set', 'accounts.defaultCreditLimit', '250'), /= 250/);
     assert.match(await ok('settings', 'set', 'currency.symbol', '€'), /= "€"/);
@@ -74,8 +76,7 @@ describeEndToEnd('quotient CLI', (t) => {
     assert.match(await ok('users', 'show', 'hal'), /credit limit\s+€2\.50 \(site default\)/);
   });
 
-  it('verify exits 1 when a balance disagrees with its ledger', async function () {
-    this.timeout(60000);
+  it('verify exits 1 when a balance disagrees with its ledger', async () => {
     await ok('users', 'add', 'gus', '--initial-credit', '3.00');
     await t.db.knex('accounts').update({ balance: 301 });
     const r = await cli('verify');
@@ -83,8 +84,7 @@ describeEndToEnd('quotient CLI', (t) => {
     assert.match(r.stdout, /MISMATCH account \d+ \(gus\): balance 301 but ledger sums to 300/);
   });
 
-  it('verify exits 1 for a print authorisation held past printing.authorisationTimeout; secondaries shows dead letters', async function () {
-    this.timeout(60000);
+  it('verify exits 1 for a print authorisation held past printing.authorisationTimeout; secondaries shows dead letters', async () => {
     const s = servicesFor(t.db);
     await s.users.createUser({ username: 'ivy', restricted: true, initialCredit: 100 });
     const job = parseJobDescription({ jobId: 'urn:uuid:stale-1', queue: 'lab', username: 'ivy', documentName: '', pages: 3, colourPages: 0, copies: 1, duplex: false, paperSize: '', finishings: [], accountCode: '', clientHost: '', submittedAt: 0 });
@@ -109,21 +109,19 @@ describeEndToEnd('quotient CLI', (t) => {
 });
 
 describe('quotient CLI without a usable database', () => {
-  it('says so clearly and exits 1', async function () {
-    this.timeout(60000);
-    const refused = await runCli(['users', 'list'], { QUOTIENT_DATABASE_URL: 'mysql://root@127.0.0.1:1/nowhere' });
+  it('says so clearly and exits 1', async () => {
+    const refused = await runCliInProcess(['users', 'list'], { QUOTIENT_DATABASE_URL: 'mysql://root@127.0.0.1:1/nowhere' });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /cannot (use|connect to) database mysql:\/\/root@127\.0\.0\.1:1\/nowhere/);
-    const unsupported = await runCli(['verify'], { QUOTIENT_DATABASE_URL: 'postgres://u:secret@h/db' });
+    const unsupported = await runCliInProcess(['verify'], { QUOTIENT_DATABASE_URL: 'postgres://u:secret@h/db' });
     assert.equal(unsupported.code, 1);
     assert.match(unsupported.stderr, /unsupported database URL/);
     assert.doesNotMatch(unsupported.stderr, /secret/);
   });
 
-  it('prints --help for every command', async function () {
-    this.timeout(60000);
+  it('prints --help for every command', async () => {
     for (const args of [['--help'], ['users', 'add', '--help'], ['balance', 'set', '--help'], ['groups', '--help'], ['verify', '--help'], ['primary', '--help']]) {
-      const r = await runCli(args);
+      const r = await runCliInProcess(args);
       assert.equal(r.code, 0, args.join(' '));
       assert.match(r.stdout, /^Usage: quotient/m);
     }

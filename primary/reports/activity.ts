@@ -1,41 +1,40 @@
 /**
- * What the user pages show, always for the signed-in user only: every method takes the user id
- * from the session, and anything named in a URL or form (a job, a ledger row) is looked up
- * together with that user id, so another user's ids find nothing.
+ * Read-only figures of what was printed and browsed and how balances moved, as the web pages
+ * (web-tools/pages/) and the coming reports show them: a user's own summary, jobs and internet
+ * reports, and the site's printing today. Only raw figures (minor units, milliseconds, counts);
+ * what a page makes of them (charts, estimates, formatting) is the page's business.
  */
 import type { Database } from '../db/connection';
-import { isUniqueViolation } from '../db/errors';
 import { runReads } from '../db/sql-runner';
-import { AlreadyExistsError, NotFoundError, ValidationError } from '../../common/errors';
 import type { Money } from '../../common/money';
-import type { Services } from '../services';
-import type { LedgerEntry } from '../ledger/types';
-import { balanceChart, type ChartGeometry } from './balance-chart';
-import { impactOf, type Impact } from './environment';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-export const CHART_DAYS = 30;
-
-export interface UserSummary {
+/** A user's figures for the summary page, for a period and a balance-chart window. */
+export interface UserSummaryFigures {
   username: string;
   fullName: string;
   isAdmin: boolean;
   balance: Money;
-  available: Money;
+  reserved: Money;
   restricted: boolean;
-  creditLimit: Money;
-  periodStart: number;
-  periodSpent: Money;
+  /** The account's own overdraft; null: the site default. */
+  creditLimit: Money | null;
+  /** Print and internet charges since the period start (negative: ledger amounts). */
+  printAmount: Money;
+  netAmount: Money;
+  /** Bytes of traffic (in, out, cache hits) since the period start. */
+  netBytes: number;
+  /** Sheets of every printed job, ever: pages x copies, duplex halved and rounded up per copy. */
+  sheets: number;
   periodPages: number;
   periodJobs: number;
-  /** Internet usage this period: the cost (net ledger rows) and the bytes of traffic. */
-  periodNetSpent: Money;
-  periodNetBytes: number;
-  chart: ChartGeometry;
-  impact: Impact;
+  /** The balance after each ledger row in the window (at most 2,000), oldest first. */
+  balances: { at: number; balance: Money }[];
+  /** The balance after the last row before the window, if any. */
+  balanceBefore: Money | undefined;
 }
 
-export interface UserJob {
+/** One of a user's print jobs, with the state of its refund request. */
+export interface UserJobRow {
   id: number;
   createdAt: number;
   printer: string;
@@ -46,10 +45,8 @@ export interface UserJob {
   duplex: boolean;
   cost: Money;
   status: string;
-  /** Why a job was refused or cancelled, as the user was told ('' for others). */
   reason: string;
   refund: 'none' | 'pending' | 'approved' | 'rejected';
-  refundable: boolean;
 }
 
 /** One proxy report's usage of the user: its interval, traffic and what it cost them. */
@@ -64,15 +61,6 @@ export interface InternetUsageRow {
   chargedBytes: number;
   /** Volume and time-period charges of this report on the user's account. */
   cost: Money;
-}
-
-export interface RateRow {
-  printer: string;
-  location: string;
-  enabled: boolean;
-  card: string;
-  perJobFee: Money;
-  prices: { paperSize: string; colour: string; sides: string; pricePerPage: Money }[];
 }
 
 interface SummaryUserRow {
@@ -102,31 +90,19 @@ interface JobRow {
   refund_state: string | null;
 }
 
-/** First millisecond of the calendar month (UTC) containing `now`. */
-export function monthStart(now: number): number {
-  const d = new Date(now);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-}
-
-export class UserPages {
-  private readonly s: Services;
+export class ActivityReports {
   private readonly db: Database;
-  private readonly now: () => number;
 
-  constructor(deps: { services: Services; now?: () => number }) {
-    this.s = deps.services;
-    this.db = deps.services.db;
-    this.now = deps.now ?? Date.now;
+  constructor(deps: { db: Database }) {
+    this.db = deps.db;
   }
 
   /**
    * The summary page's figures in seven small indexed queries (it is the most visited page: the
    * benchmark in bench/web-summary.bench.ts measures it), aggregating in SQL rather than in JS.
+   * Undefined when the user has no personal account.
    */
-  async summary(userId: number): Promise<UserSummary> {
-    const now = this.now();
-    const periodStart = monthStart(now);
-    const windowStart = now - CHART_DAYS * DAY_MS;
+  async userSummary(userId: number, periodStart: number, windowStart: number): Promise<UserSummaryFigures | undefined> {
     // The most visited page: its reads are prepared statements on one connection (runReads), not
     // knex queries built and prepared again on every request (bench/web-summary.bench.ts).
     const read = await runReads(this.db, async (q) => {
@@ -168,38 +144,29 @@ export class UserPages {
       );
       return { me, spent, traffic, printed, rows, before };
     });
-    if (!read) throw new NotFoundError('user', userId);
+    if (!read) return undefined;
     const { me, spent, traffic, printed, rows, before } = read;
-    const creditLimit = me.credit_limit === null ? await this.s.ledger.defaultCreditLimit() : Number(me.credit_limit);
-    const sheets = Number(printed?.simplex_sheets ?? 0) + Number(printed?.duplex_half_sheets ?? 0) / 2;
-    // A younger account's chart starts at its first row rather than with days of "nothing".
-    const first = rows[0];
-    const young = !before && first !== undefined;
-    const from = young ? Number(first.created_at) : windowStart;
-    const start = young ? Number(first.balance_after) : Number(before?.balance_after ?? 0);
-    const chart = balanceChart(start, rows.map((r) => ({ at: Number(r.created_at), balance: Number(r.balance_after) })), from, now);
-    const balance = Number(me.balance);
     return {
       username: me.username,
       fullName: me.full_name,
       isAdmin: Boolean(me.is_admin),
-      balance,
-      available: balance - Number(me.reserved),
+      balance: Number(me.balance),
+      reserved: Number(me.reserved),
       restricted: Boolean(me.restricted),
-      creditLimit,
-      periodStart,
-      periodSpent: 0 - Number(spent?.print_total ?? 0), // 0 - x: never -0
-      periodNetSpent: 0 - Number(spent?.net_total ?? 0),
-      periodNetBytes: Number(traffic?.bytes ?? 0),
+      creditLimit: me.credit_limit === null ? null : Number(me.credit_limit),
+      printAmount: Number(spent?.print_total ?? 0),
+      netAmount: Number(spent?.net_total ?? 0),
+      netBytes: Number(traffic?.bytes ?? 0),
+      sheets: Number(printed?.simplex_sheets ?? 0) + Number(printed?.duplex_half_sheets ?? 0) / 2,
       periodPages: Number(printed?.period_pages ?? 0),
       periodJobs: Number(printed?.period_jobs ?? 0),
-      chart,
-      impact: impactOf(sheets),
+      balances: rows.map((r) => ({ at: Number(r.created_at), balance: Number(r.balance_after) })),
+      balanceBefore: before ? Number(before.balance_after) : undefined,
     };
   }
 
   /** The user's own print jobs, newest first, with the state of any refund request. */
-  async jobs(userId: number, limit = 50): Promise<UserJob[]> {
+  async userJobs(userId: number, limit: number): Promise<UserJobRow[]> {
     const rows = (await this.db
       .knex('print_jobs')
       .join('printers', 'printers.id', 'print_jobs.printer_id')
@@ -212,51 +179,36 @@ export class UserPages {
         'print_jobs.pages', 'print_jobs.copies', 'print_jobs.colour_pages', 'print_jobs.duplex', 'print_jobs.cost', 'print_jobs.status',
         'print_jobs.reason', 'refund_requests.state as refund_state',
       )) as JobRow[];
-    return rows.map((r) => {
-      const refund = (r.refund_state ?? 'none') as UserJob['refund'];
-      return {
-        id: Number(r.id),
-        createdAt: Number(r.created_at),
-        printer: r.display_name || r.queue_name,
-        documentName: r.document_name,
-        pages: r.pages,
-        copies: r.copies,
-        colourPages: r.colour_pages,
-        duplex: Boolean(r.duplex),
-        cost: Number(r.cost),
-        status: r.status,
-        reason: r.status === 'denied' ? r.reason : '',
-        refund,
-        refundable: refund === 'none' && r.status === 'printed' && Number(r.cost) > 0,
-      };
-    });
-  }
-
-  /** The user's ledger, newest first, `pageSize` rows before `beforeId`. */
-  async transactions(userId: number, opts: { beforeId?: number; pageSize?: number } = {}): Promise<{ rows: LedgerEntry[]; olderBeforeId: number | null }> {
-    const account = await this.s.users.personalAccount(userId);
-    const pageSize = opts.pageSize ?? 25;
-    const rows = await this.s.ledger.history(account.id, { limit: pageSize + 1, ...(opts.beforeId !== undefined ? { beforeId: opts.beforeId } : {}) });
-    const page = rows.slice(0, pageSize);
-    const last = page[page.length - 1];
-    return { rows: page, olderBeforeId: rows.length > pageSize && last ? last.id : null };
+    return rows.map((r) => ({
+      id: Number(r.id),
+      createdAt: Number(r.created_at),
+      printer: r.display_name || r.queue_name,
+      documentName: r.document_name,
+      pages: r.pages,
+      copies: r.copies,
+      colourPages: r.colour_pages,
+      duplex: Boolean(r.duplex),
+      cost: Number(r.cost),
+      status: r.status,
+      reason: r.status === 'denied' ? r.reason : '',
+      refund: (r.refund_state ?? 'none') as UserJobRow['refund'],
+    }));
   }
 
   /**
    * The user's internet usage, one row per proxy report, newest first, `pageSize` reports before
    * `beforeId` (a report row id). Only rows of this user are read, so another user's report id
    * only moves the cursor. The cost of a report is the sum of its `net` ledger rows on the user's
-   * account (their reference is the report id): volume charges and time-period charges.
+   * account `accountId` (their reference is the report id): volume charges and time-period charges.
    */
-  async internet(userId: number, opts: { beforeId?: number; pageSize?: number } = {}): Promise<{ rows: InternetUsageRow[]; olderBeforeId: number | null }> {
+  async userInternet(userId: number, accountId: number, opts: { beforeId?: number; pageSize: number }): Promise<{ rows: InternetUsageRow[]; more: boolean }> {
     const k = this.db.knex;
-    const pageSize = opts.pageSize ?? 25;
     const q = k('internet_usage')
       .join('internet_reports', 'internet_reports.id', 'internet_usage.report_id')
       .where('internet_usage.user_id', userId)
       .groupBy('internet_reports.id', 'internet_reports.report_id', 'internet_reports.interval_start', 'internet_reports.interval_end')
       .orderBy('internet_reports.id', 'desc')
-      .limit(pageSize + 1)
+      .limit(opts.pageSize + 1)
       .select(
         'internet_reports.id', 'internet_reports.report_id', 'internet_reports.interval_start', 'internet_reports.interval_end',
         k.raw('SUM(internet_usage.bytes_in + internet_usage.bytes_out + internet_usage.cache_hit_bytes) as bytes'),
@@ -264,12 +216,11 @@ export class UserPages {
       );
     if (opts.beforeId !== undefined) q.andWhere('internet_reports.id', '<', opts.beforeId);
     const found = (await q) as { id: number | string; report_id: string; interval_start: number | string; interval_end: number | string; bytes: number | string; charged_bytes: number | string }[];
-    const page = found.slice(0, pageSize);
+    const page = found.slice(0, opts.pageSize);
     const costs = new Map<string, number>();
     if (page.length > 0) {
-      const account = await this.s.users.personalAccount(userId);
       const sums = (await k('ledger')
-        .where({ account_id: account.id, type: 'net' })
+        .where({ account_id: accountId, type: 'net' })
         .whereIn('reference', page.map((r) => r.report_id))
         .groupBy('reference')
         .select('reference', k.raw('SUM(amount) as total'))) as { reference: string; total: number | string }[];
@@ -283,48 +234,14 @@ export class UserPages {
       chargedBytes: Number(r.charged_bytes),
       cost: costs.get(r.report_id) ?? 0,
     }));
-    const last = rows[rows.length - 1];
-    return { rows, olderBeforeId: found.length > pageSize && last ? last.id : null };
+    return { rows, more: found.length > opts.pageSize };
   }
 
-  /** Every printer with its rate card (public to signed-in users). */
-  async rates(): Promise<RateRow[]> {
-    const printers = (await this.db.knex('printers').orderBy(['display_name', 'queue_name']).select('display_name', 'queue_name', 'location', 'enabled', 'rate_card_id')) as {
-      display_name: string; queue_name: string; location: string; enabled: number | boolean; rate_card_id: number | null;
-    }[];
-    const cards = new Map<number, Awaited<ReturnType<Services['rateCards']['get']>>>();
-    const out: RateRow[] = [];
-    for (const p of printers) {
-      let card = p.rate_card_id === null ? undefined : cards.get(p.rate_card_id);
-      if (!card && p.rate_card_id !== null) {
-        card = await this.s.rateCards.get(p.rate_card_id);
-        cards.set(p.rate_card_id, card);
-      }
-      out.push({
-        printer: p.display_name || p.queue_name,
-        location: p.location,
-        enabled: Boolean(p.enabled),
-        card: card?.name ?? '',
-        perJobFee: card?.card.perJobFee ?? 0,
-        prices: (card?.card.prices ?? []).map((r) => ({ paperSize: r.paperSize, colour: r.colour, sides: r.sides, pricePerPage: r.pricePerPage })),
-      });
-    }
-    return out;
-  }
-
-  /** Asks for a refund of one of the user's own printed jobs (one request per job). */
-  async requestRefund(userId: number, jobId: number, reason: string): Promise<void> {
-    const text = reason.trim();
-    if (text.length > 1000) throw new ValidationError('the reason is longer than 1,000 characters', { field: 'reason' });
-    // The user id is part of the look-up: another user's job id finds nothing.
-    const job = (await this.db.knex('print_jobs').where({ id: jobId, user_id: userId }).first('id', 'cost', 'status')) as { id: number; cost: number | string; status: string } | undefined;
-    if (!job) throw new NotFoundError('print job', jobId);
-    if (job.status !== 'printed' || Number(job.cost) <= 0) throw new ValidationError('only a charged, printed job can be refunded', { field: 'job' });
-    try {
-      await this.db.knex('refund_requests').insert({ print_job_id: jobId, user_id: userId, reason: text, state: 'pending', amount: Number(job.cost), created_at: this.now() });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new AlreadyExistsError('refund request for print job', jobId);
-      throw err;
-    }
+  /** Printed jobs and pages (x copies) of every user since `since`. */
+  async printedSince(since: number): Promise<{ pages: number; jobs: number }> {
+    const k = this.db.knex;
+    const row = (await k('print_jobs').where({ status: 'printed' }).andWhere('created_at', '>=', since)
+      .select(k.raw('COALESCE(SUM(pages * copies), 0) as pages'), k.raw('COUNT(*) as jobs')).first()) as { pages: number | string; jobs: number | string } | undefined;
+    return { pages: Number(row?.pages ?? 0), jobs: Number(row?.jobs ?? 0) };
   }
 }

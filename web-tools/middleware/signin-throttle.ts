@@ -15,8 +15,8 @@
  *   still signs in, only later. The delay comes before the check, so how fast an answer comes
  *   says nothing about the password. A successful sign-in does not clear the address's count.
  */
-import type { Database } from '../db/connection';
-import { isUniqueViolation } from '../db/errors';
+import type { Database } from '../../primary/db/connection';
+import { isUniqueViolation } from '../../primary/db/errors';
 
 export interface ThrottlePolicy {
   /** Failures allowed before the first lock-out. */

@@ -1,5 +1,5 @@
 /**
- * What the admin rate-card forms do (SPEC §5, §8): turn the form's text (amounts in the site
+ * What the admin rate-card forms do: turn the form's text (amounts in the site
  * currency, the duplex discount in percent) into a card, save it through RateCardStore.save (the
  * same validation and audit row as `quotient rate-cards save`), and make this primary price the
  * next job by it at once. Each form carries a one-time key kept in the audit row, so a form
@@ -7,11 +7,10 @@
  * the edit form carries the version of the card it showed, so a save made from a page opened
  * before someone else's save is refused rather than undoing it.
  */
-import type { Knex } from 'knex';
 import { AlreadyExistsError, ValidationError, isQuotientError } from '../../common/errors';
 import { parseAmount } from '../../common/money';
-import type { NamedRateCard } from '../pricing/rate-card-store';
-import type { Services } from '../services';
+import type { NamedRateCard } from '../../primary/pricing/rate-card-store';
+import type { Services } from '../../primary/services';
 
 /** One price row of the form, as typed. A row with no paper size and no price is an unused row. */
 export interface PriceRowText {
@@ -121,9 +120,7 @@ export class AdminRateCards {
   }
 
   /** Whether this form (its one-time key) already saved the card called `name`. */
-  private async replayed(name: string, key: string): Promise<boolean> {
-    const k: Knex = this.s.db.knex;
-    const rows = (await k('audit_log').where({ target_type: 'rate_card', target_id: name }).whereIn('action', ['rate_card.create', 'rate_card.update']).select('details')) as { details: string }[];
-    return rows.some((r) => (JSON.parse(r.details) as { formKey?: unknown }).formKey === key);
+  private replayed(name: string, key: string): Promise<boolean> {
+    return this.s.rateCards.savedWithFormKey(name, key);
   }
 }

@@ -1,17 +1,18 @@
 /**
  * The per-request context of the web tools and the middleware that builds and guards it:
- * session from the cookie, language from Accept-Language, the one CSRF check for every
+ * session from the cookie, language (the user's own, else the browser's), the one CSRF check for every
  * state-changing request, and the user/admin guards.
  */
 import crypto from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { formatAmount, type CurrencyFormat, type Money } from '../../common/money';
 import type { Services } from '../../primary/services';
-import type { WebAuth } from '../../primary/web/web-auth';
-import type { SessionUser, WebSession } from '../../primary/web/session-store';
-import { PRESIGNIN_COOKIE, SESSION_COOKIE, readCookie } from '../../primary/web/cookies';
-import { pickLanguage } from '../i18n';
+import type { WebAuth } from './web-auth';
+import type { SessionUser, WebSession } from './session-store';
+import { PRESIGNIN_COOKIE, SESSION_COOKIE, readCookie } from './cookies';
+import { chooseLanguage } from '../i18n';
 import type { Renderer } from '../render';
+import { shownMenus, type Menus } from '../routes/menu';
 
 export interface WebContext {
   lang: string;
@@ -28,6 +29,8 @@ export interface WebDeps {
   services: Services;
   auth: WebAuth;
   render: Renderer;
+  /** Every page family's menu links (routes/index.ts collects them). */
+  menus: Menus;
 }
 
 export function webContext(res: Response): WebContext {
@@ -51,7 +54,8 @@ export function page(deps: WebDeps, res: Response, view: string, data: Record<st
   const html = deps.render(view, {
     ...data,
     lang: ctx.lang,
-    me: ctx.user ? { username: ctx.user.username, isAdmin: ctx.user.isAdmin, transfers: ctx.transfers } : null,
+    me: ctx.user ? { username: ctx.user.username, isAdmin: ctx.user.isAdmin, transfers: ctx.transfers, language: ctx.user.language ?? '' } : null,
+    menu: ctx.user ? shownMenus(deps.menus, { isAdmin: ctx.user.isAdmin, transfers: ctx.transfers }, data) : null,
     csrf: ctx.csrf,
   });
   res.status(status).type('html').setHeader('Cache-Control', 'no-store');
@@ -60,13 +64,13 @@ export function page(deps: WebDeps, res: Response, view: string, data: Record<st
 
 /** The context of a request nobody is signed in to, in the browser's language and the default currency. */
 export function bareContext(req: Request): WebContext {
-  return { lang: pickLanguage(req.headers['accept-language']), currency: { symbol: '$', decimals: 2 }, csrf: '', transfers: false };
+  return { lang: chooseLanguage(req), currency: { symbol: '$', decimals: 2 }, csrf: '', transfers: false };
 }
 
 /** Loads the session named by the cookie (if live and its user enabled) and the language. */
 export function loadContext(deps: WebDeps): RequestHandler {
   return async (req, res, next) => {
-    const ctx: WebContext = { lang: pickLanguage(req.headers['accept-language']), currency: await deps.services.settings.currency(), csrf: '', transfers: false };
+    const ctx: WebContext = { lang: chooseLanguage(req), currency: await deps.services.settings.currency(), csrf: '', transfers: false };
     const token = readCookie(req, SESSION_COOKIE);
     if (token) {
       const found = await deps.auth.sessions.find(token);
@@ -75,6 +79,7 @@ export function loadContext(deps: WebDeps): RequestHandler {
         ctx.user = found.user;
         ctx.csrf = found.session.csrfSecret;
         ctx.transfers = await deps.services.settings.get('transfers.enabled');
+        ctx.lang = chooseLanguage(req, found.user.language);
       }
     }
     if (!ctx.session) ctx.csrf = readCookie(req, PRESIGNIN_COOKIE) ?? '';

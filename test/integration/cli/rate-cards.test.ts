@@ -1,22 +1,23 @@
 /**
- * `quotient rate-cards list|show|save|export` as a real process on each dialect: the card it
- * stores prices jobs to the cent, export and save round-trip exactly, every save is audited, and
- * bad files are refused with exit 1, a message naming the field, and nothing changed.
+ * `quotient rate-cards list|show|save|export` run in process (test/utils/cli.ts) on each dialect:
+ * the card it stores prices jobs to the cent, export and save round-trip exactly, every save is
+ * audited, and bad files are refused with exit 1, a message naming the field, and nothing changed.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { listAudit } from '../../primary/audit/audit-log';
-import { type JobDescription } from '../../primary/printing/job-events';
-import { describeEndToEnd } from '../utils/databases';
-import { servicesFor, jobDescription } from '../utils/fixtures';
-import { ROOT, cliAgainst } from '../utils/processes';
+import { listAudit } from '../../../primary/audit/audit-log';
+import { type JobDescription } from '../../../primary/printing/job-events';
+import { describeOnEachDatabase } from '../../utils/databases';
+import { servicesFor, jobDescription } from '../../utils/fixtures';
+import { cliAgainst } from '../../utils/cli';
+import { ROOT } from '../../utils/processes';
 
 const UNIVERSITY = path.join(ROOT, 'examples/rate-cards/university.json');
 
 const job = (overrides: Partial<JobDescription> = {}): JobDescription => jobDescription({ queue: 'lab-laser', documentName: 'thesis.pdf', pages: 1, ...overrides });
 
-describeEndToEnd('quotient rate-cards', (t) => {
+describeOnEachDatabase('quotient rate-cards', (t) => {
   const { cli, ok, fails } = cliAgainst(t);
   const file = (name: string, content: unknown): string => {
     const p = path.join(t.dataDir, name);
@@ -24,8 +25,7 @@ describeEndToEnd('quotient rate-cards', (t) => {
     return p;
   };
 
-  it('saves the university example, shows it with formatted money, and a job on its printer costs exactly its prices', async function () {
-    this.timeout(240_000);
+  it('saves the university example, shows it with formatted money, and a job on its printer costs exactly its prices', async () => {
     assert.match(await ok('rate-cards', 'list'), /^no rate cards$/m);
     assert.equal(await ok('rate-cards', 'save', 'University', UNIVERSITY), 'created rate card University (10 price row(s), 3 finishing option(s))\n');
 
@@ -61,8 +61,7 @@ describeEndToEnd('quotient rate-cards', (t) => {
     assert.deepEqual(audit.map((a) => [a.action, a.actor.startsWith('cli:')]), [['rate_card.create', true]]);
   });
 
-  it('exports a card that saves back exactly, and replacing a card is audited as an update', async function () {
-    this.timeout(240_000);
+  it('exports a card that saves back exactly, and replacing a card is audited as an update', async () => {
     await ok('rate-cards', 'save', 'lab', UNIVERSITY);
     const exported = await ok('rate-cards', 'export', 'lab');
     assert.deepEqual(JSON.parse(exported), JSON.parse(fs.readFileSync(UNIVERSITY, 'utf8')));
@@ -85,8 +84,7 @@ describeEndToEnd('quotient rate-cards', (t) => {
     assert.deepEqual(audit.map((a) => a.action), ['rate_card.create', 'rate_card.update']);
   });
 
-  it('refuses bad card files with a message naming the field, exit 1, and changes nothing', async function () {
-    this.timeout(240_000);
+  it('refuses bad card files with a message naming the field, exit 1, and changes nothing', async () => {
     await ok('rate-cards', 'save', 'lab', UNIVERSITY);
     const before = await ok('rate-cards', 'export', 'lab');
     const good = JSON.parse(before) as { prices: Record<string, unknown>[]; [k: string]: unknown };
@@ -113,8 +111,7 @@ describeEndToEnd('quotient rate-cards', (t) => {
     assert.equal((await listAudit(t.db.knex, { targetType: 'rate_card' })).length, 1);
   });
 
-  it('explains each subcommand and the file format in --help', async function () {
-    this.timeout(60_000);
+  it('explains each subcommand and the file format in --help', async () => {
     const help = await ok('rate-cards', '--help');
     for (const sub of ['list', 'show', 'save', 'export']) assert.match(help, new RegExp(`^ {2}${sub}\\b`, 'm'));
     const save = await ok('rate-cards', 'save', '--help');

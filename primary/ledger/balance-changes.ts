@@ -1,0 +1,76 @@
+/**
+ * An administrator's balance changes, whoever makes them (`quotient balance adjust|set`, the
+ * admin user page, the coming REST API): one ledger row and one audit row (`balance.adjust` or
+ * `balance.set`, the actor as the caller names it: `cli:<os user>`, the administrator's username)
+ * written in one transaction, both or neither. The key makes a repeat change nothing and write
+ * no second audit row; the caller chooses it (a form's one-time key, `--key`).
+ */
+import type { Knex } from 'knex';
+import { recordAudit } from '../audit/audit-log';
+import type { Database } from '../db/connection';
+import { runKnexTransaction } from '../db/sql-runner';
+import { ValidationError } from '../../common/errors';
+import type { Money } from '../../common/money';
+import type { UserService } from '../users/user-service';
+import type { LedgerService } from './ledger-service';
+import type { LedgerEntry } from './types';
+
+export interface BalanceChange {
+  userId: number;
+  comment: string;
+  /** The ledger row's idempotency key, as the caller makes it unique (`web:adjust:<form key>`, `cli:<uuid>`). */
+  key: string;
+  actor: string;
+}
+
+/** What a change did: the user's name and the ledger row (`replayed` when the key had been used). */
+export interface BalanceChangeResult {
+  username: string;
+  entry: LedgerEntry;
+}
+
+export class BalanceChanges {
+  private readonly db: Database;
+  private readonly users: UserService;
+  private readonly ledger: LedgerService;
+  private readonly now: () => number;
+
+  constructor(deps: { db: Database; users: UserService; ledger: LedgerService; now?: () => number }) {
+    this.db = deps.db;
+    this.users = deps.users;
+    this.ledger = deps.ledger;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Adds a signed amount to the user's balance; never refused for want of credit. */
+  async adjust(change: BalanceChange & { amount: Money }): Promise<BalanceChangeResult> {
+    if (change.amount === 0) throw new ValidationError('an adjustment of zero changes nothing', { field: 'amount' });
+    return this.audited(change, 'balance.adjust', { amount: change.amount }, (trx, accountId) =>
+      this.ledger.postWithin(trx, { accountId, amount: change.amount, type: 'adjustment', comment: change.comment, key: change.key, actor: change.actor }),
+    );
+  }
+
+  /** Sets the user's balance: one ledger row for the difference (possibly zero). */
+  async set(change: BalanceChange & { balance: Money }): Promise<BalanceChangeResult> {
+    return this.audited(change, 'balance.set', { balance: change.balance }, (trx, accountId) =>
+      this.ledger.setBalanceWithin(trx, { accountId, balance: change.balance, comment: change.comment, key: change.key, actor: change.actor }),
+    );
+  }
+
+  private async audited(
+    change: BalanceChange,
+    action: string,
+    details: Record<string, unknown>,
+    post: (trx: Knex.Transaction, accountId: number) => Promise<LedgerEntry>,
+  ): Promise<BalanceChangeResult> {
+    const detail = await this.users.detail(change.userId);
+    const entry = await runKnexTransaction(this.db, async (trx) => {
+      const posted = await post(trx, detail.account.id);
+      if (!posted.replayed) {
+        await recordAudit(trx, { actor: change.actor, action, targetType: 'user', targetId: detail.username, details: { ...details, comment: change.comment, ledgerId: posted.id } }, this.now());
+      }
+      return posted;
+    });
+    return { username: detail.username, entry };
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * A print batch's cache of the accounts it locked (primary/printing/print-job-service.ts): each
+ * row read once per transaction and kept current by the ledger functions, its balance and
+ * reserved amount written once per account before the commit instead of once per event.
+ */
+import type { Money } from '../../common/money';
+import type { SqlTx } from '../db/sql-runner';
+import { loadAccount, writeAccountNow, type AccountWriter } from './postings';
+import type { Account } from './types';
+
+/**
+ * The accounts one run of a batch's transaction locked, each row read once and then kept current
+ * in place by the ledger functions that change it, so a batch reads an account once however many
+ * of its events touch it. It is also their AccountWriter: a locked account's new balance and
+ * reserved amount are kept and written once per account by `flush()`, which the batch calls
+ * before it commits and before each savepoint, so an account is updated once per batch, not once
+ * per event. A ROLLBACK TO SAVEPOINT puts rows back as they were: `forget()` then; so does a
+ * change made without this copy (the commit or release that finds its reservation by key), after
+ * a `flush()`.
+ */
+export class BatchAccounts implements AccountWriter {
+  private readonly rows = new Map<number, Account>();
+  /** What the batch's events made of each locked account, not yet written. */
+  private readonly unwritten = new Map<number, { balance: Money; reserved: Money; now: number }>();
+
+  constructor(
+    private readonly tx: SqlTx,
+    private readonly locked: ReadonlySet<number>,
+  ) {}
+
+  isLocked(id: number): boolean {
+    return this.locked.has(id);
+  }
+
+  /** The row as this transaction left it; an account the batch did not lock is read each time. */
+  readonly get = async (id: number): Promise<Account> => {
+    if (!this.locked.has(id)) return loadAccount(this.tx, id);
+    let row = this.rows.get(id);
+    if (!row) {
+      row = await loadAccount(this.tx, id);
+      this.rows.set(id, row);
+    }
+    return row;
+  };
+
+  /** Kept for flush() when `account` is this batch's copy of a locked row; otherwise written at once. */
+  async write(account: Account, balance: Money, reserved: Money, now: number): Promise<void> {
+    if (this.rows.get(account.id) === account) this.unwritten.set(account.id, { balance, reserved, now });
+    else await writeAccountNow(this.tx, account.id, balance, reserved, now);
+  }
+
+  /** Writes every account the events changed since the last flush, one UPDATE each, in id order. */
+  async flush(): Promise<void> {
+    const ids = [...this.unwritten.keys()].sort((a, b) => a - b);
+    for (const id of ids) {
+      const w = this.unwritten.get(id);
+      if (w) await writeAccountNow(this.tx, id, w.balance, w.reserved, w.now);
+    }
+    this.unwritten.clear();
+  }
+
+  /** Drops the rows read so far and what was not written of them (all, or account `id`'s): the next get() reads them again. */
+  forget(id?: number): void {
+    if (id === undefined) {
+      this.rows.clear();
+      this.unwritten.clear();
+    } else {
+      this.rows.delete(id);
+      this.unwritten.delete(id);
+    }
+  }
+}
