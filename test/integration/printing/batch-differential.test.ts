@@ -83,8 +83,15 @@ async function books(db: Database): Promise<unknown> {
   const reservations = (await k('reservations as r').join('accounts as a', 'a.id', 'r.account_id').orderBy('r.id').select('a.name', 'r.idempotency_key', 'r.state', 'r.amount', 'r.type')) as Record<string, unknown>[];
   const jobs = (await k('print_jobs').orderBy('job_uuid').select('job_uuid', 'username', 'secondary', 'status', 'cost', 'charged', 'printed_pages', 'reason')) as Record<string, unknown>[];
   const numbers = (row: Record<string, unknown>, ...columns: string[]): Record<string, unknown> => ({ ...row, ...Object.fromEntries(columns.map((c) => [c, row[c] === null ? null : Number(row[c])])) });
+  // Keys such as initial:user:<id> name a user by id, and ids differ between the suite's database
+  // (MariaDB keeps counting after the tables are emptied) and the twin: compare them by username.
+  const usernames = new Map(((await k('users').select('id', 'username')) as { id: number; username: string }[]).map((u) => [String(u.id), u.username]));
+  const byUsername = (row: Record<string, unknown>): Record<string, unknown> => ({
+    ...row,
+    idempotency_key: typeof row.idempotency_key === 'string' ? row.idempotency_key.replace(/user:(\d+)/g, (_, id: string) => `user:${usernames.get(id) ?? `?${id}`}`) : row.idempotency_key,
+  });
   return {
-    ledger: ledger.map((r) => numbers(r, 'amount', 'balance_after')),
+    ledger: ledger.map((r) => byUsername(numbers(r, 'amount', 'balance_after'))),
     accounts: accounts.map((r) => numbers(r, 'balance', 'reserved')),
     reservations: reservations.map((r) => numbers(r, 'amount')),
     jobs: jobs.map((r) => numbers(r, 'cost', 'charged', 'printed_pages')),
