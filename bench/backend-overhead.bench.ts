@@ -84,7 +84,22 @@ async function buildHome(dir: string): Promise<string> {
   fs.copyFileSync(path.join(ROOT, 'deploy/cups/quotient'), path.join(home, 'deploy/cups/quotient'));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(home, 'node_modules'));
   const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
-  const flags = ['--strict', '--noUncheckedIndexedAccess', '--exactOptionalPropertyTypes', '--target', 'ES2022', '--module', 'commonjs', '--moduleResolution', 'node', '--esModuleInterop', '--resolveJsonModule', '--skipLibCheck', '--types', 'node'];
+  const flags = [
+    '--strict',
+    '--noUncheckedIndexedAccess',
+    '--exactOptionalPropertyTypes',
+    '--target',
+    'ES2022',
+    '--module',
+    'commonjs',
+    '--moduleResolution',
+    'node',
+    '--esModuleInterop',
+    '--resolveJsonModule',
+    '--skipLibCheck',
+    '--types',
+    'node',
+  ];
   await run(process.execPath, [tsc, ...flags, '--rootDir', ROOT, '--outDir', path.join(home, 'dist'), path.join(ROOT, 'secondary/print/cups/backend.ts')]);
   return home;
 }
@@ -121,13 +136,25 @@ async function main(): Promise<number> {
     try {
       const builtDir = path.join(shims, 'built');
       fs.mkdirSync(builtDir, { recursive: true });
-      sides.push({ name: 'shim → node dist/…/backend.js (built)', spawn: spawnProgram(installCupsBackend({ backendDir: builtDir, home: await buildHome(dir), run: 'auto' })), overheadsMs: [], authoriseMs: [], afterStartMs: [] });
+      sides.push({
+        name: 'shim → node dist/…/backend.js (built)',
+        spawn: spawnProgram(installCupsBackend({ backendDir: builtDir, home: await buildHome(dir), run: 'auto' })),
+        overheadsMs: [],
+        authoriseMs: [],
+        afterStartMs: [],
+      });
     } catch (err) {
       console.log(`(the built backend could not be compiled, so only the source is measured: ${(err as Error).message})`);
     }
     const sourceDir = path.join(shims, 'source');
     fs.mkdirSync(sourceDir, { recursive: true });
-    sides.push({ name: 'shim → tsx backend.ts (no build)', spawn: spawnProgram(installCupsBackend({ backendDir: sourceDir, home: ROOT, run: 'source' })), overheadsMs: [], authoriseMs: [], afterStartMs: [] });
+    sides.push({
+      name: 'shim → tsx backend.ts (no build)',
+      spawn: spawnProgram(installCupsBackend({ backendDir: sourceDir, home: ROOT, run: 'source' })),
+      overheadsMs: [],
+      authoriseMs: [],
+      afterStartMs: [],
+    });
     const baseline: Side = { name: 'the tiny backend spawned directly', spawn: spawnProgram(realBackend), overheadsMs: [], authoriseMs: [], afterStartMs: [] };
     sides.push(baseline);
 
@@ -170,27 +197,55 @@ async function main(): Promise<number> {
     }
 
     await secondary.whenOutboxEmpty();
-    const rows = (await db.knex('ledger').where({ type: 'print' }).select('idempotency_key', 'amount')) as { idempotency_key: string; amount: number | string }[];
+    const rows = (await db.knex('ledger').where({ type: 'print' }).select('idempotency_key', 'amount')) as {
+      idempotency_key: string;
+      amount: number | string;
+    }[];
     const amounts = new Map(rows.map((r) => [r.idempotency_key, Number(r.amount)]));
     const wrong = charged.filter((c) => amounts.get(`print:urn:uuid:${c.uuid}`) !== -EXPECTED_COST);
     if (rows.length !== charged.length) failures++;
 
     const baselineMedian = percentile(baseline.overheadsMs, 50);
-    console.log(`backend overhead per job: ${jobs} jobs per side (after 2 warm-ups), a ${PAGES}-page PDF x ${COPIES} copies as a file argument; load average at the start ${load.map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} CPUs`);
+    console.log(
+      `backend overhead per job: ${jobs} jobs per side (after 2 warm-ups), a ${PAGES}-page PDF x ${COPIES} copies as a file argument; load average at the start ${load.map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} CPUs`,
+    );
     console.log(
       table(
-        ['from spawn to the real backend starting', 'median ms', 'p95 ms', 'max ms', 'median / baseline', 'median − baseline ms', 'authorised in ms', 'allowed after start ms'],
+        [
+          'from spawn to the real backend starting',
+          'median ms',
+          'p95 ms',
+          'max ms',
+          'median / baseline',
+          'median − baseline ms',
+          'authorised in ms',
+          'allowed after start ms',
+        ],
         sides.map((s) => {
           const median = percentile(s.overheadsMs, 50);
           const logged = (xs: number[]): string => (xs.length > 0 ? fmt(percentile(xs, 50), 0) : '-');
-          return [s.name, fmt(median, 1), fmt(percentile(s.overheadsMs, 95), 1), fmt(Math.max(...s.overheadsMs), 1), `${fmt(median / baselineMedian, 1)}x`, fmt(median - baselineMedian, 1), logged(s.authoriseMs), logged(s.afterStartMs)];
+          return [
+            s.name,
+            fmt(median, 1),
+            fmt(percentile(s.overheadsMs, 95), 1),
+            fmt(Math.max(...s.overheadsMs), 1),
+            `${fmt(median / baselineMedian, 1)}x`,
+            fmt(median - baselineMedian, 1),
+            logged(s.authoriseMs),
+            logged(s.afterStartMs),
+          ];
         }),
         [false, true, true, true, true, true, true, true],
       ),
     );
-    console.log('(the last two columns are medians of the wrapper\'s own log line: the authorisation, i.e. analysis, socket and primary, and when it ended, in ms since Node started)');
-    console.log(`charged: ${charged.length - wrong.length} of ${charged.length} jobs exactly ${EXPECTED_COST} (${rows.length} print ledger rows); ${failures} failures`);
-    for (const w of wrong.slice(0, 5)) console.log(`  not charged ${EXPECTED_COST}: ${w.side} urn:uuid:${w.uuid} (${amounts.get(`print:urn:uuid:${w.uuid}`) ?? 'no row'})`);
+    console.log(
+      "(the last two columns are medians of the wrapper's own log line: the authorisation, i.e. analysis, socket and primary, and when it ended, in ms since Node started)",
+    );
+    console.log(
+      `charged: ${charged.length - wrong.length} of ${charged.length} jobs exactly ${EXPECTED_COST} (${rows.length} print ledger rows); ${failures} failures`,
+    );
+    for (const w of wrong.slice(0, 5))
+      console.log(`  not charged ${EXPECTED_COST}: ${w.side} urn:uuid:${w.uuid} (${amounts.get(`print:urn:uuid:${w.uuid}`) ?? 'no row'})`);
     return wrong.length === 0 && failures === 0 ? 0 : 1;
   } finally {
     await secondary?.shutdown();

@@ -16,7 +16,18 @@ import { offlineEvent } from '../secondary/outbox/job-events';
 import { Outbox } from '../secondary/outbox/outbox';
 import { OutboxSender } from '../secondary/outbox/sender';
 import { PrimaryClient } from '../secondary/primary-client/primary-client';
-import { BENCH_JOB, BENCH_JOB_COST, jobId, type JobSet, type LoadAnswer, type LoadCommand, type LoadCommands, type LoadMessage, percentiles, type ReplayRun } from './charge-ipc';
+import {
+  BENCH_JOB,
+  BENCH_JOB_COST,
+  jobId,
+  type JobSet,
+  type LoadAnswer,
+  type LoadCommand,
+  type LoadCommands,
+  type LoadMessage,
+  percentiles,
+  type ReplayRun,
+} from './charge-ipc';
 import { runOps } from './harness';
 
 /** Generous: a slow MariaDB batch must not turn into a spurious failure; the figures are timed apart. */
@@ -79,13 +90,24 @@ type Handlers = { [K in LoadCommand]: (args: LoadCommands[K]['req']) => Promise<
 const handlers: Handlers = {
   async connect(a) {
     const client = new PrimaryClient({ address: `127.0.0.1:${a.port}`, name: a.name, clusterSecret: a.secret, callDeadlineMs: DEADLINE_MS });
-    await client.register({ name: a.name, role: 'ROLE_PRINT', version: 'bench', host: 'localhost', printers: [{ queue: a.queue, description: 'bench queue' }] });
+    await client.register({
+      name: a.name,
+      role: 'ROLE_PRINT',
+      version: 'bench',
+      host: 'localhost',
+      printers: [{ queue: a.queue, description: 'bench queue' }],
+    });
     conn = { client, printing: printingClient(a.port), queue: a.queue, users: a.users, userPrefix: a.userPrefix };
     return { registered: a.name };
   },
 
   floorConnect(a) {
-    const client = new PrimaryClient({ address: `127.0.0.1:${a.port}`, name: 'bench-floor', clusterSecret: 'not checked by the floor server', callDeadlineMs: DEADLINE_MS });
+    const client = new PrimaryClient({
+      address: `127.0.0.1:${a.port}`,
+      name: 'bench-floor',
+      clusterSecret: 'not checked by the floor server',
+      callDeadlineMs: DEADLINE_MS,
+    });
     floorConn = { ...connected(), client, printing: printingClient(a.port) };
     return Promise.resolve(null);
   },
@@ -189,7 +211,13 @@ const handlers: Handlers = {
           () => {
             if (++done === total) {
               const elapsed = (performance.now() - start) / 1000;
-              resolve({ jobs: total, answeredPerSecond: total / Math.max(elapsed, a.seconds), authorize: percentiles(authorize), authorizeFromSend: percentiles(fromSend), commit: percentiles(commit) });
+              resolve({
+                jobs: total,
+                answeredPerSecond: total / Math.max(elapsed, a.seconds),
+                authorize: percentiles(authorize),
+                authorizeFromSend: percentiles(fromSend),
+                commit: percentiles(commit),
+              });
             }
           },
           (err: unknown) => {

@@ -154,7 +154,11 @@ class Tally {
   /** `eventsPerJob`: 2 for authorise+commit, 1 for an offline record. */
   costs(eventsPerJob: number): Costs {
     const jobs = Math.max(1, this.jobs);
-    return { serverUs: this.serverUs / jobs, clientUs: this.clientUs / jobs, eventsPerCommit: this.commits > 0 ? (this.jobs * eventsPerJob) / this.commits : 0 };
+    return {
+      serverUs: this.serverUs / jobs,
+      clientUs: this.clientUs / jobs,
+      eventsPerCommit: this.commits > 0 ? (this.jobs * eventsPerJob) / this.commits : 0,
+    };
   }
 }
 
@@ -260,7 +264,9 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
     const floorBatchCost = tally();
     const floorStreamCost = tally();
     const qFloorBatch = new Side('floor batch', (i) => floorBatchCost.run(B, () => lg.call('batch', { prefix: 'qfb', first: i * B, count: B, floor: true })));
-    const qFloorStream = new Side('floor stream', (i) => floorStreamCost.run(B, () => lg.call('stream', { prefix: 'qfs', first: i * B, count: B, floor: true })));
+    const qFloorStream = new Side('floor stream', (i) =>
+      floorStreamCost.run(B, () => lg.call('stream', { prefix: 'qfs', first: i * B, count: B, floor: true })),
+    );
     const rBatch = new Side('raw', (i) => r.run('rb', i * B, B, B));
     const rBatchSp = new Side('raw + savepoints', (i) => r.run('rbs', i * B, B, B, true));
     const iBatch = new Side('processBatch in process', async (i) => {
@@ -276,9 +282,13 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
     const perUnit = K * 10;
     const callUnits = Math.max(1, Math.ceil(jobs / perUnit));
     const callCost = tally();
-    const qCalls = new Side('AuthorizeJob+CommitJob', (i) => callCost.run(perUnit, () => lg.call('calls', { prefix: 'qc', first: i * perUnit, count: perUnit, inFlight: K })));
+    const qCalls = new Side('AuthorizeJob+CommitJob', (i) =>
+      callCost.run(perUnit, () => lg.call('calls', { prefix: 'qc', first: i * perUnit, count: perUnit, inFlight: K })),
+    );
     const floorCost = tally();
-    const qFloor = new Side('floor', (i) => floorCost.run(perUnit, () => lg.call('calls', { prefix: 'qf', first: i * perUnit, count: perUnit, inFlight: K, floor: true })));
+    const qFloor = new Side('floor', (i) =>
+      floorCost.run(perUnit, () => lg.call('calls', { prefix: 'qf', first: i * perUnit, count: perUnit, inFlight: K, floor: true })),
+    );
     const rCalls = new Side('raw', (i) => r.run('rc', i * perUnit, perUnit, K));
     const rCallsSp = new Side('raw + savepoints', (i) => r.run('rcs', i * perUnit, perUnit, K, true));
     const iCalls = new Side('submit() in process', (i) =>
@@ -341,7 +351,11 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
           { label: `+ PrintJobService.submit() in this process, ${K} in flight (no gRPC)`, jobsPerSecond: perSecond(iCalls, perUnit) },
           { label: '+ gRPC AuthorizeJob, CommitJob from the client process', jobsPerSecond: perSecond(qCalls, perUnit) },
           { label: 'aside: the same calls to the empty floor server (gRPC alone, no database)', jobsPerSecond: perSecond(qFloor, perUnit), aside: true },
-          { label: 'aside: raw with a SAVEPOINT per event (a batch with a refused event runs again so)', jobsPerSecond: perSecond(rCallsSp, perUnit), aside: true },
+          {
+            label: 'aside: raw with a SAVEPOINT per event (a batch with a refused event runs again so)',
+            jobsPerSecond: perSecond(rCallsSp, perUnit),
+            aside: true,
+          },
         ],
       },
     ];
@@ -355,7 +369,9 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
     unobserve?.();
     const latency = { ...paced, costs: pacedCost.costs(2), walSyncs: syncs.length > 0 ? { count: syncs.length, ...percentiles(syncs) } : undefined };
     const floorPacedCost = tally();
-    const floorPaced = await floorPacedCost.run(pacedJobs, () => lg.call('paced', { prefix: 'qfp', rate: opts.rate, seconds: opts.latencySeconds, floor: true }));
+    const floorPaced = await floorPacedCost.run(pacedJobs, () =>
+      lg.call('paced', { prefix: 'qfp', rate: opts.rate, seconds: opts.latencySeconds, floor: true }),
+    );
     const floor: FloorResult = {
       batched: { jobsPerSecond: perSecond(qFloorBatch, B), costs: floorBatchCost.costs(2) },
       streamed: { jobsPerSecond: perSecond(qFloorStream, B), costs: floorStreamCost.costs(2) },

@@ -45,7 +45,7 @@ export function printChargeReport(r: ChargeReport): void {
 export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions): void {
   const onSqlite = (r: ChargeReport): boolean => r.dialect === 'sqlite';
 
-  console.log('\nprint charge path: authorise+commit jobs per second through the primary\'s gRPC server (higher is better):\n');
+  console.log("\nprint charge path: authorise+commit jobs per second through the primary's gRPC server (higher is better):\n");
   const rows = reports.flatMap((r) =>
     r.lines.map((l) => {
       const target = `≥ ${fmt(l.target)}`;
@@ -68,7 +68,20 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
   console.log(
     indent(
       table(
-        ['line', 'dialect', 'Quotient shape', 'Quotient', 'raw driver', 'raw shape', 'Quotient / raw', 'events/commit', 'primary µs CPU/job', 'client µs CPU/job', 'target', ''],
+        [
+          'line',
+          'dialect',
+          'Quotient shape',
+          'Quotient',
+          'raw driver',
+          'raw shape',
+          'Quotient / raw',
+          'events/commit',
+          'primary µs CPU/job',
+          'client µs CPU/job',
+          'target',
+          '',
+        ],
         rows,
         [false, false, true, true, true, true, true, true, true, true, false, false],
       ),
@@ -105,7 +118,22 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
   console.log(
     indent(
       table(
-        ['dialect', 'jobs', 'answered/s', 'p50', 'p95', 'p99', 'max', 'p99 from send', 'CommitJob p99', 'events/commit', 'primary µs CPU/job', 'client µs CPU/job', 'target', ''],
+        [
+          'dialect',
+          'jobs',
+          'answered/s',
+          'p50',
+          'p95',
+          'p99',
+          'max',
+          'p99 from send',
+          'CommitJob p99',
+          'events/commit',
+          'primary µs CPU/job',
+          'client µs CPU/job',
+          'target',
+          '',
+        ],
         lrows,
         [false, true, true, true, true, true, true, true, true, true, true, true, false, false],
       ),
@@ -124,7 +152,7 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
 
   console.log(
     `\ngRPC floor (bench/grpc-floor.ts): the same client and loads against an empty Printing server in the bench's process` +
-      '\n(no authentication, no database: what grpc-js and the secondary\'s client cost on this machine by themselves, the most any server on them could do):\n',
+      "\n(no authentication, no database: what grpc-js and the secondary's client cost on this machine by themselves, the most any server on them could do):\n",
   );
   const frows = reports.flatMap((r) => {
     const f = r.floor;
@@ -151,7 +179,15 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
   });
   console.log(
     indent(
-      table(['line', 'run', 'floor', 'Quotient', 'Quotient / floor', 'floor server µs CPU/job', 'floor client µs CPU/job'], frows, [false, false, true, true, true, true, true]),
+      table(['line', 'run', 'floor', 'Quotient', 'Quotient / floor', 'floor server µs CPU/job', 'floor client µs CPU/job'], frows, [
+        false,
+        false,
+        true,
+        true,
+        true,
+        true,
+        true,
+      ]),
       2,
     ),
   );
@@ -182,7 +218,20 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
   console.log(
     indent(
       table(
-        ['dialect', 'run', 'seconds', 'jobs/s', 'calls', 'events/call', 'ledger rows added', 'dead letters', 'primary µs CPU/job', 'client µs CPU/job', 'target', ''],
+        [
+          'dialect',
+          'run',
+          'seconds',
+          'jobs/s',
+          'calls',
+          'events/call',
+          'ledger rows added',
+          'dead letters',
+          'primary µs CPU/job',
+          'client µs CPU/job',
+          'target',
+          '',
+        ],
         rrows,
         [false, false, true, true, true, true, true, true, true, true, false, false],
       ),
@@ -198,8 +247,16 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
       ['≥ 10,000 jobs/s batched (SubmitJobEvents)', `${fmt(line('batched'))} jobs/s`, verdict(line('batched') >= 10_000)],
       ['≥ 10,000 jobs/s streamed (StreamJobEvents)', `${fmt(line('streamed'))} jobs/s`, verdict(line('streamed') >= 10_000)],
       ['≥ 4,000 jobs/s one per call (group commit)', `${fmt(line('one per call'))} jobs/s`, verdict(line('one per call') >= 4_000)],
-      [`p99 AuthorizeJob < ${P99_TARGET_MS} ms at ${fmt(opts.rate)} jobs/s`, `${ms(sqlite.latency.authorize.p99)} ms`, verdict(sqlite.latency.authorize.p99 < P99_TARGET_MS)],
-      [`${fmt(sqlite.replay.jobs)}-job replay < ${REPLAY_TARGET_S} s, no duplicates`, `${fmt(sqlite.replay.first.ms / 1000, 2)} s`, verdict(sqlite.replay.first.ms < REPLAY_TARGET_S * 1000)],
+      [
+        `p99 AuthorizeJob < ${P99_TARGET_MS} ms at ${fmt(opts.rate)} jobs/s`,
+        `${ms(sqlite.latency.authorize.p99)} ms`,
+        verdict(sqlite.latency.authorize.p99 < P99_TARGET_MS),
+      ],
+      [
+        `${fmt(sqlite.replay.jobs)}-job replay < ${REPLAY_TARGET_S} s, no duplicates`,
+        `${fmt(sqlite.replay.first.ms / 1000, 2)} s`,
+        verdict(sqlite.replay.first.ms < REPLAY_TARGET_S * 1000),
+      ],
     ];
     console.log(indent(table(['target', 'measured', ''], trows, [false, true, false]), 2));
   }
@@ -222,7 +279,9 @@ export function checkChargeBooks(r: ChargeReport): boolean {
     }
   }
   if (p.afterFirst.replayRows !== p.jobs || p.afterFirst.ledgerRows - p.before.ledgerRows !== p.jobs) {
-    problems.push(`the replay wrote ${fmt(p.afterFirst.ledgerRows - p.before.ledgerRows)} ledger rows (${fmt(p.afterFirst.replayRows)} under its keys) for ${fmt(p.jobs)} jobs`);
+    problems.push(
+      `the replay wrote ${fmt(p.afterFirst.ledgerRows - p.before.ledgerRows)} ledger rows (${fmt(p.afterFirst.replayRows)} under its keys) for ${fmt(p.jobs)} jobs`,
+    );
   }
   const same = (Object.keys(p.afterFirst) as (keyof Snapshot)[]).every((k) => p.afterFirst[k] === p.afterAgain[k]);
   if (!same) problems.push(`replaying again changed the books: ${JSON.stringify(p.afterFirst)} → ${JSON.stringify(p.afterAgain)}`);

@@ -36,7 +36,14 @@ export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/quotient_bench';
 // The charge path: the targets' own figures (bench/README.md) (1,000 jobs/s for the latency, 25,000 jobs replayed);
 // the rest sized so the whole bench stays near two minutes on two cores.
-export const DEFAULT_CHARGE: ChargeOptions = { jobs: { sqlite: 8000, mysql: 1500 }, batch: 1000, inFlight: 64, rate: 1000, latencySeconds: 5, replayJobs: 25_000 };
+export const DEFAULT_CHARGE: ChargeOptions = {
+  jobs: { sqlite: 8000, mysql: 1500 },
+  batch: 1000,
+  inFlight: 64,
+  rate: 1000,
+  latencySeconds: 5,
+  replayJobs: 25_000,
+};
 
 export const USAGE = `usage: npm run bench -- [--only sqlite|mysql] [--suite ledger,charge,pages,squid,quota,web,backend] [--ops N] [--concurrency N]
                        [--jobs N] [--batch N] [--in-flight N] [--rate N] [--latency-seconds N] [--replay-jobs N]
@@ -91,9 +98,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   else if (only === 'sqlite' || only === 'mysql') dialects = [only];
   else throw new UsageError(`--only must be sqlite or mysql, got ${JSON.stringify(only)}`);
   const suite = values.suite ?? env.QUOTIENT_BENCH_SUITE ?? '';
-  const suites: Suite[] = suite === '' ? [...SUITES] : suite.split(',').map((s) => s.trim()) as Suite[];
+  const suites: Suite[] = suite === '' ? [...SUITES] : (suite.split(',').map((s) => s.trim()) as Suite[]);
   const unknown = suites.filter((s) => !SUITES.includes(s));
-  if (unknown.length > 0 || suites.length === 0) throw new UsageError(`--suite takes a comma-separated list of ${SUITES.join(', ')}; got ${JSON.stringify(suite)}`);
+  if (unknown.length > 0 || suites.length === 0)
+    throw new UsageError(`--suite takes a comma-separated list of ${SUITES.join(', ')}; got ${JSON.stringify(suite)}`);
   const d = DEFAULT_CHARGE;
   return {
     help: values.help ?? false,

@@ -59,9 +59,17 @@ function imageProgram(bytes: number): string {
   const body: string[] = [];
   for (let n = 0; n < Math.ceil(bytes / 65); n++) body.push(lines[n % lines.length] ?? '');
   return [
-    '%!PS-Adobe-3.0', '%%Pages: 1', '%%Page: 1 1', '/DeviceRGB setcolorspace',
+    '%!PS-Adobe-3.0',
+    '%%Pages: 1',
+    '%%Page: 1 1',
+    '/DeviceRGB setcolorspace',
     '<< /ImageType 1 /Width 2000 /Height 2000 /BitsPerComponent 8 /Decode [0 1 0 1 0 1] /ImageMatrix [2000 0 0 -2000 0 2000]',
-    '   /DataSource currentfile /ASCII85Decode filter >> image', ...body, '~>', 'showpage', '%%EOF', '',
+    '   /DataSource currentfile /ASCII85Decode filter >> image',
+    ...body,
+    '~>',
+    'showpage',
+    '%%EOF',
+    '',
   ].join('\n');
 }
 
@@ -112,8 +120,20 @@ export async function benchPageAnalysis(runs = 15): Promise<PageAnalysisRow[]> {
       [`PDF, ${PAGES} pages (gs pdfwrite)`, pdf, PAGES, fast, runs],
       ...(qpdfAvailable()
         ? ([
-            [`PDF, ${PAGES} pages, AES-256 + object streams (qpdf)`, encrypt(dir, pdf, 'aes256.pdf', ['--encrypt', '', 'owner', '256', '--']), PAGES, fast, runs],
-            [`PDF, ${PAGES} pages, RC4 128 + object streams (qpdf)`, encrypt(dir, pdf, 'rc4.pdf', ['--allow-weak-crypto', '--encrypt', '', 'owner', '128', '--use-aes=n', '--']), PAGES, fast, runs],
+            [
+              `PDF, ${PAGES} pages, AES-256 + object streams (qpdf)`,
+              encrypt(dir, pdf, 'aes256.pdf', ['--encrypt', '', 'owner', '256', '--']),
+              PAGES,
+              fast,
+              runs,
+            ],
+            [
+              `PDF, ${PAGES} pages, RC4 128 + object streams (qpdf)`,
+              encrypt(dir, pdf, 'rc4.pdf', ['--allow-weak-crypto', '--encrypt', '', 'owner', '128', '--use-aes=n', '--']),
+              PAGES,
+              fast,
+              runs,
+            ],
           ] satisfies Doc[])
         : []),
       [`PostScript, ${PAGES} pages (gs ps2write, DSC)`, ghostscript(dir, 'ps2write', 'doc.ps', input), PAGES, fast, runs],
@@ -140,7 +160,16 @@ export async function benchPageAnalysis(runs = 15): Promise<PageAnalysisRow[]> {
       if (last.pages !== expected) throw new Error(`${name}: counted ${last.pages} pages, expected ${expected} (${last.method})`);
       const medianMs = median(times);
       const target = count === fast;
-      rows.push({ name, bytes: statSync(path).size, pages: last.pages, method: last.method, medianMs, readMs: median(reads), target, pass: !target || medianMs < TARGET_MS });
+      rows.push({
+        name,
+        bytes: statSync(path).size,
+        pages: last.pages,
+        method: last.method,
+        medianMs,
+        readMs: median(reads),
+        target,
+        pass: !target || medianMs < TARGET_MS,
+      });
     }
     return rows;
   } finally {

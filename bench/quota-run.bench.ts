@@ -81,7 +81,10 @@ async function benchOne(target: BenchDatabase, users: number, chunkSize: number 
   running = false;
   await Promise.all(loops);
 
-  const rows = (await target.db.knex('ledger').where({ type: 'quota' }).count({ n: '*' }).sum({ s: 'amount' }).first()) as { n: number | string; s: number | string };
+  const rows = (await target.db.knex('ledger').where({ type: 'quota' }).count({ n: '*' }).sum({ s: 'amount' }).first()) as {
+    n: number | string;
+    s: number | string;
+  };
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
     dialect: target.dialect,
@@ -111,7 +114,12 @@ async function main(): Promise<void> {
   const only = arg('--only');
   const chunkArg = arg('--chunk');
   const chunk = chunkArg === undefined ? undefined : Number(chunkArg);
-  console.log(`quota run benchmark: ${users.toLocaleString('en')} users, add mode, with ${CHARGERS} concurrent chargers; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `quota run benchmark: ${users.toLocaleString('en')} users, add mode, with ${CHARGERS} concurrent chargers; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   if (only !== 'mysql') {
     const sqlite = await openSqlite();
     try {

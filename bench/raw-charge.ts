@@ -123,7 +123,23 @@ export class RawSqliteCharge implements RawCharge {
         checkCredit(u, cost, id);
         s.reserve.run(u.reserved + cost, now, u.account_id);
         const r = s.insertReservation.run(u.account_id, cost, `job:${id}`, `secondary:${setup.secondary}`, `print:${id}`, now);
-        s.insertJob.run(id, setup.printerId, u.user_id, u.account_id, username, BENCH_JOB.documentName, BENCH_JOB.pages, BENCH_JOB.copies, BENCH_JOB.paperSize, cost, r.lastInsertRowid, now, setup.secondary, setup.rateCardId, u.cost_multiplier_bp);
+        s.insertJob.run(
+          id,
+          setup.printerId,
+          u.user_id,
+          u.account_id,
+          username,
+          BENCH_JOB.documentName,
+          BENCH_JOB.pages,
+          BENCH_JOB.copies,
+          BENCH_JOB.paperSize,
+          cost,
+          r.lastInsertRowid,
+          now,
+          setup.secondary,
+          setup.rateCardId,
+          u.cost_multiplier_bp,
+        );
         if (savepoints) s.release.run();
       }
     }).immediate;
@@ -180,7 +196,7 @@ export class RawMysqlCharge implements RawCharge {
   async run(prefix: string, first: number, count: number, perTransaction: number, savepoints = false): Promise<void> {
     const c = this.c;
     const setup = this.setup;
-    const one = async <T>(sql: string, params: Param[]): Promise<T | undefined> => ((await c.execute<mysql.RowDataPacket[]>(sql, params))[0][0] as T | undefined);
+    const one = async <T>(sql: string, params: Param[]): Promise<T | undefined> => (await c.execute<mysql.RowDataPacket[]>(sql, params))[0][0] as T | undefined;
     const write = async (sql: string, params: Param[]): Promise<number> => (await c.execute<mysql.ResultSetHeader>(sql, params))[0].insertId;
     const savepoint = async (): Promise<void> => {
       if (savepoints) await c.query(SQL.savepoint);
@@ -212,7 +228,23 @@ export class RawMysqlCharge implements RawCharge {
           checkCredit(u, cost, id);
           await write(SQL.reserve, [Number(u.reserved) + cost, now, u.account_id]);
           const reservationId = await write(SQL.insertReservation, [u.account_id, cost, `job:${id}`, `secondary:${setup.secondary}`, `print:${id}`, now]);
-          await write(SQL.insertJob, [id, setup.printerId, u.user_id, u.account_id, username, BENCH_JOB.documentName, BENCH_JOB.pages, BENCH_JOB.copies, BENCH_JOB.paperSize, cost, reservationId, now, setup.secondary, setup.rateCardId, u.cost_multiplier_bp]);
+          await write(SQL.insertJob, [
+            id,
+            setup.printerId,
+            u.user_id,
+            u.account_id,
+            username,
+            BENCH_JOB.documentName,
+            BENCH_JOB.pages,
+            BENCH_JOB.copies,
+            BENCH_JOB.paperSize,
+            cost,
+            reservationId,
+            now,
+            setup.secondary,
+            setup.rateCardId,
+            u.cost_multiplier_bp,
+          ]);
           await release();
         }
       });

@@ -81,10 +81,9 @@ export class RawMysqlLedger {
     });
     await this.inTransaction(async (c) => {
       const now = Date.now();
-      const [rows] = await c.execute<ReservationRow[]>(
-        'SELECT id, account_id, amount, state, type FROM reservations WHERE idempotency_key = ? FOR UPDATE',
-        [key],
-      );
+      const [rows] = await c.execute<ReservationRow[]>('SELECT id, account_id, amount, state, type FROM reservations WHERE idempotency_key = ? FOR UPDATE', [
+        key,
+      ]);
       const r = rows[0];
       if (!r) throw new Error(`reservation ${key} not found`);
       if (r.state !== 'held') throw new Error(`reservation ${key} is ${r.state}`);

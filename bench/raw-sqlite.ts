@@ -55,9 +55,7 @@ export class RawSqliteLedger {
     this.updateBalance = db.prepare('UPDATE accounts SET balance = ?, updated_at = ? WHERE id = ?');
     this.updateReserved = db.prepare('UPDATE accounts SET reserved = ?, updated_at = ? WHERE id = ?');
     this.updateBoth = db.prepare('UPDATE accounts SET balance = ?, reserved = ?, updated_at = ? WHERE id = ?');
-    this.insertLedger = db.prepare(
-      'INSERT INTO ledger (account_id, amount, balance_after, type, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+    this.insertLedger = db.prepare('INSERT INTO ledger (account_id, amount, balance_after, type, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.insertReservation = db.prepare(
       "INSERT INTO reservations (account_id, amount, state, type, idempotency_key, created_at) VALUES (?, ?, 'held', ?, ?, ?)",
     );
@@ -65,56 +63,48 @@ export class RawSqliteLedger {
     this.settleReservation = db.prepare("UPDATE reservations SET state = 'committed', ledger_id = ?, settled_at = ? WHERE id = ?");
 
     // db.transaction(fn).immediate runs BEGIN IMMEDIATE … COMMIT (ROLLBACK if fn throws).
-    this.debitTx = db
-      .transaction((accountId: number, amount: number, key: string) => {
-        const now = Date.now();
-        const account = this.account(accountId);
-        const after = account.balance - amount;
-        this.updateBalance.run(after, now, accountId);
-        this.insertLedger.run(accountId, -amount, after, 'print', key, now);
-      })
-      .immediate;
+    this.debitTx = db.transaction((accountId: number, amount: number, key: string) => {
+      const now = Date.now();
+      const account = this.account(accountId);
+      const after = account.balance - amount;
+      this.updateBalance.run(after, now, accountId);
+      this.insertLedger.run(accountId, -amount, after, 'print', key, now);
+    }).immediate;
 
-    this.reserveTx = db
-      .transaction((accountId: number, amount: number, key: string) => {
-        const now = Date.now();
-        const account = this.account(accountId);
-        this.updateReserved.run(account.reserved + amount, now, accountId);
-        this.insertReservation.run(accountId, amount, 'print', key, now);
-      })
-      .immediate;
+    this.reserveTx = db.transaction((accountId: number, amount: number, key: string) => {
+      const now = Date.now();
+      const account = this.account(accountId);
+      this.updateReserved.run(account.reserved + amount, now, accountId);
+      this.insertReservation.run(accountId, amount, 'print', key, now);
+    }).immediate;
 
-    this.commitTx = db
-      .transaction((key: string) => {
-        const now = Date.now();
-        const r = this.selectReservation.get(key);
-        if (!r) throw new Error(`reservation ${key} not found`);
-        if (r.state !== 'held') throw new Error(`reservation ${key} is ${r.state}`);
-        const account = this.account(r.account_id);
-        const after = account.balance - r.amount;
-        this.updateBoth.run(after, account.reserved - r.amount, now, r.account_id);
-        const entry = this.insertLedger.run(r.account_id, -r.amount, after, r.type, key, now);
-        this.settleReservation.run(entry.lastInsertRowid, now, r.id);
-      })
-      .immediate;
+    this.commitTx = db.transaction((key: string) => {
+      const now = Date.now();
+      const r = this.selectReservation.get(key);
+      if (!r) throw new Error(`reservation ${key} not found`);
+      if (r.state !== 'held') throw new Error(`reservation ${key} is ${r.state}`);
+      const account = this.account(r.account_id);
+      const after = account.balance - r.amount;
+      this.updateBoth.run(after, account.reserved - r.amount, now, r.account_id);
+      const entry = this.insertLedger.run(r.account_id, -r.amount, after, r.type, key, now);
+      this.settleReservation.run(entry.lastInsertRowid, now, r.id);
+    }).immediate;
 
     // Breakdown only: LedgerService.debit's statements, prepared once.
     const q = Object.fromEntries(Object.entries(QUOTIENT_DEBIT_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<
       keyof typeof QUOTIENT_DEBIT_SQL,
       BetterSqlite3.Statement
     >;
-    this.quotientDebitTx = db
-      .transaction((accountId: number, amount: number, key: string) => {
-        q.lock.run(accountId);
-        if (q.findEntry.get(key)) throw new Error(`key ${key} already used`);
-        const account = q.account.get(accountId) as BalanceRow | undefined;
-        if (!account) throw new Error(`account ${accountId} not found`);
-        const now = Date.now();
-        const after = account.balance - amount;
-        q.update.run(after, account.reserved, now, accountId);
-        q.insert.run(accountId, -amount, after, 'print', null, null, '', key, now);
-      })
-      .immediate;
+    this.quotientDebitTx = db.transaction((accountId: number, amount: number, key: string) => {
+      q.lock.run(accountId);
+      if (q.findEntry.get(key)) throw new Error(`key ${key} already used`);
+      const account = q.account.get(accountId) as BalanceRow | undefined;
+      if (!account) throw new Error(`account ${accountId} not found`);
+      const now = Date.now();
+      const after = account.balance - amount;
+      q.update.run(after, account.reserved, now, accountId);
+      q.insert.run(accountId, -amount, after, 'print', null, null, '', key, now);
+    }).immediate;
   }
 
   /** One debit as its own durable transaction: BEGIN IMMEDIATE; SELECT; UPDATE; INSERT; COMMIT. */

@@ -37,7 +37,9 @@ function printReport(r: DialectReport): void {
   }
   console.log(indent(table(['step', 'ops/s', 'µs/op', 'Δ µs'], rows, [false, true, true, true]), 4));
   if (r.lock) {
-    console.log(`\n  why lockAccounts writes updated_at and not id (SET id = id was the lock until it was measured here); its plan adds: ${r.lock.plan.join('; ')}`);
+    console.log(
+      `\n  why lockAccounts writes updated_at and not id (SET id = id was the lock until it was measured here); its plan adds: ${r.lock.plan.join('; ')}`,
+    );
     const lockRows = r.lock.costs.map((c) => [c.scenario, fmt(c.keyUpdateUs, 1), fmt(c.nonKeyUpdateUs, 1)]);
     console.log(indent(table(['books', 'SET id = id µs', 'SET updated_at = updated_at µs'], lockRows, [false, true, true]), 4));
   }
@@ -59,7 +61,9 @@ function printSummary(reports: DialectReport[]): void {
     }),
   );
   console.log('\nledger operations per second (higher is better; a reserve+commit pair counts as one):\n');
-  console.log(indent(table(['operation', 'dialect', 'in flight', 'Quotient', 'raw driver', 'Quotient / raw'], rows, [false, false, true, true, true, true]), 2));
+  console.log(
+    indent(table(['operation', 'dialect', 'in flight', 'Quotient', 'raw driver', 'Quotient / raw'], rows, [false, false, true, true, true, true]), 2),
+  );
 }
 
 /** Returns false when the books do not balance or rows are missing. */
@@ -81,8 +85,16 @@ async function main(opts: BenchOptions): Promise<number> {
   const ledger = opts.suites.includes('ledger');
   const charge = opts.suites.includes('charge');
   console.log(`machine: ${machine()}`);
-  console.log(`load average at start: ${os.loadavg().map((l) => fmt(l, 2)).join(' ')} (other work on the machine skews the figures)`);
-  if (ledger) console.log(`ledger: ops per side per line: ${fmt(opts.ops)} (reserve+commit: ${fmt(pairsFor(opts.ops))} pairs), concurrent line: ${opts.concurrency} in flight`);
+  console.log(
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => fmt(l, 2))
+      .join(' ')} (other work on the machine skews the figures)`,
+  );
+  if (ledger)
+    console.log(
+      `ledger: ops per side per line: ${fmt(opts.ops)} (reserve+commit: ${fmt(pairsFor(opts.ops))} pairs), concurrent line: ${opts.concurrency} in flight`,
+    );
   if (charge) {
     const c = opts.charge;
     console.log(
@@ -126,7 +138,12 @@ async function main(opts: BenchOptions): Promise<number> {
   if (reports.length + charges.length > 0) for (const s of skipped) console.log(s);
   const standalone = opts.suites.filter((s): s is StandaloneSuite => (STANDALONE_SUITES as readonly string[]).includes(s));
   for (const suite of standalone) ok = (await runStandalone(suite, opts)) && ok;
-  console.log(`\nload average at end: ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`);
+  console.log(
+    `\nload average at end: ${os
+      .loadavg()
+      .map((l) => fmt(l, 2))
+      .join(' ')}`,
+  );
   return ok ? 0 : 1;
 }
 

@@ -8,7 +8,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { mysqlConnectionOptions, openDatabase, parseDatabaseUrl, redactUrl, type Database, type Dialect, type ParsedDatabaseUrl } from '../primary/db/connection';
+import {
+  mysqlConnectionOptions,
+  openDatabase,
+  parseDatabaseUrl,
+  redactUrl,
+  type Database,
+  type Dialect,
+  type ParsedDatabaseUrl,
+} from '../primary/db/connection';
 import { migrateLatest } from '../primary/db/migrate';
 import { dropAll } from '../primary/db/schema';
 import { createServices, type Services } from '../primary/services';

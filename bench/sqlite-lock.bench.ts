@@ -77,7 +77,9 @@ export async function sqliteLockCost(): Promise<LockReport> {
       measure('account with 10,000 ledger rows');
       db.prepare("INSERT INTO printers (server_name, queue_name, filters, created_at, updated_at) VALUES ('bench', 'q', '{}', 0, 0)").run();
       const printerId = (db.prepare('SELECT id FROM printers').get() as { id: number }).id;
-      const job = db.prepare("INSERT INTO print_jobs (job_uuid, printer_id, account_id, username, pages, status, created_at) VALUES (?, ?, ?, 'u', 1, 'printed', 0)");
+      const job = db.prepare(
+        "INSERT INTO print_jobs (job_uuid, printer_id, account_id, username, pages, status, created_at) VALUES (?, ?, ?, 'u', 1, 'printed', 0)",
+      );
       db.transaction(() => {
         // Jobs of another account: the scan reads them all the same.
         for (let i = 0; i < 100_000; i++) job.run(`lock-job-${i}`, printerId, accountId + 1);

@@ -28,7 +28,14 @@ interface Totals {
 
 /** Writes `n` lines and returns what parsing and summing them must give. */
 function generate(file: string, n: number): Totals {
-  const expected: Totals = { counts: { lines: n, usage: 0, anonymous: 0, denied: 0, bad: 0 }, bytesIn: 0, cacheHitBytes: 0, bytesOut: 0, requests: 0, users: 0 };
+  const expected: Totals = {
+    counts: { lines: n, usage: 0, anonymous: 0, denied: 0, bad: 0 },
+    bytesIn: 0,
+    cacheHitBytes: 0,
+    bytesOut: 0,
+    requests: 0,
+    users: 0,
+  };
   const seen = new Set<string>();
   const users = Array.from({ length: 500 }, (_, i) => (i % 50 === 0 ? `Étudiant ${i}` : `user${i}`));
   const domains = Array.from({ length: 300 }, (_, i) => `www.site${i}.example.com`);
@@ -54,7 +61,9 @@ function generate(file: string, n: number): Totals {
       seen.add(user.toLowerCase());
     }
     if (i % 2 === 0) {
-      out.push(`${t.toFixed(3)} ${String(i % 5000).padStart(6)} 10.0.${i % 256}.${i % 200} ${code} ${size} GET http://${domain}/path/${i}/img.png ${name} HIER_DIRECT/93.184.216.34 image/png`);
+      out.push(
+        `${t.toFixed(3)} ${String(i % 5000).padStart(6)} 10.0.${i % 256}.${i % 200} ${code} ${size} GET http://${domain}/path/${i}/img.png ${name} HIER_DIRECT/93.184.216.34 image/png`,
+      );
     } else {
       out.push(`Q1 ${t.toFixed(3)} 10.0.${i % 256}.${i % 200} ${code} ${size} ${upload} GET ${domain} ${name}`);
     }
@@ -96,7 +105,14 @@ function main(): void {
         start = nl + 1;
       }
       const sums = agg.drain().lines;
-      const got: Totals = { counts: { ...agg.counts }, bytesIn: 0, cacheHitBytes: 0, bytesOut: 0, requests: 0, users: new Set(sums.map((l) => l.username)).size };
+      const got: Totals = {
+        counts: { ...agg.counts },
+        bytesIn: 0,
+        cacheHitBytes: 0,
+        bytesOut: 0,
+        requests: 0,
+        users: new Set(sums.map((l) => l.username)).size,
+      };
       for (const l of sums) {
         got.bytesIn += Number(l.bytesIn);
         got.cacheHitBytes += Number(l.cacheHitBytes);
@@ -110,9 +126,13 @@ function main(): void {
     const mb = fs.statSync(file).size / 1e6;
     console.log(`squid log ingestion: ${LINES.toLocaleString('en')} lines, ${mb.toFixed(0)} MB (best of 3)`);
     console.log(`  split('\\n') only      ${Math.round(splitRate).toLocaleString('en').padStart(12)} lines/s  (${split.ms.toFixed(0)} ms)`);
-    console.log(`  parse + aggregate     ${Math.round(parseRate).toLocaleString('en').padStart(12)} lines/s  (${parse.ms.toFixed(0)} ms)  = ${((parseRate / splitRate) * 100).toFixed(1)}% of split`);
+    console.log(
+      `  parse + aggregate     ${Math.round(parseRate).toLocaleString('en').padStart(12)} lines/s  (${parse.ms.toFixed(0)} ms)  = ${((parseRate / splitRate) * 100).toFixed(1)}% of split`,
+    );
     console.log(`  counted: ${JSON.stringify(parse.value.totals.counts)}, ${parse.value.groups} user/domain sums`);
-    console.log(`  target ${TARGET.toLocaleString('en')} lines/s: ${parseRate >= TARGET ? 'MET' : 'MISS'} (${(parseRate / TARGET).toFixed(2)}x; printed, not asserted)`);
+    console.log(
+      `  target ${TARGET.toLocaleString('en')} lines/s: ${parseRate >= TARGET ? 'MET' : 'MISS'} (${(parseRate / TARGET).toFixed(2)}x; printed, not asserted)`,
+    );
     const wrong = JSON.stringify(parse.value.totals) !== JSON.stringify(expected);
     console.log(`  totals (lines by kind, bytes in, cache-hit bytes, bytes out, requests, users): ${wrong ? 'WRONG' : 'as generated'}`);
     if (wrong) {

@@ -82,16 +82,45 @@ async function seed(knex: import('knex').Knex, users: number, rows: number, jobs
   const jobsPerUser = Math.floor(jobs / users);
   const CHUNK = 500;
   await knex.transaction(async (trx) => {
-    const [printerId] = (await trx('printers').insert({ server_name: 'bench', queue_name: 'lab', display_name: 'Lab', filters: '{}', created_at: now, updated_at: now })) as number[];
+    const [printerId] = (await trx('printers').insert({
+      server_name: 'bench',
+      queue_name: 'lab',
+      display_name: 'Lab',
+      filters: '{}',
+      created_at: now,
+      updated_at: now,
+    })) as number[];
     for (let from = 1; from <= users; from += CHUNK) {
       const ids = Array.from({ length: Math.min(CHUNK, users - from + 1) }, (_, i) => from + i);
-      await trx('users').insert(ids.map((i) => ({ id: i + 1, username: `user${i}`, full_name: `User ${i}`, password_hash: hash, created_at: now, updated_at: now })));
-      await trx('accounts').insert(ids.map((i) => ({ id: i + 1, type: 'personal', user_id: i + 1, name: `user${i}`, balance: perUser * 100, restricted: true, created_at: now, updated_at: now })));
+      await trx('users').insert(
+        ids.map((i) => ({ id: i + 1, username: `user${i}`, full_name: `User ${i}`, password_hash: hash, created_at: now, updated_at: now })),
+      );
+      await trx('accounts').insert(
+        ids.map((i) => ({
+          id: i + 1,
+          type: 'personal',
+          user_id: i + 1,
+          name: `user${i}`,
+          balance: perUser * 100,
+          restricted: true,
+          created_at: now,
+          updated_at: now,
+        })),
+      );
       const ledger: Record<string, unknown>[] = [];
       for (const i of ids) {
         for (let k = 0; k < perUser; k++) {
           // Spread over the last 60 days, so about half the rows fall in the chart's window.
-          ledger.push({ account_id: i + 1, amount: 100, balance_after: (k + 1) * 100, type: 'adjustment', comment: '', actor: 'bench', idempotency_key: `bench:${i}:${k}`, created_at: now - (perUser - k) * Math.floor((60 * 86_400_000) / perUser) });
+          ledger.push({
+            account_id: i + 1,
+            amount: 100,
+            balance_after: (k + 1) * 100,
+            type: 'adjustment',
+            comment: '',
+            actor: 'bench',
+            idempotency_key: `bench:${i}:${k}`,
+            created_at: now - (perUser - k) * Math.floor((60 * 86_400_000) / perUser),
+          });
         }
       }
       for (let j = 0; j < ledger.length; j += 100) await trx('ledger').insert(ledger.slice(j, j + 100));
@@ -99,7 +128,20 @@ async function seed(knex: import('knex').Knex, users: number, rows: number, jobs
       const printed: Record<string, unknown>[] = [];
       for (const i of ids) {
         for (let k = 0; k < jobsPerUser; k++) {
-          printed.push({ job_uuid: `urn:uuid:bench-${i}-${k}`, printer_id: printerId, user_id: i + 1, account_id: i + 1, username: `user${i}`, document_name: 'report.pdf', pages: 1 + (k % 7), copies: 1, duplex: k % 3 === 0, cost: 10, status: 'printed', created_at: now - k * 4 * 86_400_000 });
+          printed.push({
+            job_uuid: `urn:uuid:bench-${i}-${k}`,
+            printer_id: printerId,
+            user_id: i + 1,
+            account_id: i + 1,
+            username: `user${i}`,
+            document_name: 'report.pdf',
+            pages: 1 + (k % 7),
+            copies: 1,
+            duplex: k % 3 === 0,
+            cost: 10,
+            status: 'printed',
+            created_at: now - k * 4 * 86_400_000,
+          });
         }
       }
       for (let j = 0; j < printed.length; j += 100) await trx('print_jobs').insert(printed.slice(j, j + 100));
@@ -134,7 +176,9 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     await seed(knex, users, rows, jobs);
     const ledgerRows = Number(((await knex('ledger').count({ n: '*' }).first()) as { n: number | string }).n);
-    console.log(`seeded ${users.toLocaleString('en')} users, ${ledgerRows.toLocaleString('en')} ledger rows and ${jobs.toLocaleString('en')} print jobs in ${((Date.now() - t0) / 1000).toFixed(1)} s (${primary.services.db.dialect})`);
+    console.log(
+      `seeded ${users.toLocaleString('en')} users, ${ledgerRows.toLocaleString('en')} ledger rows and ${jobs.toLocaleString('en')} print jobs in ${((Date.now() - t0) / 1000).toFixed(1)} s (${primary.services.db.dialect})`,
+    );
     const store = new SessionStore({ db: primary.services.db });
     const cookies: string[] = [];
     for (let i = 0; i < 1000; i++) {
@@ -148,7 +192,9 @@ async function main(): Promise<void> {
       child.send({ port: primary.httpPort, cookies, seconds: Math.min(seconds, 60), connections });
     });
     const rate = result.requests / result.seconds;
-    console.log(`GET / (user summary): ${Math.round(rate).toLocaleString('en')} requests/s over ${result.seconds.toFixed(1)} s, ${connections} connections, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.errors} errors`);
+    console.log(
+      `GET / (user summary): ${Math.round(rate).toLocaleString('en')} requests/s over ${result.seconds.toFixed(1)} s, ${connections} connections, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.errors} errors`,
+    );
     console.log(`target 2,000 requests/s: ${rate >= 2000 ? 'PASS' : 'MISS'}`);
     if (result.errors > 0) process.exitCode = 1;
   } finally {

@@ -38,10 +38,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-export function loadConfig<S extends z.ZodObject, K extends Extract<keyof z.input<S>, string>>(
-  schema: S,
-  opts: LoadOptions<K>,
-): z.output<S> {
+export function loadConfig<S extends z.ZodObject, K extends Extract<keyof z.input<S>, string>>(schema: S, opts: LoadOptions<K>): z.output<S> {
   const env = opts.env ?? process.env;
   const merged: Record<string, unknown> = {};
   const source: Record<string, string> = {};

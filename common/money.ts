@@ -42,12 +42,10 @@ export function parseAmount(text: string, decimals: number, field = 'amount'): M
   if (!match) throw new ValidationError(`${field} is not a number: ${JSON.stringify(text)}`, { field, value: text });
   const [, sign, whole = '', fraction = ''] = match;
   if (fraction.length > decimals) {
-    throw new ValidationError(
-      decimals === 0
-        ? `${field} must be a whole number: ${text}`
-        : `${field} has more than ${decimals} decimal places: ${text}`,
-      { field, value: text },
-    );
+    throw new ValidationError(decimals === 0 ? `${field} must be a whole number: ${text}` : `${field} has more than ${decimals} decimal places: ${text}`, {
+      field,
+      value: text,
+    });
   }
   const digits = (whole + fraction.padEnd(decimals, '0')).replace(/^0+(?=\d)/, '');
   if (digits.length > 16) throw new ValidationError(`${field} is out of range: ${text}`, { field, value: text });

@@ -41,7 +41,12 @@ const controls = /\p{Cc}/gu;
 const L = PRINT_JOB_LIMITS;
 
 const text = (max: number): z.ZodString => z.string().max(max).regex(printable, 'contains control characters');
-const count = (max: number): z.ZodNumber => z.number().int('must be a whole number').min(0, 'must not be negative').max(max, `must be at most ${max.toLocaleString('en')}`);
+const count = (max: number): z.ZodNumber =>
+  z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must not be negative')
+    .max(max, `must be at most ${max.toLocaleString('en')}`);
 
 /** A job id as commit and release name it: the CUPS UUID, or an attempt `<uuid>#2`. */
 export const jobIdSchema = text(L.idLength).min(1, 'is required');
@@ -66,7 +71,15 @@ export const jobFields = {
   copies: count(L.copies).min(1, 'must be at least 1'),
   duplex: z.boolean(),
   paperSize: text(L.paperSizeLength),
-  finishings: z.array(z.string().min(1).max(L.finishingLength).regex(/^[A-Za-z0-9._-]+$/, 'is not an option name')).max(L.finishings),
+  finishings: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(L.finishingLength)
+        .regex(/^[A-Za-z0-9._-]+$/, 'is not an option name'),
+    )
+    .max(L.finishings),
   accountCode: text(L.accountCodeLength),
   clientHost: text(L.clientHostLength),
   /** Epoch ms; 0 = now. */
@@ -74,9 +87,7 @@ export const jobFields = {
 };
 
 /** A job as the primary receives it (every field present: the wire has defaults). */
-export const jobDescriptionSchema = z
-  .object(jobFields)
-  .refine((j) => j.colourPages <= j.pages, { path: ['colourPages'], message: 'must not exceed pages' });
+export const jobDescriptionSchema = z.object(jobFields).refine((j) => j.colourPages <= j.pages, { path: ['colourPages'], message: 'must not exceed pages' });
 
 /** A job as the CUPS backend wrapper sends it on the local socket: optional fields default, unknown ones are refused. */
 export const localJobSchema = z

@@ -151,14 +151,27 @@ export async function startPrimary(
 function running(
   config: PrimaryConfig,
   logger: Logger,
-  parts: { db: Database; services: Services; secondaries: SecondaryRegistry; blocks: BlockWatcher; grpc: Awaited<ReturnType<typeof startGrpcServer>>; server: http.Server },
+  parts: {
+    db: Database;
+    services: Services;
+    secondaries: SecondaryRegistry;
+    blocks: BlockWatcher;
+    grpc: Awaited<ReturnType<typeof startGrpcServer>>;
+    server: http.Server;
+  },
 ): RunningPrimary {
   const { db, services, secondaries, blocks, grpc, server } = parts;
   const quotaJob = scheduleQuotas({ quotas: services.quotas, logger });
   const expiryJob = scheduleAuthorisationExpiry({ db, printing: services.printing, settings: services.settings, logger });
   const httpPort = (server.address() as AddressInfo).port;
   logger.info(
-    { http: `${config.httpHost}:${httpPort}`, grpc: `${config.grpcHost}:${grpc.port}`, tls: Boolean(config.grpcTlsCert), database: db.description, dataDir: config.dataDir },
+    {
+      http: `${config.httpHost}:${httpPort}`,
+      grpc: `${config.grpcHost}:${grpc.port}`,
+      tls: Boolean(config.grpcTlsCert),
+      database: db.description,
+      dataDir: config.dataDir,
+    },
     'primary started',
   );
 

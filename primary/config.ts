@@ -19,8 +19,20 @@ export const primaryConfigSchema = z
      */
     trustedProxies: z
       .preprocess(
-        (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : v),
-        z.array(z.string().refine(isProxyAddress, { error: (issue) => `${String(issue.input)} is not an IP address, a CIDR range (10.0.0.0/8, fd00::/8) or one of ${PROXY_NAMES.join(', ')}` })).max(100),
+        (v) =>
+          typeof v === 'string'
+            ? v
+                .split(',')
+                .map((x) => x.trim())
+                .filter((x) => x !== '')
+            : v,
+        z
+          .array(
+            z.string().refine(isProxyAddress, {
+              error: (issue) => `${String(issue.input)} is not an IP address, a CIDR range (10.0.0.0/8, fd00::/8) or one of ${PROXY_NAMES.join(', ')}`,
+            }),
+          )
+          .max(100),
       )
       .default([]),
     grpcHost: z.string().min(1).default('0.0.0.0'),
@@ -100,11 +112,13 @@ export const PRIMARY_ENV: Partial<Record<Key, string>> = {
   quotaCatchUpDays: 'QUOTIENT_QUOTA_CATCH_UP_DAYS',
 };
 
-export function loadPrimaryConfig(opts: {
-  file?: string | undefined;
-  env?: NodeJS.ProcessEnv;
-  flags?: Partial<Record<Key, unknown>>;
-} = {}): PrimaryConfig {
+export function loadPrimaryConfig(
+  opts: {
+    file?: string | undefined;
+    env?: NodeJS.ProcessEnv;
+    flags?: Partial<Record<Key, unknown>>;
+  } = {},
+): PrimaryConfig {
   const env = opts.env ?? process.env;
   const config = loadConfig(primaryConfigSchema, {
     file: opts.file ?? env.QUOTIENT_CONFIG,

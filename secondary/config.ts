@@ -92,7 +92,8 @@ export const secondaryConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['proxyTcpListen'],
-        message: 'set proxyAccessLog or proxyTcpListen, not both: Squid logs each request to both, so every request would be charged twice (proxyAccessLog is the exactly-once one; see docs/proxy-secondary.md)',
+        message:
+          'set proxyAccessLog or proxyTcpListen, not both: Squid logs each request to both, so every request would be charged twice (proxyAccessLog is the exactly-once one; see docs/proxy-secondary.md)',
       });
     }
   });

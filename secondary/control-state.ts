@@ -102,9 +102,7 @@ export class ControlState {
 
   applyConfig(config: SecondaryConfig__Output): void {
     this.config = config;
-    this.printers = new Map(
-      config.printers.map((p) => [p.queue, policyOf(p)] as const),
-    );
+    this.printers = new Map(config.printers.map((p) => [p.queue, policyOf(p)] as const));
     this.logger.info({ printers: config.printers.length }, 'configuration from the primary applied');
     this.saveNow();
   }
@@ -137,9 +135,7 @@ export class ControlState {
       const saved = JSON.parse(text) as Persisted;
       if (saved.config) {
         this.config = saved.config;
-        this.printers = new Map(
-          saved.config.printers.map((p) => [p.queue, policyOf(p)] as const),
-        );
+        this.printers = new Map(saved.config.printers.map((p) => [p.queue, policyOf(p)] as const));
       }
       this.blocked = new Map(saved.blocked);
       this.logger.info({ savedAt: new Date(saved.savedAt).toISOString(), printers: this.printers.size }, 'last configuration from the primary restored');

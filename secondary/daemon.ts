@@ -93,7 +93,10 @@ export async function startSecondary(config: SecondaryConfig, logger: Logger, op
     }
     if (saysPrimaryIsDown(err) && state.reachable) {
       state.reachable = false;
-      logger.warn({ primary: config.primary, error: describeGrpcError(err) }, 'primary unreachable; jobs follow the failure mode and events wait in the outbox');
+      logger.warn(
+        { primary: config.primary, error: describeGrpcError(err) },
+        'primary unreachable; jobs follow the failure mode and events wait in the outbox',
+      );
     }
   };
 
@@ -170,9 +173,15 @@ export async function startSecondary(config: SecondaryConfig, logger: Logger, op
         onOutcome(err);
         const delay = backoff.next();
         if (isUnauthenticated(err)) {
-          logger.error({ primary: config.primary, error: describeGrpcError(err), retryInMs: delay }, 'the primary refused the cluster secret; check QUOTIENT_CLUSTER_SECRET on both sides');
+          logger.error(
+            { primary: config.primary, error: describeGrpcError(err), retryInMs: delay },
+            'the primary refused the cluster secret; check QUOTIENT_CLUSTER_SECRET on both sides',
+          );
         } else {
-          logger[backoff.attempts <= 1 ? 'warn' : 'debug']({ primary: config.primary, error: describeGrpcError(err), retryInMs: delay }, 'cannot register with the primary; will retry');
+          logger[backoff.attempts <= 1 ? 'warn' : 'debug'](
+            { primary: config.primary, error: describeGrpcError(err), retryInMs: delay },
+            'cannot register with the primary; will retry',
+          );
         }
         await sleep(delay, stopController.signal);
       }

@@ -33,10 +33,20 @@ export interface AuditRow {
 }
 
 export async function listAudit(knex: Knex, opts: { limit?: number; targetType?: string; targetId?: string } = {}): Promise<AuditRow[]> {
-  const q = knex('audit_log').orderBy('id', 'desc').limit(Math.min(opts.limit ?? 100, 1000));
+  const q = knex('audit_log')
+    .orderBy('id', 'desc')
+    .limit(Math.min(opts.limit ?? 100, 1000));
   if (opts.targetType) q.where({ target_type: opts.targetType });
   if (opts.targetId) q.where({ target_id: opts.targetId });
-  const rows = (await q) as { id: number | string; at: number | string; actor: string; action: string; target_type: string; target_id: string; details: string }[];
+  const rows = (await q) as {
+    id: number | string;
+    at: number | string;
+    actor: string;
+    action: string;
+    target_type: string;
+    target_id: string;
+    details: string;
+  }[];
   return rows.map((r) => ({
     id: Number(r.id),
     at: Number(r.at),

@@ -64,7 +64,13 @@ export async function amountArg(services: Services, text: string, field: string)
 export function printTable(headers: string[], rows: (string | number)[][]): void {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  for (const row of cells) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  for (const row of cells)
+    console.log(
+      row
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 /** Runs a command action; known errors print "error: ..." and exit 1, unknown ones also print a stack. */

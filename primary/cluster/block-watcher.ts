@@ -39,9 +39,7 @@ export class BlockWatcher {
     });
   };
 
-  constructor(
-    private readonly deps: { db: Database; settings: SettingsService; logger: Logger; resyncMs?: number },
-  ) {
+  constructor(private readonly deps: { db: Database; settings: SettingsService; logger: Logger; resyncMs?: number }) {
     this.events.setMaxListeners(0);
   }
 

@@ -34,7 +34,11 @@ export const OFFLINE_AFTER_MS = 60_000;
 
 const printable = /^[^\p{Cc}]*$/u;
 export const registrationSchema = z.object({
-  name: z.string().min(1, 'is required').max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may hold letters, digits, dot, dash and underscore'),
+  name: z
+    .string()
+    .min(1, 'is required')
+    .max(128)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may hold letters, digits, dot, dash and underscore'),
   role: z.enum(['print', 'proxy']),
   version: z.string().max(32).regex(printable),
   host: z.string().max(255).regex(printable),

@@ -68,9 +68,7 @@ export function parseDatabaseUrl(url: string, dataDir: string): ParsedDatabaseUr
       },
     };
   }
-  throw new ConfigError(
-    `unsupported database URL ${JSON.stringify(redactUrl(trimmed))}: use sqlite:PATH or mysql://user:password@host:port/database`,
-  );
+  throw new ConfigError(`unsupported database URL ${JSON.stringify(redactUrl(trimmed))}: use sqlite:PATH or mysql://user:password@host:port/database`);
 }
 
 export function redactUrl(url: string): string {
@@ -100,7 +98,18 @@ export function mysqlConnectionOptions(m: NonNullable<ParsedDatabaseUrl['mysql']
   decimalNumbers: boolean;
   connectTimeout: number;
 } {
-  return { host: m.host, port: m.port, user: m.user, password: m.password, charset: 'utf8mb4', timezone: 'Z', supportBigNumbers: true, bigNumberStrings: false, decimalNumbers: true, connectTimeout: 5000 };
+  return {
+    host: m.host,
+    port: m.port,
+    user: m.user,
+    password: m.password,
+    charset: 'utf8mb4',
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+    connectTimeout: 5000,
+  };
 }
 
 /** Run on every new MySQL/MariaDB connection (and by the benchmarks' raw connections). */

@@ -42,12 +42,7 @@ export function isForeignKeyViolation(err: unknown): boolean {
 /** Lock conflicts that a transaction may simply run again. */
 export function isRetryable(err: unknown): boolean {
   const e = asDriverError(err);
-  return (
-    e.code === 'SQLITE_BUSY' ||
-    e.code === 'SQLITE_BUSY_SNAPSHOT' ||
-    e.code === 'ER_LOCK_DEADLOCK' ||
-    e.code === 'ER_LOCK_WAIT_TIMEOUT'
-  );
+  return e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_BUSY_SNAPSHOT' || e.code === 'ER_LOCK_DEADLOCK' || e.code === 'ER_LOCK_WAIT_TIMEOUT';
 }
 
 const UNAVAILABLE_CODES = new Set([

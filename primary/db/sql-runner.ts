@@ -301,7 +301,12 @@ export async function runKnexTransaction<T>(db: Database, work: (trx: Knex.Trans
  * setting (FULL, for knex's transactions) is back before anyone else can use it. SQLite applies
  * the pragma when it is compiled, so it is run with exec() each time, never as a cached statement.
  */
-async function sqliteTransaction<T>(conn: SqliteConnection, touched: Set<number>, work: (tx: SqlTx) => Promise<T>, walSynced: boolean): Promise<{ result: T; wrote: boolean }> {
+async function sqliteTransaction<T>(
+  conn: SqliteConnection,
+  touched: Set<number>,
+  work: (tx: SqlTx) => Promise<T>,
+  walSynced: boolean,
+): Promise<{ result: T; wrote: boolean }> {
   if (walSynced) conn.exec('PRAGMA synchronous = NORMAL');
   try {
     sqliteStatement(conn, 'BEGIN IMMEDIATE').run();

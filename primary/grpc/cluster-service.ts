@@ -47,7 +47,13 @@ export const USAGE_REPORT_INTERVAL_SECONDS = 60;
 /** Open Watch streams, so shutdown can end them. */
 export type WatchStreams = Set<grpc.ServerWritableStream<WatchRequest__Output, ControlEvent>>;
 
-export function clusterHandlers(services: Services, registry: SecondaryRegistry, blocks: BlockWatcher, watchers: WatchStreams, logger: Logger): ClusterHandlers {
+export function clusterHandlers(
+  services: Services,
+  registry: SecondaryRegistry,
+  blocks: BlockWatcher,
+  watchers: WatchStreams,
+  logger: Logger,
+): ClusterHandlers {
   const configFor = async (name: string): Promise<SecondaryConfig> => ({
     printers: (await services.printers.ofSecondary(name)).map(printerConfig),
     usageReportIntervalSeconds: USAGE_REPORT_INTERVAL_SECONDS,
@@ -64,7 +70,12 @@ export function clusterHandlers(services: Services, registry: SecondaryRegistry,
 
     Heartbeat: unary(logger, async (call) => {
       const r = call.request;
-      await registry.heartbeat(secondaryOf(call), { outboxDepth: r.outboxDepth, oldestPendingAt: r.oldestPendingMs, deadLetters: r.deadLetters, lastDeadLetter: r.lastDeadLetter });
+      await registry.heartbeat(secondaryOf(call), {
+        outboxDepth: r.outboxDepth,
+        oldestPendingAt: r.oldestPendingMs,
+        deadLetters: r.deadLetters,
+        lastDeadLetter: r.lastDeadLetter,
+      });
       return { serverTimeMs: Date.now() };
     }),
 

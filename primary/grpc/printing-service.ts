@@ -43,7 +43,13 @@ export function toJobEvent(secondary: string, ev: JobEvent__Output): JobEvent {
     case 'release':
       return { kind: 'release', secondary, jobId: checkJobId(ev.release?.jobId), reason: releaseReason(ev.release?.reason) };
     case 'offline':
-      return { kind: 'offline', secondary, job: toJob(ev.offline?.job), printedPages: checkPrintedPages(ev.offline?.printedPages), free: Boolean(ev.offline?.free) };
+      return {
+        kind: 'offline',
+        secondary,
+        job: toJob(ev.offline?.job),
+        printedPages: checkPrintedPages(ev.offline?.printedPages),
+        free: Boolean(ev.offline?.free),
+      };
     default:
       throw new ValidationError('event must be one of authorize, commit, release, offline', { field: 'event' });
   }
@@ -62,7 +68,13 @@ export function toResult(outcome: JobOutcome): JobEventResult {
     case 'authorized':
       return {
         jobId: outcome.jobId,
-        authorized: { jobId: outcome.jobId, decision: outcome.allowed ? 'DECISION_ALLOW' : 'DECISION_DENY', reason: outcome.reason, cost: outcome.cost, charged: outcome.charged },
+        authorized: {
+          jobId: outcome.jobId,
+          decision: outcome.allowed ? 'DECISION_ALLOW' : 'DECISION_DENY',
+          reason: outcome.reason,
+          cost: outcome.cost,
+          charged: outcome.charged,
+        },
       };
     case 'committed':
       return { jobId: outcome.jobId, committed: { jobId: outcome.jobId, cost: outcome.cost } };
@@ -96,7 +108,12 @@ export function printingHandlers(printing: PrintJobService, logger: Logger): Pri
     }),
 
     ReleaseJob: unary(logger, async (call) => {
-      await printing.submit({ kind: 'release', secondary: secondaryOf(call), jobId: checkJobId(call.request.jobId), reason: releaseReason(call.request.reason) });
+      await printing.submit({
+        kind: 'release',
+        secondary: secondaryOf(call),
+        jobId: checkJobId(call.request.jobId),
+        reason: releaseReason(call.request.reason),
+      });
       return { jobId: call.request.jobId };
     }),
 

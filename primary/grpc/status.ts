@@ -13,10 +13,7 @@ export function toServiceError(err: unknown, logger: Logger): Partial<grpc.Statu
   return { code: grpc.status.INTERNAL, details: 'internal error' };
 }
 
-export function unary<Req, Res>(
-  logger: Logger,
-  handler: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
-): grpc.handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(logger: Logger, handler: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     handler(call).then(
       (response) => callback(null, response),

@@ -93,7 +93,8 @@ export function checkReport(r: UsageReportInput): UsageReportInput {
   }));
   // A line's activity lies within one report interval (at most an hour in practice); a wider span
   // is a broken clock or a bad secondary, and would charge unbounded time periods.
-  if (lines.some((l) => l.lastSeenMs - l.firstSeenMs > MAX_LINE_SPAN_MS)) throw new ValidationError('a usage line spans more than a day', { field: 'last_seen_ms' });
+  if (lines.some((l) => l.lastSeenMs - l.firstSeenMs > MAX_LINE_SPAN_MS))
+    throw new ValidationError('a usage line spans more than a day', { field: 'last_seen_ms' });
   return { ...r, lines };
 }
 
@@ -125,8 +126,12 @@ export class InternetChargingService {
     const defaultLimit = await this.settings.get('accounts.defaultCreditLimit');
     if ((await this.settings.get('internet.unknownUsers')) === 'create') await this.createUnknownUsers(report);
     return runTransaction(this.db, async (tx) => {
-      const earlier = await tx.get<{ charged: number | string; blocked_users: string }>('SELECT charged, blocked_users FROM internet_reports WHERE report_id = ?', [report.reportId]);
-      if (earlier) return { reportId: report.reportId, charged: Number(earlier.charged), blockedUsers: JSON.parse(earlier.blocked_users) as string[], replayed: true };
+      const earlier = await tx.get<{ charged: number | string; blocked_users: string }>(
+        'SELECT charged, blocked_users FROM internet_reports WHERE report_id = ?',
+        [report.reportId],
+      );
+      if (earlier)
+        return { reportId: report.reportId, charged: Number(earlier.charged), blockedUsers: JSON.parse(earlier.blocked_users) as string[], replayed: true };
       return this.charge(tx, report, cfg, defaultLimit);
     });
   }
@@ -137,7 +142,11 @@ export class InternetChargingService {
     const names = [...new Set(report.lines.map((l) => l.username))];
     const known = new Set<string>();
     for (let i = 0; i < names.length; i += 500) {
-      for (const name of (await this.db.knex('users').whereIn('username', names.slice(i, i + 500)).pluck('username')) as string[]) known.add(name);
+      for (const name of (await this.db
+        .knex('users')
+        .whereIn('username', names.slice(i, i + 500))
+        .pluck('username')) as string[])
+        known.add(name);
     }
     for (const username of names.filter((n) => !known.has(n))) {
       try {
@@ -202,14 +211,28 @@ export class InternetChargingService {
         else await tx.run('INSERT INTO internet_carry (user_id, carry) VALUES (?, ?)', [u.userId, carry]);
       }
       if (amount > 0) {
-        await postEntry(tx, account, -amount, 'net', { key: usageKey(report.reportId, u.username), reference: report.reportId.slice(0, 255), comment: 'Internet usage' }, now);
+        await postEntry(
+          tx,
+          account,
+          -amount,
+          'net',
+          { key: usageKey(report.reportId, u.username), reference: report.reportId.slice(0, 255), comment: 'Internet usage' },
+          now,
+        );
         total += amount;
       }
       for (const period of [...u.periods].sort((a, b) => a - b)) {
         const key = `net:period:${u.userId}:${period}`;
         const seen = await tx.get<{ id: number }>('SELECT id FROM ledger WHERE idempotency_key = ?', [key]);
         if (seen) continue;
-        await postEntry(tx, account, -cfg.periodCost, 'net', { key, reference: report.reportId.slice(0, 255), comment: `Internet access from ${new Date(period).toISOString()}` }, now);
+        await postEntry(
+          tx,
+          account,
+          -cfg.periodCost,
+          'net',
+          { key, reference: report.reportId.slice(0, 255), comment: `Internet access from ${new Date(period).toISOString()}` },
+          now,
+        );
         total += cfg.periodCost;
       }
       if (account.restricted && !wasBlocked && !canSpend(account, 1, defaultLimit)) blocked.push(u.username);
@@ -219,9 +242,21 @@ export class InternetChargingService {
       'INSERT INTO internet_reports (report_id, secondary, interval_start, interval_end, charged, blocked_users, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       [report.reportId, report.secondary, report.intervalStartMs, report.intervalEndMs, total, JSON.stringify(blocked), now],
     );
-    const rows = [...byUser.values()].flatMap((u) => u.lines.map(({ line, chargedBytes }) => [
-      reportRow, u.userId, line.username, line.domain, line.bytesIn, line.bytesOut, line.cacheHitBytes, line.requests, chargedBytes, line.firstSeenMs, line.lastSeenMs,
-    ]));
+    const rows = [...byUser.values()].flatMap((u) =>
+      u.lines.map(({ line, chargedBytes }) => [
+        reportRow,
+        u.userId,
+        line.username,
+        line.domain,
+        line.bytesIn,
+        line.bytesOut,
+        line.cacheHitBytes,
+        line.requests,
+        chargedBytes,
+        line.firstSeenMs,
+        line.lastSeenMs,
+      ]),
+    );
     const CHUNK = 200;
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);

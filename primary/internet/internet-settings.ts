@@ -33,7 +33,12 @@ export const internetSettingsSchema = z
     zeroRatedDomains: z.array(domainSuffix).max(10_000).default([]),
     /** Users whose usage costs nothing (recorded all the same). */
     zeroRatedUsers: z.array(z.string().trim().toLowerCase().min(1).max(128)).max(100_000).default([]),
-    periodMinutes: z.number().int().min(0).max(24 * 60).default(0),
+    periodMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 60)
+      .default(0),
     periodCost: z.number().int().min(0).max(MAX_AMOUNT).default(0),
   })
   .strict();
@@ -67,7 +72,9 @@ export class InternetSettingsStore {
     const parsed = internetSettingsSchema.safeParse(merged);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ValidationError(`invalid internet setting ${String(issue?.path.join('.') ?? '')}: ${issue?.message ?? ''}`, { field: String(issue?.path[0] ?? '') });
+      throw new ValidationError(`invalid internet setting ${String(issue?.path.join('.') ?? '')}: ${issue?.message ?? ''}`, {
+        field: String(issue?.path[0] ?? ''),
+      });
     }
     const now = Date.now();
     const rows = (Object.keys(changes) as Key[]).map((k) => ({ key: `${PREFIX}${k}`, value: JSON.stringify(parsed.data[k]), updated_at: now }));

@@ -67,7 +67,11 @@ export class BalanceChanges {
     const entry = await runKnexTransaction(this.db, async (trx) => {
       const posted = await post(trx, detail.account.id);
       if (!posted.replayed) {
-        await recordAudit(trx, { actor: change.actor, action, targetType: 'user', targetId: detail.username, details: { ...details, comment: change.comment, ledgerId: posted.id } }, this.now());
+        await recordAudit(
+          trx,
+          { actor: change.actor, action, targetType: 'user', targetId: detail.username, details: { ...details, comment: change.comment, ledgerId: posted.id } },
+          this.now(),
+        );
       }
       return posted;
     });

@@ -60,17 +60,22 @@ export async function postToEach(tx: SqlTx, rows: BulkPosting[], meta: BulkMeta)
       for (const [amount, group] of byAmount) {
         const done = await insertOrSkipExisting(tx, group, meta, () => insertFromAccounts(tx, amount, group, meta));
         if (done.length === 0) continue;
-        await tx.run(`UPDATE accounts SET balance = balance + ?, updated_at = ? WHERE id IN (${marks(done.length)})`, [amount, meta.now, ...done.map((r) => r.accountId)]);
+        await tx.run(`UPDATE accounts SET balance = balance + ?, updated_at = ? WHERE id IN (${marks(done.length)})`, [
+          amount,
+          meta.now,
+          ...done.map((r) => r.accountId),
+        ]);
         written.push(...done);
       }
       continue;
     }
     const done = await insertOrSkipExisting(tx, batch, meta, () => insertValues(tx, batch, meta));
     if (done.length === 0) continue;
-    await tx.run(
-      `UPDATE accounts SET balance = CASE id ${done.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = ? WHERE id IN (${marks(done.length)})`,
-      [...done.flatMap((r) => [r.accountId, r.after]), meta.now, ...done.map((r) => r.accountId)],
-    );
+    await tx.run(`UPDATE accounts SET balance = CASE id ${done.map(() => 'WHEN ? THEN ?').join(' ')} END, updated_at = ? WHERE id IN (${marks(done.length)})`, [
+      ...done.flatMap((r) => [r.accountId, r.after]),
+      meta.now,
+      ...done.map((r) => r.accountId),
+    ]);
     written.push(...done);
   }
   return written;
@@ -97,7 +102,14 @@ export async function addToEach(tx: SqlTx, ids: number[], amount: number, meta: 
     if (isUniqueViolation(err)) return undefined;
     throw err;
   }
-  const updated = (await tx.run(`UPDATE accounts SET balance = balance + ?, updated_at = ? WHERE id IN (${marks(ids.length)}) AND balance BETWEEN ? AND ?`, [amount, meta.now, ...ids, ...within])).changes;
+  const updated = (
+    await tx.run(`UPDATE accounts SET balance = balance + ?, updated_at = ? WHERE id IN (${marks(ids.length)}) AND balance BETWEEN ? AND ?`, [
+      amount,
+      meta.now,
+      ...ids,
+      ...within,
+    ])
+  ).changes;
   // Under the locks both statements see the same balances; anything else must not commit.
   if (updated !== inserted) throw new Error(`bulk postings: ${inserted} ledger rows but ${updated} balances changed`);
   return inserted;
@@ -112,7 +124,11 @@ async function insertOrSkipExisting(tx: SqlTx, rows: BulkPosting[], meta: BulkMe
     if (!isUniqueViolation(err)) throw err;
   }
   const keys = rows.map((r) => `${meta.keyPrefix}${r.accountId}`);
-  const existing = new Set((await tx.all<{ idempotency_key: string }>(`SELECT idempotency_key FROM ledger WHERE idempotency_key IN (${marks(keys.length)})`, keys)).map((r) => r.idempotency_key));
+  const existing = new Set(
+    (await tx.all<{ idempotency_key: string }>(`SELECT idempotency_key FROM ledger WHERE idempotency_key IN (${marks(keys.length)})`, keys)).map(
+      (r) => r.idempotency_key,
+    ),
+  );
   const fresh = rows.filter((r) => !existing.has(`${meta.keyPrefix}${r.accountId}`));
   if (fresh.length > 0) await insertValues(tx, fresh, meta);
   return fresh;

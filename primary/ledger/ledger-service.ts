@@ -197,7 +197,16 @@ export class LedgerService {
       .leftJoin(sums, 'l.account_id', 'a.id')
       .leftJoin(held, 'r.account_id', 'a.id')
       .leftJoin('ledger as last', 'last.id', 'l.last_id')
-      .select('a.id', 'a.name', 'a.balance', 'a.reserved', 'l.total as ledger_sum', 'l.rows as ledger_rows', 'r.total as held_sum', 'last.balance_after as last_after')) as {
+      .select(
+        'a.id',
+        'a.name',
+        'a.balance',
+        'a.reserved',
+        'l.total as ledger_sum',
+        'l.rows as ledger_rows',
+        'r.total as held_sum',
+        'last.balance_after as last_after',
+      )) as {
       id: number;
       name: string;
       balance: number | string;
@@ -322,7 +331,13 @@ export async function releaseIn(tx: SqlTx, key: string, now: number): Promise<Re
 }
 
 /** release() for a caller that holds the lock, as for commitLockedIn. */
-export async function releaseLockedIn(tx: SqlTx, reservation: Reservation, account: (id: number) => Promise<Account>, now: number, writer = writeNow(tx)): Promise<Reservation> {
+export async function releaseLockedIn(
+  tx: SqlTx,
+  reservation: Reservation,
+  account: (id: number) => Promise<Account>,
+  now: number,
+  writer = writeNow(tx),
+): Promise<Reservation> {
   if (reservation.state === 'released') return { ...reservation, replayed: true };
   if (reservation.state === 'committed') throw new InvalidStateError('reservation was committed and cannot be released', { key: reservation.idempotencyKey });
   return cancelReservation(tx, reservation, await account(reservation.accountId), now, writer);

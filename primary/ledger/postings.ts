@@ -125,7 +125,9 @@ export const POSTING_SQL = {
 /** lockAccounts' statement for `count` account ids on a dialect (see there). */
 export function lockAccountsSql(dialect: SqlTx['dialect'], count: number): string {
   const marks = Array.from({ length: count }, () => '?').join(',');
-  return dialect === 'mysql' ? `SELECT id FROM accounts WHERE id IN (${marks}) ORDER BY id FOR UPDATE` : `UPDATE accounts SET updated_at = updated_at WHERE id IN (${marks})`;
+  return dialect === 'mysql'
+    ? `SELECT id FROM accounts WHERE id IN (${marks}) ORDER BY id FOR UPDATE`
+    : `UPDATE accounts SET updated_at = updated_at WHERE id IN (${marks})`;
 }
 
 /**
@@ -213,7 +215,15 @@ export function writeNow(tx: SqlTx): AccountWriter {
  * Writes one ledger row and the new balance; updates `account` in place so a caller posting
  * several changes in one transaction sees the running balance. The caller holds the lock.
  */
-export async function postEntry(tx: SqlTx, account: Account, amount: Money, type: EntryType, meta: EntryMeta, now: number, writer = writeNow(tx)): Promise<LedgerEntry> {
+export async function postEntry(
+  tx: SqlTx,
+  account: Account,
+  amount: Money,
+  type: EntryType,
+  meta: EntryMeta,
+  now: number,
+  writer = writeNow(tx),
+): Promise<LedgerEntry> {
   const balanceAfter = balanceAfterPosting(account, amount);
   await writer.write(account, balanceAfter, account.reserved, now);
   const entry = await insertEntry(tx, account.id, amount, balanceAfter, type, meta, now);
@@ -228,7 +238,15 @@ function balanceAfterPosting(account: Account, amount: Money): Money {
 }
 
 /** The ledger row of a posting whose balance the caller has just written. */
-async function insertEntry(tx: SqlTx, accountId: number, amount: Money, balanceAfter: Money, type: EntryType, meta: EntryMeta, now: number): Promise<LedgerEntry> {
+async function insertEntry(
+  tx: SqlTx,
+  accountId: number,
+  amount: Money,
+  balanceAfter: Money,
+  type: EntryType,
+  meta: EntryMeta,
+  now: number,
+): Promise<LedgerEntry> {
   const row = {
     account_id: accountId,
     amount,
@@ -240,15 +258,30 @@ async function insertEntry(tx: SqlTx, accountId: number, amount: Money, balanceA
     idempotency_key: meta.key,
     created_at: now,
   };
-  const { insertId } = await tx.run(
-    POSTING_SQL.insertEntry,
-    [row.account_id, row.amount, row.balance_after, row.type, row.reference, row.actor, row.comment, row.idempotency_key, row.created_at],
-  );
+  const { insertId } = await tx.run(POSTING_SQL.insertEntry, [
+    row.account_id,
+    row.amount,
+    row.balance_after,
+    row.type,
+    row.reference,
+    row.actor,
+    row.comment,
+    row.idempotency_key,
+    row.created_at,
+  ]);
   return toEntry({ ...row, id: insertId });
 }
 
 /** Holds `amount` against the account (the caller checked it may spend it). */
-export async function holdReservation(tx: SqlTx, account: Account, amount: Money, type: EntryType, meta: EntryMeta, now: number, writer = writeNow(tx)): Promise<Reservation> {
+export async function holdReservation(
+  tx: SqlTx,
+  account: Account,
+  amount: Money,
+  type: EntryType,
+  meta: EntryMeta,
+  now: number,
+  writer = writeNow(tx),
+): Promise<Reservation> {
   const reserved = account.reserved + amount;
   await writer.write(account, account.balance, reserved, now);
   const { insertId } = await tx.run(

@@ -18,7 +18,11 @@ export class TransferRefusedError extends QuotientError {
   readonly reason: TransferRefusal;
 
   constructor(reason: TransferRefusal) {
-    super(reason === 'disabled' ? 'FORBIDDEN' : reason === 'insufficient' ? 'INSUFFICIENT_FUNDS' : reason === 'unknownUser' ? 'NOT_FOUND' : 'VALIDATION', `transfer refused: ${reason}`, { reason });
+    super(
+      reason === 'disabled' ? 'FORBIDDEN' : reason === 'insufficient' ? 'INSUFFICIENT_FUNDS' : reason === 'unknownUser' ? 'NOT_FOUND' : 'VALIDATION',
+      `transfer refused: ${reason}`,
+      { reason },
+    );
     this.reason = reason;
   }
 }

@@ -3,16 +3,7 @@
  */
 import type { Money } from '../../common/money';
 
-export const ENTRY_TYPES = [
-  'print',
-  'net',
-  'quota',
-  'adjustment',
-  'refund',
-  'transfer',
-  'card',
-  'initial',
-] as const;
+export const ENTRY_TYPES = ['print', 'net', 'quota', 'adjustment', 'refund', 'transfer', 'card', 'initial'] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
 export interface Account {

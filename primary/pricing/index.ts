@@ -16,12 +16,4 @@ export {
   type Sides,
 } from './rate-card';
 export { MAX_PAPER_SIZE_LENGTH, normalisePaperSize } from './paper-size';
-export {
-  PRINT_JOB_LIMITS,
-  priceJob,
-  type FinishingCharge,
-  type PagePrice,
-  type PriceBreakdown,
-  type PriceQuote,
-  type PrintJobDescription,
-} from './price-job';
+export { PRINT_JOB_LIMITS, priceJob, type FinishingCharge, type PagePrice, type PriceBreakdown, type PriceQuote, type PrintJobDescription } from './price-job';

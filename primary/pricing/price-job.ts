@@ -7,16 +7,7 @@ import { MAX_AMOUNT, roundFraction, type Money } from '../../common/money';
 import { PRINT_JOB_LIMITS as JOB_LIMITS } from '../../common/print-job-schema';
 import { integerIn, invalid, record } from './input-checks';
 import { checkedPaperSize } from './paper-size';
-import {
-  BP_PER_UNIT,
-  DEFAULT_PAPER_SIZE,
-  RATE_CARD_LIMITS,
-  finishingOption,
-  type Colour,
-  type FinishingPer,
-  type RateCard,
-  type Sides,
-} from './rate-card';
+import { BP_PER_UNIT, DEFAULT_PAPER_SIZE, RATE_CARD_LIMITS, finishingOption, type Colour, type FinishingPer, type RateCard, type Sides } from './rate-card';
 
 export const PRINT_JOB_LIMITS = {
   maxPages: JOB_LIMITS.pages,
@@ -131,10 +122,7 @@ export function priceJob(card: RateCard, job: PrintJobDescription, multiplierBp:
   const greyPerPage = BigInt(greyPrice.pricePerPage) * BigInt(BP_PER_UNIT - greyPrice.duplexDiscountBp);
   const colourPerPage = BigInt(colourPrice.pricePerPage) * BigInt(BP_PER_UNIT - colourPrice.duplexDiscountBp);
   const greyPagesPerCopy = BigInt(j.pages - j.colourPages);
-  const perCopy =
-    greyPagesPerCopy * greyPerPage +
-    BigInt(j.colourPages) * colourPerPage +
-    perSheetFinishing * BigInt(sheetsPerCopy) * UNIT;
+  const perCopy = greyPagesPerCopy * greyPerPage + BigInt(j.colourPages) * colourPerPage + perSheetFinishing * BigInt(sheetsPerCopy) * UNIT;
   const beforeMultiplier = BigInt(j.copies) * perCopy + (perJobFinishing + BigInt(card.perJobFee)) * UNIT;
   const numerator = beforeMultiplier * BigInt(multiplierBp);
 

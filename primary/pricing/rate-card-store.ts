@@ -61,7 +61,9 @@ export class RateCardStore {
         cardId = existing.id;
         // The version test is in the UPDATE itself, so two saves from the same version cannot both pass it.
         const where = basedOn === undefined ? { id: cardId } : { id: cardId, version: basedOn };
-        const changed = await trx('rate_cards').where(where).update({ per_job_fee: card.perJobFee, duplex_discount_bp: card.duplexDiscountBp, updated_at: now, version: trx.raw('version + 1') });
+        const changed = await trx('rate_cards')
+          .where(where)
+          .update({ per_job_fee: card.perJobFee, duplex_discount_bp: card.duplexDiscountBp, updated_at: now, version: trx.raw('version + 1') });
         if (changed === 0) {
           const stored = (await trx('rate_cards').where({ id: cardId }).first('version')) as { version: number | string };
           throw new RateCardChangedError(trimmed, basedOn ?? 0, Number(stored.version));
@@ -69,7 +71,13 @@ export class RateCardStore {
         await trx('rate_card_prices').where({ rate_card_id: cardId }).delete();
         await trx('rate_card_finishings').where({ rate_card_id: cardId }).delete();
       } else {
-        const [newId] = await trx('rate_cards').insert({ name: trimmed, per_job_fee: card.perJobFee, duplex_discount_bp: card.duplexDiscountBp, created_at: now, updated_at: now });
+        const [newId] = await trx('rate_cards').insert({
+          name: trimmed,
+          per_job_fee: card.perJobFee,
+          duplex_discount_bp: card.duplexDiscountBp,
+          created_at: now,
+          updated_at: now,
+        });
         cardId = Number(newId);
       }
       if (card.prices.length > 0) {
@@ -80,7 +88,11 @@ export class RateCardStore {
       if (card.finishings.length > 0) {
         await trx('rate_card_finishings').insert(card.finishings.map((f) => ({ rate_card_id: cardId, option: f.option, per: f.per, price: f.price })));
       }
-      await recordAudit(trx, { actor, action: existing ? 'rate_card.update' : 'rate_card.create', targetType: 'rate_card', targetId: trimmed, details: auditDetails }, now);
+      await recordAudit(
+        trx,
+        { actor, action: existing ? 'rate_card.update' : 'rate_card.create', targetType: 'rate_card', targetId: trimmed, details: auditDetails },
+        now,
+      );
       return cardId;
     });
     return this.get(id);
@@ -107,7 +119,11 @@ export class RateCardStore {
       sides: string;
       price_per_page: number | string;
     }[];
-    const finishings = (await k('rate_card_finishings').where({ rate_card_id: row.id }).orderBy('id')) as { option: string; per: string; price: number | string }[];
+    const finishings = (await k('rate_card_finishings').where({ rate_card_id: row.id }).orderBy('id')) as {
+      option: string;
+      per: string;
+      price: number | string;
+    }[];
     const card = validateRateCard({
       prices: prices.map((p) => ({ paperSize: p.paper_size, colour: p.colour, sides: p.sides, pricePerPage: Number(p.price_per_page) })),
       perJobFee: Number(row.per_job_fee),
@@ -119,7 +135,11 @@ export class RateCardStore {
 
   /** Whether a save of the card called `name` carried this one-time form key (in its audit row's details). */
   async savedWithFormKey(name: string, formKey: string): Promise<boolean> {
-    const rows = (await this.db.knex('audit_log').where({ target_type: 'rate_card', target_id: name }).whereIn('action', ['rate_card.create', 'rate_card.update']).select('details')) as { details: string }[];
+    const rows = (await this.db
+      .knex('audit_log')
+      .where({ target_type: 'rate_card', target_id: name })
+      .whereIn('action', ['rate_card.create', 'rate_card.update'])
+      .select('details')) as { details: string }[];
     return rows.some((r) => (JSON.parse(r.details) as { formKey?: unknown }).formKey === formKey);
   }
 }

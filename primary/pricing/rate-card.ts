@@ -80,8 +80,7 @@ export function validateRateCard(input: unknown): RateCard {
   onlyFields(card, CARD_FIELDS, 'rate card');
 
   const perJobFee = card.perJobFee === undefined ? 0 : assertMoney(card.perJobFee, 'perJobFee', { nonNegative: true });
-  const duplexDiscountBp =
-    card.duplexDiscountBp === undefined ? 0 : integerIn(card.duplexDiscountBp, 'duplexDiscountBp', 0, BP_PER_UNIT);
+  const duplexDiscountBp = card.duplexDiscountBp === undefined ? 0 : integerIn(card.duplexDiscountBp, 'duplexDiscountBp', 0, BP_PER_UNIT);
   const prices = validatePrices(card.prices);
   const finishings = validateFinishings(card.finishings);
 
@@ -121,10 +120,7 @@ function validatePrices(value: unknown): PriceRow[] {
 
   for (const colour of ['grey', 'colour'] as const) {
     if (!seen.has(`${DEFAULT_PAPER_SIZE}\u0000${colour}\u0000simplex`)) {
-      throw invalid(
-        'prices',
-        `prices needs a default ${colour} row: { paperSize: '*', colour: '${colour}', sides: 'simplex' }`,
-      );
+      throw invalid('prices', `prices needs a default ${colour} row: { paperSize: '*', colour: '${colour}', sides: 'simplex' }`);
     }
   }
   return rows;

@@ -67,7 +67,13 @@ export async function findStaleAuthorisations(deps: Pick<ExpiryDeps, 'db' | 'set
     charged: number | boolean;
     authorised_at: number | string;
   }[];
-  return rows.map((r) => ({ jobId: r.job_uuid, username: r.username, secondary: r.secondary, held: r.charged ? Number(r.cost) : 0, authorisedAt: Number(r.authorised_at) }));
+  return rows.map((r) => ({
+    jobId: r.job_uuid,
+    username: r.username,
+    secondary: r.secondary,
+    held: r.charged ? Number(r.cost) : 0,
+    authorisedAt: Number(r.authorised_at),
+  }));
 }
 
 /** The handler: expires every authorisation older than the timeout, in chunks. */
@@ -110,7 +116,8 @@ export function schedule(deps: ExpiryDeps & { logger: Logger; expression?: strin
     logger: deps.logger,
     run: async () => {
       const run = await expireAuthorisations(deps, deps.logger);
-      if (run.expired > 0) deps.logger.warn({ expired: run.expired, released: run.released }, 'released print authorisations that no commit or release followed in time');
+      if (run.expired > 0)
+        deps.logger.warn({ expired: run.expired, released: run.released }, 'released print authorisations that no commit or release followed in time');
     },
   });
 }

@@ -281,7 +281,8 @@ export class PrintJobService {
    * commit or release names).
    */
   private async currentAttempt(tx: SqlTx, secondary: string, jobId: string): Promise<{ jobId: string; row?: JobRow }> {
-    if (jobId.includes(ATTEMPT_SEPARATOR)) throw new ValidationError(`job.jobId must not contain "${ATTEMPT_SEPARATOR}" (it numbers the attempts of a job)`, { field: 'job.jobId' });
+    if (jobId.includes(ATTEMPT_SEPARATOR))
+      throw new ValidationError(`job.jobId must not contain "${ATTEMPT_SEPARATOR}" (it numbers the attempts of a job)`, { field: 'job.jobId' });
     for (let n = 1; ; n++) {
       const id = n === 1 ? jobId : `${jobId}${ATTEMPT_SEPARATOR}${n}`;
       if (id.length > 191) throw new ValidationError('job.jobId is too long to print the job again', { field: 'job.jobId' });
@@ -303,7 +304,25 @@ export class PrintJobService {
     const card = printer.rateCardId === null ? undefined : ctx.cards.get(printer.rateCardId);
 
     const deny = async (reason: string, cost: Money): Promise<JobOutcome> => {
-      await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user?.multiplierBp ?? 10000, cost, status: 'denied', reason, charged: printer.chargingEnabled, reservationId: null, ledgerId: null, printedPages: null }, ctx.now);
+      await this.insertJob(
+        tx,
+        {
+          secondary,
+          job,
+          printer,
+          user,
+          card: printer.rateCardId,
+          multiplierBp: user?.multiplierBp ?? 10000,
+          cost,
+          status: 'denied',
+          reason,
+          charged: printer.chargingEnabled,
+          reservationId: null,
+          ledgerId: null,
+          printedPages: null,
+        },
+        ctx.now,
+      );
       return { kind: 'authorized', jobId: job.jobId, allowed: false, reason, cost, charged: printer.chargingEnabled };
     };
 
@@ -323,21 +342,76 @@ export class PrintJobService {
     const refused = await this.refusedByFilters(tx, printer.id, printer.filters, job, user, cost, ctx);
     if (refused !== undefined) return deny(refused, cost);
     if (!printer.chargingEnabled || cost === 0) {
-      await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user.multiplierBp, cost, status: 'authorised', reason: '', charged: printer.chargingEnabled, reservationId: null, ledgerId: null, printedPages: null }, ctx.now);
+      await this.insertJob(
+        tx,
+        {
+          secondary,
+          job,
+          printer,
+          user,
+          card: printer.rateCardId,
+          multiplierBp: user.multiplierBp,
+          cost,
+          status: 'authorised',
+          reason: '',
+          charged: printer.chargingEnabled,
+          reservationId: null,
+          ledgerId: null,
+          printedPages: null,
+        },
+        ctx.now,
+      );
       return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: printer.chargingEnabled };
     }
     const account = await accounts.get(user.accountId);
     if (!canSpend(account, cost, ctx.defaultCreditLimit)) {
       const available = account.balance - account.reserved + (account.restricted ? (account.creditLimit ?? ctx.defaultCreditLimit) : 0);
-      return deny(`not enough credit: this job costs ${formatAmount(cost, ctx.currency)} and you have ${formatAmount(Math.max(available, 0), ctx.currency)} available`, cost);
+      return deny(
+        `not enough credit: this job costs ${formatAmount(cost, ctx.currency)} and you have ${formatAmount(Math.max(available, 0), ctx.currency)} available`,
+        cost,
+      );
     }
-    const reservation = await holdReservation(tx, account, cost, 'print', { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}` }, ctx.now, accounts);
-    await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user.multiplierBp, cost, status: 'authorised', reason: '', charged: true, reservationId: reservation.id, ledgerId: null, printedPages: null }, ctx.now);
+    const reservation = await holdReservation(
+      tx,
+      account,
+      cost,
+      'print',
+      { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}` },
+      ctx.now,
+      accounts,
+    );
+    await this.insertJob(
+      tx,
+      {
+        secondary,
+        job,
+        printer,
+        user,
+        card: printer.rateCardId,
+        multiplierBp: user.multiplierBp,
+        cost,
+        status: 'authorised',
+        reason: '',
+        charged: true,
+        reservationId: reservation.id,
+        ledgerId: null,
+        printedPages: null,
+      },
+      ctx.now,
+    );
     return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: true };
   }
 
   /** Why the printer's filters refuse the job, if they do; the duplicate query runs only for a printer with a window. */
-  private async refusedByFilters(tx: SqlTx, printerId: number, filters: PrinterFilters, job: JobDescription, user: UserAccount, cost: Money, ctx: BatchContext): Promise<string | undefined> {
+  private async refusedByFilters(
+    tx: SqlTx,
+    printerId: number,
+    filters: PrinterFilters,
+    job: JobDescription,
+    user: UserAccount,
+    cost: Money,
+    ctx: BatchContext,
+  ): Promise<string | undefined> {
     const price = { cost, currency: ctx.currency };
     const reason = checkFilters(filters, job, price);
     if (reason !== undefined || filters.duplicateWindowSeconds === undefined) return reason;
@@ -353,7 +427,14 @@ export class PrintJobService {
    * the few rows; the name is compared here, so MySQL's case-insensitive collation and SQLite's
    * binary one give the same answer.
    */
-  private async recentDuplicate(tx: SqlTx, printerId: number, userId: number, job: JobDescription, windowSeconds: number, now: number): Promise<RecentJob | undefined> {
+  private async recentDuplicate(
+    tx: SqlTx,
+    printerId: number,
+    userId: number,
+    job: JobDescription,
+    windowSeconds: number,
+    now: number,
+  ): Promise<RecentJob | undefined> {
     const at = job.submittedAt || now;
     const rows = await tx.all<{ job_uuid: string; document_name: string; created_at: number | string }>(
       `SELECT job_uuid, document_name, created_at FROM print_jobs
@@ -366,7 +447,14 @@ export class PrintJobService {
     return hit === undefined ? undefined : { ageSeconds: Math.max(0, (at - Number(hit.created_at)) / 1000) };
   }
 
-  private async commit(tx: SqlTx, accounts: BatchAccounts, secondary: string, jobId: string, printedPages: number | undefined, ctx: BatchContext): Promise<JobOutcome> {
+  private async commit(
+    tx: SqlTx,
+    accounts: BatchAccounts,
+    secondary: string,
+    jobId: string,
+    printedPages: number | undefined,
+    ctx: BatchContext,
+  ): Promise<JobOutcome> {
     const row = await this.findJob(tx, jobId);
     if (!row) throw new NotFoundError('print job', jobId);
     ensureOwnJob(row, secondary, jobId);
@@ -448,7 +536,11 @@ export class PrintJobService {
     const unchanged: JobOutcome = { kind: 'expired', jobId, expired: false, amount: 0 };
     if (!row || row.status !== 'authorised' || row.authorised_at === null || Number(row.authorised_at) >= authorisedBefore) return unchanged;
     const reason = 'authorisation expired: neither printed nor released in time';
-    const { changes } = await tx.run("UPDATE print_jobs SET status = 'expired', reason = ?, settled_at = ? WHERE id = ? AND status = 'authorised'", [reason, ctx.now, row.id]);
+    const { changes } = await tx.run("UPDATE print_jobs SET status = 'expired', reason = ?, settled_at = ? WHERE id = ? AND status = 'authorised'", [
+      reason,
+      ctx.now,
+      row.id,
+    ]);
     if (changes !== 1) return unchanged;
     await this.releaseHeld(tx, accounts, row, ctx);
     const amount = row.charged ? Number(row.cost) : 0;
@@ -468,7 +560,14 @@ export class PrintJobService {
    * so they are charged now, like a job printed while the primary was away, without a credit
    * check (docs/cluster.md, "Authorisations that expire").
    */
-  private async commitExpired(tx: SqlTx, accounts: BatchAccounts, secondary: string, row: JobRow, printedPages: number | undefined, ctx: BatchContext): Promise<JobOutcome> {
+  private async commitExpired(
+    tx: SqlTx,
+    accounts: BatchAccounts,
+    secondary: string,
+    row: JobRow,
+    printedPages: number | undefined,
+    ctx: BatchContext,
+  ): Promise<JobOutcome> {
     const jobId = row.job_uuid;
     const cost = row.charged ? await this.finalCost(row, printedPages) : 0;
     let ledgerId: number | null = null;
@@ -489,7 +588,15 @@ export class PrintJobService {
   }
 
   /** A job printed while the primary was unreachable: charged now without a credit check (or free). */
-  private async recordOffline(tx: SqlTx, accounts: BatchAccounts, secondary: string, job: JobDescription, printedPages: number | undefined, free: boolean, ctx: BatchContext): Promise<JobOutcome> {
+  private async recordOffline(
+    tx: SqlTx,
+    accounts: BatchAccounts,
+    secondary: string,
+    job: JobDescription,
+    printedPages: number | undefined,
+    free: boolean,
+    ctx: BatchContext,
+  ): Promise<JobOutcome> {
     const existing = await this.findJob(tx, job.jobId);
     if (existing) {
       ensureOwnJob(existing, secondary, job.jobId);
@@ -523,10 +630,36 @@ export class PrintJobService {
     let ledgerId: number | null = null;
     if (charged && cost > 0) {
       const account = await accounts.get(user.accountId);
-      const entry = await postEntry(tx, account, -cost, 'print', { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}`, comment: 'printed while the primary was unreachable' }, ctx.now, accounts);
+      const entry = await postEntry(
+        tx,
+        account,
+        -cost,
+        'print',
+        { key: printKey(job.jobId), reference: `job:${job.jobId}`, actor: `secondary:${secondary}`, comment: 'printed while the primary was unreachable' },
+        ctx.now,
+        accounts,
+      );
       ledgerId = entry.id;
     }
-    await this.insertJob(tx, { secondary, job, printer, user, card: printer.rateCardId, multiplierBp: user.multiplierBp, cost: charged ? cost : 0, status: 'printed', reason: free ? 'printed free (failure mode)' : 'printed while the primary was unreachable', charged, reservationId: null, ledgerId, printedPages: printedPages ?? null }, ctx.now);
+    await this.insertJob(
+      tx,
+      {
+        secondary,
+        job,
+        printer,
+        user,
+        card: printer.rateCardId,
+        multiplierBp: user.multiplierBp,
+        cost: charged ? cost : 0,
+        status: 'printed',
+        reason: free ? 'printed free (failure mode)' : 'printed while the primary was unreachable',
+        charged,
+        reservationId: null,
+        ledgerId,
+        printedPages: printedPages ?? null,
+      },
+      ctx.now,
+    );
     return { kind: 'recorded', jobId: job.jobId, cost: charged ? cost : 0 };
   }
 
@@ -588,7 +721,10 @@ export class PrintJobService {
         j.job.submittedAt || now,
         j.status === 'printed' || j.status === 'denied' ? now : null,
         j.secondary,
-        j.job.finishings.map((f) => f.toLowerCase()).join(',').slice(0, 255),
+        j.job.finishings
+          .map((f) => f.toLowerCase())
+          .join(',')
+          .slice(0, 255),
         j.job.clientHost,
         j.charged,
         j.card,
@@ -613,7 +749,14 @@ function cupsJobOf(attemptId: string): string {
 }
 
 function authorizedFrom(row: JobRow): JobOutcome {
-  return { kind: 'authorized', jobId: row.job_uuid, allowed: row.status !== 'denied', reason: row.reason, cost: Number(row.cost), charged: Boolean(row.charged) };
+  return {
+    kind: 'authorized',
+    jobId: row.job_uuid,
+    allowed: row.status !== 'denied',
+    reason: row.reason,
+    cost: Number(row.cost),
+    charged: Boolean(row.charged),
+  };
 }
 
 /** A job description with the backend's count of printed pages (all copies) in place of the analysed count. */

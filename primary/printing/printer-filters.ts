@@ -65,24 +65,27 @@ const paperSize = z
   .transform(normalisePaperSize);
 
 export const printerFiltersSchema = z
-  .object({
-    maxPages: whole(1, FILTER_LIMITS.maxPages).optional(),
-    maxCopies: whole(1, FILTER_LIMITS.maxCopies).optional(),
-    maxCost: whole(0, FILTER_LIMITS.maxCost).optional(),
-    colour: z.enum(['colourOnly', 'greyscaleOnly'], { error: "must be 'colourOnly' or 'greyscaleOnly'" }).optional(),
-    sides: z.enum(['duplexOnly', 'simplexOnly'], { error: "must be 'duplexOnly' or 'simplexOnly'" }).optional(),
-    allowedPaperSizes: z
-      .array(paperSize, { error: 'must be a list of paper sizes' })
-      .min(1, 'must name at least one size (leave it out to allow every size)')
-      .max(FILTER_LIMITS.paperSizes, `must have at most ${FILTER_LIMITS.paperSizes} sizes`)
-      .transform((sizes) => [...new Set(sizes)])
-      .optional(),
-    documentNames: z
-      .object({ allow: globList.default([]), deny: globList.default([]) }, { error: 'must be an object with allow and deny lists' })
-      .strict()
-      .optional(),
-    duplicateWindowSeconds: whole(1, FILTER_LIMITS.duplicateWindowSeconds).optional(),
-  }, { error: 'must be an object' })
+  .object(
+    {
+      maxPages: whole(1, FILTER_LIMITS.maxPages).optional(),
+      maxCopies: whole(1, FILTER_LIMITS.maxCopies).optional(),
+      maxCost: whole(0, FILTER_LIMITS.maxCost).optional(),
+      colour: z.enum(['colourOnly', 'greyscaleOnly'], { error: "must be 'colourOnly' or 'greyscaleOnly'" }).optional(),
+      sides: z.enum(['duplexOnly', 'simplexOnly'], { error: "must be 'duplexOnly' or 'simplexOnly'" }).optional(),
+      allowedPaperSizes: z
+        .array(paperSize, { error: 'must be a list of paper sizes' })
+        .min(1, 'must name at least one size (leave it out to allow every size)')
+        .max(FILTER_LIMITS.paperSizes, `must have at most ${FILTER_LIMITS.paperSizes} sizes`)
+        .transform((sizes) => [...new Set(sizes)])
+        .optional(),
+      documentNames: z
+        .object({ allow: globList.default([]), deny: globList.default([]) }, { error: 'must be an object with allow and deny lists' })
+        .strict()
+        .optional(),
+      duplicateWindowSeconds: whole(1, FILTER_LIMITS.duplicateWindowSeconds).optional(),
+    },
+    { error: 'must be an object' },
+  )
   .strict();
 
 export type PrinterFilters = z.output<typeof printerFiltersSchema>;

@@ -157,12 +157,15 @@ export class PrinterRegistry {
       }
       row = (await this.db.knex('printers').where({ server_name: serverName, queue_name: queueName }).first()) as PrinterRow;
     } else if (details.deviceUri !== undefined || details.description !== undefined || details.location !== undefined) {
-      await this.db.knex('printers').where({ id: row.id }).update({
-        ...(details.description !== undefined && { display_name: details.description }),
-        ...(details.location !== undefined && { location: details.location }),
-        ...(details.deviceUri !== undefined && { device_uri: details.deviceUri }),
-        last_seen_at: this.now(),
-      });
+      await this.db
+        .knex('printers')
+        .where({ id: row.id })
+        .update({
+          ...(details.description !== undefined && { display_name: details.description }),
+          ...(details.location !== undefined && { location: details.location }),
+          ...(details.deviceUri !== undefined && { device_uri: details.deviceUri }),
+          last_seen_at: this.now(),
+        });
     }
     const printer = toPrinter(row);
     this.printers.set(key, { at: Date.now(), printer });
@@ -206,8 +209,11 @@ export class PrinterRegistry {
   /** A printer named `server/queue` (CUPS queue names cannot hold a slash); NotFoundError when there is none. */
   async find(ref: string): Promise<PrinterInfo> {
     const slash = ref.indexOf('/');
-    if (slash <= 0 || slash === ref.length - 1) throw new ValidationError(`name a printer as server/queue, e.g. print-1/library-laser: ${JSON.stringify(ref.slice(0, 100))}`, { field: 'printer' });
-    const row = await this.infoQuery(this.db.knex).where({ 'printers.server_name': ref.slice(0, slash), 'printers.queue_name': ref.slice(slash + 1) }).first();
+    if (slash <= 0 || slash === ref.length - 1)
+      throw new ValidationError(`name a printer as server/queue, e.g. print-1/library-laser: ${JSON.stringify(ref.slice(0, 100))}`, { field: 'printer' });
+    const row = await this.infoQuery(this.db.knex)
+      .where({ 'printers.server_name': ref.slice(0, slash), 'printers.queue_name': ref.slice(slash + 1) })
+      .first();
     if (!row) throw new NotFoundError('printer', ref);
     return toInfo(row as InfoRow);
   }
@@ -223,7 +229,9 @@ export class PrinterRegistry {
       throw new ValidationError(`unknown failure mode ${String(changes.failureMode)}; one of ${FAILURE_MODES.join(', ')}`, { field: 'failureMode' });
     }
     if (changes.unknownPageCount !== undefined && !UNKNOWN_PAGE_COUNTS.includes(changes.unknownPageCount)) {
-      throw new ValidationError(`unknown unknownPageCount ${String(changes.unknownPageCount)}; one of ${UNKNOWN_PAGE_COUNTS.join(', ')}`, { field: 'unknownPageCount' });
+      throw new ValidationError(`unknown unknownPageCount ${String(changes.unknownPageCount)}; one of ${UNKNOWN_PAGE_COUNTS.join(', ')}`, {
+        field: 'unknownPageCount',
+      });
     }
     const card = changes.rateCardId === undefined ? undefined : await this.rateCards.get(changes.rateCardId);
     const updated = await runKnexTransaction(this.db, async (trx) => {
@@ -246,7 +254,9 @@ export class PrinterRegistry {
       const fields = Object.keys(diff);
       if (fields.length === 0) return was;
       const now = this.now();
-      await trx('printers').where({ id }).update({ ...row, updated_at: now });
+      await trx('printers')
+        .where({ id })
+        .update({ ...row, updated_at: now });
       const action = auditAction(fields, changes.enabled);
       await recordAudit(trx, { actor, action, targetType: 'printer', targetId: `${was.serverName}/${was.queueName}`, details: diff }, now);
       return toInfo((await this.infoQuery(trx).where({ 'printers.id': id }).first()) as InfoRow);

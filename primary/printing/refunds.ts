@@ -55,11 +55,14 @@ export class RefundService {
     const text = reason.trim();
     if (text.length > REFUND_REASON_MAX) throw new ValidationError('the reason is longer than 1,000 characters', { field: 'reason' });
     // The user id is part of the look-up: another user's job id finds nothing.
-    const job = (await this.db.knex('print_jobs').where({ id: jobId, user_id: userId }).first('id', 'cost', 'status')) as { id: number; cost: number | string; status: string } | undefined;
+    const job = (await this.db.knex('print_jobs').where({ id: jobId, user_id: userId }).first('id', 'cost', 'status')) as
+      { id: number; cost: number | string; status: string } | undefined;
     if (!job) throw new NotFoundError('print job', jobId);
     if (job.status !== 'printed' || Number(job.cost) <= 0) throw new ValidationError('only a charged, printed job can be refunded', { field: 'job' });
     try {
-      await this.db.knex('refund_requests').insert({ print_job_id: jobId, user_id: userId, reason: text, state: 'pending', amount: Number(job.cost), created_at: this.now() });
+      await this.db
+        .knex('refund_requests')
+        .insert({ print_job_id: jobId, user_id: userId, reason: text, state: 'pending', amount: Number(job.cost), created_at: this.now() });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AlreadyExistsError('refund request for print job', jobId);
       throw err;
@@ -68,7 +71,8 @@ export class RefundService {
 
   /** The newest 200 requests, pending ones only unless `state` is 'all'. */
   async list(state: 'pending' | 'all' = 'pending'): Promise<RefundRequestRow[]> {
-    const q = this.db.knex('refund_requests')
+    const q = this.db
+      .knex('refund_requests')
       .join('print_jobs', 'print_jobs.id', 'refund_requests.print_job_id')
       .join('printers', 'printers.id', 'print_jobs.printer_id')
       .join('users', 'users.id', 'refund_requests.user_id')
@@ -76,8 +80,29 @@ export class RefundService {
       .limit(200)
       .select('refund_requests.*', 'users.username', 'print_jobs.document_name', 'printers.display_name', 'printers.queue_name');
     if (state === 'pending') q.where('refund_requests.state', 'pending');
-    const rows = (await q) as { id: number; username: string; document_name: string; display_name: string; queue_name: string; amount: number | string; reason: string; state: string; created_at: number | string; decided_by: string | null }[];
-    return rows.map((r) => ({ id: r.id, username: r.username, documentName: r.document_name, printer: r.display_name || r.queue_name, amount: Number(r.amount), reason: r.reason, state: r.state, createdAt: Number(r.created_at), decidedBy: r.decided_by }));
+    const rows = (await q) as {
+      id: number;
+      username: string;
+      document_name: string;
+      display_name: string;
+      queue_name: string;
+      amount: number | string;
+      reason: string;
+      state: string;
+      created_at: number | string;
+      decided_by: string | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      username: r.username,
+      documentName: r.document_name,
+      printer: r.display_name || r.queue_name,
+      amount: Number(r.amount),
+      reason: r.reason,
+      state: r.state,
+      createdAt: Number(r.created_at),
+      decidedBy: r.decided_by,
+    }));
   }
 
   async countPending(): Promise<number> {
@@ -90,7 +115,15 @@ export class RefundService {
     const req = await this.pending(requestId);
     const account = await this.users.personalAccount(req.user_id);
     await this.decide(req, 'approved', comment, actor, async (trx) => {
-      const entry = await this.ledger.postWithin(trx, { accountId: account.id, amount: Number(req.amount), type: 'refund', key: `refund:job:${req.print_job_id}`, reference: `job:${req.print_job_id}`, actor, comment });
+      const entry = await this.ledger.postWithin(trx, {
+        accountId: account.id,
+        amount: Number(req.amount),
+        type: 'refund',
+        key: `refund:job:${req.print_job_id}`,
+        reference: `job:${req.print_job_id}`,
+        actor,
+        comment,
+      });
       return entry.id;
     });
   }
@@ -110,13 +143,25 @@ export class RefundService {
    * Marks the request decided, only if still pending (two administrators deciding at once: the
    * second finds it decided and changes nothing, not even the ledger), with its audit row.
    */
-  private async decide(req: PendingRow, state: 'approved' | 'rejected', comment: string, actor: string, post: (trx: Knex.Transaction) => Promise<number | null>): Promise<void> {
+  private async decide(
+    req: PendingRow,
+    state: 'approved' | 'rejected',
+    comment: string,
+    actor: string,
+    post: (trx: Knex.Transaction) => Promise<number | null>,
+  ): Promise<void> {
     await runKnexTransaction(this.db, async (trx) => {
-      const marked = await trx('refund_requests').where({ id: req.id, state: 'pending' }).update({ state, decided_by: actor.slice(0, 128), decision_comment: comment.slice(0, 1000), decided_at: this.now() });
+      const marked = await trx('refund_requests')
+        .where({ id: req.id, state: 'pending' })
+        .update({ state, decided_by: actor.slice(0, 128), decision_comment: comment.slice(0, 1000), decided_at: this.now() });
       if (marked === 0) throw new InvalidStateError(`refund request ${req.id} is already decided`, { id: req.id });
       const ledgerId = await post(trx);
       if (ledgerId !== null) await trx('refund_requests').where({ id: req.id }).update({ ledger_id: ledgerId });
-      await recordAudit(trx, { actor, action: `refund.${state === 'approved' ? 'approve' : 'reject'}`, targetType: 'refund_request', targetId: req.id, details: { comment } }, this.now());
+      await recordAudit(
+        trx,
+        { actor, action: `refund.${state === 'approved' ? 'approve' : 'reject'}`, targetType: 'refund_request', targetId: req.id, details: { comment } },
+        this.now(),
+      );
     });
   }
 }

@@ -30,7 +30,8 @@ const AT_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 /** Checks a cron expression; throws a ValidationError that says what is wrong. */
 export function validateCron(expression: string, field = 'cron'): void {
   const fields = expression.trim().split(/\s+/);
-  if (fields.length !== 5) throw new ValidationError(`${field} must have five fields (minute hour day-of-month month day-of-week), got "${expression}"`, { field });
+  if (fields.length !== 5)
+    throw new ValidationError(`${field} must have five fields (minute hour day-of-month month day-of-week), got "${expression}"`, { field });
   try {
     CronExpressionParser.parse(expression, { tz: 'UTC' });
   } catch (err) {

@@ -49,7 +49,19 @@ export class QuotaAdmin {
       const name = input.name.trim();
       if (key !== undefined && (await this.replayed(trx, 'quota.create', name, key))) return this.quotas.get(name, trx);
       const q = await this.quotas.create(input, trx);
-      const details = { ...formKey(key), group: q.group, period: q.period, weekday: q.weekday, dayOfMonth: q.dayOfMonth, atTime: q.atTime, cron: q.cron, mode: q.mode, amount: q.amount, cap: q.cap, enabled: q.enabled };
+      const details = {
+        ...formKey(key),
+        group: q.group,
+        period: q.period,
+        weekday: q.weekday,
+        dayOfMonth: q.dayOfMonth,
+        atTime: q.atTime,
+        cron: q.cron,
+        mode: q.mode,
+        amount: q.amount,
+        cap: q.cap,
+        enabled: q.enabled,
+      };
       await recordAudit(trx, { actor, action: 'quota.create', targetType: SCHEDULE_TARGET, targetId: q.name, details }, this.now());
       return q;
     });
@@ -61,7 +73,11 @@ export class QuotaAdmin {
       const before = await this.quotas.get(name, trx);
       if (before.enabled === enabled) return before;
       const q = await this.quotas.setEnabled(before.name, enabled, trx);
-      await recordAudit(trx, { actor, action: enabled ? 'quota.enable' : 'quota.disable', targetType: SCHEDULE_TARGET, targetId: q.name, details: formKey(key) }, this.now());
+      await recordAudit(
+        trx,
+        { actor, action: enabled ? 'quota.enable' : 'quota.disable', targetType: SCHEDULE_TARGET, targetId: q.name, details: formKey(key) },
+        this.now(),
+      );
       return q;
     });
   }

@@ -26,7 +26,10 @@ export function schedule(deps: { quotas: QuotaService; logger: Logger; expressio
     logger: deps.logger,
     run: async () => {
       for (const r of await runDueQuotas(deps.quotas)) {
-        deps.logger.info({ schedule: r.schedule, period: new Date(r.periodStart).toISOString(), users: r.users, total: r.total, reason: r.reason }, 'quota run finished');
+        deps.logger.info(
+          { schedule: r.schedule, period: new Date(r.periodStart).toISOString(), users: r.users, total: r.total, reason: r.reason },
+          'quota run finished',
+        );
       }
     },
   });

@@ -151,7 +151,12 @@ function allocationKeyPrefix(scheduleId: number, periodStart: number): string {
 }
 
 const newScheduleSchema = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(128).regex(/^[^\p{Cc}\p{Cf}]+$/u, 'contains control characters'),
+  name: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(128)
+    .regex(/^[^\p{Cc}\p{Cf}]+$/u, 'contains control characters'),
   mode: z.enum(['add', 'reset'], { message: 'must be add or reset' }),
   amount: z.number().int('must be whole minor units').min(0, 'must not be negative').max(MAX_AMOUNT),
   cap: z.number().int().min(0, 'must not be negative').max(MAX_AMOUNT).nullable(),
@@ -225,7 +230,9 @@ export class QuotaService {
     checkSpec(spec);
     let groupId: number | null = null;
     if (hasGroup) {
-      const g = (await (trx ?? this.db.knex)('groups').where({ name: String(input.group).trim() }).first('id')) as { id: number } | undefined;
+      const g = (await (trx ?? this.db.knex)('groups')
+        .where({ name: String(input.group).trim() })
+        .first('id')) as { id: number } | undefined;
       if (!g) throw new NotFoundError('group', String(input.group).trim());
       groupId = g.id;
     }
@@ -285,7 +292,10 @@ export class QuotaService {
       .knex('quota_runs')
       .join('quota_schedules', 'quota_schedules.id', 'quota_runs.schedule_id')
       .select('quota_runs.*', 'quota_schedules.name as schedule_name')
-      .orderBy([{ column: 'quota_runs.period_start', order: 'desc' }, { column: 'quota_runs.id', order: 'desc' }])
+      .orderBy([
+        { column: 'quota_runs.period_start', order: 'desc' },
+        { column: 'quota_runs.id', order: 'desc' },
+      ])
       .limit(query.limit ?? 50);
     if (query.schedule) q.where('quota_schedules.name', query.schedule.trim());
     return ((await q) as RunRow[]).map(toRun);
@@ -312,7 +322,9 @@ export class QuotaService {
    */
   async runDue(): Promise<QuotaRun[]> {
     const done: QuotaRun[] = [];
-    const unfinished = (await this.db.knex('quota_runs').whereIn('state', ['pending', 'running']).orderBy(['period_start', 'id']).select('id')) as { id: number }[];
+    const unfinished = (await this.db.knex('quota_runs').whereIn('state', ['pending', 'running']).orderBy(['period_start', 'id']).select('id')) as {
+      id: number;
+    }[];
     for (const { id } of unfinished) {
       const run = await this.execute(Number(id));
       if (run) done.push(run);
@@ -322,7 +334,8 @@ export class QuotaService {
     const due: { schedule: QuotaSchedule; start: number; reason: RunReason }[] = [];
     for (const schedule of await this.list()) {
       if (!schedule.enabled) continue;
-      const last = (await this.db.knex('quota_runs').where({ schedule_id: schedule.id }).max({ p: 'period_start' }).first()) as { p: number | string | null } | undefined;
+      const last = (await this.db.knex('quota_runs').where({ schedule_id: schedule.id }).max({ p: 'period_start' }).first()) as
+        { p: number | string | null } | undefined;
       const lower = Math.max(schedule.createdAt - 1, last?.p === null || last?.p === undefined ? -Infinity : Number(last.p));
       // The period containing now is always paid, however long ago it started: the catch-up
       // window limits only the periods that have already ended (catch-up 0 = none of them).
@@ -421,11 +434,13 @@ export class QuotaService {
       // statement is synchronous, so without this a whole run would hold the event loop.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    return toRun((await this.db
-      .knex('quota_runs')
-      .join('quota_schedules', 'quota_schedules.id', 'quota_runs.schedule_id')
-      .where('quota_runs.id', runId)
-      .first('quota_runs.*', 'quota_schedules.name as schedule_name')) as RunRow);
+    return toRun(
+      (await this.db
+        .knex('quota_runs')
+        .join('quota_schedules', 'quota_schedules.id', 'quota_runs.schedule_id')
+        .where('quota_runs.id', runId)
+        .first('quota_runs.*', 'quota_schedules.name as schedule_name')) as RunRow,
+    );
   }
 
   /**
@@ -434,9 +449,20 @@ export class QuotaService {
    * run done. The ledger rows and the balances are written by the ledger's bulk postings
    * (ledger/bulk-postings.ts): one chunk is a handful of statements rather than two per user.
    */
-  private async chunk(tx: SqlTx, runId: number, schedule: QuotaSchedule, periodStart: number, peers: QuotaSchedule[], cursor: number): Promise<{ finished: boolean; cursor: number }> {
+  private async chunk(
+    tx: SqlTx,
+    runId: number,
+    schedule: QuotaSchedule,
+    periodStart: number,
+    peers: QuotaSchedule[],
+    cursor: number,
+  ): Promise<{ finished: boolean; cursor: number }> {
     const now = this.now();
-    const renewed = await tx.run("UPDATE quota_runs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'", [now + this.leaseMs, runId, this.owner]);
+    const renewed = await tx.run("UPDATE quota_runs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'", [
+      now + this.leaseMs,
+      runId,
+      this.owner,
+    ]);
     if (renewed.changes !== 1) throw new LeaseLostError();
     const members =
       schedule.groupId === null
@@ -482,10 +508,26 @@ export class QuotaService {
   }
 
   /** What each member gets, from their (locked) balances: the amount, or the cap's or reset's difference; nobody gets a row of 0. */
-  private async allocations(tx: SqlTx, members: { user_id: number; account_id: number }[], schedule: QuotaSchedule, peers: QuotaSchedule[]): Promise<BulkPosting[]> {
+  private async allocations(
+    tx: SqlTx,
+    members: { user_id: number; account_id: number }[],
+    schedule: QuotaSchedule,
+    peers: QuotaSchedule[],
+  ): Promise<BulkPosting[]> {
     const accountIds = members.map((m) => m.account_id);
-    const balances = new Map((await tx.all<{ id: number; balance: number | string }>(`SELECT id, balance FROM accounts WHERE id IN (${placeholders(accountIds.length)})`, accountIds)).map((r) => [r.id, Number(r.balance)]));
-    const targets = schedule.mode === 'reset' ? await this.resetTargets(tx, members.map((m) => m.user_id), peers) : undefined;
+    const balances = new Map(
+      (
+        await tx.all<{ id: number; balance: number | string }>(`SELECT id, balance FROM accounts WHERE id IN (${placeholders(accountIds.length)})`, accountIds)
+      ).map((r) => [r.id, Number(r.balance)]),
+    );
+    const targets =
+      schedule.mode === 'reset'
+        ? await this.resetTargets(
+            tx,
+            members.map((m) => m.user_id),
+            peers,
+          )
+        : undefined;
     const rows: BulkPosting[] = [];
     for (const m of members) {
       const balance = balances.get(m.account_id);
@@ -518,6 +560,8 @@ export class QuotaService {
   }
 
   private scheduleQuery(trx?: Knex.Transaction) {
-    return (trx ?? this.db.knex)('quota_schedules').leftJoin('groups', 'groups.id', 'quota_schedules.group_id').select('quota_schedules.*', 'groups.name as group_name');
+    return (trx ?? this.db.knex)('quota_schedules')
+      .leftJoin('groups', 'groups.id', 'quota_schedules.group_id')
+      .select('quota_schedules.*', 'groups.name as group_name');
   }
 }

@@ -54,7 +54,8 @@ export function parseDayOfMonth(text: string): number {
 /** Parses the text of a schedule; `decimals` is the site currency's. Throws a ValidationError naming the field. */
 export function parseScheduleText(input: ScheduleText, decimals: number): NewQuotaSchedule {
   const period = input.period.trim() as Period;
-  if (!PERIODS.includes(period)) throw new ValidationError(`period must be daily, weekly, monthly or cron, got ${JSON.stringify(input.period)}`, { field: 'period' });
+  if (!PERIODS.includes(period))
+    throw new ValidationError(`period must be daily, weekly, monthly or cron, got ${JSON.stringify(input.period)}`, { field: 'period' });
   const mode = (given(input.mode) ? input.mode.trim() : 'add') as QuotaMode;
   if (!MODES.includes(mode)) throw new ValidationError(`mode must be add or reset, got ${JSON.stringify(input.mode)}`, { field: 'mode' });
   return {
@@ -77,5 +78,7 @@ export function parseScheduleText(input: ScheduleText, decimals: number): NewQuo
 /** A time in the primary's zone, e.g. "2026-03-09 00:00" (the caller names the zone). */
 export function localTime(ms: number | null, timezone: string): string {
   if (ms === null) return '-';
-  return new Intl.DateTimeFormat('sv-SE', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(new Date(ms));
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(
+    new Date(ms),
+  );
 }

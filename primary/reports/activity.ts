@@ -126,7 +126,12 @@ export class ActivityReports {
       );
       // Sheets: pages x copies, or ceil(pages / 2) x copies for duplex; the duplex column sums
       // (pages + pages % 2) x copies, which is twice the sheets, so no division happens in SQL.
-      const printed = await q.get<{ simplex_sheets: number | string; duplex_half_sheets: number | string; period_pages: number | string; period_jobs: number | string }>(
+      const printed = await q.get<{
+        simplex_sheets: number | string;
+        duplex_half_sheets: number | string;
+        period_pages: number | string;
+        period_jobs: number | string;
+      }>(
         `SELECT COALESCE(SUM(CASE WHEN duplex THEN 0 ELSE pages * copies END), 0) AS simplex_sheets,
                 COALESCE(SUM(CASE WHEN duplex THEN (pages + pages % 2) * copies ELSE 0 END), 0) AS duplex_half_sheets,
                 COALESCE(SUM(CASE WHEN created_at >= ? THEN pages * copies ELSE 0 END), 0) AS period_pages,
@@ -175,9 +180,19 @@ export class ActivityReports {
       .orderBy('print_jobs.id', 'desc')
       .limit(limit)
       .select(
-        'print_jobs.id', 'print_jobs.created_at', 'printers.display_name', 'printers.queue_name', 'print_jobs.document_name',
-        'print_jobs.pages', 'print_jobs.copies', 'print_jobs.colour_pages', 'print_jobs.duplex', 'print_jobs.cost', 'print_jobs.status',
-        'print_jobs.reason', 'refund_requests.state as refund_state',
+        'print_jobs.id',
+        'print_jobs.created_at',
+        'printers.display_name',
+        'printers.queue_name',
+        'print_jobs.document_name',
+        'print_jobs.pages',
+        'print_jobs.copies',
+        'print_jobs.colour_pages',
+        'print_jobs.duplex',
+        'print_jobs.cost',
+        'print_jobs.status',
+        'print_jobs.reason',
+        'refund_requests.state as refund_state',
       )) as JobRow[];
     return rows.map((r) => ({
       id: Number(r.id),
@@ -210,18 +225,31 @@ export class ActivityReports {
       .orderBy('internet_reports.id', 'desc')
       .limit(opts.pageSize + 1)
       .select(
-        'internet_reports.id', 'internet_reports.report_id', 'internet_reports.interval_start', 'internet_reports.interval_end',
+        'internet_reports.id',
+        'internet_reports.report_id',
+        'internet_reports.interval_start',
+        'internet_reports.interval_end',
         k.raw('SUM(internet_usage.bytes_in + internet_usage.bytes_out + internet_usage.cache_hit_bytes) as bytes'),
         k.raw('SUM(internet_usage.charged_bytes) as charged_bytes'),
       );
     if (opts.beforeId !== undefined) q.andWhere('internet_reports.id', '<', opts.beforeId);
-    const found = (await q) as { id: number | string; report_id: string; interval_start: number | string; interval_end: number | string; bytes: number | string; charged_bytes: number | string }[];
+    const found = (await q) as {
+      id: number | string;
+      report_id: string;
+      interval_start: number | string;
+      interval_end: number | string;
+      bytes: number | string;
+      charged_bytes: number | string;
+    }[];
     const page = found.slice(0, opts.pageSize);
     const costs = new Map<string, number>();
     if (page.length > 0) {
       const sums = (await k('ledger')
         .where({ account_id: accountId, type: 'net' })
-        .whereIn('reference', page.map((r) => r.report_id))
+        .whereIn(
+          'reference',
+          page.map((r) => r.report_id),
+        )
         .groupBy('reference')
         .select('reference', k.raw('SUM(amount) as total'))) as { reference: string; total: number | string }[];
       for (const r of sums) costs.set(r.reference, 0 - Number(r.total));
@@ -240,8 +268,11 @@ export class ActivityReports {
   /** Printed jobs and pages (x copies) of every user since `since`. */
   async printedSince(since: number): Promise<{ pages: number; jobs: number }> {
     const k = this.db.knex;
-    const row = (await k('print_jobs').where({ status: 'printed' }).andWhere('created_at', '>=', since)
-      .select(k.raw('COALESCE(SUM(pages * copies), 0) as pages'), k.raw('COUNT(*) as jobs')).first()) as { pages: number | string; jobs: number | string } | undefined;
+    const row = (await k('print_jobs')
+      .where({ status: 'printed' })
+      .andWhere('created_at', '>=', since)
+      .select(k.raw('COALESCE(SUM(pages * copies), 0) as pages'), k.raw('COUNT(*) as jobs'))
+      .first()) as { pages: number | string; jobs: number | string } | undefined;
     return { pages: Number(row?.pages ?? 0), jobs: Number(row?.jobs ?? 0) };
   }
 }

@@ -17,7 +17,16 @@ const amount = z.number().int().min(-MAX_AMOUNT).max(MAX_AMOUNT);
 const groupNames = z
   .string()
   .max(2000)
-  .transform((text) => [...new Set(text.split(',').map((n) => n.trim()).filter((n) => n !== ''))].join(','))
+  .transform((text) =>
+    [
+      ...new Set(
+        text
+          .split(',')
+          .map((n) => n.trim())
+          .filter((n) => n !== ''),
+      ),
+    ].join(','),
+  )
   .refine((names) => names.split(',').every((n) => n.length <= 128 && !/[\p{Cc}\p{Cf}]/u.test(n)), 'group names are at most 128 printable characters');
 
 /** The names in a `users.onDemandGroups` value. */
@@ -50,7 +59,12 @@ export const SETTINGS = {
    * releases its hold (primary/printing/authorisation-expiry.ts). Longer than any print takes,
    * so it only catches jobs whose end was lost; a commit that still comes is charged.
    */
-  'printing.authorisationTimeout': z.number().int().min(300).max(7 * 24 * 3600).default(4 * 3600),
+  'printing.authorisationTimeout': z
+    .number()
+    .int()
+    .min(300)
+    .max(7 * 24 * 3600)
+    .default(4 * 3600),
   /** The rate card new printers get; created with 10 grey / 50 colour per page if missing. */
   'printing.defaultRateCard': z.string().min(1).max(128).default('Default'),
   /** Users may send credit to each other from the web tools, within these amounts. */
@@ -104,7 +118,10 @@ export class SettingsService {
    * that changed are written in one transaction, together with whatever `within` writes there
    * (the caller's audit rows). Returns what changed.
    */
-  async setAll(values: Partial<Record<SettingKey, unknown>>, within?: (trx: Knex.Transaction, changes: SettingChange[]) => Promise<void>): Promise<SettingChange[]> {
+  async setAll(
+    values: Partial<Record<SettingKey, unknown>>,
+    within?: (trx: Knex.Transaction, changes: SettingChange[]) => Promise<void>,
+  ): Promise<SettingChange[]> {
     this.cache = undefined; // compare with what the database holds now, not with a cached copy
     const current = await this.all();
     const changes: SettingChange[] = [];
@@ -141,7 +158,10 @@ export class SettingsService {
   }
 
   private async write(k: Knex | Knex.Transaction, key: SettingKey, value: unknown): Promise<void> {
-    await k('settings').insert({ key, value: JSON.stringify(value), updated_at: Date.now() }).onConflict('key').merge(['value', 'updated_at']);
+    await k('settings')
+      .insert({ key, value: JSON.stringify(value), updated_at: Date.now() })
+      .onConflict('key')
+      .merge(['value', 'updated_at']);
   }
 
   async currency(): Promise<CurrencyFormat> {
@@ -152,7 +172,8 @@ export class SettingsService {
     if (names.length === 0) return;
     const found = new Set((await this.db.knex('groups').whereIn('name', names).pluck('name')) as string[]);
     const missing = names.filter((n) => !found.has(n));
-    if (missing.length > 0) throw new ValidationError(`invalid value for users.onDemandGroups: no group ${missing.join(', ')}`, { key: 'users.onDemandGroups' });
+    if (missing.length > 0)
+      throw new ValidationError(`invalid value for users.onDemandGroups: no group ${missing.join(', ')}`, { key: 'users.onDemandGroups' });
   }
 
   /** Drops the cached values, so the next read sees what the database holds now (after the tables were emptied under it, in tests). */
@@ -175,7 +196,8 @@ export class SettingsService {
    */
   async change(values: Partial<Record<SettingKey, unknown>>, actor: string): Promise<SettingChange[]> {
     return this.setAll(values, async (trx, changes) => {
-      for (const c of changes) await recordAudit(trx, { actor, action: 'settings.set', targetType: 'setting', targetId: c.key, details: { from: c.from, to: c.to } });
+      for (const c of changes)
+        await recordAudit(trx, { actor, action: 'settings.set', targetType: 'setting', targetId: c.key, details: { from: c.from, to: c.to } });
     });
   }
 }

@@ -96,7 +96,8 @@ export async function importUsers(services: Services, input: Readable | string, 
   const source = typeof input === 'string' ? input : 'the input';
   const content = checkEncoding(await readAll(input), source);
   const { header, records } = readRecords(content);
-  if (!header) throw new ValidationError(`${source} is empty: the first line must be a header naming the columns, e.g. username,full_name,email`, { reason: 'empty' });
+  if (!header)
+    throw new ValidationError(`${source} is empty: the first line must be a header naming the columns, e.g. username,full_name,email`, { reason: 'empty' });
   const columns = readHeader(header, records);
 
   // Check every line on its own and against the lines before it, in file order, before any write.
@@ -230,7 +231,8 @@ function readRecords(buf: Buffer): { header: { line: number; fields: string[] } 
     }
   }
   const [first, ...rest] = all;
-  if (first && 'error' in first) throw new ValidationError(`the header (line ${first.line}) is not valid CSV: ${first.error}`, { reason: 'header', line: first.line });
+  if (first && 'error' in first)
+    throw new ValidationError(`the header (line ${first.line}) is not valid CSV: ${first.error}`, { reason: 'header', line: first.line });
   // Rows whose cells are all blank (spreadsheets leave ",,,," lines at the end) are not user lines.
   const records = rest.filter((r) => 'error' in r || r.fields.some((f) => f.trim() !== ''));
   return { header: first, records };
@@ -253,7 +255,10 @@ function describeCsvError(err: CsvError): string {
 
 /** Header cells mean the same written "Full Name", "full-name" or "FULL_NAME". */
 function columnKey(cell: string): string {
-  return cell.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return cell
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 }
 
 /** Maps each field position to a column (undefined: an unnamed column that is blank on every line). */
@@ -266,7 +271,8 @@ function readHeader(header: { line: number; fields: string[] }, records: RawReco
     const key = columnKey(cell);
     if (key === '') {
       const used = records.find((r) => 'fields' in r && (r.fields[i] ?? '').trim() !== '');
-      if (used) throw new ValidationError(`column ${i + 1} has no name in the header but has a value on line ${used.line}`, { reason: 'header', column: i + 1 });
+      if (used)
+        throw new ValidationError(`column ${i + 1} has no name in the header but has a value on line ${used.line}`, { reason: 'header', column: i + 1 });
       columns.push(undefined);
       continue;
     }
@@ -328,7 +334,14 @@ const YES = new Set(['yes', 'true', '1']);
 const NO = new Set(['no', 'false', '0']);
 
 function splitList(cell: string): string[] {
-  return [...new Set(cell.split(LIST_SEPARATOR).map((s) => s.trim()).filter((s) => s !== ''))];
+  return [
+    ...new Set(
+      cell
+        .split(LIST_SEPARATOR)
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ];
 }
 
 /**
@@ -450,7 +463,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
   // Messages written in user-service.ts are lower-case phrases; zod's own are not, so say them plainly.
   if (/^[a-z]/.test(issue.message)) return issue.message;
-  if (issue.code === 'too_big') return issue.origin === 'array' ? `has more than ${String(issue.maximum)} entries` : `is longer than ${String(issue.maximum)} characters`;
+  if (issue.code === 'too_big')
+    return issue.origin === 'array' ? `has more than ${String(issue.maximum)} entries` : `is longer than ${String(issue.maximum)} characters`;
   if (issue.code === 'too_small') return issue.origin === 'array' ? 'is empty' : `is shorter than ${String(issue.minimum)} characters`;
   if (issue.code === 'invalid_format') return 'contains characters that are not allowed';
   return 'is invalid';

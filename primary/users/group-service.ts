@@ -48,7 +48,12 @@ function toGroup(row: GroupRow): Group {
   };
 }
 
-const groupNameSchema = z.string().trim().min(1, 'must not be empty').max(128).regex(/^[^\p{Cc}\p{Cf}]+$/u, 'contains control characters');
+const groupNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(128)
+  .regex(/^[^\p{Cc}\p{Cf}]+$/u, 'contains control characters');
 const rulesSchema = z
   .object({
     initialCredit: z.number().int().min(0).max(MAX_AMOUNT),
@@ -79,7 +84,11 @@ export class GroupService {
   async create(input: { name: string; description?: string } & Partial<NewUserRules>, actor = 'system'): Promise<Group> {
     const name = parse(groupNameSchema, input.name, 'name');
     const description = parse(z.string().max(1000), input.description ?? '', 'description');
-    const rules = parse(rulesSchema, { initialCredit: input.initialCredit, initialRestricted: input.initialRestricted, initialCreditLimit: input.initialCreditLimit }, 'rules');
+    const rules = parse(
+      rulesSchema,
+      { initialCredit: input.initialCredit, initialRestricted: input.initialRestricted, initialCreditLimit: input.initialCreditLimit },
+      'rules',
+    );
     try {
       await runKnexTransaction(this.db, async (trx) => {
         const now = this.now();
@@ -113,7 +122,12 @@ export class GroupService {
 
   async members(name: string): Promise<string[]> {
     const group = await this.get(name);
-    return (await this.db.knex('users').join('group_members', 'group_members.user_id', 'users.id').where('group_members.group_id', group.id).orderBy('users.username').pluck('users.username')) as string[];
+    return (await this.db
+      .knex('users')
+      .join('group_members', 'group_members.user_id', 'users.id')
+      .where('group_members.group_id', group.id)
+      .orderBy('users.username')
+      .pluck('users.username')) as string[];
   }
 
   /** Adds users to a group; users already in it are left as they are. Returns how many were added. */
@@ -125,11 +139,23 @@ export class GroupService {
       const users = (await trx('users').whereIn('username', wanted).select('id', 'username')) as { id: number; username: string }[];
       const missing = wanted.filter((u) => !users.some((r) => r.username === u));
       if (missing.length > 0) throw new NotFoundError('user', missing.join(', '));
-      const already = new Set((await trx('group_members').where({ group_id: group.id }).whereIn('user_id', users.map((u) => u.id)).pluck('user_id')) as number[]);
+      const already = new Set(
+        (await trx('group_members')
+          .where({ group_id: group.id })
+          .whereIn(
+            'user_id',
+            users.map((u) => u.id),
+          )
+          .pluck('user_id')) as number[],
+      );
       const now = this.now();
       const fresh = users.filter((u) => !already.has(u.id));
       for (const u of fresh) await trx('group_members').insert({ group_id: group.id, user_id: u.id, created_at: now });
-      await recordAudit(trx, { actor, action: 'group.members.add', targetType: 'group', targetId: name.trim(), details: { users: fresh.map((u) => u.username) } }, now);
+      await recordAudit(
+        trx,
+        { actor, action: 'group.members.add', targetType: 'group', targetId: name.trim(), details: { users: fresh.map((u) => u.username) } },
+        now,
+      );
       return fresh.length;
     });
   }
@@ -144,8 +170,18 @@ export class GroupService {
         .where('group_members.group_id', group.id)
         .whereIn('users.username', wanted)
         .select('users.id', 'users.username')) as { id: number; username: string }[];
-      const removed = await trx('group_members').where({ group_id: group.id }).whereIn('user_id', members.map((m) => m.id)).delete();
-      await recordAudit(trx, { actor, action: 'group.members.remove', targetType: 'group', targetId: name.trim(), details: { users: members.map((m) => m.username) } }, this.now());
+      const removed = await trx('group_members')
+        .where({ group_id: group.id })
+        .whereIn(
+          'user_id',
+          members.map((m) => m.id),
+        )
+        .delete();
+      await recordAudit(
+        trx,
+        { actor, action: 'group.members.remove', targetType: 'group', targetId: name.trim(), details: { users: members.map((m) => m.username) } },
+        this.now(),
+      );
       return removed;
     });
   }

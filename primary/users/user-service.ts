@@ -89,7 +89,11 @@ const moneyField = z.number().int('must be a whole number of minor units').min(0
 export const newUserSchema = z.object({
   username: z.string(),
   fullName: text(255).optional(),
-  email: z.string().max(255).regex(/^$|^[^\s@]+@[^\s@]+$/, 'is not an email address').optional(),
+  email: z
+    .string()
+    .max(255)
+    .regex(/^$|^[^\s@]+@[^\s@]+$/, 'is not an email address')
+    .optional(),
   department: text(255).optional(),
   office: text(255).optional(),
   cards: z.array(z.string().trim().min(1).max(128).regex(NAME_PATTERN)).max(10).optional(),
@@ -106,7 +110,10 @@ export type NewUser = z.input<typeof newUserSchema>;
 export const userChangesSchema = z
   .object({
     fullName: text(255),
-    email: z.string().max(255).regex(/^$|^[^\s@]+@[^\s@]+$/, 'is not an email address'),
+    email: z
+      .string()
+      .max(255)
+      .regex(/^$|^[^\s@]+@[^\s@]+$/, 'is not an email address'),
     department: text(255),
     office: text(255),
     disabled: z.boolean(),
@@ -187,7 +194,10 @@ export class UserService {
 
         const ruled = groups.filter((g) => g.initial_restricted !== null);
         const restricted = data.restricted ?? (ruled.length > 0 ? ruled.every((g) => Boolean(g.initial_restricted)) : siteRestricted);
-        const limits = groups.map((g) => g.initial_credit_limit).filter((l): l is number | string => l !== null).map(Number);
+        const limits = groups
+          .map((g) => g.initial_credit_limit)
+          .filter((l): l is number | string => l !== null)
+          .map(Number);
         const creditLimit = data.creditLimit ?? (limits.length > 0 ? Math.max(...limits) : null);
         const initialCredit = data.initialCredit ?? siteCredit + groups.reduce((sum, g) => sum + Number(g.initial_credit), 0);
 
@@ -239,7 +249,10 @@ export class UserService {
   }
 
   async findByUsername(raw: string): Promise<User | undefined> {
-    const row = (await this.db.knex('users').where({ username: normaliseUsername(raw) }).first()) as UserRow | undefined;
+    const row = (await this.db
+      .knex('users')
+      .where({ username: normaliseUsername(raw) })
+      .first()) as UserRow | undefined;
     return row ? toUser(row) : undefined;
   }
 
@@ -250,9 +263,11 @@ export class UserService {
   }
 
   async findByCard(number: string): Promise<User | undefined> {
-    const row = (await this.db.knex('users').join('user_cards', 'user_cards.user_id', 'users.id').where('user_cards.number', number.trim()).first('users.*')) as
-      | UserRow
-      | undefined;
+    const row = (await this.db
+      .knex('users')
+      .join('user_cards', 'user_cards.user_id', 'users.id')
+      .where('user_cards.number', number.trim())
+      .first('users.*')) as UserRow | undefined;
     return row ? toUser(row) : undefined;
   }
 
@@ -272,7 +287,12 @@ export class UserService {
     const row = (await this.db.knex('users').where({ id: userId }).first()) as UserRow | undefined;
     if (!row) throw new NotFoundError('user', userId);
     const account = await this.personalAccount(userId);
-    const groups = (await this.db.knex('groups').join('group_members', 'group_members.group_id', 'groups.id').where('group_members.user_id', userId).orderBy('groups.name').pluck('groups.name')) as string[];
+    const groups = (await this.db
+      .knex('groups')
+      .join('group_members', 'group_members.group_id', 'groups.id')
+      .where('group_members.user_id', userId)
+      .orderBy('groups.name')
+      .pluck('groups.name')) as string[];
     const cards = (await this.db.knex('user_cards').where({ user_id: userId }).orderBy('number').pluck('number')) as string[];
     return { ...toUser(row), account, effectiveCreditLimit: await this.ledger.creditLimitOf(account), groups, cards };
   }
@@ -298,7 +318,10 @@ export class UserService {
       });
     }
     if (query.group) {
-      q.whereIn('users.id', k('group_members').join('groups', 'groups.id', 'group_members.group_id').where('groups.name', query.group.trim()).select('group_members.user_id'));
+      q.whereIn(
+        'users.id',
+        k('group_members').join('groups', 'groups.id', 'group_members.group_id').where('groups.name', query.group.trim()).select('group_members.user_id'),
+      );
     }
     const rows = (await q) as (UserRow & { balance: number | string; restricted: number | boolean })[];
     return rows.map((r) => ({ ...toUser(r), balance: Number(r.balance), restricted: Boolean(r.restricted) }));
@@ -326,13 +349,18 @@ export class UserService {
       if (changes.isAdmin !== undefined) userCols.is_admin = changes.isAdmin;
       if (changes.language !== undefined) userCols.language = changes.language;
       if (passwordHash !== undefined) userCols.password_hash = passwordHash;
-      if (Object.keys(userCols).length > 0) await trx('users').where({ id: userId }).update({ ...userCols, updated_at: now });
+      if (Object.keys(userCols).length > 0)
+        await trx('users')
+          .where({ id: userId })
+          .update({ ...userCols, updated_at: now });
       const accountCols: Record<string, unknown> = {};
       if (changes.restricted !== undefined) accountCols.restricted = changes.restricted;
       if (changes.creditLimit !== undefined) accountCols.credit_limit = changes.creditLimit;
       if (changes.costMultiplierBp !== undefined) accountCols.cost_multiplier_bp = changes.costMultiplierBp;
       if (Object.keys(accountCols).length > 0) {
-        await trx('accounts').where({ user_id: userId, type: 'personal' }).update({ ...accountCols, updated_at: now });
+        await trx('accounts')
+          .where({ user_id: userId, type: 'personal' })
+          .update({ ...accountCols, updated_at: now });
       }
       // Restriction and credit limit decide who is blocked: announced once this commits.
       if (changes.restricted !== undefined || changes.creditLimit !== undefined) {

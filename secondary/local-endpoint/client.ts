@@ -137,7 +137,11 @@ export class LocalEndpointClient {
 }
 
 /** Connects, runs `work`, and always closes: the shape a backend invocation needs. */
-export async function withLocalEndpoint<T>(socketPath: string, work: (client: LocalEndpointClient) => Promise<T>, opts: { timeoutMs?: number } = {}): Promise<T> {
+export async function withLocalEndpoint<T>(
+  socketPath: string,
+  work: (client: LocalEndpointClient) => Promise<T>,
+  opts: { timeoutMs?: number } = {},
+): Promise<T> {
   const client = await LocalEndpointClient.connect(socketPath, opts);
   try {
     return await work(client);

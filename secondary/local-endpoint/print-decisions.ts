@@ -95,10 +95,16 @@ export class PrintDecisions implements LocalHandler {
     const policy = this.deps.control.printer(job.queue);
     const pages = given?.pages ?? (policy.unknownPageCount === 'charge-maximum' && policy.maximumPages > 0 ? policy.maximumPages : undefined);
     if (pages === undefined) {
-      this.deps.logger.info({ jobId: job.jobId, queue: job.queue, rule: policy.unknownPageCount }, 'pages of a job could not be counted; held for an administrator');
+      this.deps.logger.info(
+        { jobId: job.jobId, queue: job.queue, rule: policy.unknownPageCount },
+        'pages of a job could not be counted; held for an administrator',
+      );
       return { ok: true, jobId: job.jobId, decision: 'review', reason: REASON_UNCOUNTABLE, cost: 0, charged: false, offline: false };
     }
-    this.deps.logger.info({ jobId: job.jobId, queue: job.queue, pages, by: given ? 'administrator' : 'charge-maximum' }, 'pages of a job could not be counted; charged by the unknownPageCount rule');
+    this.deps.logger.info(
+      { jobId: job.jobId, queue: job.queue, pages, by: given ? 'administrator' : 'charge-maximum' },
+      'pages of a job could not be counted; charged by the unknownPageCount rule',
+    );
     // An administrator counts one copy; the maximum counts every copy (it is the max-pages filter).
     const copies = given ? job.copies : 1;
     return { ...job, pages, copies, colourPages: job.colourPages > 0 ? pages : 0, pagesKnown: true };
@@ -115,7 +121,9 @@ export class PrintDecisions implements LocalHandler {
   private async setPages(jobId: string, pages: number): Promise<QueuedAnswer> {
     const counts = this.adminPageCounts();
     counts[jobId] = { pages, at: Date.now() };
-    const kept = Object.entries(counts).sort((a, b) => b[1].at - a[1].at).slice(0, MAX_ADMIN_PAGE_COUNTS);
+    const kept = Object.entries(counts)
+      .sort((a, b) => b[1].at - a[1].at)
+      .slice(0, MAX_ADMIN_PAGE_COUNTS);
     await this.deps.outbox.putMeta(ADMIN_PAGES_KEY, JSON.stringify(Object.fromEntries(kept)));
     this.deps.logger.info({ jobId, pages }, 'an administrator gave the page count of a held job');
     return { ok: true, duplicate: false, direct: false };
@@ -140,7 +148,8 @@ export class PrintDecisions implements LocalHandler {
     const end = Date.now() + this.deps.callDeadlineMs;
     try {
       const printedBefore = outbox.committedJob(job.jobId);
-      if (printedBefore) await this.deps.primary.submitJobEvents({ events: [printedBefore.payload as JobEvent] }, { deadlineMs: Math.max(50, end - Date.now()) });
+      if (printedBefore)
+        await this.deps.primary.submitJobEvents({ events: [printedBefore.payload as JobEvent] }, { deadlineMs: Math.max(50, end - Date.now()) });
       await this.sendWaitingRelease(job.jobId, end);
       const answer = await withRetry(
         () => this.deps.primary.authorizeJob({ job }, { deadlineMs: Math.max(50, end - Date.now()) }),
@@ -156,7 +165,15 @@ export class PrintDecisions implements LocalHandler {
       if (answer.decision === 'DECISION_ALLOW') {
         return { ok: true, jobId, decision: 'allow', reason: '', cost: answer.cost, charged: answer.charged, offline: false };
       }
-      return { ok: true, jobId, decision: 'deny', reason: answer.reason || 'denied by the accounting server', cost: answer.cost, charged: answer.charged, offline: false };
+      return {
+        ok: true,
+        jobId,
+        decision: 'deny',
+        reason: answer.reason || 'denied by the accounting server',
+        cost: answer.cost,
+        charged: answer.charged,
+        offline: false,
+      };
     } catch (err) {
       if (err instanceof OutboxWriteError) return deny(job.jobId, REASON_OUTBOX);
       this.deps.onPrimaryOutcome(err);

@@ -127,8 +127,7 @@ export class EventQueue {
   /** When the earliest event held back by retryLater() becomes due, or undefined when none waits. */
   nextDueAt(kinds: readonly OutboxKind[]): number | undefined {
     const row = this.cached(`SELECT min(next_attempt_at) AS t FROM events WHERE kind IN (${kinds.map(() => '?').join(',')})`).get(...kinds) as
-      | { t: number | null }
-      | undefined;
+      { t: number | null } | undefined;
     return row?.t ?? undefined;
   }
 

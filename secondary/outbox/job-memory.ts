@@ -48,13 +48,17 @@ export class JobMemory {
         'INSERT INTO offline_jobs (job_id, job, free, authorized_at) VALUES (?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING',
       ),
       getOffline: db.prepare<[string], { job_id: string; job: string; free: number; authorized_at: number }>('SELECT * FROM offline_jobs WHERE job_id = ?'),
-      offlineInRange: db.prepare<[string, string], { job_id: string }>('SELECT job_id FROM offline_jobs WHERE job_id >= ? AND job_id < ? ORDER BY authorized_at DESC, job_id DESC LIMIT 1'),
+      offlineInRange: db.prepare<[string, string], { job_id: string }>(
+        'SELECT job_id FROM offline_jobs WHERE job_id >= ? AND job_id < ? ORDER BY authorized_at DESC, job_id DESC LIMIT 1',
+      ),
       deleteOffline: db.prepare<[string]>('DELETE FROM offline_jobs WHERE job_id = ?'),
       offlineCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM offline_jobs'),
       forgetCommitted: db.prepare<[string]>('DELETE FROM committed_jobs WHERE job_uuid = ?'),
       putCommitted: db.prepare<[string, string, string, string]>('INSERT INTO committed_jobs (job_uuid, kind, idem_key, payload) VALUES (?, ?, ?, ?)'),
       pruneCommitted: db.prepare<[number]>('DELETE FROM committed_jobs WHERE seq <= ?'),
-      getCommitted: db.prepare<[string], { kind: OutboxKind; idem_key: string; payload: string }>('SELECT kind, idem_key, payload FROM committed_jobs WHERE job_uuid = ?'),
+      getCommitted: db.prepare<[string], { kind: OutboxKind; idem_key: string; payload: string }>(
+        'SELECT kind, idem_key, payload FROM committed_jobs WHERE job_uuid = ?',
+      ),
       committedCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM committed_jobs'),
     };
   }

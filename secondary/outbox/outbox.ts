@@ -14,7 +14,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../common/logger';
-import { EventQueue, JOB_EVENT_KINDS, QUEUE_SCHEMA, type DeadLetter, type EnqueueResult, type NewOutboxEvent, type OutboxEvent, type OutboxKind } from './event-queue';
+import {
+  EventQueue,
+  JOB_EVENT_KINDS,
+  QUEUE_SCHEMA,
+  type DeadLetter,
+  type EnqueueResult,
+  type NewOutboxEvent,
+  type OutboxEvent,
+  type OutboxKind,
+} from './event-queue';
 import { JOB_MEMORY_SCHEMA, JobMemory, REMEMBERED_COMMITS, type OfflineJob } from './job-memory';
 import { OutboxWriteError, storageFailure } from './outbox-errors';
 
@@ -183,7 +192,10 @@ export class Outbox {
       this.queue.deadLetter(id, reason);
       if (next) this.queue.insert(next.kind, next.key, JSON.stringify(next.payload));
     });
-    this.logger.error({ eventId: id, kind: event.kind, key: event.key, attempts: event.attempts + 1, reason, followUp: next?.kind }, 'outbox event failed permanently; moved to dead letters');
+    this.logger.error(
+      { eventId: id, kind: event.kind, key: event.key, attempts: event.attempts + 1, reason, followUp: next?.kind },
+      'outbox event failed permanently; moved to dead letters',
+    );
     if (next) for (const fn of this.listeners) fn();
   }
 
@@ -238,7 +250,11 @@ export class Outbox {
    * enqueues that event (its offline record). Resolves with undefined when the job was not
    * authorised offline (nothing is written then).
    */
-  settleOfflineJob<J>(jobId: string, toEvent: (job: OfflineJob<J>) => NewOutboxEvent | undefined, opts: JobWriteOptions = {}): Promise<EnqueueResult | 'forgotten' | undefined> {
+  settleOfflineJob<J>(
+    jobId: string,
+    toEvent: (job: OfflineJob<J>) => NewOutboxEvent | undefined,
+    opts: JobWriteOptions = {},
+  ): Promise<EnqueueResult | 'forgotten' | undefined> {
     return this.write(() => {
       const record = this.jobs.offlineJob<J>(jobId);
       if (!record) return undefined;
@@ -372,7 +388,8 @@ export class Outbox {
     const failure = storageFailure(err);
     if (!failure) return err;
     const error = new OutboxWriteError(failure, what, err);
-    if (!this.lastWriteError) this.logger.error({ err: (err as Error).message, reason: failure, file: this.file }, 'outbox cannot write; new jobs are refused until it can');
+    if (!this.lastWriteError)
+      this.logger.error({ err: (err as Error).message, reason: failure, file: this.file }, 'outbox cannot write; new jobs are refused until it can');
     this.lastWriteError = error;
     return error;
   }

@@ -289,5 +289,8 @@ export function releaseAfterRefusal(event: OutboxEvent, reason: string): NewOutb
   if (event.kind !== 'job.commit' && event.kind !== 'job.offline') return undefined;
   const jobId = jobIdOf(event.payload as JobEvent);
   if (!jobId) return undefined;
-  return releaseEvent(jobId, `its ${event.kind === 'job.commit' ? 'commit' : 'offline record'} was refused by the primary (${reason}); released so nothing stays held`);
+  return releaseEvent(
+    jobId,
+    `its ${event.kind === 'job.commit' ? 'commit' : 'offline record'} was refused by the primary (${reason}); released so nothing stays held`,
+  );
 }

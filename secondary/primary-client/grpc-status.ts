@@ -48,6 +48,6 @@ export function isUnauthenticated(err: unknown): boolean {
 export function describeGrpcError(err: unknown): string {
   const code = grpcCode(err);
   const details = (err as { details?: unknown } | null)?.details;
-  const message = typeof details === 'string' && details ? details : (err as Error | null)?.message ?? String(err);
+  const message = typeof details === 'string' && details ? details : ((err as Error | null)?.message ?? String(err));
   return code === undefined ? message : `${status[code] ?? code}: ${message}`;
 }

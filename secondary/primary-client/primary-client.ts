@@ -111,9 +111,7 @@ export class PrimaryClient {
   constructor(opts: PrimaryClientOptions) {
     this.opts = opts;
     this.address = opts.address;
-    const credentials = opts.tls
-      ? grpc.credentials.createSsl(opts.tls.ca, opts.tls.key ?? null, opts.tls.cert ?? null)
-      : grpc.credentials.createInsecure();
+    const credentials = opts.tls ? grpc.credentials.createSsl(opts.tls.ca, opts.tls.key ?? null, opts.tls.cert ?? null) : grpc.credentials.createInsecure();
     const channelOptions: grpc.ChannelOptions = opts.tls?.serverName
       ? { ...CHANNEL_OPTIONS, 'grpc.ssl_target_name_override': opts.tls.serverName, 'grpc.default_authority': opts.tls.serverName }
       : CHANNEL_OPTIONS;

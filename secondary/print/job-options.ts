@@ -60,8 +60,19 @@ export function parseCupsOptions(text: string): CupsOptions {
 
 /** IPP finishings enum values (RFC 8011 §5.2.6, PWG 5100.1) to the names rate cards use. */
 const FINISHINGS: ReadonlyMap<number, string> = new Map([
-  [4, 'staple'], [5, 'punch'], [6, 'cover'], [7, 'bind'], [8, 'saddle-stitch'], [9, 'edge-stitch'], [10, 'fold'],
-  [11, 'trim'], [12, 'bale'], [13, 'booklet-maker'], [14, 'jog-offset'], [15, 'coat'], [16, 'laminate'],
+  [4, 'staple'],
+  [5, 'punch'],
+  [6, 'cover'],
+  [7, 'bind'],
+  [8, 'saddle-stitch'],
+  [9, 'edge-stitch'],
+  [10, 'fold'],
+  [11, 'trim'],
+  [12, 'bale'],
+  [13, 'booklet-maker'],
+  [14, 'jog-offset'],
+  [15, 'coat'],
+  [16, 'laminate'],
   ...[20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31].map((v) => [v, 'staple'] as [number, string]),
   ...[50, 51, 52, 53, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86].map((v) => [v, 'punch'] as [number, string]),
   ...[90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101].map((v) => [v, 'fold'] as [number, string]),
@@ -69,9 +80,15 @@ const FINISHINGS: ReadonlyMap<number, string> = new Map([
 
 /** PPD options that mean a finishing when set to anything but "None"/"False"/"Off". */
 const PPD_FINISHINGS: ReadonlyMap<string, string> = new Map([
-  ['staplelocation', 'staple'], ['staple', 'staple'], ['stapling', 'staple'],
-  ['punch', 'punch'], ['punching', 'punch'], ['holepunch', 'punch'],
-  ['fold', 'fold'], ['folding', 'fold'], ['booklet', 'booklet-maker'],
+  ['staplelocation', 'staple'],
+  ['staple', 'staple'],
+  ['stapling', 'staple'],
+  ['punch', 'punch'],
+  ['punching', 'punch'],
+  ['holepunch', 'punch'],
+  ['fold', 'fold'],
+  ['folding', 'fold'],
+  ['booklet', 'booklet-maker'],
 ]);
 
 const OFF = new Set(['', 'none', 'false', 'off', 'no', '0']);
@@ -95,8 +112,17 @@ export interface OptionFacts {
 }
 
 const COLOUR_MODES: ReadonlyMap<string, boolean> = new Map([
-  ['color', true], ['colour', true], ['auto', true], ['process-color', true], ['bi-level', false], ['highlight', true],
-  ['monochrome', false], ['process-monochrome', false], ['gray', false], ['grey', false], ['auto-monochrome', false],
+  ['color', true],
+  ['colour', true],
+  ['auto', true],
+  ['process-color', true],
+  ['bi-level', false],
+  ['highlight', true],
+  ['monochrome', false],
+  ['process-monochrome', false],
+  ['gray', false],
+  ['grey', false],
+  ['auto-monochrome', false],
 ]);
 
 /** ColorModel (PPD) values: anything naming a grey or black model is greyscale. */
@@ -133,7 +159,10 @@ export function optionFacts(options: CupsOptions): OptionFacts {
     const v = get(name);
     if (v === undefined) continue;
     // media may list several keywords (size, type, source): the size is the one that is not a tray or type.
-    const first = v.split(',').map((s) => s.trim()).find((s) => s !== '' && !/^(tray|auto|manual|main|plain|transparency|envelope-feed|by-pass)/i.test(s));
+    const first = v
+      .split(',')
+      .map((s) => s.trim())
+      .find((s) => s !== '' && !/^(tray|auto|manual|main|plain|transparency|envelope-feed|by-pass)/i.test(s));
     if (first !== undefined) {
       paperSize = first.slice(0, 64);
       break;

@@ -134,7 +134,8 @@ export function parseHelperOptions(argv: readonly string[], env: NodeJS.ProcessE
   const whenDown = values['when-down'] ?? 'allow';
   if (whenDown !== 'allow' && whenDown !== 'deny') throw new HelperUsageError(`--when-down must be allow or deny, got ${JSON.stringify(whenDown)}`);
   const timeout = values['timeout-ms'] ?? '2000';
-  if (!/^\d{1,6}$/.test(timeout) || Number(timeout) < 1) throw new HelperUsageError(`--timeout-ms must be a whole number of milliseconds from 1 to 999999, got ${JSON.stringify(timeout)}`);
+  if (!/^\d{1,6}$/.test(timeout) || Number(timeout) < 1)
+    throw new HelperUsageError(`--timeout-ms must be a whole number of milliseconds from 1 to 999999, got ${JSON.stringify(timeout)}`);
   const socketPath = values.socket ?? env.QUOTIENT_SOCKET ?? '/var/lib/quotient/quotient.sock';
   if (socketPath === '') throw new HelperUsageError('--socket must name a path');
   return { socketPath, whenDown, timeoutMs: Number(timeout) };

@@ -272,7 +272,17 @@ const NO_HOST: ParsedLine = { kind: 'bad', reason: 'no destination host' };
  * URL and the user is Squid-quoted in the native format, a host and URL-encoded in Q1. `userEnd`
  * overrides the user field's end (a native name with spaces spans several fields).
  */
-function record(line: string, time: number, code: number, bytesInField: number, bytesOutField: number, domainField: number, native: boolean, user: number, userEnd = ends[user] as number): ParsedLine {
+function record(
+  line: string,
+  time: number,
+  code: number,
+  bytesInField: number,
+  bytesOutField: number,
+  domainField: number,
+  native: boolean,
+  user: number,
+  userEnd = ends[user] as number,
+): ParsedLine {
   const timeMs = parseTime(line, starts[time] as number, ends[time] as number);
   if (timeMs === undefined) return BAD_TIME;
   const codeStart = starts[code] as number;

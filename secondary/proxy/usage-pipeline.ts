@@ -128,11 +128,14 @@ export class UsagePipeline {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.flushTimer = setTimeout(() => {
-      this.flush()
-        .catch((err: unknown) => this.opts.logger.error({ err }, 'cannot record usage in the outbox; will retry'))
-        .finally(() => this.schedule());
-    }, Math.max(100, this.opts.intervalMs()));
+    this.flushTimer = setTimeout(
+      () => {
+        this.flush()
+          .catch((err: unknown) => this.opts.logger.error({ err }, 'cannot record usage in the outbox; will retry'))
+          .finally(() => this.schedule());
+      },
+      Math.max(100, this.opts.intervalMs()),
+    );
   }
 
   private poll(): void {
@@ -155,17 +158,21 @@ export class UsagePipeline {
   }
 
   private enqueueInBackground(): void {
-    this.enqueueFile().catch((err: unknown) => this.opts.logger.error({ err }, 'cannot record usage in the outbox; the lines are read again at the next start'));
+    this.enqueueFile().catch((err: unknown) =>
+      this.opts.logger.error({ err }, 'cannot record usage in the outbox; the lines are read again at the next start'),
+    );
   }
 
   private flush(): Promise<void> {
     // One flush at a time; a failed flush does not stop the next one.
-    this.flushing = this.flushing.catch(() => undefined).then(async () => {
-      this.poll();
-      const writes = [this.enqueueFile(), this.enqueueTcp()];
-      this.intervalStart = (this.opts.now ?? Date.now)();
-      await Promise.all(writes);
-    });
+    this.flushing = this.flushing
+      .catch(() => undefined)
+      .then(async () => {
+        this.poll();
+        const writes = [this.enqueueFile(), this.enqueueTcp()];
+        this.intervalStart = (this.opts.now ?? Date.now)();
+        await Promise.all(writes);
+      });
     return this.flushing;
   }
 
@@ -217,6 +224,10 @@ export class UsagePipeline {
   }
 
   private logBad(samples: string[], source: string): void {
-    if (samples.length > 0) this.opts.logger.warn({ source, samples, badSoFar: source === 'file' ? this.fileAgg.counts.bad : this.tcpAgg.counts.bad }, 'unreadable Squid log lines skipped');
+    if (samples.length > 0)
+      this.opts.logger.warn(
+        { source, samples, badSoFar: source === 'file' ? this.fileAgg.counts.bad : this.tcpAgg.counts.bad },
+        'unreadable Squid log lines skipped',
+      );
   }
 }

@@ -24,9 +24,7 @@ export class UsageReportSender {
   private idleWaiters: (() => void)[] = [];
   delivered = 0;
 
-  constructor(
-    private readonly deps: { outbox: Outbox; client: PrimaryClient; logger: Logger; deadlineMs: number; onCallOutcome?: (err: unknown) => void },
-  ) {}
+  constructor(private readonly deps: { outbox: Outbox; client: PrimaryClient; logger: Logger; deadlineMs: number; onCallOutcome?: (err: unknown) => void }) {}
 
   start(): void {
     if (this.running) return;
@@ -81,7 +79,10 @@ export class UsageReportSender {
           continue;
         }
         const delay = this.backoff.next();
-        logger[this.backoff.attempts <= 1 ? 'warn' : 'debug']({ reportId: event.key, error: describeGrpcError(err), retryInMs: delay }, 'cannot deliver a usage report; will retry');
+        logger[this.backoff.attempts <= 1 ? 'warn' : 'debug'](
+          { reportId: event.key, error: describeGrpcError(err), retryInMs: delay },
+          'cannot deliver a usage report; will retry',
+        );
         await sleep(delay, this.stopController.signal);
       }
     }

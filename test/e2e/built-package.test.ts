@@ -56,7 +56,8 @@ describe('the built package', function () {
     const help = await runBuilt(['--help'], env);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /^Usage: quotient \[options\] \[command\]$/m);
-    for (const command of ['install-cups-backend', 'primary', 'secondary', 'users', 'balance', 'verify']) assert.match(help.stdout, new RegExp(`^ {2}${command} `, 'm'));
+    for (const command of ['install-cups-backend', 'primary', 'secondary', 'users', 'balance', 'verify'])
+      assert.match(help.stdout, new RegExp(`^ {2}${command} `, 'm'));
 
     const added = await runBuilt(['users', 'add', 'ann', '--initial-credit', '5.00'], env);
     assert.deepEqual([added.code, added.stdout, added.stderr], [0, 'created user ann (balance $5.00, restricted)\n', '']);
@@ -72,7 +73,9 @@ describe('the built package', function () {
   it('packs everything an npm install -g needs: the backend installs and the primary serves its pages', async function () {
     this.timeout(120_000);
     // The build is already there; --ignore-scripts skips prepack's second build.
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, encoding: 'utf8' })) as { filename: string }[];
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, encoding: 'utf8' })) as {
+      filename: string;
+    }[];
     const tarball = path.join(tmp, packed[0]?.filename ?? '');
     const prefix = path.join(tmp, 'lib/node_modules');
     fs.mkdirSync(prefix, { recursive: true });
@@ -90,13 +93,17 @@ describe('the built package', function () {
     fs.mkdirSync(path.join(tmp, 'backend'));
     await installAndCheck(bin, path.join(tmp, 'backend'), home);
 
-    const server = startBuilt(['primary', '--data-dir', path.join(tmp, 'data')], {
-      QUOTIENT_HTTP_HOST: '127.0.0.1',
-      QUOTIENT_HTTP_PORT: '0',
-      QUOTIENT_GRPC_HOST: '127.0.0.1',
-      QUOTIENT_GRPC_PORT: '0',
-      QUOTIENT_ADMIN_PASSWORD: 'packaged-admin-password',
-    }, { cli: bin, cwd: tmp, limitMs: 60_000 });
+    const server = startBuilt(
+      ['primary', '--data-dir', path.join(tmp, 'data')],
+      {
+        QUOTIENT_HTTP_HOST: '127.0.0.1',
+        QUOTIENT_HTTP_PORT: '0',
+        QUOTIENT_GRPC_HOST: '127.0.0.1',
+        QUOTIENT_GRPC_PORT: '0',
+        QUOTIENT_ADMIN_PASSWORD: 'packaged-admin-password',
+      },
+      { cli: bin, cwd: tmp, limitMs: 60_000 },
+    );
     try {
       let port: string | undefined;
       const deadline = Date.now() + 45_000;

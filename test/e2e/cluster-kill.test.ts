@@ -22,7 +22,6 @@ const JOBS_PER_SECONDARY = 1500;
 const WORKERS_PER_SECONDARY = 12;
 const RESTRICTED_CREDIT = 500;
 
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Planned {
@@ -58,7 +57,11 @@ describeOnEachDatabase('cluster under SIGKILL', (t) => {
     // Restricted users print on a queue that holds jobs while the primary is away (never unchecked);
     // the others on one that prints and charges later.
     for (const secondary of ['print-a', 'print-b']) {
-      for (const [queue, mode] of [['q-hold', 'hold'], ['q-later', 'charge_later'], ['q-deny', 'deny']] as const) {
+      for (const [queue, mode] of [
+        ['q-hold', 'hold'],
+        ['q-later', 'charge_later'],
+        ['q-deny', 'deny'],
+      ] as const) {
         const printer = await s.printers.resolve(secondary, queue);
         await t.db.knex('printers').where({ id: printer.id }).update({ failure_mode: mode });
       }
@@ -149,7 +152,13 @@ describeOnEachDatabase('cluster under SIGKILL', (t) => {
           let answer;
           for (;;) {
             answer = await step(name, client, (c) =>
-              c.authorize({ jobId: j.jobId, queue: j.restricted ? 'q-hold' : j.denyQueue ? 'q-deny' : 'q-later', username: j.username, documentName: 'doc.pdf', pages: j.pages }),
+              c.authorize({
+                jobId: j.jobId,
+                queue: j.restricted ? 'q-hold' : j.denyQueue ? 'q-deny' : 'q-later',
+                username: j.username,
+                documentName: 'doc.pdf',
+                pages: j.pages,
+              }),
             );
             if (answer.ok && answer.decision === 'hold') {
               await sleep(200); // CUPS retries a held job later
@@ -218,7 +227,10 @@ describeOnEachDatabase('cluster under SIGKILL', (t) => {
       }
 
       // Every printed job has exactly one ledger row at its exact price; nothing else was charged.
-      const rows = (await t.db.knex('ledger').where({ type: 'print' }).select('idempotency_key', 'amount')) as { idempotency_key: string; amount: number | string }[];
+      const rows = (await t.db.knex('ledger').where({ type: 'print' }).select('idempotency_key', 'amount')) as {
+        idempotency_key: string;
+        amount: number | string;
+      }[];
       const charged = new Map(rows.map((r) => [r.idempotency_key, -Number(r.amount)]));
       assert.equal(rows.length, charged.size, 'a job was charged twice');
       const printed = done.filter((d) => d.printed);
@@ -228,8 +240,14 @@ describeOnEachDatabase('cluster under SIGKILL', (t) => {
       // through the outage too. Restricted users printed until their credit ran out, never past it.
       const expectUnrestricted = done.filter((d) => !d.job.restricted && !d.job.fails && !d.job.denyQueue).length;
       assert.equal(printed.filter((d) => !d.job.restricted && !d.job.denyQueue).length, expectUnrestricted);
-      assert.ok(printed.some((d) => d.job.restricted), 'no restricted job printed');
-      assert.ok(done.some((d) => d.job.restricted && !d.job.fails && !d.printed), 'no restricted job was denied');
+      assert.ok(
+        printed.some((d) => d.job.restricted),
+        'no restricted job printed',
+      );
+      assert.ok(
+        done.some((d) => d.job.restricted && !d.job.fails && !d.printed),
+        'no restricted job was denied',
+      );
 
       // The outage really happened mid-stream: some jobs printed while the primary was down.
       const offline = await t.db.knex('print_jobs').where({ reason: 'printed while the primary was unreachable' }).count({ n: '*' }).first();

@@ -9,7 +9,14 @@ import { verifyPassword } from '../../primary/users/passwords';
 describeOnEachDatabase('quotient primary', (t) => {
   it('serves /healthz, creates the first admin once, and stops cleanly on SIGTERM', async function () {
     this.timeout(90000);
-    const env = { QUOTIENT_DATABASE_URL: t.url, QUOTIENT_DATA_DIR: t.dataDir, QUOTIENT_HTTP_HOST: '127.0.0.1', QUOTIENT_HTTP_PORT: '0', QUOTIENT_GRPC_HOST: '127.0.0.1', QUOTIENT_GRPC_PORT: '0' };
+    const env = {
+      QUOTIENT_DATABASE_URL: t.url,
+      QUOTIENT_DATA_DIR: t.dataDir,
+      QUOTIENT_HTTP_HOST: '127.0.0.1',
+      QUOTIENT_HTTP_PORT: '0',
+      QUOTIENT_GRPC_HOST: '127.0.0.1',
+      QUOTIENT_GRPC_PORT: '0',
+    };
     const first = startCli(['primary'], env);
     const [, password] = await first.waitFor(/Created administrator "admin" with password: (\S+)/);
     const [, port] = await first.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
@@ -49,7 +56,10 @@ describe('quotient primary on a fresh machine', () => {
   it('creates its data directory and SQLite database on first start', async function () {
     this.timeout(60000);
     const dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'quotient-fresh-')), 'nested', 'data');
-    const server = startCli(['primary', '--data-dir', dataDir, '--http-host', '127.0.0.1', '--http-port', '0', '--grpc-host', '127.0.0.1', '--grpc-port', '0'], { QUOTIENT_DATABASE_URL: '' });
+    const server = startCli(
+      ['primary', '--data-dir', dataDir, '--http-host', '127.0.0.1', '--http-port', '0', '--grpc-host', '127.0.0.1', '--grpc-port', '0'],
+      { QUOTIENT_DATABASE_URL: '' },
+    );
     const [, port] = await server.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
     assert.ok(fs.existsSync(path.join(dataDir, 'quotient.db')));

@@ -55,7 +55,10 @@ describe('the built quotient command refuses a bad start', function () {
 
     it('refuses a cluster secret shorter than 16 characters before it touches the database', async function () {
       this.timeout(30_000);
-      await primary({ QUOTIENT_CLUSTER_SECRET: 'short' }, /clusterSecret: must be at least 16 characters .*\(from environment variable QUOTIENT_CLUSTER_SECRET\)/);
+      await primary(
+        { QUOTIENT_CLUSTER_SECRET: 'short' },
+        /clusterSecret: must be at least 16 characters .*\(from environment variable QUOTIENT_CLUSTER_SECRET\)/,
+      );
     });
 
     it('refuses a port out of range, naming the variable it came from', async function () {
@@ -80,7 +83,10 @@ describe('the built quotient command refuses a bad start', function () {
 
     it('refuses missing or unusable TLS files, and a certificate without its key, before the database', async function () {
       this.timeout(30_000);
-      await primary({ QUOTIENT_GRPC_TLS_CERT: path.join(tmp, 'nope.pem'), QUOTIENT_GRPC_TLS_KEY: path.join(tmp, 'nope.key') }, /grpcTlsCert: cannot read .*nope\.pem: ENOENT; grpcTlsKey: cannot read/);
+      await primary(
+        { QUOTIENT_GRPC_TLS_CERT: path.join(tmp, 'nope.pem'), QUOTIENT_GRPC_TLS_KEY: path.join(tmp, 'nope.key') },
+        /grpcTlsCert: cannot read .*nope\.pem: ENOENT; grpcTlsKey: cannot read/,
+      );
       const cert = path.join(tmp, 'server.pem');
       fs.writeFileSync(cert, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
       await primary({ QUOTIENT_GRPC_TLS_CERT: cert }, /grpcTlsKey: grpcTlsCert and grpcTlsKey go together/);
@@ -92,7 +98,11 @@ describe('the built quotient command refuses a bad start', function () {
     it('exits at once when MySQL refuses the connection', async function () {
       this.timeout(30_000);
       const port = await freePort();
-      const r = await runBuilt(['primary', '--data-dir', freshDataDir()], { ...loopback, QUOTIENT_CLUSTER_SECRET: SECRET, QUOTIENT_DATABASE_URL: `mysql://quotient:pw@127.0.0.1:${port}/quotient` });
+      const r = await runBuilt(['primary', '--data-dir', freshDataDir()], {
+        ...loopback,
+        QUOTIENT_CLUSTER_SECRET: SECRET,
+        QUOTIENT_DATABASE_URL: `mysql://quotient:pw@127.0.0.1:${port}/quotient`,
+      });
       assertRefused(r, new RegExp(`cannot use database mysql://quotient@127\\.0\\.0\\.1:${port}/quotient: ECONNREFUSED`));
       assert.doesNotMatch(r.stderr, /pw/, 'the password is not shown');
     });
@@ -104,7 +114,11 @@ describe('the built quotient command refuses a bad start', function () {
       try {
         const port = (taken.address() as net.AddressInfo).port;
         const dataDir = freshDataDir();
-        const r = await runBuilt(['primary', '--data-dir', dataDir], { ...loopback, QUOTIENT_HTTP_PORT: String(port), QUOTIENT_ADMIN_PASSWORD: 'admin-password-0123' });
+        const r = await runBuilt(['primary', '--data-dir', dataDir], {
+          ...loopback,
+          QUOTIENT_HTTP_PORT: String(port),
+          QUOTIENT_ADMIN_PASSWORD: 'admin-password-0123',
+        });
         assertRefused(r, new RegExp(`EADDRINUSE.*127\\.0\\.0\\.1:${port}`));
         assert.ok(fs.existsSync(path.join(dataDir, 'quotient.db')), 'this error comes after the database was opened');
       } finally {
@@ -120,7 +134,11 @@ describe('the built quotient command refuses a bad start', function () {
       await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
       try {
         const port = (silent.address() as net.AddressInfo).port;
-        const server = startBuilt(['primary', '--data-dir', freshDataDir()], { ...loopback, QUOTIENT_CLUSTER_SECRET: SECRET, QUOTIENT_DATABASE_URL: `mysql://root@127.0.0.1:${port}/quotient` });
+        const server = startBuilt(['primary', '--data-dir', freshDataDir()], {
+          ...loopback,
+          QUOTIENT_CLUSTER_SECRET: SECRET,
+          QUOTIENT_DATABASE_URL: `mysql://root@127.0.0.1:${port}/quotient`,
+        });
         await connected;
         const signalled = Date.now();
         server.child.kill('SIGTERM');

@@ -78,7 +78,10 @@ async function balances(username: string, print: PrimaryUnderTest, net: PrimaryU
 async function ledgerTotals(p: PrimaryUnderTest, username: string): Promise<Record<string, number>> {
   const s = servicesOf(p);
   const account = await s.users.personalAccount((await s.users.getByUsername(username)).id);
-  const rows = (await s.db.knex('ledger').where({ account_id: account.id }).groupBy('type').orderBy('type').select('type').sum({ total: 'amount' })) as { type: string; total: number | string }[];
+  const rows = (await s.db.knex('ledger').where({ account_id: account.id }).groupBy('type').orderBy('type').select('type').sum({ total: 'amount' })) as {
+    type: string;
+    total: number | string;
+  }[];
   return Object.fromEntries(rows.map((r) => [r.type, Number(r.total)]));
 }
 
@@ -113,10 +116,14 @@ async function startSecondary(s: SecondaryUnderTest, config: string, primary: Pr
     ...extra,
   });
   await s.process.waitFor(/serving/, 30_000);
-  await until(`${s.name} registered with the ${primary.role} primary`, async () => {
-    const status = await secondaryStatus(s);
-    return status.registered && status.connected ? true : undefined;
-  }, 20_000);
+  await until(
+    `${s.name} registered with the ${primary.role} primary`,
+    async () => {
+      const status = await secondaryStatus(s);
+      return status.registered && status.connected ? true : undefined;
+    },
+    20_000,
+  );
 }
 
 /** Signs in to a primary's web tools as a user and returns the balance their summary page shows. */
@@ -277,7 +284,7 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
     assert.deepEqual(await balances('ann', print, net), { print: 470, net: 2000 - 20 });
     assert.deepEqual(await ledgerTotals(net, 'ann'), { initial: 2000, net: -20 });
     assert.deepEqual(await ledgerTotals(print, 'ann'), { initial: 500, print: -30 });
-    assert.deepEqual([await count(print, 'internet_usage'), await count(net, 'internet_usage') > 0], [0, true]);
+    assert.deepEqual([await count(print, 'internet_usage'), (await count(net, 'internet_usage')) > 0], [0, true]);
   });
 
   it('pays $2 a week from the print primary and $10 a month from the net primary, each to its own users only', async () => {
@@ -309,7 +316,10 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
       assert.ok(schedule, `a schedule on the ${p.role} primary`);
       clock.now = (quotas.nextRuns(schedule, 1)[0] ?? 0) + 60_000; // the minute tick after the period starts
       const runs = await runDueQuotas(quotas);
-      assert.deepEqual(runs.map((r) => [r.schedule, r.reason, r.users, r.total]), [[schedule.name, 'schedule', 2, schedule.amount * 2]]);
+      assert.deepEqual(
+        runs.map((r) => [r.schedule, r.reason, r.users, r.total]),
+        [[schedule.name, 'schedule', 2, schedule.amount * 2]],
+      );
     }
     assert.deepEqual(await balances('ann', print, net), { print: 870, net: 3980 });
     assert.deepEqual([await balance(print, 'pat'), await balance(net, 'nina')], [400, 2000]);
@@ -343,11 +353,18 @@ describe('two primaries on one host: print and internet balances kept apart (e2e
     assert.deepEqual(await ledgerTotals(print, 'ann'), { initial: 500, net: -10, print: -40, quota: 400 });
     assert.deepEqual(await ledgerTotals(net, 'ann'), { initial: 2000, net: -20, quota: 2000 });
     const registered = (await servicesOf(print).db.knex('secondaries').orderBy('name').select('name')) as { name: string }[];
-    assert.deepEqual(registered.map((r) => r.name), ['print-1', 'proxy-1']);
+    assert.deepEqual(
+      registered.map((r) => r.name),
+      ['print-1', 'proxy-1'],
+    );
   });
 
   it('verifies the books of both primaries', async () => {
     const results = await Promise.all([print, net].map((p) => runCliInProcess(['verify', '--config', p.config], p.env)));
-    assert.deepEqual(results.map((r) => r.code), [0, 0], results.map((r) => r.stdout + r.stderr).join('\n'));
+    assert.deepEqual(
+      results.map((r) => r.code),
+      [0, 0],
+      results.map((r) => r.stdout + r.stderr).join('\n'),
+    );
   });
 });

@@ -16,9 +16,17 @@ const EXAMPLES = path.resolve(__dirname, '../../examples');
 const SECRET_ENV = { QUOTIENT_CLUSTER_SECRET: 'example-secret-0123456789' };
 
 const PRIMARIES = ['primary.json', 'two-primaries/print-primary.json', 'two-primaries/net-primary.json', 'single-primary/primary.json'];
-const SECONDARIES = ['two-primaries/print-secondary.json', 'two-primaries/proxy-secondary.json', 'single-primary/print-secondary.json', 'single-primary/proxy-secondary.json'];
+const SECONDARIES = [
+  'two-primaries/print-secondary.json',
+  'two-primaries/proxy-secondary.json',
+  'single-primary/print-secondary.json',
+  'single-primary/proxy-secondary.json',
+];
 /** Card files for `quotient rate-cards save`: every one must pass the validation the store runs. */
-const RATE_CARDS = fs.readdirSync(path.join(EXAMPLES, 'rate-cards')).filter((f) => f.endsWith('.json')).map((f) => `rate-cards/${f}`);
+const RATE_CARDS = fs
+  .readdirSync(path.join(EXAMPLES, 'rate-cards'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => `rate-cards/${f}`);
 
 const primary = (file: string): PrimaryConfig => loadPrimaryConfig({ file: path.join(EXAMPLES, file), env: {} });
 const secondary = (file: string): SecondaryConfig => loadSecondaryConfig({ file: path.join(EXAMPLES, file), env: SECRET_ENV });
@@ -53,7 +61,10 @@ describe('examples/ configuration files', () => {
       // 10 A4 grey pages duplex, 2 copies, stapled: 8 less 25 % = 6 a page; 2 x 60 + staple 5 + fee 2.
       assert.equal(priceJob(card, { pages: 10, colourPages: 0, copies: 2, duplex: true, paperSize: 'A4', finishings: ['staple'] }, 10_000).total, 127);
       // 4 A3 colour pages duplex, folded: its own duplex row 70; 4 x 70 + 2 sheets x fold 2 + fee 2.
-      assert.equal(priceJob(card, { pages: 4, colourPages: 4, copies: 1, duplex: true, paperSize: 'iso_a3_297x420mm', finishings: ['fold'] }, 10_000).total, 286);
+      assert.equal(
+        priceJob(card, { pages: 4, colourPages: 4, copies: 1, duplex: true, paperSize: 'iso_a3_297x420mm', finishings: ['fold'] }, 10_000).total,
+        286,
+      );
       // B5 has no row: the default colour row, 50, punched.
       assert.equal(priceJob(card, { pages: 1, colourPages: 1, copies: 1, duplex: false, paperSize: 'B5', finishings: ['punch'] }, 10_000).total, 55);
     });
@@ -87,7 +98,10 @@ describe('examples/ configuration files', () => {
       const proxySecondary = secondary('two-primaries/proxy-secondary.json');
       assert.deepEqual([printSecondary.role, portOf(printSecondary.primary)], ['print', primary('two-primaries/print-primary.json').grpcPort]);
       assert.deepEqual([proxySecondary.role, portOf(proxySecondary.primary)], ['proxy', primary('two-primaries/net-primary.json').grpcPort]);
-      assert.deepEqual(printSecondary.printers.map((p) => p.queue), ['lab']);
+      assert.deepEqual(
+        printSecondary.printers.map((p) => p.queue),
+        ['lab'],
+      );
       assert.equal(proxySecondary.proxyAccessLog, '/var/log/squid/quotient.log');
     });
 

@@ -23,7 +23,16 @@ const run = promisify(execFile);
 const SYSTEM_SERVERBIN = '/usr/lib/cups';
 
 /** The programs the CUPS tests run (Debian: cups, cups-client, cups-ipp-utils, cups-filters, ghostscript). */
-const NEEDED = ['/usr/sbin/cupsd', '/usr/bin/lp', '/usr/sbin/lpadmin', '/usr/bin/lpstat', '/usr/bin/cancel', '/usr/bin/ipptool', '/usr/bin/gs', path.join(SYSTEM_SERVERBIN, 'backend/socket')];
+const NEEDED = [
+  '/usr/sbin/cupsd',
+  '/usr/bin/lp',
+  '/usr/sbin/lpadmin',
+  '/usr/bin/lpstat',
+  '/usr/bin/cancel',
+  '/usr/bin/ipptool',
+  '/usr/bin/gs',
+  path.join(SYSTEM_SERVERBIN, 'backend/socket'),
+];
 
 /** Why the CUPS tests cannot run here, or undefined when they can (they need root to run cupsd). */
 export function cupsUnavailable(): string | undefined {
@@ -46,7 +55,15 @@ let backendHome: string | undefined;
  */
 export function builtBackendHome(): string {
   if (backendHome) return backendHome;
-  const bundle = buildSync({ entryPoints: [path.join(ROOT, 'secondary/print/cups/backend.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', write: false, logLevel: 'error' });
+  const bundle = buildSync({
+    entryPoints: [path.join(ROOT, 'secondary/print/cups/backend.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    write: false,
+    logLevel: 'error',
+  });
   const code = bundle.outputFiles[0]?.text ?? '';
   const shim = fs.readFileSync(path.join(ROOT, SHIM_TEMPLATE), 'utf8');
   const hash = crypto.createHash('sha256').update(code).update(shim).digest('hex').slice(0, 16);
@@ -346,7 +363,10 @@ export async function startTestSink(): Promise<TestSink> {
 /** Test documents made with Ghostscript: `pages` pages of A4 (PDF or DSC PostScript). */
 export async function makeDocument(dir: string, kind: 'pdf' | 'ps', pages: number, opts: { colour?: boolean } = {}): Promise<string> {
   const source = path.join(dir, `doc-${kind}-${pages}-${opts.colour ? 'c' : 'g'}.ps`);
-  const body = Array.from({ length: pages }, (_, i) => `${opts.colour ? '1 0 0 setrgbcolor' : '0 setgray'} /Helvetica findfont 24 scalefont setfont 72 720 moveto (Page ${i + 1}) show showpage`).join('\n');
+  const body = Array.from(
+    { length: pages },
+    (_, i) => `${opts.colour ? '1 0 0 setrgbcolor' : '0 setgray'} /Helvetica findfont 24 scalefont setfont 72 720 moveto (Page ${i + 1}) show showpage`,
+  ).join('\n');
   fs.writeFileSync(source, `%!PS\n${body}\n`);
   const out = path.join(dir, `doc-${pages}-${opts.colour ? 'c' : 'g'}.${kind}`);
   const device = kind === 'pdf' ? 'pdfwrite' : 'ps2write';
@@ -380,7 +400,9 @@ export interface IppPrinter {
 
 /** Why startIppPrinter cannot run here (ippeveprinter needs a D-Bus bus for its DNS-SD client; pdfinfo counts), or undefined. */
 export function ippPrinterUnavailable(): string | undefined {
-  const missing = ['/usr/sbin/ippeveprinter', '/usr/bin/dbus-daemon', '/usr/bin/pdfinfo', path.join(SYSTEM_SERVERBIN, 'backend/ipp')].filter((p) => !fs.existsSync(p));
+  const missing = ['/usr/sbin/ippeveprinter', '/usr/bin/dbus-daemon', '/usr/bin/pdfinfo', path.join(SYSTEM_SERVERBIN, 'backend/ipp')].filter(
+    (p) => !fs.existsSync(p),
+  );
   return missing.length > 0 ? `missing ${missing.join(', ')}` : undefined;
 }
 
@@ -438,14 +460,20 @@ export async function startIppPrinter(opts: { formats?: string[]; countImpressio
   const count = `pages=$(pdfinfo "$1" 2>/dev/null | sed -n 's/^Pages: *//p')\necho "ATTR: job-impressions-completed=$(( \${pages:-0} * \${IPP_COPIES:-1} ))" >&2\n`;
   fs.writeFileSync(command, `#!/bin/sh\n${opts.countImpressions ? count : ''}exit 0\n`, { mode: 0o755 });
   try {
-    const bus = spawn('/usr/bin/dbus-daemon', ['--session', '--nofork', '--print-address', `--address=unix:path=${path.join(dir, 'bus')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const bus = spawn('/usr/bin/dbus-daemon', ['--session', '--nofork', '--print-address', `--address=unix:path=${path.join(dir, 'bus')}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(bus);
     await awaitOutput(bus, /^unix:path=/m, 'dbus-daemon');
     const formats = opts.formats ?? ['application/pdf', 'application/postscript', 'text/plain', 'application/octet-stream'];
-    const printer = spawn('/usr/sbin/ippeveprinter', ['-n', 'localhost', '-p', String(port), '-d', spoolDir, '-k', '-r', 'off', '-c', command, '-f', formats.join(','), '-v', 'Quotient test printer'], {
-      env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${path.join(dir, 'bus')}` },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const printer = spawn(
+      '/usr/sbin/ippeveprinter',
+      ['-n', 'localhost', '-p', String(port), '-d', spoolDir, '-k', '-r', 'off', '-c', command, '-f', formats.join(','), '-v', 'Quotient test printer'],
+      {
+        env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${path.join(dir, 'bus')}` },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     children.push(printer);
     const files = new Map<string, { file: string; format: string }>();
     let partial = '';

@@ -17,7 +17,11 @@ export const TEST_SECRET = 'test-cluster-secret-0123456789';
  * `opts.logger` replaces the quiet test logger (to assert what a request logs); `opts.signinSleep`
  * replaces the wait of a slowed sign-in (to record it instead of waiting).
  */
-export async function startTestPrimary(t: TestDatabase, extra: Partial<Record<keyof PrimaryConfig, unknown>> = {}, opts: { logger?: Logger } & StartOptions = {}): Promise<RunningPrimary> {
+export async function startTestPrimary(
+  t: TestDatabase,
+  extra: Partial<Record<keyof PrimaryConfig, unknown>> = {},
+  opts: { logger?: Logger } & StartOptions = {},
+): Promise<RunningPrimary> {
   const config = loadPrimaryConfig({
     env: {},
     flags: {
@@ -33,7 +37,12 @@ export async function startTestPrimary(t: TestDatabase, extra: Partial<Record<ke
       ...extra,
     },
   });
-  return startPrimary(config, opts.logger ?? createLogger('test-primary', process.env.QUOTIENT_LOG_LEVEL ?? 'silent'), () => undefined, opts.signinSleep ? { signinSleep: opts.signinSleep } : {});
+  return startPrimary(
+    config,
+    opts.logger ?? createLogger('test-primary', process.env.QUOTIENT_LOG_LEVEL ?? 'silent'),
+    () => undefined,
+    opts.signinSleep ? { signinSleep: opts.signinSleep } : {},
+  );
 }
 
 /** The primary a describe shares; `primary` and `base` are valid inside its hooks and tests. */
@@ -56,7 +65,11 @@ export interface SharedPrimary {
  * first administrator back), so each test still meets a freshly started primary. Call it before
  * the describe's own beforeEach hooks, which then run after the emptying.
  */
-export function sharedPrimary(t: TestDatabase, extra: Partial<Record<keyof PrimaryConfig, unknown>> = {}, opts: { logger?: Logger } & StartOptions = {}): SharedPrimary {
+export function sharedPrimary(
+  t: TestDatabase,
+  extra: Partial<Record<keyof PrimaryConfig, unknown>> = {},
+  opts: { logger?: Logger } & StartOptions = {},
+): SharedPrimary {
   let current: RunningPrimary | undefined;
   let grpcPort: number | undefined;
   const running = (): RunningPrimary => {
@@ -141,7 +154,12 @@ type RequestOf<F> = F extends (req: infer Req, cb: grpc.requestCallback<infer _R
 type ResponseOf<F> = F extends (req: infer _Req, cb: grpc.requestCallback<infer Res>) => grpc.ClientUnaryCall ? Res : never;
 
 /** Calls a unary method of a generated client as a promise, with a deadline: rpc(c.printing, 'AuthorizeJob', {...}). */
-export function rpc<C extends grpc.Client, M extends keyof C & string>(client: C, method: M, req: RequestOf<C[M]>, timeoutMs = 5000): Promise<ResponseOf<C[M]>> {
+export function rpc<C extends grpc.Client, M extends keyof C & string>(
+  client: C,
+  method: M,
+  req: RequestOf<C[M]>,
+  timeoutMs = 5000,
+): Promise<ResponseOf<C[M]>> {
   const fn = (client[method] as unknown as UnaryMethod<RequestOf<C[M]>, ResponseOf<C[M]>>).bind(client);
   return new Promise((resolve, reject) => {
     fn(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res as ResponseOf<C[M]>)));
@@ -152,6 +170,10 @@ export function rpc<C extends grpc.Client, M extends keyof C & string>(client: C
 export async function printRows(primary: RunningPrimary, username: string): Promise<[string, number][]> {
   const user = await primary.services.users.getByUsername(username);
   const account = await primary.services.users.personalAccount(user.id);
-  const rows = (await primary.services.db.knex('ledger').where({ account_id: account.id, type: 'print' }).orderBy('id').select('idempotency_key', 'amount')) as { idempotency_key: string; amount: number | string }[];
+  const rows = (await primary.services.db
+    .knex('ledger')
+    .where({ account_id: account.id, type: 'print' })
+    .orderBy('id')
+    .select('idempotency_key', 'amount')) as { idempotency_key: string; amount: number | string }[];
   return rows.map((r) => [r.idempotency_key, Number(r.amount)]);
 }

@@ -48,7 +48,12 @@ async function sqliteTable(knex: Knex, table: string): Promise<TableSnapshot> {
     const name = index.name.startsWith('sqlite_autoindex_') ? '(constraint)' : index.name;
     indexes.push(`${index.uniq ? 'unique ' : ''}${name}(${cols.join(', ')})`);
   }
-  const keys = (await knex.raw('SELECT "from" AS col, "table" AS ref, "to" AS refcol, on_delete FROM pragma_foreign_key_list(?)', [table])) as { col: string; ref: string; refcol: string; on_delete: string }[];
+  const keys = (await knex.raw('SELECT "from" AS col, "table" AS ref, "to" AS refcol, on_delete FROM pragma_foreign_key_list(?)', [table])) as {
+    col: string;
+    ref: string;
+    refcol: string;
+    on_delete: string;
+  }[];
   return {
     columns: columns.map((c) => column(c.name, c.type, c.notnull === 0 && c.pk === 0, c.dflt_value, c.pk > 0 ? 'primary key' : '')).sort(),
     indexes: indexes.sort(),

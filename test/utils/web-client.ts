@@ -68,7 +68,15 @@ export class WebClient {
 /** The text of the page's error message (the error view's `#error-message`), unescaped. */
 export function errorText(page: WebAnswer): string {
   const html = /id="error-message">([^<]*)</.exec(page.text)?.[1] ?? '';
-  return html.replace(/&#x27;/g, "'").replace(/&#x3D;/g, '=').replace(/&#x60;/g, '`').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').trim();
+  return html
+    .replace(/&#x27;/g, "'")
+    .replace(/&#x3D;/g, '=')
+    .replace(/&#x60;/g, '`')
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .trim();
 }
 
 /** A logger that keeps every entry (JSON objects) for a test to read. */

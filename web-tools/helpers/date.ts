@@ -11,4 +11,3 @@ export function date(value: unknown, ...args: unknown[]): string {
   const iso = new Date(ms).toISOString();
   return style === 'day' ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
-

@@ -7,6 +7,8 @@ export function percent(value: unknown): string {
   const bp = typeof value === 'number' ? value : Number(value);
   if (!Number.isSafeInteger(bp)) return '';
   const abs = Math.abs(bp);
-  const fraction = String(abs % 100).padStart(2, '0').replace(/0+$/, '');
+  const fraction = String(abs % 100)
+    .padStart(2, '0')
+    .replace(/0+$/, '');
   return `${bp < 0 ? '-' : ''}${Math.trunc(abs / 100)}${fraction ? `.${fraction}` : ''}`;
 }

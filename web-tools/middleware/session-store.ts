@@ -115,7 +115,10 @@ export class SessionStore {
       await this.db.knex('web_sessions').where({ id_hash: idHash }).update({ last_seen_at: now });
       session.lastSeenAt = now;
     }
-    return { session, user: { id: Number(row.user_id), username: row.username, fullName: row.full_name, isAdmin: Boolean(row.is_admin), language: row.language } };
+    return {
+      session,
+      user: { id: Number(row.user_id), username: row.username, fullName: row.full_name, isAdmin: Boolean(row.is_admin), language: row.language },
+    };
   }
 
   async destroy(idHash: string): Promise<void> {

@@ -99,10 +99,12 @@ export class SigninThrottle {
     const ended = now - this.addressPolicy.windowMs;
     // One statement, so concurrent failures are all counted. `failures` is assigned first: MySQL
     // evaluates assignments left to right, so both CASEs see the row's old updated_at.
-    const updated = await k('web_signin_failures').where({ throttle_key: addressKey }).update({
-      failures: k.raw('CASE WHEN updated_at <= ? THEN 1 ELSE failures + 1 END', [ended]),
-      updated_at: k.raw('CASE WHEN updated_at <= ? THEN ? ELSE updated_at END', [ended, now]),
-    });
+    const updated = await k('web_signin_failures')
+      .where({ throttle_key: addressKey })
+      .update({
+        failures: k.raw('CASE WHEN updated_at <= ? THEN 1 ELSE failures + 1 END', [ended]),
+        updated_at: k.raw('CASE WHEN updated_at <= ? THEN ? ELSE updated_at END', [ended, now]),
+      });
     if (updated > 0) return;
     try {
       await k('web_signin_failures').insert({ throttle_key: addressKey, failures: 1, locked_until: 0, updated_at: now });
@@ -133,13 +135,18 @@ export class SigninThrottle {
     }
     const stale = now - Number(row.updated_at) > FORGET_AFTER_MS;
     if (stale) {
-      await k('web_signin_failures').where({ throttle_key: key }).update({ failures: 1, locked_until: now + lockDuration(1, policy), updated_at: now });
+      await k('web_signin_failures')
+        .where({ throttle_key: key })
+        .update({ failures: 1, locked_until: now + lockDuration(1, policy), updated_at: now });
       return;
     }
     // Increment in SQL so concurrent failures are all counted.
     await k('web_signin_failures').where({ throttle_key: key }).increment('failures', 1).update({ updated_at: now });
     const after = (await k('web_signin_failures').where({ throttle_key: key }).first('failures')) as { failures: number } | undefined;
     const lock = lockDuration(Number(after?.failures ?? 1), policy);
-    if (lock > 0) await k('web_signin_failures').where({ throttle_key: key }).update({ locked_until: now + lock });
+    if (lock > 0)
+      await k('web_signin_failures')
+        .where({ throttle_key: key })
+        .update({ locked_until: now + lock });
   }
 }

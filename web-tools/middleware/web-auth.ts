@@ -11,9 +11,7 @@ import { SessionStore, type WebSession } from './session-store';
 import { USER_POLICY, SigninThrottle, ipKey, userKey, type AddressPolicy } from './signin-throttle';
 
 export type SigninResult =
-  | { ok: true; token: string; session: WebSession; user: User }
-  | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'throttled'; retryAfterMs: number };
+  { ok: true; token: string; session: WebSession; user: User } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'throttled'; retryAfterMs: number };
 
 /** How an attempt waits out its address's delay (tests pass one that records and returns at once). */
 export type Sleep = (ms: number) => Promise<void>;

@@ -125,8 +125,15 @@ export class AdminPages {
 
   async printers(): Promise<PrinterRow[]> {
     return (await this.s.printers.list()).map((p) => ({
-      id: p.id, name: p.displayName || p.queueName, server: p.serverName, location: p.location, enabled: p.enabled,
-      failureMode: p.failureMode, unknownPageCount: p.unknownPageCount, rateCard: p.rateCard ?? '', rateCardId: p.rateCardId,
+      id: p.id,
+      name: p.displayName || p.queueName,
+      server: p.serverName,
+      location: p.location,
+      enabled: p.enabled,
+      failureMode: p.failureMode,
+      unknownPageCount: p.unknownPageCount,
+      rateCard: p.rateCard ?? '',
+      rateCardId: p.rateCardId,
     }));
   }
 
@@ -146,7 +153,15 @@ export class AdminPages {
     if (unknownPageCount !== undefined && !UNKNOWN_PAGE_COUNTS.includes(unknownPageCount as UnknownPageCount)) {
       throw new ValidationError(`unknown unknownPageCount ${unknownPageCount}`, { field: 'unknownPageCount' });
     }
-    await this.s.printers.update(printerId, { failureMode: failureMode as FailureMode, rateCardId, ...(unknownPageCount !== undefined && { unknownPageCount: unknownPageCount as UnknownPageCount }) }, actor);
+    await this.s.printers.update(
+      printerId,
+      {
+        failureMode: failureMode as FailureMode,
+        rateCardId,
+        ...(unknownPageCount !== undefined && { unknownPageCount: unknownPageCount as UnknownPageCount }),
+      },
+      actor,
+    );
   }
 
   rateCards(): Promise<{ id: number; name: string }[]> {
@@ -200,7 +215,8 @@ export class AdminPages {
       const text = form[key];
       const kind = typeof current[key];
       if (kind === 'boolean') {
-        if (text !== undefined && text !== SETTING_CHECKED) throw new ValidationError(`${key} is a checkbox: ticked it sends "${SETTING_CHECKED}", unticked nothing`, { key });
+        if (text !== undefined && text !== SETTING_CHECKED)
+          throw new ValidationError(`${key} is a checkbox: ticked it sends "${SETTING_CHECKED}", unticked nothing`, { key });
         values[key] = text === SETTING_CHECKED;
       } else if (text === undefined) missing.push(key);
       else if (typeof text !== 'string') throw new ValidationError(`the form has more than one value for ${key}`, { key });

@@ -115,7 +115,10 @@ export class UserPages {
   /** The user's internet usage, one row per proxy report, newest first, `pageSize` reports before `beforeId`. */
   async internet(userId: number, opts: { beforeId?: number; pageSize?: number } = {}): Promise<{ rows: InternetUsageRow[]; olderBeforeId: number | null }> {
     const account = await this.s.users.personalAccount(userId);
-    const { rows, more } = await this.s.reports.userInternet(userId, account.id, { pageSize: opts.pageSize ?? 25, ...(opts.beforeId !== undefined && { beforeId: opts.beforeId }) });
+    const { rows, more } = await this.s.reports.userInternet(userId, account.id, {
+      pageSize: opts.pageSize ?? 25,
+      ...(opts.beforeId !== undefined && { beforeId: opts.beforeId }),
+    });
     const last = rows[rows.length - 1];
     return { rows, olderBeforeId: more && last ? last.id : null };
   }

@@ -18,8 +18,15 @@ const FIELDS = ['maxPages', 'maxCopies', 'maxCost', 'colour', 'sides', 'paperSiz
 
 /** Filter fields whose refusal has a message of its own (`printerFilters.error.<field>`). */
 const REFUSED = new Map([
-  ['filters.maxPages', 'maxPages'], ['filters.maxCopies', 'maxCopies'], ['filters.maxCost', 'maxCost'], ['filters.colour', 'colour'], ['filters.sides', 'sides'],
-  ['filters.allowedPaperSizes', 'paperSizes'], ['filters.documentNames.allow', 'nameAllow'], ['filters.documentNames.deny', 'nameDeny'], ['filters.duplicateWindowSeconds', 'duplicateWindowSeconds'],
+  ['filters.maxPages', 'maxPages'],
+  ['filters.maxCopies', 'maxCopies'],
+  ['filters.maxCost', 'maxCost'],
+  ['filters.colour', 'colour'],
+  ['filters.sides', 'sides'],
+  ['filters.allowedPaperSizes', 'paperSizes'],
+  ['filters.documentNames.allow', 'nameAllow'],
+  ['filters.documentNames.deny', 'nameDeny'],
+  ['filters.duplicateWindowSeconds', 'duplicateWindowSeconds'],
 ]);
 
 function refusal(err: unknown): string | undefined {
@@ -107,18 +114,25 @@ export function adminPrinterRoutes(deps: WebDeps): Router {
   };
 
   const show = (res: Response, p: PrinterInfo, form: FilterForm, opts: { error?: string; saved?: boolean } = {}): void => {
-    const choice = (values: string[], selected: string, prefix: string) => values.map((v) => ({ value: v, key: `${prefix}.${v || 'any'}`, selected: v === selected }));
-    page(deps, res, 'admin-printer-filters', {
-      title: 'printerFilters.title',
-      admin: 'printers',
-      printer: { id: p.id, name: `${p.serverName}/${p.queueName}`, displayName: p.displayName },
-      lines: filterLines(p.filters, res),
-      form,
-      colours: choice(['', 'colourOnly', 'greyscaleOnly'], form.colour, 'printerFilters.colour'),
-      sides: choice(['', 'duplexOnly', 'simplexOnly'], form.sides, 'printerFilters.sides'),
-      error: opts.error ?? null,
-      saved: opts.saved === true,
-    }, opts.error === undefined ? 200 : 400);
+    const choice = (values: string[], selected: string, prefix: string) =>
+      values.map((v) => ({ value: v, key: `${prefix}.${v || 'any'}`, selected: v === selected }));
+    page(
+      deps,
+      res,
+      'admin-printer-filters',
+      {
+        title: 'printerFilters.title',
+        admin: 'printers',
+        printer: { id: p.id, name: `${p.serverName}/${p.queueName}`, displayName: p.displayName },
+        lines: filterLines(p.filters, res),
+        form,
+        colours: choice(['', 'colourOnly', 'greyscaleOnly'], form.colour, 'printerFilters.colour'),
+        sides: choice(['', 'duplexOnly', 'simplexOnly'], form.sides, 'printerFilters.sides'),
+        error: opts.error ?? null,
+        saved: opts.saved === true,
+      },
+      opts.error === undefined ? 200 : 400,
+    );
   };
 
   r.get('/:id/filters', async (req, res) => {

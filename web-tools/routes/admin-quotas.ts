@@ -100,14 +100,27 @@ export function adminQuotaRoutes(deps: WebDeps): Router {
       title: 'admin.groups',
       admin: 'groups',
       again: req.query.again === '1',
-      run: { id: run.id, schedule: run.schedule, period: `${localTime(run.periodStart, zone)} ${zone}`, users: run.users, total: money(res, run.total), stateKey: `quotaRun.state.${run.state}` },
+      run: {
+        id: run.id,
+        schedule: run.schedule,
+        period: `${localTime(run.periodStart, zone)} ${zone}`,
+        users: run.users,
+        total: money(res, run.total),
+        stateKey: `quotaRun.state.${run.state}`,
+      },
     });
   });
 
   const refused: ErrorRequestHandler = (err: unknown, _req, res, next) => {
     const message = quotaRefusal(err);
     if (message === undefined || !isQuotientError(err)) return next(err);
-    page(deps, res, 'admin-quota-refused', { title: 'admin.groups', admin: 'groups', message }, [400, 404, 409].includes(err.httpStatus) ? err.httpStatus : 400);
+    page(
+      deps,
+      res,
+      'admin-quota-refused',
+      { title: 'admin.groups', admin: 'groups', message },
+      [400, 404, 409].includes(err.httpStatus) ? err.httpStatus : 400,
+    );
   };
   r.use(refused);
   return r;

@@ -27,7 +27,8 @@ function id(value: unknown): number {
 /** The card version the edit form was made from; a form without one is refused (reload the page). */
 function version(body: Record<string, unknown>): number {
   const v = body.version;
-  if (typeof v !== 'string' || !/^\d{1,9}$/.test(v.trim())) throw new ValidationError('the form is missing the card version; reload the page', { field: 'version' });
+  if (typeof v !== 'string' || !/^\d{1,9}$/.test(v.trim()))
+    throw new ValidationError('the form is missing the card version; reload the page', { field: 'version' });
   return Number(v.trim());
 }
 
@@ -46,11 +47,22 @@ function rowCount(body: Record<string, unknown>, name: string, max: number): num
 function formText(body: Record<string, unknown>): RateCardText {
   const prices: PriceRowText[] = [];
   for (let i = 0; i < rowCount(body, 'priceRows', RATE_CARD_LIMITS.priceRows + EMPTY_PRICE_ROWS); i++) {
-    prices.push({ paperSize: field(body, `p${i}.size`), colour: field(body, `p${i}.colour`, 8), sides: field(body, `p${i}.sides`, 8), price: field(body, `p${i}.price`, 32), remove: checkbox(body, `p${i}.remove`) });
+    prices.push({
+      paperSize: field(body, `p${i}.size`),
+      colour: field(body, `p${i}.colour`, 8),
+      sides: field(body, `p${i}.sides`, 8),
+      price: field(body, `p${i}.price`, 32),
+      remove: checkbox(body, `p${i}.remove`),
+    });
   }
   const finishings: FinishingRowText[] = [];
   for (let i = 0; i < rowCount(body, 'finishingRows', RATE_CARD_LIMITS.finishingRows + EMPTY_FINISHING_ROWS); i++) {
-    finishings.push({ option: field(body, `f${i}.option`), per: field(body, `f${i}.per`, 8), price: field(body, `f${i}.price`, 32), remove: checkbox(body, `f${i}.remove`) });
+    finishings.push({
+      option: field(body, `f${i}.option`),
+      per: field(body, `f${i}.per`, 8),
+      price: field(body, `f${i}.price`, 32),
+      remove: checkbox(body, `f${i}.remove`),
+    });
   }
   return { perJobFee: field(body, 'perJobFee', 32), duplexDiscount: field(body, 'duplexDiscount', 16), prices, finishings };
 }
@@ -76,14 +88,28 @@ function textOf(card: RateCard, decimals: number): RateCardText {
  * to add with; a refused form is shown exactly as typed, so the row numbers in its error match.
  */
 function formView(form: RateCardText, addEmptyRows: boolean): Record<string, unknown> {
-  const prices = [...form.prices, ...Array.from({ length: addEmptyRows ? EMPTY_PRICE_ROWS : 0 }, () => ({ paperSize: '', colour: 'grey', sides: 'simplex', price: '', remove: false }))];
-  const finishings = [...form.finishings, ...Array.from({ length: addEmptyRows ? EMPTY_FINISHING_ROWS : 0 }, () => ({ option: '', per: 'job', price: '', remove: false }))];
+  const prices = [
+    ...form.prices,
+    ...Array.from({ length: addEmptyRows ? EMPTY_PRICE_ROWS : 0 }, () => ({ paperSize: '', colour: 'grey', sides: 'simplex', price: '', remove: false })),
+  ];
+  const finishings = [
+    ...form.finishings,
+    ...Array.from({ length: addEmptyRows ? EMPTY_FINISHING_ROWS : 0 }, () => ({ option: '', per: 'job', price: '', remove: false })),
+  ];
   return {
     perJobFee: form.perJobFee,
     duplexDiscount: form.duplexDiscount,
     priceRows: prices.length,
     finishingRows: finishings.length,
-    prices: prices.map((p, i) => ({ ...p, i, row: i + 1, grey: p.colour === 'grey', colour: p.colour === 'colour', simplex: p.sides === 'simplex', duplex: p.sides === 'duplex' })),
+    prices: prices.map((p, i) => ({
+      ...p,
+      i,
+      row: i + 1,
+      grey: p.colour === 'grey',
+      colour: p.colour === 'colour',
+      simplex: p.sides === 'simplex',
+      duplex: p.sides === 'duplex',
+    })),
     finishings: finishings.map((f, i) => ({ ...f, i, row: i + 1, perJob: f.per === 'job', perSheet: f.per === 'sheet' })),
   };
 }
@@ -110,12 +136,21 @@ export function rateCardRefusal(err: unknown): Refusal | undefined {
   if (m) {
     const row = Number(m[2]) + 1;
     const what = m[3] ?? 'row';
-    const key = m[1] === 'prices'
-      ? { row: 'priceRepeated', paperSize: 'paperSize', pricePerPage: 'price', colour: 'priceChoice', sides: 'priceChoice' }[what]
-      : { row: 'finishingRepeated', option: 'option', price: 'finishingPrice', per: 'finishingChoice' }[what];
+    const key =
+      m[1] === 'prices'
+        ? { row: 'priceRepeated', paperSize: 'paperSize', pricePerPage: 'price', colour: 'priceChoice', sides: 'priceChoice' }[what]
+        : { row: 'finishingRepeated', option: 'option', price: 'finishingPrice', per: 'finishingChoice' }[what];
     return { message: `rateCard.error.${key ?? 'invalid'}`, row };
   }
-  const simple: Record<string, string> = { name: 'name', perJobFee: 'perJobFee', duplexDiscountBp: 'duplexDiscount', prices: 'prices', finishings: 'finishings', formKey: 'formKey', version: 'formKey' };
+  const simple: Record<string, string> = {
+    name: 'name',
+    perJobFee: 'perJobFee',
+    duplexDiscountBp: 'duplexDiscount',
+    prices: 'prices',
+    finishings: 'finishings',
+    formKey: 'formKey',
+    version: 'formKey',
+  };
   return { message: `rateCard.error.${simple[f] ?? 'invalid'}`, row: 0 };
 }
 
@@ -127,36 +162,65 @@ export function adminRateCardRoutes(deps: WebDeps & { admin: AdminPages }): Rout
 
   async function showCard(res: Response, cardId: number, form: RateCardText | undefined, error?: Refusal, saved = false): Promise<void> {
     const c = await deps.admin.rateCard(cardId);
-    page(deps, res, 'admin-rate-card', {
-      title: 'admin.rateCard',
-      admin: 'printers',
-      id: c.id,
-      name: c.name,
-      saved,
-      error,
-      printers: c.printers,
-      perJobFee: money(res, c.card.perJobFee),
-      duplexDiscountBp: c.card.duplexDiscountBp,
-      prices: c.card.prices.map((p) => ({ paperSize: p.paperSize, anySize: p.paperSize === DEFAULT_PAPER_SIZE, colourKey: `colour.${p.colour}`, sidesKey: `sides.${p.sides}`, price: money(res, p.pricePerPage) })),
-      finishings: c.card.finishings.map((f) => ({ option: f.option, perKey: `finishing.${f.per}`, price: money(res, f.price) })),
-      // The version of the card shown above: a save from this form is refused if the card changes meanwhile.
-      form: { ...formView(form ?? textOf(c.card, decimals(res)), form === undefined), action: `/admin/rate-cards/${c.id}`, formKey: newFormKey(), version: c.version },
-    }, error ? (error.status ?? 400) : 200);
+    page(
+      deps,
+      res,
+      'admin-rate-card',
+      {
+        title: 'admin.rateCard',
+        admin: 'printers',
+        id: c.id,
+        name: c.name,
+        saved,
+        error,
+        printers: c.printers,
+        perJobFee: money(res, c.card.perJobFee),
+        duplexDiscountBp: c.card.duplexDiscountBp,
+        prices: c.card.prices.map((p) => ({
+          paperSize: p.paperSize,
+          anySize: p.paperSize === DEFAULT_PAPER_SIZE,
+          colourKey: `colour.${p.colour}`,
+          sidesKey: `sides.${p.sides}`,
+          price: money(res, p.pricePerPage),
+        })),
+        finishings: c.card.finishings.map((f) => ({ option: f.option, perKey: `finishing.${f.per}`, price: money(res, f.price) })),
+        // The version of the card shown above: a save from this form is refused if the card changes meanwhile.
+        form: {
+          ...formView(form ?? textOf(c.card, decimals(res)), form === undefined),
+          action: `/admin/rate-cards/${c.id}`,
+          formKey: newFormKey(),
+          version: c.version,
+        },
+      },
+      error ? (error.status ?? 400) : 200,
+    );
   }
 
   function showNew(res: Response, name: string, form: RateCardText, error?: Refusal): void {
-    page(deps, res, 'admin-rate-card-new', {
-      title: 'admin.newRateCard',
-      admin: 'printers',
-      name,
-      error,
-      form: { ...formView(form, error === undefined), action: '/admin/rate-cards', formKey: newFormKey(), isNew: true },
-    }, error ? 400 : 200);
+    page(
+      deps,
+      res,
+      'admin-rate-card-new',
+      {
+        title: 'admin.newRateCard',
+        admin: 'printers',
+        name,
+        error,
+        form: { ...formView(form, error === undefined), action: '/admin/rate-cards', formKey: newFormKey(), isNew: true },
+      },
+      error ? 400 : 200,
+    );
   }
 
   r.get('/rate-cards/new', (_req, res) => {
     // The two default rows every card needs, with no price: the administrator must choose one.
-    const defaults: PriceRowText[] = (['grey', 'colour'] as const).map((colour) => ({ paperSize: DEFAULT_PAPER_SIZE, colour, sides: 'simplex', price: '', remove: false }));
+    const defaults: PriceRowText[] = (['grey', 'colour'] as const).map((colour) => ({
+      paperSize: DEFAULT_PAPER_SIZE,
+      colour,
+      sides: 'simplex',
+      price: '',
+      remove: false,
+    }));
     showNew(res, '', { perJobFee: '0', duplexDiscount: '0', prices: defaults, finishings: [] });
   });
 

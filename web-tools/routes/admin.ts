@@ -90,7 +90,11 @@ export function adminRoutes(deps: AdminDeps): Router {
     page(deps, res, 'admin-dashboard', {
       title: 'admin.dashboard',
       admin: 'dashboard',
-      d: { ...d, secondaries: d.secondaries.map((x) => ({ ...x, stateKey: `state.${x.state}`, roleKey: `role.${x.role}` })), quotaRuns: d.quotaRuns.map((r) => runView(res, r)) },
+      d: {
+        ...d,
+        secondaries: d.secondaries.map((x) => ({ ...x, stateKey: `state.${x.state}`, roleKey: `role.${x.role}` })),
+        quotaRuns: d.quotaRuns.map((r) => runView(res, r)),
+      },
     });
   });
 
@@ -210,13 +214,22 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
 
   r.get('/secondaries', async (_req, res) => {
-    page(deps, res, 'admin-secondaries', { title: 'admin.secondaries', admin: 'secondaries', secondaries: (await deps.admin.listSecondaries()).map((x) => ({ ...x, stateKey: `state.${x.state}`, roleKey: `role.${x.role}` })) });
+    page(deps, res, 'admin-secondaries', {
+      title: 'admin.secondaries',
+      admin: 'secondaries',
+      secondaries: (await deps.admin.listSecondaries()).map((x) => ({ ...x, stateKey: `state.${x.state}`, roleKey: `role.${x.role}` })),
+    });
   });
 
   r.get('/refunds', async (req, res) => {
     const all = req.query.all === '1';
     const rows = await deps.admin.refunds(all ? 'all' : 'pending');
-    page(deps, res, 'admin-refunds', { title: 'admin.refunds', admin: 'refunds', all, rows: rows.map((x) => ({ ...x, amount: money(res, x.amount), pending: x.state === 'pending', stateKey: `refund.${x.state}` })) });
+    page(deps, res, 'admin-refunds', {
+      title: 'admin.refunds',
+      admin: 'refunds',
+      all,
+      rows: rows.map((x) => ({ ...x, amount: money(res, x.amount), pending: x.state === 'pending', stateKey: `refund.${x.state}` })),
+    });
   });
 
   r.post('/refunds/:id/:decision', async (req, res) => {

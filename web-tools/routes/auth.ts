@@ -29,7 +29,8 @@ export function authRoutes(deps: WebDeps): Router {
     // req.ip: the client's address, from X-Forwarded-For only behind a trusted proxy (primary/http/app.ts).
     const result = await deps.auth.signIn(username, password, req.ip ?? 'unknown');
     if (!result.ok) {
-      const error = result.reason === 'throttled' ? { key: 'signin.throttled', seconds: Math.ceil(result.retryAfterMs / 1000) } : { key: 'signin.invalid', seconds: 0 };
+      const error =
+        result.reason === 'throttled' ? { key: 'signin.throttled', seconds: Math.ceil(result.retryAfterMs / 1000) } : { key: 'signin.invalid', seconds: 0 };
       if (result.reason === 'throttled') res.setHeader('Retry-After', String(error.seconds));
       return page(deps, res, 'signin', { title: 'signin.title', error, username }, result.reason === 'throttled' ? 429 : 401);
     }

@@ -33,4 +33,23 @@ export function errorMessage(err: unknown): { message: string; field: string } {
 }
 
 /** Form fields with a name in the catalogue (`field.<name>`); others (setting keys) show as they are. */
-const FIELD_KEYS = new Set(['amount', 'balance', 'comment', 'creditLimit', 'initialCredit', 'initialCreditLimit', 'formKey', 'id', 'reason', 'job', 'failureMode', 'decision', 'name', 'group', 'restricted', 'initialRestricted', 'enabled', 'language']);
+const FIELD_KEYS = new Set([
+  'amount',
+  'balance',
+  'comment',
+  'creditLimit',
+  'initialCredit',
+  'initialCreditLimit',
+  'formKey',
+  'id',
+  'reason',
+  'job',
+  'failureMode',
+  'decision',
+  'name',
+  'group',
+  'restricted',
+  'initialRestricted',
+  'enabled',
+  'language',
+]);

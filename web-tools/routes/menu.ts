@@ -32,7 +32,11 @@ export interface Menus {
 }
 
 /** The menus of the signed-in user (what they may see), with the current page's link marked. */
-export function shownMenus(menus: Menus, me: { isAdmin: boolean; transfers: boolean }, current: { nav?: unknown; admin?: unknown }): Record<keyof Menus, (MenuLink & { current: boolean })[]> {
+export function shownMenus(
+  menus: Menus,
+  me: { isAdmin: boolean; transfers: boolean },
+  current: { nav?: unknown; admin?: unknown },
+): Record<keyof Menus, (MenuLink & { current: boolean })[]> {
   const visible = (l: MenuLink): boolean => (l.onlyIf === 'admin' ? me.isAdmin : l.onlyIf === 'transfers' ? me.transfers : true);
   // Every admin page marks the main menu's admin link, whichever admin page it is.
   const mainId = current.admin !== undefined ? 'admin' : current.nav;

@@ -21,7 +21,16 @@ function positiveInt(value: unknown): number | undefined {
   return n > 0 ? n : undefined;
 }
 
-const REFUSAL_STATUS: Record<TransferRefusal, number> = { disabled: 403, amount: 400, minimum: 400, maximum: 400, self: 400, comment: 400, unknownUser: 404, insufficient: 402 };
+const REFUSAL_STATUS: Record<TransferRefusal, number> = {
+  disabled: 403,
+  amount: 400,
+  minimum: 400,
+  maximum: 400,
+  self: 400,
+  comment: 400,
+  unknownUser: 404,
+  insufficient: 402,
+};
 
 type UserDeps = WebDeps & { pages: UserPages; transfers: UserTransfers };
 
@@ -86,7 +95,14 @@ export function userRoutes(deps: UserDeps): Router {
     page(deps, res, 'transactions', {
       title: 'tx.title',
       nav: 'transactions',
-      rows: rows.map((e) => ({ createdAt: e.createdAt, typeKey: TYPE_KEYS.has(e.type) ? `type.${e.type}` : '', amount: money(res, e.amount), balanceAfter: money(res, e.balanceAfter), comment: e.comment, negative: e.amount < 0 })),
+      rows: rows.map((e) => ({
+        createdAt: e.createdAt,
+        typeKey: TYPE_KEYS.has(e.type) ? `type.${e.type}` : '',
+        amount: money(res, e.amount),
+        balanceAfter: money(res, e.balanceAfter),
+        comment: e.comment,
+        negative: e.amount < 0,
+      })),
       olderBeforeId,
       paged: beforeId !== undefined,
     });
@@ -105,23 +121,35 @@ export function userRoutes(deps: UserDeps): Router {
   });
 
   /** The transfer form, with the balance and the site's limits; `error` re-shows what was typed. */
-  const transferPage = async (res: Response, opts: { sent?: boolean; error?: TransferRefusal; to?: string; amount?: string; comment?: string } = {}): Promise<void> => {
+  const transferPage = async (
+    res: Response,
+    opts: { sent?: boolean; error?: TransferRefusal; to?: string; amount?: string; comment?: string } = {},
+  ): Promise<void> => {
     const rules = await deps.transfers.rules();
     if (!rules.enabled && opts.error === undefined) return page(deps, res, 'error', { title: 'error.title', message: 'error.404' }, 404);
     const account = await deps.services.users.personalAccount(currentUser(res).user.id);
-    page(deps, res, 'transfers', {
-      title: 'transfers.title',
-      nav: 'transfers',
-      enabled: rules.enabled,
-      balance: money(res, account.balance),
-      minimum: money(res, rules.minimum),
-      maximum: money(res, rules.maximum),
-      formKey: newFormKey(),
-      commentMax: TRANSFER_COMMENT_MAX,
-      sent: opts.sent === true,
-      error: opts.error === undefined ? null : { key: `transfers.error.${opts.error}`, minimum: money(res, rules.minimum), maximum: money(res, rules.maximum), to: opts.to ?? '' },
-      form: { to: opts.to ?? '', amount: opts.amount ?? '', comment: opts.comment ?? '' },
-    }, opts.error === undefined ? 200 : REFUSAL_STATUS[opts.error]);
+    page(
+      deps,
+      res,
+      'transfers',
+      {
+        title: 'transfers.title',
+        nav: 'transfers',
+        enabled: rules.enabled,
+        balance: money(res, account.balance),
+        minimum: money(res, rules.minimum),
+        maximum: money(res, rules.maximum),
+        formKey: newFormKey(),
+        commentMax: TRANSFER_COMMENT_MAX,
+        sent: opts.sent === true,
+        error:
+          opts.error === undefined
+            ? null
+            : { key: `transfers.error.${opts.error}`, minimum: money(res, rules.minimum), maximum: money(res, rules.maximum), to: opts.to ?? '' },
+        form: { to: opts.to ?? '', amount: opts.amount ?? '', comment: opts.comment ?? '' },
+      },
+      opts.error === undefined ? 200 : REFUSAL_STATUS[opts.error],
+    );
   };
 
   r.get('/transfers', signedIn, async (req, res) => {
@@ -153,7 +181,11 @@ export function userRoutes(deps: UserDeps): Router {
     page(deps, res, 'rates', {
       title: 'rates.title',
       nav: 'rates',
-      rates: rates.map((p) => ({ ...p, perJobFee: money(res, p.perJobFee), prices: p.prices.map((x) => ({ ...x, pricePerPage: money(res, x.pricePerPage) })) })),
+      rates: rates.map((p) => ({
+        ...p,
+        perJobFee: money(res, p.perJobFee),
+        prices: p.prices.map((x) => ({ ...x, pricePerPage: money(res, x.pricePerPage) })),
+      })),
     });
   });
 

@@ -18,7 +18,13 @@ function oneOf<T extends string>(list: readonly T[], value: unknown, fallback: T
 }
 
 export function parseWidgetOptions(query: Record<string, unknown>): WidgetOptions {
-  const title = typeof query.title === 'string' ? query.title.replace(/\p{Cc}/gu, '').trim().slice(0, 40) : '';
+  const title =
+    typeof query.title === 'string'
+      ? query.title
+          .replace(/\p{Cc}/gu, '')
+          .trim()
+          .slice(0, 40)
+      : '';
   const bg = oneOf(WIDGET_COLOURS, query.bg, 'white');
   let fg = oneOf(WIDGET_COLOURS, query.fg, 'black');
   if (fg === bg) fg = bg === 'black' ? 'white' : 'black'; // never invisible text

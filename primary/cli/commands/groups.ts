@@ -47,7 +47,10 @@ export function groupsCommand(): Command {
   withDatabaseOptions(add).action(
     action(async (name: string, flags: DatabaseFlags & RuleFlags & { description?: string }) => {
       await withServices(flags, async (s) => {
-        const group = await s.groups.create({ name, ...(flags.description !== undefined && { description: flags.description }), ...(await rulesFrom(s, flags)) }, cliActor());
+        const group = await s.groups.create(
+          { name, ...(flags.description !== undefined && { description: flags.description }), ...(await rulesFrom(s, flags)) },
+          cliActor(),
+        );
         console.log(`created group ${group.name} (${describeRules(group, await s.settings.currency())})`);
       });
     }),
@@ -60,7 +63,10 @@ export function groupsCommand(): Command {
         const rows = await s.groups.list();
         if (flags.json) return console.log(JSON.stringify(rows, null, 2));
         const c = await s.settings.currency();
-        printTable(['NAME', 'MEMBERS', 'NEW-USER RULES'], rows.map((g) => [g.name, g.members, describeRules(g, c)]));
+        printTable(
+          ['NAME', 'MEMBERS', 'NEW-USER RULES'],
+          rows.map((g) => [g.name, g.members, describeRules(g, c)]),
+        );
       });
     }),
   );

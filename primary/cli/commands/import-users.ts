@@ -23,7 +23,10 @@ function summaryOf(r: ImportResult): string {
 export function importUsersCommand(): Command {
   const cmd = new Command('import-users')
     .description('create users from a CSV file with a header row (see docs/importing-users.md)')
-    .argument('<file>', 'UTF-8 CSV file; columns: username (required), full_name, email, department, office, card, groups, initial_credit, restricted, credit_limit, password')
+    .argument(
+      '<file>',
+      'UTF-8 CSV file; columns: username (required), full_name, email, department, office, card, groups, initial_credit, restricted, credit_limit, password',
+    )
     .option('--update', 'also update users that already exist: details, restricted, credit limit, added groups and cards (never balance or password)')
     .option('--dry-run', 'check every line against the file and the database, and write nothing');
   withDatabaseOptions(cmd).action(

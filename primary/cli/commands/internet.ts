@@ -54,7 +54,8 @@ function list(text: string, key: string): string[] {
     } catch {
       throw new ValidationError(`${key}: not a JSON array: ${t.slice(0, 100)}`, { field: key });
     }
-    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) throw new ValidationError(`${key}: a JSON array of strings is needed`, { field: key });
+    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string'))
+      throw new ValidationError(`${key}: a JSON array of strings is needed`, { field: key });
     return parsed;
   }
   const items = t.split(',').map((x) => x.trim());
@@ -73,14 +74,26 @@ const KEYS: Record<string, KeySpec> = {
     help: 'price per MB in thousandths of a minor unit: 2500 is 2.5 cents',
     parse: (text) => wholeNumber(text, 'costPerMbMilli', 10_000_000_000_000),
   },
-  chargeCacheHits: { stores: 'chargeCacheHits', help: 'yes or no: charge bytes served from Squid\'s cache (no: cache hits are free)', parse: (text) => yesNo(text, 'chargeCacheHits') },
-  chargeUploads: { stores: 'chargeUploads', help: 'yes or no: charge bytes the client sent (no: uploads are free)', parse: (text) => yesNo(text, 'chargeUploads') },
+  chargeCacheHits: {
+    stores: 'chargeCacheHits',
+    help: "yes or no: charge bytes served from Squid's cache (no: cache hits are free)",
+    parse: (text) => yesNo(text, 'chargeCacheHits'),
+  },
+  chargeUploads: {
+    stores: 'chargeUploads',
+    help: 'yes or no: charge bytes the client sent (no: uploads are free)',
+    parse: (text) => yesNo(text, 'chargeUploads'),
+  },
   zeroRatedDomains: {
     stores: 'zeroRatedDomains',
     help: 'hosts free of charge, each with every name under it, comma-separated ("" for none): intranet.example.edu,library.example.edu',
     parse: (text) => list(text, 'zeroRatedDomains'),
   },
-  zeroRatedUsers: { stores: 'zeroRatedUsers', help: 'users whose usage is recorded but free, comma-separated ("" for none)', parse: (text) => list(text, 'zeroRatedUsers') },
+  zeroRatedUsers: {
+    stores: 'zeroRatedUsers',
+    help: 'users whose usage is recorded but free, comma-separated ("" for none)',
+    parse: (text) => list(text, 'zeroRatedUsers'),
+  },
   periodMinutes: {
     stores: 'periodMinutes',
     help: 'time-period charging: length of a period in minutes, 0..1440 (0 turns it off)',
@@ -105,7 +118,9 @@ function describe(key: StoredKey, s: InternetSettings, c: CurrencyFormat): strin
     case 'chargeUploads':
       return s.chargeUploads ? 'uploads are charged' : 'uploads are free';
     case 'periodMinutes':
-      return s.periodMinutes > 0 && s.periodCost > 0 ? `each ${s.periodMinutes}-minute period with activity costs ${formatAmount(s.periodCost, c)}` : 'no time-period charging';
+      return s.periodMinutes > 0 && s.periodCost > 0
+        ? `each ${s.periodMinutes}-minute period with activity costs ${formatAmount(s.periodCost, c)}`
+        : 'no time-period charging';
     case 'periodCost':
       return formatAmount(s.periodCost, c);
     default:
@@ -129,7 +144,9 @@ function printSettings(s: InternetSettings, c: CurrencyFormat): void {
 }
 
 export function internetCommand(): Command {
-  const internet = new Command('internet').description('internet charging settings (cost per MB, free cache hits and uploads, zero-rated domains and users, time periods)');
+  const internet = new Command('internet').description(
+    'internet charging settings (cost per MB, free cache hits and uploads, zero-rated domains and users, time periods)',
+  );
 
   const show = new Command('show').description('show the internet charging settings').addOption(new Option('--json', 'print as JSON'));
   withDatabaseOptions(show).action(
@@ -146,7 +163,12 @@ export function internetCommand(): Command {
     .description('change one internet charging setting')
     .argument('<key>', Object.keys(KEYS).join(', '))
     .argument('<value>', 'the new value (see below)')
-    .addHelpText('after', `\nKeys:\n${Object.entries(KEYS).map(([k, spec]) => `  ${k.padEnd(17)} ${spec.help}`).join('\n')}\n\nExample: quotient internet set costPerMb 0.025`);
+    .addHelpText(
+      'after',
+      `\nKeys:\n${Object.entries(KEYS)
+        .map(([k, spec]) => `  ${k.padEnd(17)} ${spec.help}`)
+        .join('\n')}\n\nExample: quotient internet set costPerMb 0.025`,
+    );
   withDatabaseOptions(set).action(
     action(async (key: string, value: string, flags: DatabaseFlags) => {
       if (REPORT_INTERVAL_KEYS.has(key)) {
@@ -164,7 +186,13 @@ export function internetCommand(): Command {
         const after = await s.internetSettings.set({ [spec.stores]: parsed });
         const stored = after[spec.stores];
         if (JSON.stringify(stored) !== JSON.stringify(before)) {
-          await recordAudit(s.db.knex, { actor: cliActor(), action: 'settings.set', targetType: 'setting', targetId: `internet.${spec.stores}`, details: { from: before, to: stored } });
+          await recordAudit(s.db.knex, {
+            actor: cliActor(),
+            action: 'settings.set',
+            targetType: 'setting',
+            targetId: `internet.${spec.stores}`,
+            details: { from: before, to: stored },
+          });
         }
         const note = describe(spec.stores, after, currency);
         console.log(`${spec.stores} = ${JSON.stringify(stored)}${note ? `  # ${note}` : ''}`);

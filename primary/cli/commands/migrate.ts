@@ -9,7 +9,9 @@ import { migrateLatest, migrationStatus } from '../../db/migrate';
 import { action, configFromFlags, withDatabaseOptions } from '../context';
 
 export function migrateCommand(): Command {
-  const cmd = new Command('migrate').description('apply pending database migrations').option('--status', 'list applied and pending migrations without changing anything');
+  const cmd = new Command('migrate')
+    .description('apply pending database migrations')
+    .option('--status', 'list applied and pending migrations without changing anything');
   withDatabaseOptions(cmd).action(
     action(async (flags: Record<string, string | boolean | undefined>) => {
       const config = configFromFlags(flags as Record<string, string | undefined>);

@@ -25,7 +25,9 @@ export function primaryCommand(): Command {
       const running = await startPrimary(config, logger, console.log, { signal });
       const host = config.httpHost === '0.0.0.0' ? 'localhost' : config.httpHost;
       const grpcHost = config.grpcHost === '0.0.0.0' ? 'localhost' : config.grpcHost;
-      console.log(`Quotient primary listening on http://${host}:${running.httpPort}, gRPC ${grpcHost}:${running.grpcPort} (database ${running.services.db.description})`);
+      console.log(
+        `Quotient primary listening on http://${host}:${running.httpPort}, gRPC ${grpcHost}:${running.grpcPort} (database ${running.services.db.description})`,
+      );
       return running;
     });
   });

@@ -8,7 +8,14 @@ import { Command, Option } from 'commander';
 import { isQuotientError, ValidationError } from '../../../common/errors';
 import { formatAmount, parseAmount, type CurrencyFormat } from '../../../common/money';
 import { parseFilters, type PrinterFilters } from '../../printing/printer-filters';
-import { FAILURE_MODES, UNKNOWN_PAGE_COUNTS, type FailureMode, type PrinterChanges, type PrinterInfo, type UnknownPageCount } from '../../printing/printer-registry';
+import {
+  FAILURE_MODES,
+  UNKNOWN_PAGE_COUNTS,
+  type FailureMode,
+  type PrinterChanges,
+  type PrinterInfo,
+  type UnknownPageCount,
+} from '../../printing/printer-registry';
 import { action, cliActor, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
 
 const yesNo = (on: boolean): string => (on ? 'yes' : 'no');
@@ -92,7 +99,8 @@ function list(text: string, flag: string): string[] {
     } catch {
       throw new ValidationError(`${flag}: not a JSON array: ${t.slice(0, 100)}`, { field: flag });
     }
-    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) throw new ValidationError(`${flag}: a JSON array of strings is needed`, { field: flag });
+    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string'))
+      throw new ValidationError(`${flag}: a JSON array of strings is needed`, { field: flag });
     return parsed;
   }
   const items = t.split(',').map((x) => x.trim());
@@ -120,9 +128,30 @@ export function applyFilterFlags(current: PrinterFilters, flags: FilterFlags, cu
     if (cost !== undefined && cost < 0) throw new ValidationError(`--max-cost must not be negative: ${flags.maxCost}`, { field: '--max-cost' });
     put('maxCost', cost);
   }
-  put('colour', oneOf([[flags.colourOnly, '--colour-only', 'colourOnly'], [flags.greyscaleOnly, '--greyscale-only', 'greyscaleOnly'], [flags.anyColour, '--any-colour', undefined]], f.colour));
-  put('sides', oneOf([[flags.duplexOnly, '--duplex-only', 'duplexOnly'], [flags.simplexOnly, '--simplex-only', 'simplexOnly'], [flags.anySides, '--any-sides', undefined]], f.sides));
-  if (flags.paperSizes !== undefined) put('allowedPaperSizes', flags.paperSizes.trim().toLowerCase() === 'any' ? undefined : list(flags.paperSizes, '--paper-sizes'));
+  put(
+    'colour',
+    oneOf(
+      [
+        [flags.colourOnly, '--colour-only', 'colourOnly'],
+        [flags.greyscaleOnly, '--greyscale-only', 'greyscaleOnly'],
+        [flags.anyColour, '--any-colour', undefined],
+      ],
+      f.colour,
+    ),
+  );
+  put(
+    'sides',
+    oneOf(
+      [
+        [flags.duplexOnly, '--duplex-only', 'duplexOnly'],
+        [flags.simplexOnly, '--simplex-only', 'simplexOnly'],
+        [flags.anySides, '--any-sides', undefined],
+      ],
+      f.sides,
+    ),
+  );
+  if (flags.paperSizes !== undefined)
+    put('allowedPaperSizes', flags.paperSizes.trim().toLowerCase() === 'any' ? undefined : list(flags.paperSizes, '--paper-sizes'));
   if (flags.nameAllow !== undefined || flags.nameDeny !== undefined) {
     const names = (f.documentNames as { allow?: string[]; deny?: string[] } | undefined) ?? {};
     put('documentNames', {
@@ -140,7 +169,13 @@ export function applyFilterFlags(current: PrinterFilters, flags: FilterFlags, cu
     const key = Object.keys(FLAG_OF).find((k) => field === k || field.startsWith(`${k}.`));
     const flag = key === undefined ? undefined : FLAG_OF[key];
     if (flag === undefined) throw err;
-    throw new ValidationError(err.message.replace(/^filters\.[\w.]*/, `${flag}${field === key ? '' : field.slice(key?.length ?? 0).replace(/^\.(\d+)/, (_, i: string) => ` entry ${Number(i) + 1}`)}`), { field: flag });
+    throw new ValidationError(
+      err.message.replace(
+        /^filters\.[\w.]*/,
+        `${flag}${field === key ? '' : field.slice(key?.length ?? 0).replace(/^\.(\d+)/, (_, i: string) => ` entry ${Number(i) + 1}`)}`,
+      ),
+      { field: flag },
+    );
   }
 }
 
@@ -148,7 +183,9 @@ export function applyFilterFlags(current: PrinterFilters, flags: FilterFlags, cu
 function unknownPagesText(p: PrinterInfo): string {
   if (p.unknownPageCount === 'hold') return 'hold (held in CUPS for an administrator, not charged)';
   const max = p.filters?.maxPages;
-  return max === undefined ? 'charge-maximum, but no --max-pages filter is set: such jobs are held' : `charge-maximum (charged as ${max} pages, the --max-pages filter)`;
+  return max === undefined
+    ? 'charge-maximum, but no --max-pages filter is set: such jobs are held'
+    : `charge-maximum (charged as ${max} pages, the --max-pages filter)`;
 }
 
 function printPrinter(p: PrinterInfo, c: CurrencyFormat): void {
@@ -181,7 +218,15 @@ export function printersCommand(): Command {
         const c = await s.settings.currency();
         printTable(
           ['PRINTER', 'ENABLED', 'CHARGING', 'FAILURE MODE', 'UNKNOWN PAGES', 'RATE CARD', 'FILTERS'],
-          rows.map((p) => [`${p.serverName}/${p.queueName}`, yesNo(p.enabled), yesNo(p.chargingEnabled), p.failureMode, p.unknownPageCount, p.rateCard ?? '-', filterSummary(p, c)]),
+          rows.map((p) => [
+            `${p.serverName}/${p.queueName}`,
+            yesNo(p.enabled),
+            yesNo(p.chargingEnabled),
+            p.failureMode,
+            p.unknownPageCount,
+            p.rateCard ?? '-',
+            filterSummary(p, c),
+          ]),
         );
       });
     }),
@@ -202,26 +247,33 @@ export function printersCommand(): Command {
     .option('--rate-card <name>', 'the rate card that prices its jobs')
     .addOption(new Option('--failure-mode <mode>', 'what its secondary does while the primary is unreachable').choices([...FAILURE_MODES]))
     .addOption(
-      new Option('--unknown-page-count <rule>', 'a job whose pages nothing can count: hold it in CUPS for an administrator (default), or charge the printer\'s --max-pages filter (held when it has none)').choices([
-        ...UNKNOWN_PAGE_COUNTS,
-      ]),
+      new Option(
+        '--unknown-page-count <rule>',
+        "a job whose pages nothing can count: hold it in CUPS for an administrator (default), or charge the printer's --max-pages filter (held when it has none)",
+      ).choices([...UNKNOWN_PAGE_COUNTS]),
     )
     .option('--enabled <yes|no>', 'no: every job is refused')
     .option('--charging <yes|no>', 'no: a passthrough printer, whose jobs are recorded but never charged');
   withDatabaseOptions(set).action(
-    action(async (ref: string, flags: DatabaseFlags & { rateCard?: string; failureMode?: FailureMode; unknownPageCount?: UnknownPageCount; enabled?: string; charging?: string }) => {
-      const changes: PrinterChanges = {};
-      if (flags.failureMode !== undefined) changes.failureMode = flags.failureMode;
-      if (flags.unknownPageCount !== undefined) changes.unknownPageCount = flags.unknownPageCount;
-      if (flags.enabled !== undefined) changes.enabled = yesNoFlag(flags.enabled, '--enabled');
-      if (flags.charging !== undefined) changes.chargingEnabled = yesNoFlag(flags.charging, '--charging');
-      if (flags.rateCard === undefined && Object.keys(changes).length === 0) throw new ValidationError('nothing to change: give --rate-card, --failure-mode, --unknown-page-count, --enabled or --charging (see --help)');
-      await withServices(flags, async (s) => {
-        const p = await s.printers.find(ref);
-        if (flags.rateCard !== undefined) changes.rateCardId = (await s.rateCards.getByName(flags.rateCard)).id;
-        printPrinter(await s.printers.update(p.id, changes, cliActor()), await s.settings.currency());
-      });
-    }),
+    action(
+      async (
+        ref: string,
+        flags: DatabaseFlags & { rateCard?: string; failureMode?: FailureMode; unknownPageCount?: UnknownPageCount; enabled?: string; charging?: string },
+      ) => {
+        const changes: PrinterChanges = {};
+        if (flags.failureMode !== undefined) changes.failureMode = flags.failureMode;
+        if (flags.unknownPageCount !== undefined) changes.unknownPageCount = flags.unknownPageCount;
+        if (flags.enabled !== undefined) changes.enabled = yesNoFlag(flags.enabled, '--enabled');
+        if (flags.charging !== undefined) changes.chargingEnabled = yesNoFlag(flags.charging, '--charging');
+        if (flags.rateCard === undefined && Object.keys(changes).length === 0)
+          throw new ValidationError('nothing to change: give --rate-card, --failure-mode, --unknown-page-count, --enabled or --charging (see --help)');
+        await withServices(flags, async (s) => {
+          const p = await s.printers.find(ref);
+          if (flags.rateCard !== undefined) changes.rateCardId = (await s.rateCards.getByName(flags.rateCard)).id;
+          printPrinter(await s.printers.update(p.id, changes, cliActor()), await s.settings.currency());
+        });
+      },
+    ),
   );
 
   const filters = printerArg(new Command('filters').description("change a printer's filters (without options: show them)"))
@@ -234,12 +286,15 @@ export function printersCommand(): Command {
     .option('--duplex-only', 'refuse single-sided jobs of two or more pages')
     .option('--simplex-only', 'refuse double-sided jobs')
     .option('--any-sides', 'lift --duplex-only or --simplex-only')
-    .option('--paper-sizes <list>', "allowed paper sizes, comma-separated: A4,Letter (any: every size; a job of unknown size passes)")
+    .option('--paper-sizes <list>', 'allowed paper sizes, comma-separated: A4,Letter (any: every size; a job of unknown size passes)')
     .option('--name-allow <globs>', "when set, only document names matching one of these: '*.pdf,*.docx' (none: lift)")
     .option('--name-deny <globs>', "refuse document names matching any of these: '*.exe,*secret*' (none: lift)")
     .option('--duplicate-window <seconds>', 'refuse the same document (name and pages) from the same user within this many seconds, 1..86400 (0 or none: off)')
     .option('--clear', 'remove every filter first (then apply the other options)')
-    .addHelpText('after', "\nGlobs are case-insensitive and match the whole name: * any characters, ? one, [abc] [a-z] [!abc] sets, \\x a literal x.\nA list may also be a JSON array, for a glob holding a comma: --name-deny '[\"a,b*\"]'.\n\nExample: quotient printers filters print-1/library-laser --max-pages 50 --greyscale-only --name-deny '*.exe'");
+    .addHelpText(
+      'after',
+      "\nGlobs are case-insensitive and match the whole name: * any characters, ? one, [abc] [a-z] [!abc] sets, \\x a literal x.\nA list may also be a JSON array, for a glob holding a comma: --name-deny '[\"a,b*\"]'.\n\nExample: quotient printers filters print-1/library-laser --max-pages 50 --greyscale-only --name-deny '*.exe'",
+    );
   withDatabaseOptions(filters).action(
     action(async (ref: string, flags: DatabaseFlags & FilterFlags) => {
       const given = (Object.keys(flags) as (keyof FilterFlags | keyof DatabaseFlags)[]).filter((k) => !['dataDir', 'databaseUrl', 'config'].includes(k));

@@ -44,7 +44,17 @@ function describeMode(q: QuotaSchedule, c: CurrencyFormat): string {
 }
 
 function runRow(r: QuotaRun, tz: string, c: CurrencyFormat): (string | number)[] {
-  return [r.id, r.schedule, localTime(r.periodStart, tz), r.state, r.reason, r.users, formatAmount(r.total, c), localTime(r.startedAt, tz), localTime(r.finishedAt, tz)];
+  return [
+    r.id,
+    r.schedule,
+    localTime(r.periodStart, tz),
+    r.state,
+    r.reason,
+    r.users,
+    formatAmount(r.total, c),
+    localTime(r.startedAt, tz),
+    localTime(r.finishedAt, tz),
+  ];
 }
 const RUN_HEADERS = ['RUN', 'SCHEDULE', 'PERIOD', 'STATE', 'REASON', 'USERS', 'TOTAL', 'STARTED', 'FINISHED'];
 
@@ -72,7 +82,9 @@ export function quotasCommand(): Command {
         const currency = await s.settings.currency();
         const schedule = await new QuotaAdmin({ services: s }).create({ name, ...flags }, undefined, cliActor());
         const next = q.nextRuns(schedule, 1)[0] ?? null;
-        console.log(`created quota schedule ${schedule.name}: ${describeMode(schedule, currency)} for ${schedule.group ?? 'all users'}, ${describePeriod(schedule)}; next ${localTime(next, q.timezone)} ${q.timezone}`);
+        console.log(
+          `created quota schedule ${schedule.name}: ${describeMode(schedule, currency)} for ${schedule.group ?? 'all users'}, ${describePeriod(schedule)}; next ${localTime(next, q.timezone)} ${q.timezone}`,
+        );
       });
     }),
   );
@@ -83,11 +95,25 @@ export function quotasCommand(): Command {
       await withServices(flags, async (s) => {
         const q = s.quotas;
         const rows = await q.list();
-        if (flags.json) return console.log(JSON.stringify(rows.map((r) => ({ ...r, nextRuns: q.nextRuns(r, 1) })), null, 2));
+        if (flags.json)
+          return console.log(
+            JSON.stringify(
+              rows.map((r) => ({ ...r, nextRuns: q.nextRuns(r, 1) })),
+              null,
+              2,
+            ),
+          );
         const c = await s.settings.currency();
         printTable(
           ['NAME', 'FOR', 'PERIOD', 'MODE', 'ENABLED', `NEXT (${q.timezone})`],
-          rows.map((r) => [r.name, r.group ?? 'all users', describePeriod(r), describeMode(r, c), r.enabled ? 'yes' : 'no', r.enabled ? localTime(q.nextRuns(r, 1)[0] ?? null, q.timezone) : '-']),
+          rows.map((r) => [
+            r.name,
+            r.group ?? 'all users',
+            describePeriod(r),
+            describeMode(r, c),
+            r.enabled ? 'yes' : 'no',
+            r.enabled ? localTime(q.nextRuns(r, 1)[0] ?? null, q.timezone) : '-',
+          ]),
         );
       });
     }),
@@ -107,7 +133,10 @@ export function quotasCommand(): Command {
         console.log(`${describeMode(schedule, c)} for ${schedule.group ?? 'all users'}, ${describePeriod(schedule)}`);
         console.log(`next runs (${q.timezone}): ${next.map((ms) => localTime(ms, q.timezone)).join(', ')}`);
         if (runs.length === 0) return console.log('no runs yet');
-        printTable(RUN_HEADERS, runs.map((r) => runRow(r, q.timezone, c)));
+        printTable(
+          RUN_HEADERS,
+          runs.map((r) => runRow(r, q.timezone, c)),
+        );
       });
     }),
   );
@@ -151,7 +180,11 @@ export function quotasCommand(): Command {
     }),
   );
 
-  const runs = new Command('runs').description('run history, newest first').argument('[name]', 'only this schedule').option('--limit <n>', 'how many', '20').option('--json', 'print as JSON');
+  const runs = new Command('runs')
+    .description('run history, newest first')
+    .argument('[name]', 'only this schedule')
+    .option('--limit <n>', 'how many', '20')
+    .option('--json', 'print as JSON');
   withDatabaseOptions(runs).action(
     action(async (name: string | undefined, flags: DatabaseFlags & { limit: string; json?: boolean }) => {
       await withServices(flags, async (s) => {
@@ -163,7 +196,10 @@ export function quotasCommand(): Command {
         if (flags.json) return console.log(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return console.log('no runs yet');
         const c = await s.settings.currency();
-        printTable(RUN_HEADERS, rows.map((r) => runRow(r, q.timezone, c)));
+        printTable(
+          RUN_HEADERS,
+          rows.map((r) => runRow(r, q.timezone, c)),
+        );
       });
     }),
   );

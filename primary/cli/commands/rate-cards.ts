@@ -27,7 +27,9 @@ export function rateCardFile(card: RateCard): string {
 
 /** Basis points as a percentage without trailing zeros: 2500 -> "25%", 1250 -> "12.5%". */
 function percent(bp: number): string {
-  const fraction = String(bp % 100).padStart(2, '0').replace(/0+$/, '');
+  const fraction = String(bp % 100)
+    .padStart(2, '0')
+    .replace(/0+$/, '');
   return `${Math.trunc(bp / 100)}${fraction ? `.${fraction}` : ''}%`;
 }
 
@@ -35,7 +37,8 @@ async function readCardFile(file: string): Promise<unknown> {
   let text: string;
   try {
     const stat = await fs.stat(file);
-    if (stat.size > MAX_FILE_BYTES) throw new ValidationError(`${file} is larger than ${MAX_FILE_BYTES} bytes; a rate card file is much smaller`, { field: 'file' });
+    if (stat.size > MAX_FILE_BYTES)
+      throw new ValidationError(`${file} is larger than ${MAX_FILE_BYTES} bytes; a rate card file is much smaller`, { field: 'file' });
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
     if (isQuotientError(err)) throw err;
@@ -59,7 +62,10 @@ function printCard(name: string, card: RateCard, c: CurrencyFormat): void {
   );
   console.log('');
   if (card.finishings.length === 0) return console.log('no finishing options');
-  printTable(['FINISHING', 'CHARGED', 'PRICE'], card.finishings.map((f) => [f.option, f.per === 'job' ? 'per job' : 'per sheet', formatAmount(f.price, c)]));
+  printTable(
+    ['FINISHING', 'CHARGED', 'PRICE'],
+    card.finishings.map((f) => [f.option, f.per === 'job' ? 'per job' : 'per sheet', formatAmount(f.price, c)]),
+  );
 }
 
 const FORMAT_HELP = `
@@ -87,7 +93,20 @@ export function rateCardsCommand(): Command {
       await withServices(flags, async (s) => {
         const named = await Promise.all((await s.rateCards.list()).map((c) => s.rateCards.get(c.id)));
         if (flags.json) {
-          return console.log(JSON.stringify(named.map((n) => ({ id: n.id, name: n.name, priceRows: n.card.prices.length, finishings: n.card.finishings.length, perJobFee: n.card.perJobFee, duplexDiscountBp: n.card.duplexDiscountBp })), null, 2));
+          return console.log(
+            JSON.stringify(
+              named.map((n) => ({
+                id: n.id,
+                name: n.name,
+                priceRows: n.card.prices.length,
+                finishings: n.card.finishings.length,
+                perJobFee: n.card.perJobFee,
+                duplexDiscountBp: n.card.duplexDiscountBp,
+              })),
+              null,
+              2,
+            ),
+          );
         }
         if (named.length === 0) return console.log('no rate cards');
         const c = await s.settings.currency();
@@ -99,7 +118,10 @@ export function rateCardsCommand(): Command {
     }),
   );
 
-  const show = new Command('show').description('show a rate card: fee, discount, price rows and finishing options').argument('<name>').addOption(new Option('--json', 'print the card file (as export does)'));
+  const show = new Command('show')
+    .description('show a rate card: fee, discount, price rows and finishing options')
+    .argument('<name>')
+    .addOption(new Option('--json', 'print the card file (as export does)'));
   withDatabaseOptions(show).action(
     action(async (name: string, flags: DatabaseFlags & { json?: boolean }) => {
       await withServices(flags, async (s) => {

@@ -67,7 +67,10 @@ export function usersCommand(): Command {
           cliActor(),
         );
         if (flags.json) console.log(JSON.stringify(user, null, 2));
-        else console.log(`created user ${user.username} (balance ${formatAmount(user.account.balance, await s.settings.currency())}, ${user.account.restricted ? 'restricted' : 'unrestricted'})`);
+        else
+          console.log(
+            `created user ${user.username} (balance ${formatAmount(user.account.balance, await s.settings.currency())}, ${user.account.restricted ? 'restricted' : 'unrestricted'})`,
+          );
       });
     }),
   );
@@ -97,7 +100,10 @@ export function usersCommand(): Command {
     }),
   );
 
-  const show = new Command('show').description("show a user's details, balance and recent transactions").argument('<username>').option('--json', 'print as JSON');
+  const show = new Command('show')
+    .description("show a user's details, balance and recent transactions")
+    .argument('<username>')
+    .option('--json', 'print as JSON');
   withDatabaseOptions(show).action(
     action(async (username: string, flags: DatabaseFlags & { json?: boolean }) => {
       await withServices(flags, async (s) => {
@@ -149,7 +155,9 @@ export function usersCommand(): Command {
     .option('--no-disabled', 'enable the user')
     .option('--admin', 'make an administrator')
     .option('--no-admin', 'remove administrator rights')
-    .addOption(new Option('--language <tag>', "the web tools' language for this user, or 'browser' for the browser's languages").choices([...LANGUAGES, 'browser']))
+    .addOption(
+      new Option('--language <tag>', "the web tools' language for this user, or 'browser' for the browser's languages").choices([...LANGUAGES, 'browser']),
+    )
     .addOption(new Option('--password <password>', 'new web tools password').env('QUOTIENT_NEW_USER_PASSWORD'));
   withDatabaseOptions(set).action(
     action(async (username: string, flags: DatabaseFlags & Record<string, string | boolean | undefined>) => {

@@ -196,8 +196,20 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   for (const table of [
-    'audit_log', 'settings', 'print_jobs', 'printers', 'rate_card_finishings', 'rate_card_prices',
-    'rate_cards', 'reservations', 'ledger', 'accounts', 'group_members', 'groups', 'user_cards', 'users',
+    'audit_log',
+    'settings',
+    'print_jobs',
+    'printers',
+    'rate_card_finishings',
+    'rate_card_prices',
+    'rate_cards',
+    'reservations',
+    'ledger',
+    'accounts',
+    'group_members',
+    'groups',
+    'user_cards',
+    'users',
   ]) {
     await knex.schema.dropTableIfExists(table);
   }

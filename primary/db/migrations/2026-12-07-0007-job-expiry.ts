@@ -11,7 +11,9 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('authorised_at').nullable();
     t.index(['status', 'authorised_at']);
   });
-  await knex('print_jobs').where({ status: 'authorised' }).update({ authorised_at: knex.ref('created_at') });
+  await knex('print_jobs')
+    .where({ status: 'authorised' })
+    .update({ authorised_at: knex.ref('created_at') });
   await knex.schema.alterTable('secondaries', (t) => {
     t.integer('dead_letters').notNullable().defaultTo(0);
     t.string('last_dead_letter', 512).notNullable().defaultTo('');

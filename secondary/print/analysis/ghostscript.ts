@@ -54,14 +54,25 @@ export function countWithGhostscript(file: string, opts: GhostscriptOptions = {}
     return Promise.resolve({ ok: false, reason: `cannot make a directory for Ghostscript: ${(err as Error).message}`, timedOut: false, ms: 0 });
   }
   const gsArgs = [
-    '-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-dNOPROMPT', '-sDEVICE=bit', '-r10',
+    '-q',
+    '-dSAFER',
+    '-dBATCH',
+    '-dNOPAUSE',
+    '-dNOPROMPT',
+    '-sDEVICE=bit',
+    '-r10',
     `-sOutputFile=${join(pageDir, 'p%06d')}`,
     // `--`: the document's name is never taken for an option, whatever it is called.
-    '--', file,
+    '--',
+    file,
   ];
-  const [command, args] = PRLIMIT === undefined
-    ? [gs, gsArgs]
-    : [PRLIMIT, [`--as=${Math.floor(memoryBytes)}`, `--cpu=${Math.max(1, Math.ceil(timeoutMs / 1000))}`, `--fsize=${GS_DEFAULTS.fileBytes}`, '--', gs, ...gsArgs]];
+  const [command, args] =
+    PRLIMIT === undefined
+      ? [gs, gsArgs]
+      : [
+          PRLIMIT,
+          [`--as=${Math.floor(memoryBytes)}`, `--cpu=${Math.max(1, Math.ceil(timeoutMs / 1000))}`, `--fsize=${GS_DEFAULTS.fileBytes}`, '--', gs, ...gsArgs],
+        ];
   const started = Date.now();
   return new Promise((resolve) => {
     let stderr = '';
@@ -80,7 +91,11 @@ export function countWithGhostscript(file: string, opts: GhostscriptOptions = {}
       child.kill('SIGKILL');
     }, timeoutMs);
     try {
-      child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' }, ...(opts.runAs ?? {}) });
+      child = spawn(command, args, {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' },
+        ...(opts.runAs ?? {}),
+      });
     } catch (err) {
       done({ ok: false, reason: `cannot run ${gs}: ${(err as Error).message}`, timedOut: false, ms: 0 });
       return;

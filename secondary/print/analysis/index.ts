@@ -105,7 +105,17 @@ export async function analyseDocument(
   } catch (err) {
     src?.close();
     warnings.push(`cannot read the document: ${(err as Error).message}`);
-    return { format: 'unknown', pages: 1, colourPages: null, copiesInDocument: 1, duplex: null, paperSize: null, method: 'fallback-unreadable', fallback: true, warnings };
+    return {
+      format: 'unknown',
+      pages: 1,
+      colourPages: null,
+      copiesInDocument: 1,
+      duplex: null,
+      paperSize: null,
+      method: 'fallback-unreadable',
+      fallback: true,
+      warnings,
+    };
   }
   try {
     return analyseSource(src, opts, warnings);

@@ -111,7 +111,26 @@ export function analysePcl5(src: Source, limit: number, budget: Budget, warnings
 }
 
 const XL_MEDIA: Record<number, string> = { 0: 'Letter', 1: 'Legal', 2: 'A4', 3: 'Executive', 4: 'Tabloid', 5: 'A3', 16: 'A5' };
-const SCALAR: Record<number, number> = { 0xc0: 1, 0xc1: 2, 0xc2: 4, 0xc3: 2, 0xc4: 4, 0xc5: 4, 0xd0: 2, 0xd1: 4, 0xd2: 8, 0xd3: 4, 0xd4: 8, 0xd5: 8, 0xe0: 4, 0xe1: 8, 0xe2: 16, 0xe3: 8, 0xe4: 16, 0xe5: 16 };
+const SCALAR: Record<number, number> = {
+  0xc0: 1,
+  0xc1: 2,
+  0xc2: 4,
+  0xc3: 2,
+  0xc4: 4,
+  0xc5: 4,
+  0xd0: 2,
+  0xd1: 4,
+  0xd2: 8,
+  0xd3: 4,
+  0xd4: 8,
+  0xd5: 8,
+  0xe0: 4,
+  0xe1: 8,
+  0xe2: 16,
+  0xe3: 8,
+  0xe4: 16,
+  0xe5: 16,
+};
 const ARRAY_ELEM: Record<number, number> = { 0xc8: 1, 0xc9: 2, 0xca: 4, 0xcb: 2, 0xcc: 4, 0xcd: 4 };
 
 export function analysePclXl(src: Source, limit: number, budget: Budget, warnings: string[], progress: { pages: number }): Counted | null {

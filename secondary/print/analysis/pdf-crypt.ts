@@ -109,7 +109,9 @@ function hashR6(password: Buffer, salt: Buffer, udata: Buffer): Buffer {
     const e = Buffer.concat([c.update(block), c.final()]);
     let sum = 0;
     for (let i = 0; i < 16; i++) sum += e[i] as number;
-    k = createHash(['sha256', 'sha384', 'sha512'][sum % 3] as string).update(e).digest();
+    k = createHash(['sha256', 'sha384', 'sha512'][sum % 3] as string)
+      .update(e)
+      .digest();
     if (round >= 63 && (e[e.length - 1] as number) <= round - 31) break;
   }
   return k.subarray(0, 32);

@@ -643,9 +643,15 @@ function unpredict(data: Buffer, parms: Dict): Buffer {
       const ul = r > 0 && k >= bpp ? (out[dst - rowLen + k - bpp] ?? 0) : 0;
       let v: number;
       switch (type) {
-        case 1: v = raw + left; break;
-        case 2: v = raw + up; break;
-        case 3: v = raw + ((left + up) >> 1); break;
+        case 1:
+          v = raw + left;
+          break;
+        case 2:
+          v = raw + up;
+          break;
+        case 3:
+          v = raw + ((left + up) >> 1);
+          break;
         case 4: {
           const p = left + up - ul;
           const pa = Math.abs(p - left);
@@ -654,7 +660,8 @@ function unpredict(data: Buffer, parms: Dict): Buffer {
           v = raw + (pa <= pb && pa <= pc ? left : pb <= pc ? up : ul);
           break;
         }
-        default: v = raw;
+        default:
+          v = raw;
       }
       out[dst + k] = v & 0xff;
     }

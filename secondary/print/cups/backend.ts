@@ -76,13 +76,17 @@ export function innerDevice(deviceUri: string | undefined): { uri: string; schem
 /** Text safe for one CUPS status line: no control characters, bounded. */
 function statusText(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what it removes
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 1000);
+  const controlCharacters = /[\u0000-\u001f\u007f]+/g;
+  return text.replace(controlCharacters, ' ').trim().slice(0, 1000);
 }
 
 /** The uid/gid of CUPS's unprivileged user (`User lp`), for real backends CUPS itself would not run as root. */
 function lpIds(): { uid: number; gid: number } | undefined {
   try {
-    const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('lp:'));
+    const line = fs
+      .readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('lp:'));
     const parts = line?.split(':') ?? [];
     const uid = Number(parts[2]);
     const gid = Number(parts[3]);
@@ -194,7 +198,11 @@ export function describeJob(input: {
   // cannot, a job asked for in colour is charged as all colour.
   const analysedColour = analysis.colourPages === null ? null : Math.min(pages, Math.max(0, Math.trunc(analysis.colourPages)));
   const colourPages = facts.colour === false ? 0 : (analysedColour ?? (facts.colour === true ? pages : 0));
-  const copies = chargedCopies({ hasFileArgument: args.hasFile, copiesArgument: Number.parseInt(args.copies, 10), copiesInDocument: analysis.copiesInDocument });
+  const copies = chargedCopies({
+    hasFileArgument: args.hasFile,
+    copiesArgument: Number.parseInt(args.copies, 10),
+    copiesInDocument: analysis.copiesInDocument,
+  });
   const job: LocalJob = {
     jobId: jobIdFor(facts, { host: os.hostname(), queue, cupsJobId: args.cupsJobId }),
     queue,
@@ -217,7 +225,11 @@ export function describeJob(input: {
 }
 
 /** Asks the secondary; a connection failure or timeout is an ErrorAnswer-like "unreachable". */
-async function authorize(socketPath: string, job: LocalJob, timeoutMs: number): Promise<{ client: LocalEndpointClient; answer: AuthorizeAnswer | ErrorAnswer } | { unreachable: string }> {
+async function authorize(
+  socketPath: string,
+  job: LocalJob,
+  timeoutMs: number,
+): Promise<{ client: LocalEndpointClient; answer: AuthorizeAnswer | ErrorAnswer } | { unreachable: string }> {
   let client: LocalEndpointClient;
   try {
     client = await LocalEndpointClient.connect(socketPath, { timeoutMs });
@@ -293,13 +305,29 @@ export async function runBackend(args: readonly string[], io: BackendIo): Promis
     let analysis: DocumentAnalysis;
     try {
       const analyse = io.analyse ?? countPages;
-      analysis = await analyse(document, { ...(io.env.CONTENT_TYPE ? { contentType: io.env.CONTENT_TYPE } : {}), timeBudgetMs: 5_000, ...(gsUser ? { ghostscript: { runAs: gsUser } } : {}) });
+      analysis = await analyse(document, {
+        ...(io.env.CONTENT_TYPE ? { contentType: io.env.CONTENT_TYPE } : {}),
+        timeBudgetMs: 5_000,
+        ...(gsUser ? { ghostscript: { runAs: gsUser } } : {}),
+      });
     } catch (err) {
       // analyseDocument never throws; a stand-in might: one page per copy, never free.
-      analysis = { format: 'unknown', pages: 1, colourPages: null, copiesInDocument: 1, duplex: null, paperSize: null, method: 'none', fallback: true, warnings: [(err as Error).message] };
+      analysis = {
+        format: 'unknown',
+        pages: 1,
+        colourPages: null,
+        copiesInDocument: 1,
+        duplex: null,
+        paperSize: null,
+        method: 'none',
+        fallback: true,
+        warnings: [(err as Error).message],
+      };
     }
     const job = describeJob({ args: { cupsJobId, user, title, copies, options, hasFile: file !== undefined }, env: io.env, analysis });
-    say(`DEBUG: quotient: job ${job.jobId}: ${job.pages} page(s) x ${job.copies}, ${job.colourPages} colour, duplex ${job.duplex}, paper "${job.paperSize}" (${analysis.format}, ${analysis.method}${analysis.fallback ? ', fallback' : ''})`);
+    say(
+      `DEBUG: quotient: job ${job.jobId}: ${job.pages} page(s) x ${job.copies}, ${job.colourPages} colour, duplex ${job.duplex}, paper "${job.paperSize}" (${analysis.format}, ${analysis.method}${analysis.fallback ? ', fallback' : ''})`,
+    );
 
     const socketPath = resolveSocketPath(io.env);
     const asked = await authorize(socketPath, job, io.decisionTimeoutMs ?? 30_000);
@@ -346,7 +374,9 @@ export async function runBackend(args: readonly string[], io: BackendIo): Promis
       client.close();
       return BackendExit.CANCEL;
     }
-    say(`DEBUG: quotient: allowed ${attemptId} (cost ${answer.cost}${answer.offline ? ', decided offline' : ''}) in ${Date.now() - started} ms, ${Math.round(performance.now())} ms after start; starting ${executable}`);
+    say(
+      `DEBUG: quotient: allowed ${attemptId} (cost ${answer.cost}${answer.offline ? ', decided offline' : ''}) in ${Date.now() - started} ms, ${Math.round(performance.now())} ms after start; starting ${executable}`,
+    );
     // argv from CUPS never holds NUL; arguments from elsewhere (tests, scripts) might, and spawn refuses them.
     const realArgs = [cupsJobId, user, title, copies, options, ...(file === undefined ? [] : [file])].map((a) => a.replace(/\0/g, ''));
     const result = await runRealBackend({ executable, uri: device.uri, args: realArgs, document: file === undefined ? document : undefined, io });
@@ -358,7 +388,9 @@ export async function runBackend(args: readonly string[], io: BackendIo): Promis
       const ok = await settle(socketPath, client, async (c) => {
         const answer = await c.commit(attemptId, result.printedPages);
         if (answer.ok || answer.error.code !== 'VALIDATION' || result.printedPages === undefined) return answer;
-        say(`WARNING: Quotient: the backend reported ${result.printedPages} pages, which the secondary refused (${statusText(answer.error.message)}); charging the job as authorised`);
+        say(
+          `WARNING: Quotient: the backend reported ${result.printedPages} pages, which the secondary refused (${statusText(answer.error.message)}); charging the job as authorised`,
+        );
         return c.commit(attemptId);
       });
       if (!ok) say(`WARNING: Quotient: the job printed but its charge could not be recorded with the secondary ${socketPath}`);

@@ -64,6 +64,8 @@ export function installCupsBackendCommand(): Command {
     .option('--from-source', 'always run the TypeScript source through tsx (a development checkout)')
     .action((opts: { backendDir: string; fromSource?: boolean }) => {
       const target = installCupsBackend({ backendDir: opts.backendDir, run: opts.fromSource ? 'source' : 'auto' });
-      console.log(`Installed ${target} (mode 0700). Point a queue at it: lpadmin -p QUEUE -v 'quotient:socket://printer:9100' -o printer-error-policy=abort-job`);
+      console.log(
+        `Installed ${target} (mode 0700). Point a queue at it: lpadmin -p QUEUE -v 'quotient:socket://printer:9100' -o printer-error-policy=abort-job`,
+      );
     });
 }

@@ -16,7 +16,19 @@ import { promisify } from 'node:util';
 import type { RunningPrimary } from '../../../primary/boot';
 import type { RunningSecondary } from '../../../secondary/daemon';
 import { balanceOf, jobsOnPrimary, setFailureModes, startTestSecondary } from '../../integration/secondary/harness';
-import { cupsUnavailable, freePort, installBuiltBackend, ippPrinterUnavailable, makeDocument, startIppPrinter, startPrivateCups, startTestSink, type IppPrinter, type PrivateCups, type TestSink } from '../../utils/cups';
+import {
+  cupsUnavailable,
+  freePort,
+  installBuiltBackend,
+  ippPrinterUnavailable,
+  makeDocument,
+  startIppPrinter,
+  startPrivateCups,
+  startTestSink,
+  type IppPrinter,
+  type PrivateCups,
+  type TestSink,
+} from '../../utils/cups';
 import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
 import { sharedPrimary, printRows as printRowsOf } from '../../utils/primary';
@@ -55,7 +67,10 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
     const installed = await runCliInProcess(['install-cups-backend', '--backend-dir', cups.backendDir, '--from-source']);
     const shim = path.join(cups.backendDir, 'quotient');
     assert.equal(installed.code, 0, installed.stderr);
-    assert.equal(installed.stdout, `Installed ${shim} (mode 0700). Point a queue at it: lpadmin -p QUEUE -v 'quotient:socket://printer:9100' -o printer-error-policy=abort-job\n`);
+    assert.equal(
+      installed.stdout,
+      `Installed ${shim} (mode 0700). Point a queue at it: lpadmin -p QUEUE -v 'quotient:socket://printer:9100' -o printer-error-policy=abort-job\n`,
+    );
     const stat = fs.statSync(shim);
     assert.deepEqual([stat.mode & 0o7777, stat.uid], [0o700, 0]);
     const { stdout: devices } = await execFileAsync('lpinfo', ['-h', cups.server, '--include-schemes', 'quotient', '-v']);
@@ -78,7 +93,16 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
   beforeEach(async function () {
     this.timeout(60_000);
     primary = shared.primary;
-    await setFailureModes(primary, t, SECONDARY, { raw: 'charge_later', ps: 'charge_later', later: 'charge_later', denied: 'deny', held: 'hold', free: 'free', broken: 'charge_later', ipp: 'charge_later' });
+    await setFailureModes(primary, t, SECONDARY, {
+      raw: 'charge_later',
+      ps: 'charge_later',
+      later: 'charge_later',
+      denied: 'deny',
+      held: 'hold',
+      free: 'free',
+      broken: 'charge_later',
+      ipp: 'charge_later',
+    });
     secondary = await startTestSecondary(primary.grpcPort, fs.mkdtempSync(path.join(secondaryDir, 'd')), {
       queues: [...QUEUES],
       flags: { socketPath: path.join(secondaryDir, 'quotient.sock') },
@@ -106,7 +130,10 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
   const printRows = (username: string): Promise<[string, number][]> => printRowsOf(primary, username);
 
   async function reservationState(jobUuid: string): Promise<string | undefined> {
-    const row = (await t.db.knex('reservations').where({ idempotency_key: `print:${jobUuid}` }).first('state')) as { state: string } | undefined;
+    const row = (await t.db
+      .knex('reservations')
+      .where({ idempotency_key: `print:${jobUuid}` })
+      .first('state')) as { state: string } | undefined;
     return row?.state;
   }
 
@@ -161,13 +188,28 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
     const ps = await makeDocument(docs, 'ps', 2, { colour: true });
     const text = path.join(docs, 'note.txt');
     fs.writeFileSync(text, 'one\ntwo\nthree\n');
-    const colour = await cups.lp(['-d', 'raw', '-U', 'bob', '-o', 'sides=two-sided-long-edge', '-o', 'print-color-mode=color', '-o', 'media=iso_a4_210x297mm', ps]);
+    const colour = await cups.lp([
+      '-d',
+      'raw',
+      '-U',
+      'bob',
+      '-o',
+      'sides=two-sided-long-edge',
+      '-o',
+      'print-color-mode=color',
+      '-o',
+      'media=iso_a4_210x297mm',
+      ps,
+    ]);
     const plain = await cups.lp(['-d', 'raw', '-U', 'carol', '-o', 'media=A4', text]);
     for (const id of [colour, plain]) assert.equal((await cups.waitForJob(id, done)).state, 'completed', cups.jobLog(id));
     await secondary.whenOutboxEmpty();
     assert.deepEqual(await balanceOf(primary, 'bob'), [-100, 0]); // 2 colour pages x 50 (the default card has no duplex discount)
     assert.deepEqual(await balanceOf(primary, 'carol'), [490, 0]); // 1 text page x 10
-    const recorded = (await t.db.knex('print_jobs').orderBy('id').select('username', 'pages', 'colour_pages', 'copies', 'duplex', 'paper_size')) as Record<string, unknown>[];
+    const recorded = (await t.db.knex('print_jobs').orderBy('id').select('username', 'pages', 'colour_pages', 'copies', 'duplex', 'paper_size')) as Record<
+      string,
+      unknown
+    >[];
     assert.deepEqual(
       recorded.map((r) => [r.username, Number(r.pages), Number(r.colour_pages), Number(r.copies), Boolean(r.duplex), r.paper_size]),
       [
@@ -250,7 +292,13 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
     await secondary.whenOutboxEmpty();
     assert.equal(sink.received.length, 3);
     assert.deepEqual(await balanceOf(primary, 'alice'), [960, 0]); // two jobs of 2 pages x 10; the free one costs nothing
-    assert.deepEqual((await printRows('alice')).sort(), [[`print:${heldJob.uuid}`, -20], [`print:${laterJob.uuid}`, -20]].sort());
+    assert.deepEqual(
+      (await printRows('alice')).sort(),
+      [
+        [`print:${heldJob.uuid}`, -20],
+        [`print:${laterJob.uuid}`, -20],
+      ].sort(),
+    );
     assert.deepEqual(await jobsOnPrimary(t, [freeJob.uuid, deniedJob.uuid]), { [freeJob.uuid]: ['printed', 0] });
     assert.deepEqual((await primary.services.ledger.verify()).problems, []);
   });
@@ -260,7 +308,10 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
     await accountFor(primary.services, { username: 'alice', restricted: true, initialCredit: 1000, creditLimit: 0 });
     // A real backend that asks CUPS to retry the job (exit 6) the first time, then prints through socket.
     const tried = path.join(cups.dir, 'tmp', `flaky-${Date.now()}`);
-    cups.addBackend('flaky', `#!/bin/sh\nif [ ! -e ${tried} ]; then : > ${tried}; echo 'ERROR: printer busy' >&2; exit 6; fi\nDEVICE_URI="socket:\${DEVICE_URI#flaky:}" exec ${path.join(cups.backendDir, 'socket')} "$@"\n`);
+    cups.addBackend(
+      'flaky',
+      `#!/bin/sh\nif [ ! -e ${tried} ]; then : > ${tried}; echo 'ERROR: printer busy' >&2; exit 6; fi\nDEVICE_URI="socket:\${DEVICE_URI#flaky:}" exec ${path.join(cups.backendDir, 'socket')} "$@"\n`,
+    );
     await cups.lpadmin(['-p', 'raw', '-v', `quotient:flaky://127.0.0.1:${sink.port}`]);
     const pdf = await makeDocument(docs, 'pdf', 2);
     const id = await cups.lp(['-d', 'raw', '-U', 'alice', pdf]);
@@ -302,7 +353,10 @@ describeEndToEnd('CUPS backend wrapper with real CUPS', (t) => {
     await secondary.whenOutboxEmpty();
     // The secondary restarts (an upgrade, a reboot): what it committed is on disk, not in memory.
     await secondary.shutdown();
-    secondary = await startTestSecondary(primary.grpcPort, secondary.config.dataDir, { queues: [...QUEUES], flags: { socketPath: path.join(secondaryDir, 'quotient.sock') } });
+    secondary = await startTestSecondary(primary.grpcPort, secondary.config.dataDir, {
+      queues: [...QUEUES],
+      flags: { socketPath: path.join(secondaryDir, 'quotient.sock') },
+    });
     await secondary.whenSynced();
     await shared.stop();
     await execFileAsync('lp', ['-h', cups.server, '-i', String(id), '-H', 'restart']);

@@ -37,7 +37,7 @@ describeEndToEnd('documents the page analysis cannot count, through real CUPS', 
   let looping: string;
 
   before(async function () {
-    const why = cupsUnavailable() ?? (['/usr/bin/socat', '/usr/bin/qpdf', '/usr/bin/gs'].find((p) => !fs.existsSync(p)) ?? undefined);
+    const why = cupsUnavailable() ?? ['/usr/bin/socat', '/usr/bin/qpdf', '/usr/bin/gs'].find((p) => !fs.existsSync(p)) ?? undefined;
     if (why !== undefined) {
       if (process.env.CI === 'true') throw new Error(`CUPS, socat, qpdf and Ghostscript are required under CI: ${why}`);
       console.log(`      (CUPS tests skipped: missing ${why})`);
@@ -76,7 +76,10 @@ describeEndToEnd('documents the page analysis cannot count, through real CUPS', 
     await primary.services.printers.resolve(SECONDARY, 'lab');
     const capped = await primary.services.printers.resolve(SECONDARY, 'capped');
     await primary.services.printers.update(capped.id, { unknownPageCount: 'charge-maximum', filters: { maxPages: 40 } }, 'test');
-    secondary = await startTestSecondary(primary.grpcPort, fs.mkdtempSync(path.join(secondaryDir, 'd')), { queues: ['lab', 'capped', 'filtered'], flags: { socketPath } });
+    secondary = await startTestSecondary(primary.grpcPort, fs.mkdtempSync(path.join(secondaryDir, 'd')), {
+      queues: ['lab', 'capped', 'filtered'],
+      flags: { socketPath },
+    });
     await secondary.whenSynced();
     sink.received.length = 0;
     sink.mode = 'accept';
@@ -147,7 +150,10 @@ describeEndToEnd('documents the page analysis cannot count, through real CUPS', 
     const { stdout: attributes } = await execFileAsync('ipptool', ['-tv', `ipp://${cups.server}/jobs/${id}`, 'get-job-attributes.test']);
     const uuid = /job-uuid \(uri\) = (\S+)/.exec(attributes)?.[1];
     assert.equal(uuid, held.uuid);
-    const { stdout } = await execFileAsync('sh', ['-c', `printf '%s\\n' '{"op":"set-pages","jobId":"${uuid}","pages":7}' | socat - UNIX-CONNECT:${socketPath}`]);
+    const { stdout } = await execFileAsync('sh', [
+      '-c',
+      `printf '%s\\n' '{"op":"set-pages","jobId":"${uuid}","pages":7}' | socat - UNIX-CONNECT:${socketPath}`,
+    ]);
     assert.equal(JSON.parse(stdout).ok, true, stdout);
     await execFileAsync('lp', ['-h', cups.server, '-i', String(id), '-H', 'resume']);
     const printed = await cups.waitForJob(id, done);

@@ -39,10 +39,11 @@ export async function startOrigin(): Promise<{ port: number; close(): Promise<vo
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -56,14 +57,19 @@ export interface RunningSquid {
 }
 
 /** The installed paths in deploy/squid/quotient.conf, and what the snippet is for. */
-const SNIPPET_PATHS = { accessLog: '/var/log/squid/quotient.log', helper: '/usr/local/bin/quotient-acl-helper', socketPath: '/var/lib/quotient/quotient.sock' } as const;
+const SNIPPET_PATHS = {
+  accessLog: '/var/log/squid/quotient.log',
+  helper: '/usr/local/bin/quotient-acl-helper',
+  socketPath: '/var/lib/quotient/quotient.sock',
+} as const;
 
 /** The shipped snippet with this run's paths; throws when the snippet no longer names one of them. */
 export function quotientSnippet(paths: Record<keyof typeof SNIPPET_PATHS, string>): string {
   let text = fs.readFileSync(path.join(REPO, 'deploy/squid/quotient.conf'), 'utf8');
   for (const key of Object.keys(SNIPPET_PATHS) as (keyof typeof SNIPPET_PATHS)[]) {
     const installed = SNIPPET_PATHS[key];
-    if (!text.includes(installed)) throw new Error(`deploy/squid/quotient.conf no longer mentions ${installed}; update the e2e harness and docs/proxy-secondary.md`);
+    if (!text.includes(installed))
+      throw new Error(`deploy/squid/quotient.conf no longer mentions ${installed}; update the e2e harness and docs/proxy-secondary.md`);
     text = text.split(installed).join(paths[key]);
   }
   return text;
@@ -105,22 +111,30 @@ http_access deny all
 `;
   const confFile = path.join(dir, 'squid.conf');
   fs.writeFileSync(confFile, conf);
-  const child: ChildProcess = spawn(SQUID, ['-N', '-f', confFile], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, QUOTIENT_HOME: REPO, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
+  const child: ChildProcess = spawn(SQUID, ['-N', '-f', confFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, QUOTIENT_HOME: REPO, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    await until(`squid listening on ${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`squid exited: ${stderr} ${fs.existsSync(`${dir}/cache.log`) ? fs.readFileSync(`${dir}/cache.log`, 'utf8').slice(-2000) : ''}`);
-      return new Promise<true | undefined>((resolve) => {
-        const s = net.connect(port, '127.0.0.1');
-        s.once('connect', () => {
-          s.destroy();
-          resolve(true);
+    await until(
+      `squid listening on ${port}`,
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`squid exited: ${stderr} ${fs.existsSync(`${dir}/cache.log`) ? fs.readFileSync(`${dir}/cache.log`, 'utf8').slice(-2000) : ''}`);
+        return new Promise<true | undefined>((resolve) => {
+          const s = net.connect(port, '127.0.0.1');
+          s.once('connect', () => {
+            s.destroy();
+            resolve(true);
+          });
+          s.once('error', () => resolve(undefined));
         });
-        s.once('error', () => resolve(undefined));
-      });
-    }, 20_000);
+      },
+      20_000,
+    );
   } catch (err) {
     child.kill('SIGKILL');
     throw err;

@@ -63,20 +63,28 @@ describeEndToEnd('Squid proxy secondary (e2e)', (t) => {
   };
 
   const get = (user: string, host: string, bytes: number) => fetchVia(squid.port, `http://${host}:${origin.port}/bytes/${bytes}?n=${n++}`, user);
-  const balance = async (username: string): Promise<number> => (await primary.services.users.personalAccount((await primary.services.users.getByUsername(username)).id)).balance;
+  const balance = async (username: string): Promise<number> =>
+    (await primary.services.users.personalAccount((await primary.services.users.getByUsername(username)).id)).balance;
   const usage = async (username: string): Promise<{ requests: number; bytes: number }> => {
-    const row = (await t.db.knex('internet_usage').where({ username }).first(t.db.knex.raw('COALESCE(SUM(requests), 0) AS requests'), t.db.knex.raw('COALESCE(SUM(bytes_in), 0) AS bytes'))) as {
+    const row = (await t.db
+      .knex('internet_usage')
+      .where({ username })
+      .first(t.db.knex.raw('COALESCE(SUM(requests), 0) AS requests'), t.db.knex.raw('COALESCE(SUM(bytes_in), 0) AS bytes'))) as {
       requests: number | string;
       bytes: number | string;
     };
     return { requests: Number(row.requests), bytes: Number(row.bytes) };
   };
   const requestsReach = (username: string, count: number) =>
-    until(`${count} requests of ${username} reported`, async () => {
-      const u = await usage(username);
-      if (u.requests > count) throw new Error(`${u.requests} requests recorded for ${username}, expected ${count}`);
-      return u.requests === count ? u : undefined;
-    }, 15_000);
+    until(
+      `${count} requests of ${username} reported`,
+      async () => {
+        const u = await usage(username);
+        if (u.requests > count) throw new Error(`${u.requests} requests recorded for ${username}, expected ${count}`);
+        return u.requests === count ? u : undefined;
+      },
+      15_000,
+    );
 
   // One scenario in steps: describeEndToEnd empties every table before each test.
   it('charges exact prices, frees a zero-rated domain, survives a rotation, and blocks and unblocks a user who runs out', async function () {
@@ -90,7 +98,10 @@ describeEndToEnd('Squid proxy secondary (e2e)', (t) => {
     assert.ok(u.bytes >= 13 * MB && u.bytes < 13 * MB + 5 * 1000, `bytes ${u.bytes}`);
     assert.equal(await balance('ann'), 10_000 - 3 * PER_MB);
     const net = (await t.db.knex('ledger').where({ type: 'net' }).select('amount')) as { amount: number | string }[];
-    assert.equal(net.reduce((sum, r) => sum + Number(r.amount), 0), -3 * PER_MB);
+    assert.equal(
+      net.reduce((sum, r) => sum + Number(r.amount), 0),
+      -3 * PER_MB,
+    );
 
     // 2. A user name with a space and non-ASCII letters is charged to that user.
     assert.equal((await get('José Müller', 'paid.test', 2 * MB)).status, 200);
@@ -111,10 +122,14 @@ describeEndToEnd('Squid proxy secondary (e2e)', (t) => {
     await requestsReach('bob', 3);
     assert.equal(await balance('bob'), 25 - 3 * PER_MB);
     // Waits longer than the bound, so a block that comes late fails on the bound with its time.
-    const denied = await until('bob blocked', async () => {
-      const a = await get('bob', 'paid.test', 10);
-      return a.status === 403 ? a : undefined;
-    }, 20_000);
+    const denied = await until(
+      'bob blocked',
+      async () => {
+        const a = await get('bob', 'paid.test', 10);
+        return a.status === 403 ? a : undefined;
+      },
+      20_000,
+    );
     const blockedAfterMs = Date.now() - ranOut;
     // One report interval (1 s), the tail poll, the report, the push on Watch, the helper's answer.
     assert.ok(blockedAfterMs < 5000, `bob was blocked ${blockedAfterMs} ms after running out; expected within 5 s`);
@@ -142,7 +157,11 @@ describeEndToEnd('Squid proxy secondary (e2e)', (t) => {
     for (const username of blocked) await s.users.createUser({ username, restricted: true, initialCredit: 0 });
     for (const username of free) await s.users.createUser({ username, restricted: true, initialCredit: 1000 });
     const stored = blocked.map((name) => name.normalize('NFC').toLowerCase());
-    await until('every block pushed to the secondary', () => (stored.every((name) => secondary.control.blockedReason(name) !== undefined) ? true : undefined), 10_000);
+    await until(
+      'every block pushed to the secondary',
+      () => (stored.every((name) => secondary.control.blockedReason(name) !== undefined) ? true : undefined),
+      10_000,
+    );
 
     // Zoë Ng is sent decomposed (e + U+0308), as some clients do; the primary stores NFC.
     const sent = (name: string): string => (name === 'Zoë Ng' ? name.normalize('NFD') : name);
@@ -159,13 +178,25 @@ describeEndToEnd('Squid proxy secondary (e2e)', (t) => {
 
     // Squid's native format quotes names its own way (spaces left as they are, a backslash
     // doubled): read from its own log, every request is still its user's, and no line is bad.
-    const readNative = (): ReturnType<typeof parseSquidLine>[] => fs.readFileSync(squid.nativeLog, 'utf8').split('\n').filter((l) => l !== '').map(parseSquidLine);
+    const readNative = (): ReturnType<typeof parseSquidLine>[] =>
+      fs
+        .readFileSync(squid.nativeLog, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map(parseSquidLine);
     const usersIn = (lines: ReturnType<typeof parseSquidLine>[]): Set<string> => new Set(lines.flatMap((p) => (p.kind === 'usage' ? [p.username] : [])));
-    const native = await until('every look-alike in the native log', () => {
-      const lines = readNative();
-      return free.every((name) => usersIn(lines).has(name.toLowerCase())) ? lines : undefined;
-    }, 5000).catch(() => readNative());
-    assert.deepEqual(native.filter((p) => p.kind === 'bad'), []);
+    const native = await until(
+      'every look-alike in the native log',
+      () => {
+        const lines = readNative();
+        return free.every((name) => usersIn(lines).has(name.toLowerCase())) ? lines : undefined;
+      },
+      5000,
+    ).catch(() => readNative());
+    assert.deepEqual(
+      native.filter((p) => p.kind === 'bad'),
+      [],
+    );
     const nativeUsers = usersIn(native);
     for (const name of free) assert.ok(nativeUsers.has(name.toLowerCase()), `${name} in the native log: ${[...nativeUsers].join(', ')}`);
     for (const name of blocked) assert.ok(!nativeUsers.has(name.normalize('NFC').toLowerCase()), `${name} browsed nothing`);

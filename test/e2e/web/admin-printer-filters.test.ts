@@ -32,7 +32,7 @@ describeEndToEnd('admin printer filters in Chromium', (t) => {
 
   const signedIn = async (username: string, password: string): Promise<Page> => (await signedInPage(contexts, base, username, password)).page;
 
-  it('sets a max-pages filter that the charge path enforces, with the reason on the user\'s jobs page', async () => {
+  it("sets a max-pages filter that the charge path enforces, with the reason on the user's jobs page", async () => {
     const admin = await signedIn('admin', 'admin-password-for-tests');
     await admin.goto(`${base}/admin/printers`);
     await Promise.all([admin.waitForURL(/\/admin\/printers\/\d+\/filters$/), admin.click('#printers a.filters')]);
@@ -44,11 +44,19 @@ describeEndToEnd('admin printer filters in Chromium', (t) => {
     await admin.screenshot({ path: screenshotPath(`admin-printer-filters-${t.dialect}`), fullPage: true });
 
     const audit = await t.db.knex('audit_log').where({ action: 'printer.filters' }).first();
-    assert.deepEqual([audit?.actor, audit?.target_id, JSON.parse(audit?.details ?? '{}')], ['admin', `${SECONDARY}/library-laser`, { filters: { from: {}, to: { maxPages: 5 } } }]);
+    assert.deepEqual(
+      [audit?.actor, audit?.target_id, JSON.parse(audit?.details ?? '{}')],
+      ['admin', `${SECONDARY}/library-laser`, { filters: { from: {}, to: { maxPages: 5 } } }],
+    );
 
     const big = job({ pages: 6 });
     assert.deepEqual(await primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: big }), {
-      kind: 'authorized', jobId: big.jobId, allowed: false, reason: 'this job has 6 pages; this printer allows at most 5 per job', cost: 60, charged: true,
+      kind: 'authorized',
+      jobId: big.jobId,
+      allowed: false,
+      reason: 'this job has 6 pages; this printer allows at most 5 per job',
+      cost: 60,
+      charged: true,
     });
     const small = job({ pages: 5, documentName: 'abstract.pdf' });
     assert.equal((await primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: small })).kind, 'authorized');
@@ -57,7 +65,9 @@ describeEndToEnd('admin printer filters in Chromium', (t) => {
     const ann = await signedIn('ann', 'ann-password-1');
     assert.equal(((await ann.textContent('#balance')) ?? '').trim(), '$9.50');
     await ann.goto(`${base}/jobs`);
-    const rows = await ann.locator('#jobs tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('td.doc')?.textContent ?? '', tr.querySelector('td.status')?.textContent ?? '']));
+    const rows = await ann
+      .locator('#jobs tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [tr.querySelector('td.doc')?.textContent ?? '', tr.querySelector('td.status')?.textContent ?? '']));
     assert.deepEqual(rows, [
       ['abstract.pdf', 'Printed'],
       ['thesis.pdf', 'Deniedthis job has 6 pages; this printer allows at most 5 per job'],
@@ -72,12 +82,26 @@ describeEndToEnd('admin printer filters in Chromium', (t) => {
     await admin.fill('#filters-form input[name=maxPages]', '0');
     await admin.fill('#filters-form input[name=nameDeny]', '*.exe, *.[ch');
     await Promise.all([admin.waitForLoadState('load'), admin.click('#filters-form button')]);
-    assert.equal(((await admin.textContent('#filters-error')) ?? '').trim(), 'Enter the most pages as a whole number from 1 to 10,000,000,000, or leave it blank.');
+    assert.equal(
+      ((await admin.textContent('#filters-error')) ?? '').trim(),
+      'Enter the most pages as a whole number from 1 to 10,000,000,000, or leave it blank.',
+    );
     assert.equal(await admin.inputValue('#filters-form input[name=nameDeny]'), '*.exe, *.[ch');
     await admin.fill('#filters-form input[name=maxPages]', '');
     await Promise.all([admin.waitForLoadState('load'), admin.click('#filters-form button')]);
-    assert.equal(((await admin.textContent('#filters-error')) ?? '').trim(), 'Check the names to refuse: each glob must be complete (a [ needs its ]), at most 200 characters, at most 50 of them.');
+    assert.equal(
+      ((await admin.textContent('#filters-error')) ?? '').trim(),
+      'Check the names to refuse: each glob must be complete (a [ needs its ]), at most 200 characters, at most 50 of them.',
+    );
     assert.equal((await t.db.knex('printers').where({ id: printer.id }).first()).filters, '{}');
-    assert.equal(await t.db.knex('audit_log').where({ action: 'printer.filters' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 0);
+    assert.equal(
+      await t.db
+        .knex('audit_log')
+        .where({ action: 'printer.filters' })
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      0,
+    );
   });
 });

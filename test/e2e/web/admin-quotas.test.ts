@@ -32,10 +32,14 @@ describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) 
   const signedIn = (username: string, password: string): Promise<{ page: Page; context: BrowserContext }> => signedInPage(contexts, base, username, password);
 
   const text = async (page: Page, selector: string): Promise<string> => ((await page.textContent(selector)) ?? '').trim();
-  const balance = async (username: string): Promise<number> => (await primary.services.users.personalAccount((await primary.services.users.getByUsername(username)).id)).balance;
+  const balance = async (username: string): Promise<number> =>
+    (await primary.services.users.personalAccount((await primary.services.users.getByUsername(username)).id)).balance;
 
   /** Fills the new-schedule form on /admin/groups and submits it. */
-  async function createSchedule(page: Page, fields: { name: string; for: string; period: string; weekday?: string; cron?: string; amount: string }): Promise<void> {
+  async function createSchedule(
+    page: Page,
+    fields: { name: string; for: string; period: string; weekday?: string; cron?: string; amount: string },
+  ): Promise<void> {
     await page.goto(`${base}/admin/groups`);
     const form = '#new-quota form';
     await page.fill(`${form} input[name=name]`, fields.name);
@@ -74,7 +78,10 @@ describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) 
     // Again, from the groups page: the same period, nothing more paid.
     await admin.page.goto(`${base}/admin/groups`);
     await Promise.all([admin.page.waitForURL(/\?again=1$/), admin.page.click(`${schedule} form.run-now button`)]);
-    assert.equal(await text(admin.page, '#run-result'), `The period starting ${period} already ran (run ${Number(run.id)}: 1 user(s), $2.00). Nothing more was paid.`);
+    assert.equal(
+      await text(admin.page, '#run-result'),
+      `The period starting ${period} already ran (run ${Number(run.id)}: 1 user(s), $2.00). Nothing more was paid.`,
+    );
     assert.deepEqual([await balance('ann'), await balance('bob')], [1434, 500]);
     await admin.page.goto(`${base}/admin/groups`);
     assert.deepEqual(await admin.page.locator(`${schedule} table.runs tbody td`).allTextContents(), [`${period}run by hand`, 'Done', '1', '$2.00']);
@@ -82,17 +89,26 @@ describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) 
     const ann = await signedIn('ann', 'ann-password-1');
     assert.equal(await text(ann.page, '#balance'), '$14.34');
     await ann.page.goto(`${base}/transactions`);
-    const rows = await ann.page.locator('#transactions tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1, 4).map((td) => td.textContent ?? '')));
-    assert.deepEqual(rows.filter((r) => r[0] === 'Quota'), [['Quota', '$2.00', '$14.34']]);
+    const rows = await ann.page
+      .locator('#transactions tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1, 4).map((td) => td.textContent ?? '')));
+    assert.deepEqual(
+      rows.filter((r) => r[0] === 'Quota'),
+      [['Quota', '$2.00', '$14.34']],
+    );
 
-    const audit = (await t.db.knex('audit_log').where('action', 'like', 'quota.%').orderBy('id').select('actor', 'action', 'target_id')) as { actor: string; action: string; target_id: string }[];
+    const audit = (await t.db.knex('audit_log').where('action', 'like', 'quota.%').orderBy('id').select('actor', 'action', 'target_id')) as {
+      actor: string;
+      action: string;
+      target_id: string;
+    }[];
     assert.deepEqual(audit, [
       { actor: 'admin', action: 'quota.create', target_id: 'print-weekly' },
       { actor: 'admin', action: 'quota.run', target_id: 'print-weekly' },
     ]);
   });
 
-  it('refuses a post without the CSRF token with 403 and changes nothing, and shows a bad cron expression\'s refusal from the catalogue', async () => {
+  it("refuses a post without the CSRF token with 403 and changes nothing, and shows a bad cron expression's refusal from the catalogue", async () => {
     await primary.services.quotas.create({ name: 'print-weekly', group: 'students', period: 'weekly', weekday: 1, mode: 'add', amount: 200 });
     const admin = await signedIn('admin', ADMIN_PASSWORD);
     const post = (path: string, form: Record<string, string>) => admin.context.request.post(`${base}${path}`, { form, maxRedirects: 0 });
@@ -100,7 +116,10 @@ describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) 
     assert.equal((await post('/admin/quotas/print-weekly/run', { formKey })).status(), 403);
     assert.equal((await post('/admin/quotas', { formKey, name: 'sneaky', for: '*', period: 'daily', amount: '100.00' })).status(), 403);
     assert.equal((await post('/admin/quotas/print-weekly/remove', { formKey, _csrf: 'not-the-token' })).status(), 403);
-    assert.deepEqual((await primary.services.quotas.list()).map((q) => q.name), ['print-weekly']);
+    assert.deepEqual(
+      (await primary.services.quotas.list()).map((q) => q.name),
+      ['print-weekly'],
+    );
     assert.equal(await balance('ann'), 1234);
     assert.equal(Number(((await t.db.knex('quota_runs').count({ n: '*' }).first()) as { n: number | string }).n), 0);
 
@@ -111,10 +130,16 @@ describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) 
     assert.equal(await balance('ann'), 1434);
 
     await createSchedule(admin.page, { name: 'mornings', for: '*', period: 'cron', cron: '0 6 * *', amount: '1.00' });
-    assert.equal(await text(admin.page, '#error-message'), 'The cron expression must have five valid fields (minute hour day-of-month month day-of-week), such as 0 6 * * 1-5.');
+    assert.equal(
+      await text(admin.page, '#error-message'),
+      'The cron expression must have five valid fields (minute hour day-of-month month day-of-week), such as 0 6 * * 1-5.',
+    );
     await createSchedule(admin.page, { name: 'mornings', for: '*', period: 'daily', amount: '-1.00' });
     assert.equal(await text(admin.page, '#error-message'), 'Enter an amount of zero or more, such as 2.00.');
-    assert.deepEqual((await primary.services.quotas.list()).map((q) => q.name), ['print-weekly']);
+    assert.deepEqual(
+      (await primary.services.quotas.list()).map((q) => q.name),
+      ['print-weekly'],
+    );
   });
 
   it('disables, enables and removes a schedule with its buttons, audited', async () => {

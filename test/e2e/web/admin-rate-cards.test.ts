@@ -68,7 +68,14 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
     await page.goto(`${base}/admin/printers`);
     await Promise.all([page.waitForURL(`${base}/admin/rate-cards/new`), page.click('#new-rate-card')]);
     // The two default rows are there, without a price: the administrator must give one.
-    assert.deepEqual(await page.locator('#edit-prices input[name$=".size"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value)), ['*', '*', '', '', '', '']);
+    assert.deepEqual(await page.locator('#edit-prices input[name$=".size"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value)), [
+      '*',
+      '*',
+      '',
+      '',
+      '',
+      '',
+    ]);
     await page.fill('input[name=name]', 'Library');
     await page.fill('input[name=perJobFee]', '0.01');
     await page.fill('input[name=duplexDiscount]', '20');
@@ -82,11 +89,14 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
     const card = await primary.services.rateCards.getByName('Library');
     assert.equal(page.url(), `${base}/admin/rate-cards/${card.id}?saved=1`);
     assert.equal(await text(page, '#form-saved'), 'Rate card saved.');
-    assert.deepEqual(card.card.prices.map((p) => [p.paperSize, p.colour, p.sides, p.pricePerPage]), [
-      ['*', 'grey', 'simplex', 10],
-      ['*', 'colour', 'simplex', 50],
-      ['A4', 'grey', 'simplex', 8],
-    ]);
+    assert.deepEqual(
+      card.card.prices.map((p) => [p.paperSize, p.colour, p.sides, p.pricePerPage]),
+      [
+        ['*', 'grey', 'simplex', 10],
+        ['*', 'colour', 'simplex', 50],
+        ['A4', 'grey', 'simplex', 8],
+      ],
+    );
     assert.deepEqual([card.card.perJobFee, card.card.duplexDiscountBp, card.card.finishings], [1, 2000, [{ option: 'staple', per: 'job', price: 5 }]]);
 
     // Give library-laser the new card through the registry, which forgets its cached printers at once.
@@ -112,11 +122,14 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
     assert.equal(await charge(job()), 3 * 10 + 1);
 
     const audit = (await listAudit(t.db.knex, { targetType: 'rate_card', targetId: 'Library' })).reverse();
-    assert.deepEqual(audit.map((a) => [a.action, a.actor, a.details.via]), [
-      ['rate_card.create', 'admin', 'web'],
-      ['rate_card.update', 'admin', 'web'],
-      ['rate_card.update', 'admin', 'web'],
-    ]);
+    assert.deepEqual(
+      audit.map((a) => [a.action, a.actor, a.details.via]),
+      [
+        ['rate_card.create', 'admin', 'web'],
+        ['rate_card.update', 'admin', 'web'],
+        ['rate_card.update', 'admin', 'web'],
+      ],
+    );
     assert.equal(new Set(audit.map((a) => a.details.formKey)).size, 3, 'each form has its own one-time key');
   });
 
@@ -135,7 +148,10 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
     for (const bad of ['-0.08', '0.075', 'ten']) {
       await page.fill('input[name="p2.price"]', bad);
       assert.equal(await submit(page), 400, bad);
-      assert.equal(await text(page, '#form-error'), 'Price row 3: the price per page must be an amount of zero or more, such as 0.10, with no more decimals than the currency has.');
+      assert.equal(
+        await text(page, '#form-error'),
+        'Price row 3: the price per page must be an amount of zero or more, such as 0.10, with no more decimals than the currency has.',
+      );
       assert.equal(await page.inputValue('input[name="p2.price"]'), bad, 'the form is shown as typed');
     }
     // Other fields, by the field the store names.
@@ -148,7 +164,10 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
     await page.fill('input[name="p3.price"]', '');
     await page.check('input[name="p0.remove"]');
     assert.equal(await submit(page), 400);
-    assert.equal(await text(page, '#form-error'), 'The card needs a one-sided price for paper size * (any other size) in black and white and in colour, and at most 1000 price rows.');
+    assert.equal(
+      await text(page, '#form-error'),
+      'The card needs a one-sided price for paper size * (any other size) in black and white and in colour, and at most 1000 price rows.',
+    );
     await page.uncheck('input[name="p0.remove"]');
     await page.fill('input[name=duplexDiscount]', '100.5');
     assert.equal(await submit(page), 400);
@@ -156,7 +175,9 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
     await page.screenshot({ path: screenshotPath(`admin-rate-card-refused-${t.dialect}`), fullPage: true });
 
     assert.deepEqual(await primary.services.rateCards.get(card.id), before);
-    assert.deepEqual(await listAudit(t.db.knex, { targetType: 'rate_card', targetId: 'Library' }).then((rows) => rows.map((a) => a.action)), ['rate_card.create']);
+    assert.deepEqual(await listAudit(t.db.knex, { targetType: 'rate_card', targetId: 'Library' }).then((rows) => rows.map((a) => a.action)), [
+      'rate_card.create',
+    ]);
 
     // A name already taken is refused by the "new rate card" form, not silently replaced.
     await page.goto(`${base}/admin/rate-cards/new`);
@@ -180,15 +201,30 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
     const hidden = async (name: string): Promise<[string, string]> => [name, await page.inputValue(`#rate-card-form input[name=${name}]`)];
     const form: [string, string][] = [
       ...(await Promise.all(['_csrf', 'formKey', 'version', 'priceRows', 'finishingRows', 'perJobFee', 'duplexDiscount'].map(hidden))),
-      ['p0.size', '*'], ['p0.colour', 'grey'], ['p0.sides', 'simplex'], ['p0.price', '0.10'],
-      ['p1.size', '*'], ['p1.colour', 'colour'], ['p1.sides', 'simplex'], ['p1.price', '0.50'],
+      ['p0.size', '*'],
+      ['p0.colour', 'grey'],
+      ['p0.sides', 'simplex'],
+      ['p0.price', '0.10'],
+      ['p1.size', '*'],
+      ['p1.colour', 'colour'],
+      ['p1.sides', 'simplex'],
+      ['p1.price', '0.50'],
     ];
     const post = (fields: [string, string][]): Promise<number> =>
       page.request.post(`${base}/admin/rate-cards/${card.id}`, { form: Object.fromEntries(fields), maxRedirects: 0 }).then((r) => r.status());
     const withPrice = (price: string): [string, string][] => form.map(([n, v]) => [n, n === 'p0.price' ? price : v]);
 
     assert.equal(await post(withPrice('0.12')), 303);
-    await primary.services.rateCards.save('Library', { prices: [{ paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 15 }, { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 50 }] }, 'cli:someone');
+    await primary.services.rateCards.save(
+      'Library',
+      {
+        prices: [
+          { paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 15 },
+          { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 50 },
+        ],
+      },
+      'cli:someone',
+    );
     assert.equal(await post(withPrice('0.12')), 303, 'the replay answers as the first post did');
     assert.equal((await primary.services.rateCards.get(card.id)).card.prices[0]?.pricePerPage, 15);
     assert.equal((await listAudit(t.db.knex, { targetType: 'rate_card', targetId: 'Library' })).length, 3);
@@ -224,6 +260,13 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
     assert.equal(await text(page, '#form-saved'), 'Rate card saved.');
     assert.equal(await charge(job({ pages: 1 })), 12);
     const audit = (await listAudit(t.db.knex, { targetType: 'rate_card', targetId: 'Library' })).reverse();
-    assert.deepEqual(audit.map((a) => [a.action, a.actor]), [['rate_card.create', 'system'], ['rate_card.update', 'cli:someone'], ['rate_card.update', 'admin']]);
+    assert.deepEqual(
+      audit.map((a) => [a.action, a.actor]),
+      [
+        ['rate_card.create', 'system'],
+        ['rate_card.update', 'cli:someone'],
+        ['rate_card.update', 'admin'],
+      ],
+    );
   });
 });

@@ -24,7 +24,8 @@ describeEndToEnd('admin settings in Chromium', (t) => {
   });
 
   const signedIn = async (username: string, password: string): Promise<Page> => (await signedInPage(contexts, base, username, password)).page;
-  const stored = async (): Promise<string[]> => ((await t.db.knex('settings').orderBy('key').select('key', 'value')) as { key: string; value: string }[]).map((r) => `${r.key}=${r.value}`);
+  const stored = async (): Promise<string[]> =>
+    ((await t.db.knex('settings').orderBy('key').select('key', 'value')) as { key: string; value: string }[]).map((r) => `${r.key}=${r.value}`);
 
   it('shows on/off settings as checkboxes, saves nothing of a refused form and keeps it as typed, then saves it whole', async () => {
     const admin = await signedIn('admin', 'admin-password-for-tests');

@@ -15,7 +15,15 @@ let browser: Promise<Browser> | undefined;
 export function sharedBrowser(): Promise<Browser> {
   browser ??= chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return browser;
 }
@@ -46,7 +54,12 @@ export async function signIn(page: Page, base: string, username: string, passwor
  * A fresh browser profile (no cookies, JavaScript off: the pages need none, desktop size) signed
  * in as `username`; its context is pushed onto `contexts` for the test's afterEach to close.
  */
-export async function signedInPage(contexts: BrowserContext[], base: string, username: string, password: string): Promise<{ page: Page; context: BrowserContext }> {
+export async function signedInPage(
+  contexts: BrowserContext[],
+  base: string,
+  username: string,
+  password: string,
+): Promise<{ page: Page; context: BrowserContext }> {
   const context = await (await sharedBrowser()).newContext({ viewport: DESKTOP, javaScriptEnabled: false });
   contexts.push(context);
   const page = await context.newPage();

@@ -40,7 +40,9 @@ describeEndToEnd('sign-in throttling per address in Chromium', (t) => {
   });
 
   async function browse(forwardedFor?: string): Promise<{ page: Page; context: BrowserContext }> {
-    const context = await (await sharedBrowser()).newContext({ viewport: DESKTOP, javaScriptEnabled: false, ...(forwardedFor ? { extraHTTPHeaders: { 'X-Forwarded-For': forwardedFor } } : {}) });
+    const context = await (
+      await sharedBrowser()
+    ).newContext({ viewport: DESKTOP, javaScriptEnabled: false, ...(forwardedFor ? { extraHTTPHeaders: { 'X-Forwarded-For': forwardedFor } } : {}) });
     contexts.push(context);
     return { page: await context.newPage(), context };
   }
@@ -55,14 +57,22 @@ describeEndToEnd('sign-in throttling per address in Chromium', (t) => {
       if (forwardedFor) await page.context().setExtraHTTPHeaders({ 'X-Forwarded-For': forwardedFor(i) });
       await page.fill('input[name=username]', `made-up-${i}`);
       await page.fill('input[name=password]', 'Password1');
-      const [response] = await Promise.all([page.waitForResponse((r) => r.url() === `${base}/signin` && r.request().method() === 'POST'), page.click('button[type=submit]')]);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url() === `${base}/signin` && r.request().method() === 'POST'),
+        page.click('button[type=submit]'),
+      ]);
       assert.equal(response.status(), 401, `attempt ${i + 1}`);
       assert.equal(((await page.textContent('#signin-error')) ?? '').trim(), 'The username or password is not right.');
     }
   }
 
   const addressRows = async (): Promise<string[]> =>
-    ((await t.db.knex('web_signin_failures').where('throttle_key', 'like', 'ip:%').orderBy('throttle_key').select('throttle_key', 'failures')) as { throttle_key: string; failures: number }[]).map((r) => `${r.throttle_key}=${Number(r.failures)}`);
+    (
+      (await t.db.knex('web_signin_failures').where('throttle_key', 'like', 'ip:%').orderBy('throttle_key').select('throttle_key', 'failures')) as {
+        throttle_key: string;
+        failures: number;
+      }[]
+    ).map((r) => `${r.throttle_key}=${Number(r.failures)}`);
 
   it('without a trusted proxy: ignores X-Forwarded-For, slows the address after 20 failures with made-up names, and still signs the administrator in', async function () {
     this.timeout(TIMEOUT_MS);

@@ -118,15 +118,34 @@ describeEndToEnd('web tools in Chromium', (t) => {
     await ann.page.goto(`${base}/`);
     assert.equal(await text(ann.page, '#balance'), '$12.34');
     const refunds = await t.db.knex('ledger').where({ type: 'refund' });
-    assert.deepEqual(refunds.map((r: { amount: number | string; actor: string }) => [Number(r.amount), r.actor]), [[50, 'admin']]);
-    assert.equal(await t.db.knex('audit_log').where({ action: 'refund.approve', actor: 'admin' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 1);
+    assert.deepEqual(
+      refunds.map((r: { amount: number | string; actor: string }) => [Number(r.amount), r.actor]),
+      [[50, 'admin']],
+    );
+    assert.equal(
+      await t.db
+        .knex('audit_log')
+        .where({ action: 'refund.approve', actor: 'admin' })
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      1,
+    );
     // A second approval (a replayed form) is refused and refunds nothing more.
     const csrf = await admin.page.getAttribute('form.signout input[name=_csrf]', 'value');
     const request = (await t.db.knex('refund_requests').first('id', 'state')) as { id: number; state: string };
     assert.equal(request.state, 'approved');
     const again = await admin.context.request.post(`${base}/admin/refunds/${request.id}/approve`, { form: { _csrf: csrf ?? '' }, maxRedirects: 0 });
     assert.equal(again.status(), 409);
-    assert.equal(await t.db.knex('ledger').where({ type: 'refund' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 1);
+    assert.equal(
+      await t.db
+        .knex('ledger')
+        .where({ type: 'refund' })
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      1,
+    );
   });
 
   it('shows a balance an administrator adjusted, and audits the change', async () => {
@@ -143,9 +162,20 @@ describeEndToEnd('web tools in Chromium', (t) => {
     await admin.page.waitForSelector('#balance:has-text("$17.34")');
     await admin.page.screenshot({ path: screenshotPath(`admin-user-${t.dialect}`), fullPage: true });
     // Resubmitting the same form (same one-time key: back button, double click) changes nothing.
-    const replay = await admin.context.request.post(`${base}${action ?? ''}`, { form: { amount: '5.00', comment: 'library prize', formKey: formKey ?? '', _csrf: csrf ?? '' }, maxRedirects: 0 });
+    const replay = await admin.context.request.post(`${base}${action ?? ''}`, {
+      form: { amount: '5.00', comment: 'library prize', formKey: formKey ?? '', _csrf: csrf ?? '' },
+      maxRedirects: 0,
+    });
     assert.equal(replay.status(), 303);
-    assert.equal(await t.db.knex('ledger').where({ type: 'adjustment' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 1);
+    assert.equal(
+      await t.db
+        .knex('ledger')
+        .where({ type: 'adjustment' })
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      1,
+    );
     const ann = await browse();
     await signIn(ann.page, 'ann', 'ann-password-1');
     assert.equal(await text(ann.page, '#balance'), '$17.34');
@@ -159,12 +189,33 @@ describeEndToEnd('web tools in Chromium', (t) => {
     await admin.page.screenshot({ path: screenshotPath(`admin-dashboard-${t.dialect}`), fullPage: true });
   });
 
-  it('shows the user their own internet usage with exact MB and cost, and this month\'s total on the summary', async () => {
+  it("shows the user their own internet usage with exact MB and cost, and this month's total on the summary", async () => {
     await primary.services.internetSettings.set({ costPerMbMilli: 2500 }); // 2.5 minor units per MB
     const at = Date.now() - 60_000;
-    const usage = (username: string, bytesIn: number) => ({ username, domain: 'example.com', bytesIn, bytesOut: 0, cacheHitBytes: 0, requests: 4, firstSeenMs: at, lastSeenMs: at + 1000 });
-    await primary.services.internet.report({ reportId: 'web-r1', secondary: 'proxy-1', intervalStartMs: at, intervalEndMs: at + 300_000, lines: [usage('ann', 12 * MB), usage('bob', 40 * MB)] });
-    await primary.services.internet.report({ reportId: 'web-r2', secondary: 'proxy-1', intervalStartMs: at, intervalEndMs: at + 300_000, lines: [usage('bob', 2 * MB)] });
+    const usage = (username: string, bytesIn: number) => ({
+      username,
+      domain: 'example.com',
+      bytesIn,
+      bytesOut: 0,
+      cacheHitBytes: 0,
+      requests: 4,
+      firstSeenMs: at,
+      lastSeenMs: at + 1000,
+    });
+    await primary.services.internet.report({
+      reportId: 'web-r1',
+      secondary: 'proxy-1',
+      intervalStartMs: at,
+      intervalEndMs: at + 300_000,
+      lines: [usage('ann', 12 * MB), usage('bob', 40 * MB)],
+    });
+    await primary.services.internet.report({
+      reportId: 'web-r2',
+      secondary: 'proxy-1',
+      intervalStartMs: at,
+      intervalEndMs: at + 300_000,
+      lines: [usage('bob', 2 * MB)],
+    });
     const bobOnly = (await t.db.knex('internet_reports').where({ report_id: 'web-r2' }).first('id')) as { id: number | string };
     const { page } = await browse(PHONE);
     await signIn(page, 'ann', 'ann-password-1');
@@ -197,7 +248,10 @@ describeEndToEnd('web tools in Chromium', (t) => {
     const send = async (to: string, amount: string): Promise<number> => {
       await page.fill('#transfer input[name=to]', to);
       await page.fill('#transfer input[name=amount]', amount);
-      const [response] = await Promise.all([page.waitForResponse((r) => r.url() === `${base}/transfers` && r.request().method() === 'POST'), page.click('#transfer button')]);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url() === `${base}/transfers` && r.request().method() === 'POST'),
+        page.click('#transfer button'),
+      ]);
       await page.waitForLoadState('load');
       return response.status();
     };
@@ -236,14 +290,34 @@ describeEndToEnd('web tools in Chromium', (t) => {
     await signIn(bob.page, 'bob', 'bob-password-1');
     assert.equal(await text(bob.page, '#balance'), '$7.50');
     await bob.page.goto(`${base}/transactions`);
-    assert.deepEqual(await bob.page.locator('#transactions tbody tr:first-child td').allTextContents().then((c) => c.slice(1)), ['Transfer', '$2.50', '$7.50', 'ann → bob: for the <b>poster</b>']);
+    assert.deepEqual(
+      await bob.page
+        .locator('#transactions tbody tr:first-child td')
+        .allTextContents()
+        .then((c) => c.slice(1)),
+      ['Transfer', '$2.50', '$7.50', 'ann → bob: for the <b>poster</b>'],
+    );
     const audit = (await t.db.knex('audit_log').where({ action: 'balance.transfer' })) as { actor: string; target_id: string }[];
-    assert.deepEqual(audit.map((a) => [a.actor, a.target_id]), [['ann', 'bob']]);
-    assert.equal(await t.db.knex('ledger').where({ type: 'transfer' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 2);
+    assert.deepEqual(
+      audit.map((a) => [a.actor, a.target_id]),
+      [['ann', 'bob']],
+    );
+    assert.equal(
+      await t.db
+        .knex('ledger')
+        .where({ type: 'transfer' })
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      2,
+    );
 
     // Turned off again: the form is refused with a message, not a balance change.
     await primary.services.settings.set('transfers.enabled', false);
-    const late = await context.request.post(`${base}/transfers`, { form: { to: 'bob', amount: '1.00', formKey: 'dddddddddddddddddddd', _csrf: csrf ?? '' }, maxRedirects: 0 });
+    const late = await context.request.post(`${base}/transfers`, {
+      form: { to: 'bob', amount: '1.00', formKey: 'dddddddddddddddddddd', _csrf: csrf ?? '' },
+      maxRedirects: 0,
+    });
     assert.equal(late.status(), 403);
     assert.match(await late.text(), /Transfers between users are turned off\./);
     assert.equal((await primary.services.users.personalAccount((await primary.services.users.getByUsername('bob')).id)).balance, 750);
@@ -264,7 +338,23 @@ describeEndToEnd('web tools in Chromium', (t) => {
   it('serves every page with the security headers', async () => {
     const { page } = await browse();
     await signIn(page, 'admin', ADMIN_PASSWORD);
-    for (const path of ['/signin', '/', '/jobs', '/transactions', '/internet', '/rates', '/widget', '/admin', '/admin/users', '/admin/groups', '/admin/printers', '/admin/secondaries', '/admin/refunds', '/admin/audit', '/admin/settings']) {
+    for (const path of [
+      '/signin',
+      '/',
+      '/jobs',
+      '/transactions',
+      '/internet',
+      '/rates',
+      '/widget',
+      '/admin',
+      '/admin/users',
+      '/admin/groups',
+      '/admin/printers',
+      '/admin/secondaries',
+      '/admin/refunds',
+      '/admin/audit',
+      '/admin/settings',
+    ]) {
       const res = await page.goto(`${base}${path}`);
       assert.equal(res?.status(), 200, path);
       const h = res?.headers() ?? {};
@@ -282,7 +372,7 @@ describeEndToEnd('web tools in Chromium', (t) => {
     assert.deepEqual(JSON.parse((await missing?.text()) ?? ''), { error: { code: 'NOT_FOUND', message: 'not found', details: {} } });
   });
 
-  it('lets an administrator set a group\'s new-user rules, audited', async () => {
+  it("lets an administrator set a group's new-user rules, audited", async () => {
     await primary.services.groups.create({ name: 'staff', description: 'All staff' });
     const admin = await browse();
     await signIn(admin.page, 'admin', ADMIN_PASSWORD);
@@ -298,11 +388,29 @@ describeEndToEnd('web tools in Chromium', (t) => {
     assert.equal(audit?.actor, 'admin');
   });
 
-  it('shows each group\'s quota schedules with their run history, and the latest runs on the dashboard', async () => {
+  it("shows each group's quota schedules with their run history, and the latest runs on the dashboard", async () => {
     await primary.services.groups.create({ name: 'staff', description: 'All staff' });
     await primary.services.groups.addMembers('staff', ['ann']);
-    await primary.services.quotas.create({ name: 'staff-weekly', group: 'staff', period: 'weekly', weekday: 1, atTime: '06:00', mode: 'add', amount: 500, cap: 2000 });
-    await primary.services.quotas.create({ name: 'term-reset', allUsers: true, period: 'monthly', dayOfMonth: 1, atTime: '00:00', mode: 'reset', amount: 1000, enabled: false });
+    await primary.services.quotas.create({
+      name: 'staff-weekly',
+      group: 'staff',
+      period: 'weekly',
+      weekday: 1,
+      atTime: '06:00',
+      mode: 'add',
+      amount: 500,
+      cap: 2000,
+    });
+    await primary.services.quotas.create({
+      name: 'term-reset',
+      allUsers: true,
+      period: 'monthly',
+      dayOfMonth: 1,
+      atTime: '00:00',
+      mode: 'reset',
+      amount: 1000,
+      enabled: false,
+    });
     await primary.services.quotas.runNow('staff-weekly');
     const admin = await browse();
     await signIn(admin.page, 'admin', ADMIN_PASSWORD);
@@ -310,10 +418,16 @@ describeEndToEnd('web tools in Chromium', (t) => {
     assert.equal(await text(admin.page, '#groups .schedule .when'), 'Every Monday at 06:00');
     assert.equal(await text(admin.page, '#groups .schedule .what'), 'adds $5.00, up to a balance of $20.00');
     // In the primary's time zone (the test primary's is the system's), as the local time the schedule names.
-    assert.equal(await text(admin.page, '#groups .schedule .next'), `Next run: ${localTime(primary.services.quotas.nextRuns(await primary.services.quotas.get('staff-weekly'), 1)[0] ?? null, primary.services.quotas.timezone)} ${primary.services.quotas.timezone}`);
+    assert.equal(
+      await text(admin.page, '#groups .schedule .next'),
+      `Next run: ${localTime(primary.services.quotas.nextRuns(await primary.services.quotas.get('staff-weekly'), 1)[0] ?? null, primary.services.quotas.timezone)} ${primary.services.quotas.timezone}`,
+    );
     assert.match(await text(admin.page, '#groups .schedule .next'), / 06:00 /);
     assert.deepEqual((await admin.page.locator('#groups table.runs tbody td').allTextContents()).slice(1), ['Done', '1', '$5.00']);
-    assert.match(await text(admin.page, '#quotas-everyone .schedule'), /^term-reset \(disabled\)\s+On day 1 of every month at 00:00 · sets the balance to \$10\.00\s+Run now for the current period\s+Enable\s+Remove\s+No runs yet\.$/);
+    assert.match(
+      await text(admin.page, '#quotas-everyone .schedule'),
+      /^term-reset \(disabled\)\s+On day 1 of every month at 00:00 · sets the balance to \$10\.00\s+Run now for the current period\s+Enable\s+Remove\s+No runs yet\.$/,
+    );
     await admin.page.screenshot({ path: screenshotPath(`admin-groups-${t.dialect}`), fullPage: true });
     await admin.page.goto(`${base}/admin`);
     const cells = await admin.page.locator('#quota-runs tbody tr:first-child td').allTextContents();
@@ -322,9 +436,14 @@ describeEndToEnd('web tools in Chromium', (t) => {
     assert.equal((await primary.services.users.personalAccount(ann.id)).balance, 1734);
   });
 
-  it('lets an administrator change a printer\'s rate card, failure mode and unknown page count rule and disable it, audited', async () => {
+  it("lets an administrator change a printer's rate card, failure mode and unknown page count rule and disable it, audited", async () => {
     await charge(job({ pages: 1 })); // the secondary's first job registers the printer
-    await primary.services.rateCards.save('Cheap', { prices: [{ paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 5 }, { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 25 }] });
+    await primary.services.rateCards.save('Cheap', {
+      prices: [
+        { paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 5 },
+        { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 25 },
+      ],
+    });
     const admin = await browse();
     await signIn(admin.page, 'admin', ADMIN_PASSWORD);
     await admin.page.goto(`${base}/admin/printers`);
@@ -339,9 +458,17 @@ describeEndToEnd('web tools in Chromium', (t) => {
     assert.equal(priced.kind === 'authorized' && priced.cost, 10);
     await primary.services.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: cheapJob.jobId, reason: 'test' });
     await Promise.all([admin.page.waitForURL(`${base}/admin/printers`), admin.page.click('#printers form.inline button')]);
-    const printer = (await t.db.knex('printers').first('enabled', 'failure_mode', 'unknown_page_count', 'rate_card_id')) as { enabled: number | boolean; failure_mode: string; unknown_page_count: string; rate_card_id: number };
+    const printer = (await t.db.knex('printers').first('enabled', 'failure_mode', 'unknown_page_count', 'rate_card_id')) as {
+      enabled: number | boolean;
+      failure_mode: string;
+      unknown_page_count: string;
+      rate_card_id: number;
+    };
     const cheap = await primary.services.rateCards.getByName('Cheap');
-    assert.deepEqual([Boolean(printer.enabled), printer.failure_mode, printer.unknown_page_count, printer.rate_card_id], [false, 'deny', 'charge-maximum', cheap.id]);
+    assert.deepEqual(
+      [Boolean(printer.enabled), printer.failure_mode, printer.unknown_page_count, printer.rate_card_id],
+      [false, 'deny', 'charge-maximum', cheap.id],
+    );
     assert.equal(await admin.page.inputValue('#printers select[name=failureMode]'), 'deny');
     assert.equal(await admin.page.inputValue('#printers select[name=unknownPageCount]'), 'charge-maximum');
     const actions = (await t.db.knex('audit_log').whereIn('action', ['printer.update', 'printer.disable']).orderBy('id').pluck('action')) as string[];
@@ -369,7 +496,9 @@ describeEndToEnd('web tools in Chromium', (t) => {
     assert.equal(await text(admin.page, '#card-name'), 'Library');
     assert.equal(await text(admin.page, '#per-job-fee'), '$0.02');
     assert.equal(await text(admin.page, '#duplex-discount'), 'Duplex discount: 12.5% off a simplex price used for a duplex page');
-    const rows = await admin.page.locator('#card-prices tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const rows = await admin.page
+      .locator('#card-prices tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
     assert.deepEqual(rows, [
       ['Any other size', 'Black and white', 'One-sided', '$0.08'],
       ['Any other size', 'Colour', 'One-sided', '$0.45'],
@@ -388,7 +517,10 @@ describeEndToEnd('web tools in Chromium', (t) => {
     const url = `${base}/admin/users/${ann.id}/adjust`;
     const without = await admin.context.request.post(url, { form: { amount: '100', comment: 'x', formKey: 'aaaaaaaaaaaaaaaaaaaa' }, maxRedirects: 0 });
     assert.equal(without.status(), 403);
-    const wrong = await admin.context.request.post(url, { form: { amount: '100', comment: 'x', formKey: 'aaaaaaaaaaaaaaaaaaaa', _csrf: 'not-the-token' }, maxRedirects: 0 });
+    const wrong = await admin.context.request.post(url, {
+      form: { amount: '100', comment: 'x', formKey: 'aaaaaaaaaaaaaaaaaaaa', _csrf: 'not-the-token' },
+      maxRedirects: 0,
+    });
     assert.equal(wrong.status(), 403);
     const signin = await admin.context.request.post(`${base}/signin`, { form: { username: 'ann', password: 'ann-password-1' }, maxRedirects: 0 });
     assert.equal(signin.status(), 403);
@@ -396,7 +528,10 @@ describeEndToEnd('web tools in Chromium', (t) => {
     // The same request with the page's token goes through (so the 403s above were the token).
     await admin.page.goto(`${base}/admin/users/${ann.id}`);
     const csrf = await admin.page.getAttribute('#adjust input[name=_csrf]', 'value');
-    const ok = await admin.context.request.post(url, { form: { amount: '1', comment: 'x', formKey: 'bbbbbbbbbbbbbbbbbbbb', _csrf: csrf ?? '' }, maxRedirects: 0 });
+    const ok = await admin.context.request.post(url, {
+      form: { amount: '1', comment: 'x', formKey: 'bbbbbbbbbbbbbbbbbbbb', _csrf: csrf ?? '' },
+      maxRedirects: 0,
+    });
     assert.equal(ok.status(), 303);
     assert.equal((await primary.services.users.personalAccount(ann.id)).balance, 1334);
   });
@@ -410,9 +545,19 @@ describeEndToEnd('web tools in Chromium', (t) => {
     await signIn(page, 'ann', 'ann-password-1');
     const csrf = await page.getAttribute('form.signout input[name=_csrf]', 'value');
     // A refund request for bob's job, with ann's valid token: nothing found, nothing stored.
-    const refund = await context.request.post(`${base}/jobs/refund`, { form: { jobId: String(bobJob?.id), reason: 'mine', _csrf: csrf ?? '' }, maxRedirects: 0 });
+    const refund = await context.request.post(`${base}/jobs/refund`, {
+      form: { jobId: String(bobJob?.id), reason: 'mine', _csrf: csrf ?? '' },
+      maxRedirects: 0,
+    });
     assert.equal(refund.status(), 404);
-    assert.equal(await t.db.knex('refund_requests').count({ n: '*' }).first().then((r) => Number(r?.n)), 0);
+    assert.equal(
+      await t.db
+        .knex('refund_requests')
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      0,
+    );
     // Paging the ledger with an id from bob's account shows only ann's rows.
     await page.goto(`${base}/transactions?before=${Number(bobLedger.id) + 1}`);
     const body = await page.textContent('main');
@@ -438,7 +583,10 @@ describeEndToEnd('web tools in Chromium', (t) => {
     await page.goto(`${base}/signin`);
     await page.fill('input[name=username]', 'ann');
     await page.fill('input[name=password]', 'ann-password-1');
-    const [response] = await Promise.all([page.waitForResponse((r) => r.url() === `${base}/signin` && r.request().method() === 'POST'), page.click('button[type=submit]')]);
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${base}/signin` && r.request().method() === 'POST'),
+      page.click('button[type=submit]'),
+    ]);
     assert.equal(response.status(), 429);
     assert.match(await text(page, '#signin-error'), /^Too many failed attempts\. Try again in (29|30) seconds\.$/);
     // The count lives in the database: a restarted primary still refuses.

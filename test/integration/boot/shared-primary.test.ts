@@ -16,7 +16,10 @@ describeOnEachDatabase('a primary whose tables are emptied while it runs', (t) =
     const { services, secondaries } = shared.primary;
     await services.settings.set('currency.symbol', '€');
     assert.equal(await services.settings.get('currency.symbol'), '€');
-    await secondaries.register({ name: 'print-1', role: 'print', version: '0.1.0', host: 'printsrv', printers: [{ queue: 'lab', description: 'Lab', location: '', deviceUri: '' }] }, '127.0.0.1');
+    await secondaries.register(
+      { name: 'print-1', role: 'print', version: '0.1.0', host: 'printsrv', printers: [{ queue: 'lab', description: 'Lab', location: '', deviceUri: '' }] },
+      '127.0.0.1',
+    );
     assert.equal(await secondaries.isRegistered('print-1'), true);
     const before = await services.printers.resolve('print-1', 'lab');
 
@@ -29,7 +32,10 @@ describeOnEachDatabase('a primary whose tables are emptied while it runs', (t) =
     assert.notEqual(after.id, before.id);
     assert.deepEqual(await t.db.knex('printers').pluck('id'), [after.id]);
     const admins = (await t.db.knex('users').where({ is_admin: true }).select('username', 'password_hash')) as { username: string; password_hash: string }[];
-    assert.deepEqual(admins.map((a) => a.username), ['admin']);
+    assert.deepEqual(
+      admins.map((a) => a.username),
+      ['admin'],
+    );
     assert.equal(await verifyPassword('admin-password-for-tests', admins[0]?.password_hash ?? null), true);
   });
 });

@@ -17,9 +17,19 @@ describe('runCliInProcess', () => {
   it('sets the environment for each run only, one run at a time, and puts back the exit code', async () => {
     assert.equal(process.env.QUOTIENT_DATABASE_URL, undefined);
     const exitCodeBefore = process.exitCode;
-    const [first, second] = await Promise.all(['postgres://first/db', 'oracle://second/db'].map((url) => runCliInProcess(['verify'], { QUOTIENT_DATABASE_URL: url })));
-    assert.deepEqual(first, { code: 1, stdout: '', stderr: 'error: unsupported database URL "postgres://first/db": use sqlite:PATH or mysql://user:password@host:port/database\n' });
-    assert.deepEqual(second, { code: 1, stdout: '', stderr: 'error: unsupported database URL "oracle://second/db": use sqlite:PATH or mysql://user:password@host:port/database\n' });
+    const [first, second] = await Promise.all(
+      ['postgres://first/db', 'oracle://second/db'].map((url) => runCliInProcess(['verify'], { QUOTIENT_DATABASE_URL: url })),
+    );
+    assert.deepEqual(first, {
+      code: 1,
+      stdout: '',
+      stderr: 'error: unsupported database URL "postgres://first/db": use sqlite:PATH or mysql://user:password@host:port/database\n',
+    });
+    assert.deepEqual(second, {
+      code: 1,
+      stdout: '',
+      stderr: 'error: unsupported database URL "oracle://second/db": use sqlite:PATH or mysql://user:password@host:port/database\n',
+    });
     assert.equal(process.env.QUOTIENT_DATABASE_URL, undefined);
     assert.equal(process.exitCode, exitCodeBefore);
   });

@@ -24,7 +24,10 @@ describeOnEachDatabase('quotient internet', (t) => {
     assert.match(await ok('internet', 'set', 'costPerMb', '0.025'), /^costPerMbMilli = 2500 {2}# \$0\.025 per MB$/m);
     assert.match(await ok('internet', 'set', 'chargeCacheHits', 'no'), /^chargeCacheHits = false {2}# cache hits are free$/m);
     assert.match(await ok('internet', 'set', 'chargeUploads', 'no'), /uploads are free/);
-    assert.match(await ok('internet', 'set', 'zeroRatedDomains', 'Library.Example.EDU, .intra.test'), /^zeroRatedDomains = \["library\.example\.edu","intra\.test"\]$/m);
+    assert.match(
+      await ok('internet', 'set', 'zeroRatedDomains', 'Library.Example.EDU, .intra.test'),
+      /^zeroRatedDomains = \["library\.example\.edu","intra\.test"\]$/m,
+    );
     assert.match(await ok('internet', 'set', 'zeroRatedUsers', 'Kiosk'), /^zeroRatedUsers = \["kiosk"\]$/m);
     await ok('internet', 'set', 'periodMinutes', '60');
     assert.match(await ok('internet', 'set', 'periodCost', '0.10'), /^periodCost = 10 {2}# \$0\.10$/m);
@@ -93,7 +96,13 @@ describeOnEachDatabase('quotient internet', (t) => {
     await fails(/zeroRatedUsers: a JSON array of strings is needed/, 'internet', 'set', 'zeroRatedUsers', '[1, 2]');
     await fails(/periodMinutes must be a whole number 0\.\.1440: 1441/, 'internet', 'set', 'periodMinutes', '1441');
     await fails(/periodCost has more than 2 decimal places: 0\.105/, 'internet', 'set', 'periodCost', '0.105');
-    await fails(/reportInterval is not a setting of the primary: secondaries report every 60 s unless their own proxyReportSeconds/, 'internet', 'set', 'reportInterval', '5');
+    await fails(
+      /reportInterval is not a setting of the primary: secondaries report every 60 s unless their own proxyReportSeconds/,
+      'internet',
+      'set',
+      'reportInterval',
+      '5',
+    );
     await fails(/unknown internet setting costPerGb; known: costPerMb, costPerMbMilli, chargeCacheHits/, 'internet', 'set', 'costPerGb', '1');
     const missing = await cli('internet', 'set', 'costPerMb');
     assert.equal(missing.code, 1);
@@ -106,7 +115,11 @@ describeOnEachDatabase('quotient internet', (t) => {
 
 describe('quotient internet --help', () => {
   it('prints help for the command and each subcommand', async () => {
-    for (const args of [['internet', '--help'], ['internet', 'show', '--help'], ['internet', 'set', '--help']]) {
+    for (const args of [
+      ['internet', '--help'],
+      ['internet', 'show', '--help'],
+      ['internet', 'set', '--help'],
+    ]) {
       const r = await runCliInProcess(args);
       assert.equal(r.code, 0, args.join(' '));
       assert.match(r.stdout, new RegExp(`^Usage: quotient ${args.slice(0, -1).join(' ')}`, 'm'));

@@ -14,11 +14,18 @@ describeOnEachDatabase('quotient quotas (CLI)', (t) => {
     const ann = await s.users.createUser({ username: 'ann', groups: ['students'], restricted: false });
     await s.users.createUser({ username: 'bob', restricted: false });
 
-    assert.match(await ok('quotas', 'add', 'print-weekly', '--group', 'students', '--period', 'weekly', '--weekday', 'mon', '--amount', '2.00'), /created quota schedule print-weekly: add \$2\.00 for students, weekly on mon at 00:00; next \d{4}-\d\d-\d\d 00:00 Europe\/London/);
+    assert.match(
+      await ok('quotas', 'add', 'print-weekly', '--group', 'students', '--period', 'weekly', '--weekday', 'mon', '--amount', '2.00'),
+      /created quota schedule print-weekly: add \$2\.00 for students, weekly on mon at 00:00; next \d{4}-\d\d-\d\d 00:00 Europe\/London/,
+    );
     await fails(/not a valid cron expression/, 'quotas', 'add', 'bad', '--all-users', '--period', 'cron', '--cron', '99 * * * *', '--amount', '1');
     await fails(/amount must not be negative/, 'quotas', 'add', 'neg', '--all-users', '--period', 'daily', '--amount', '-2.00');
     await fails(/group not found: nope/, 'quotas', 'add', 'x', '--group', 'nope', '--period', 'daily', '--amount', '1');
-    assert.deepEqual((await s.quotas.list()).map((q) => q.name), ['print-weekly'], 'bad input changed nothing');
+    assert.deepEqual(
+      (await s.quotas.list()).map((q) => q.name),
+      ['print-weekly'],
+      'bad input changed nothing',
+    );
 
     assert.match(await ok('quotas', 'run-now', 'print-weekly'), /run \d+ of print-weekly for period .*: done, 1 user\(s\), \$2\.00/);
     assert.match(await ok('quotas', 'run-now', 'print-weekly'), /already ran .* nothing changed/);
@@ -47,7 +54,18 @@ describeOnEachDatabase('quotient quotas (CLI)', (t) => {
         ['quota.remove', 'print-weekly', true],
       ],
     );
-    assert.deepEqual(audit[0]?.details, { group: 'students', period: 'weekly', weekday: 1, dayOfMonth: null, atTime: '00:00', cron: null, mode: 'add', amount: 200, cap: null, enabled: true });
+    assert.deepEqual(audit[0]?.details, {
+      group: 'students',
+      period: 'weekly',
+      weekday: 1,
+      dayOfMonth: null,
+      atTime: '00:00',
+      cron: null,
+      mode: 'add',
+      amount: 200,
+      cap: null,
+      enabled: true,
+    });
     assert.deepEqual(audit[1]?.details, { runId: audit[1]?.details.runId, periodStart: audit[1]?.details.periodStart, state: 'done', users: 1, total: 200 });
     assert.equal(typeof audit[1]?.details.runId, 'number');
   });

@@ -15,7 +15,8 @@ import { ROOT } from '../../utils/processes';
 
 const UNIVERSITY = path.join(ROOT, 'examples/rate-cards/university.json');
 
-const job = (overrides: Partial<JobDescription> = {}): JobDescription => jobDescription({ queue: 'lab-laser', documentName: 'thesis.pdf', pages: 1, ...overrides });
+const job = (overrides: Partial<JobDescription> = {}): JobDescription =>
+  jobDescription({ queue: 'lab-laser', documentName: 'thesis.pdf', pages: 1, ...overrides });
 
 describeOnEachDatabase('quotient rate-cards', (t) => {
   const { cli, ok, fails } = cliAgainst(t);
@@ -58,7 +59,10 @@ describeOnEachDatabase('quotient rate-cards', (t) => {
     assert.deepEqual([account.balance, account.reserved], [10_000, 127 + 286 + 29]); // authorised: reserved, not yet charged
 
     const audit = await listAudit(t.db.knex, { targetType: 'rate_card', targetId: 'University' });
-    assert.deepEqual(audit.map((a) => [a.action, a.actor.startsWith('cli:')]), [['rate_card.create', true]]);
+    assert.deepEqual(
+      audit.map((a) => [a.action, a.actor.startsWith('cli:')]),
+      [['rate_card.create', true]],
+    );
   });
 
   it('exports a card that saves back exactly, and replacing a card is audited as an update', async () => {
@@ -81,25 +85,55 @@ describeOnEachDatabase('quotient rate-cards', (t) => {
     assert.equal(card.prices.find((p) => p.paperSize === 'A4' && p.colour === 'grey')?.pricePerPage, 7);
     assert.equal(card.perJobFee, 0);
     const audit = (await listAudit(t.db.knex, { targetType: 'rate_card', targetId: 'lab' })).reverse();
-    assert.deepEqual(audit.map((a) => a.action), ['rate_card.create', 'rate_card.update']);
+    assert.deepEqual(
+      audit.map((a) => a.action),
+      ['rate_card.create', 'rate_card.update'],
+    );
   });
 
   it('refuses bad card files with a message naming the field, exit 1, and changes nothing', async () => {
     await ok('rate-cards', 'save', 'lab', UNIVERSITY);
     const before = await ok('rate-cards', 'export', 'lab');
     const good = JSON.parse(before) as { prices: Record<string, unknown>[]; [k: string]: unknown };
-    const withRow = (i: number, change: Record<string, unknown>): unknown => ({ ...good, prices: good.prices.map((p, j) => (j === i ? { ...p, ...change } : p)) });
+    const withRow = (i: number, change: Record<string, unknown>): unknown => ({
+      ...good,
+      prices: good.prices.map((p, j) => (j === i ? { ...p, ...change } : p)),
+    });
 
     await fails(/bad\.json is not valid JSON: /, 'rate-cards', 'save', 'lab', file('bad.json', '{ "prices": [ '));
-    await fails(/prices\[2\]\.pricePerPage must not be negative; nothing was saved/, 'rate-cards', 'save', 'lab', file('neg.json', withRow(2, { pricePerPage: -1 })));
-    await fails(/prices\[3\]\.pricePerPage must be an integer number of minor units/, 'rate-cards', 'save', 'lab', file('dec.json', withRow(3, { pricePerPage: 0.4 })));
-    await fails(/prices\[3\]\.pricePerPage must be an integer number of minor units/, 'rate-cards', 'save', 'lab', file('text.json', withRow(3, { pricePerPage: '0.40' })));
+    await fails(
+      /prices\[2\]\.pricePerPage must not be negative; nothing was saved/,
+      'rate-cards',
+      'save',
+      'lab',
+      file('neg.json', withRow(2, { pricePerPage: -1 })),
+    );
+    await fails(
+      /prices\[3\]\.pricePerPage must be an integer number of minor units/,
+      'rate-cards',
+      'save',
+      'lab',
+      file('dec.json', withRow(3, { pricePerPage: 0.4 })),
+    );
+    await fails(
+      /prices\[3\]\.pricePerPage must be an integer number of minor units/,
+      'rate-cards',
+      'save',
+      'lab',
+      file('text.json', withRow(3, { pricePerPage: '0.40' })),
+    );
     await fails(/prices\[4\]\.paperSize must be a paper size name/, 'rate-cards', 'save', 'lab', file('size.json', withRow(4, { paperSize: '' })));
     await fails(/prices\[4\]\.paperSize must be a paper size name/, 'rate-cards', 'save', 'lab', file('size2.json', withRow(4, { paperSize: 4 })));
     await fails(/prices\[1\]\.colour must be one of 'grey', 'colour'/, 'rate-cards', 'save', 'lab', file('colour.json', withRow(1, { colour: 'color' })));
     await fails(/prices\[9\] repeats prices\[8\] \(Letter, grey, simplex\)/, 'rate-cards', 'save', 'lab', file('dup.json', withRow(9, { colour: 'grey' })));
     await fails(/rate card has an unknown field "duplexDiscount"/, 'rate-cards', 'save', 'lab', file('field.json', { ...good, duplexDiscount: 10 }));
-    await fails(/duplexDiscountBp must be a whole number from 0 to 10000/, 'rate-cards', 'save', 'lab', file('disc.json', { ...good, duplexDiscountBp: 10_001 }));
+    await fails(
+      /duplexDiscountBp must be a whole number from 0 to 10000/,
+      'rate-cards',
+      'save',
+      'lab',
+      file('disc.json', { ...good, duplexDiscountBp: 10_001 }),
+    );
     await fails(/prices needs a default grey row/, 'rate-cards', 'save', 'lab', file('nodefault.json', { ...good, prices: good.prices.slice(1) }));
     await fails(/cannot read .*missing\.json: ENOENT/, 'rate-cards', 'save', 'lab', path.join(t.dataDir, 'missing.json'));
     await fails(/rate card not found: nothing/, 'rate-cards', 'show', 'nothing');
@@ -107,7 +141,10 @@ describeOnEachDatabase('quotient rate-cards', (t) => {
     await fails(/prices\[2\]\.pricePerPage must not be negative/, 'rate-cards', 'save', 'new-card', path.join(t.dataDir, 'neg.json'));
 
     assert.equal(await ok('rate-cards', 'export', 'lab'), before);
-    assert.deepEqual((await servicesFor(t.db).rateCards.list()).map((c) => c.name), ['lab']);
+    assert.deepEqual(
+      (await servicesFor(t.db).rateCards.list()).map((c) => c.name),
+      ['lab'],
+    );
     assert.equal((await listAudit(t.db.knex, { targetType: 'rate_card' })).length, 1);
   });
 

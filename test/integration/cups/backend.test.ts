@@ -58,7 +58,8 @@ async function scriptedSecondary(dir: string): Promise<Scripted> {
         buffer = buffer.slice(nl + 1);
         scripted.requests.push(request);
         const queued = { ok: true, duplicate: false, direct: false };
-        const answer = request.op === 'authorize' ? scripted.answer : request.op === 'commit' && scripted.commitAnswer ? scripted.commitAnswer(request) : queued;
+        const answer =
+          request.op === 'authorize' ? scripted.answer : request.op === 'commit' && scripted.commitAnswer ? scripted.commitAnswer(request) : queued;
         socket.write(`${JSON.stringify({ ...answer, id: request.id })}\n`);
       }
     });
@@ -68,7 +69,18 @@ async function scriptedSecondary(dir: string): Promise<Scripted> {
   return scripted;
 }
 
-const twoPages: Analyser = () => Promise.resolve({ format: 'pdf', pages: 2, colourPages: null, copiesInDocument: 1, duplex: null, paperSize: null, method: 'test', fallback: false, warnings: [] });
+const twoPages: Analyser = () =>
+  Promise.resolve({
+    format: 'pdf',
+    pages: 2,
+    colourPages: null,
+    copiesInDocument: 1,
+    duplex: null,
+    paperSize: null,
+    method: 'test',
+    fallback: false,
+    warnings: [],
+  });
 
 describe('the CUPS backend wrapper', () => {
   let dir: string;
@@ -99,7 +111,14 @@ describe('the CUPS backend wrapper', () => {
     const out = new PassThrough();
     out.on('data', (d: Buffer) => (stdout += d.toString()));
     return runBackend(args, {
-      env: { DEVICE_URI: 'quotient:fake://printer/queue', CUPS_SERVERBIN: serverBin, PRINTER: 'lab', QUOTIENT_SOCKET: secondary.socketPath, TMPDIR: dir, ...opts.env },
+      env: {
+        DEVICE_URI: 'quotient:fake://printer/queue',
+        CUPS_SERVERBIN: serverBin,
+        PRINTER: 'lab',
+        QUOTIENT_SOCKET: secondary.socketPath,
+        TMPDIR: dir,
+        ...opts.env,
+      },
       stdin: Readable.from([Buffer.from(opts.stdin ?? '')]),
       stdout: out,
       stderr: err,
@@ -141,7 +160,11 @@ describe('the CUPS backend wrapper', () => {
       pagesKnown: true,
     });
     assert.deepEqual({ op: commit?.op, jobId: commit?.jobId, printedPages: commit?.printedPages }, { op: 'commit', jobId: UUID, printedPages: 4 });
-    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('quotient-')), [], 'the spooled copy is removed');
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((f) => f.startsWith('quotient-')),
+      [],
+      'the spooled copy is removed',
+    );
   });
 
   it('keeps the analysed count when the real backend reports PAGE: total 0 (a printer that does not count), so the job is not free', async () => {
@@ -153,7 +176,9 @@ describe('the CUPS backend wrapper', () => {
 
   it('commits as authorised when the secondary refuses the page count the real backend reported (past its limits), so the job is still charged', async () => {
     secondary.commitAnswer = (r) =>
-      r.printedPages === undefined ? { ok: true, duplicate: false, direct: false } : { ok: false, error: { code: 'VALIDATION', message: 'printedPages: must be at most 1,000,000' } };
+      r.printedPages === undefined
+        ? { ok: true, duplicate: false, direct: false }
+        : { ok: false, error: { code: 'VALIDATION', message: 'printedPages: must be at most 1,000,000' } };
     const code = await run(['7', 'alice', 'report.pdf', '3', OPTIONS], { stdin: '%PDF-1.4 document', env: { FAKE_PAGES: '2000000' } });
     assert.equal(code, BackendExit.OK, stderr);
     const commits = secondary.requests.filter((r) => r.op === 'commit').map((r) => [r.jobId, r.printedPages]);
@@ -161,7 +186,10 @@ describe('the CUPS backend wrapper', () => {
       [UUID, 2_000_000],
       [UUID, undefined],
     ]);
-    assert.match(stderr, /^WARNING: Quotient: the backend reported 2000000 pages, which the secondary refused \(printedPages: must be at most 1,000,000\); charging the job as authorised$/m);
+    assert.match(
+      stderr,
+      /^WARNING: Quotient: the backend reported 2000000 pages, which the secondary refused \(printedPages: must be at most 1,000,000\); charging the job as authorised$/m,
+    );
     assert.doesNotMatch(stderr, /could not be recorded/);
   });
 
@@ -182,8 +210,26 @@ describe('the CUPS backend wrapper', () => {
   });
 
   it('sends a job nothing could count as pagesKnown: false, and on review holds it in CUPS (3) with the reason, never printing', async () => {
-    const uncountable: Analyser = () => Promise.resolve({ format: 'postscript', pages: 1, colourPages: null, copiesInDocument: 1, duplex: null, paperSize: null, method: 'fallback-size', fallback: true, warnings: [] });
-    secondary.answer = { ok: true, decision: 'review', reason: 'Quotient cannot count the pages of this document; it is held for an administrator', cost: 0, charged: false, offline: false };
+    const uncountable: Analyser = () =>
+      Promise.resolve({
+        format: 'postscript',
+        pages: 1,
+        colourPages: null,
+        copiesInDocument: 1,
+        duplex: null,
+        paperSize: null,
+        method: 'fallback-size',
+        fallback: true,
+        warnings: [],
+      });
+    secondary.answer = {
+      ok: true,
+      decision: 'review',
+      reason: 'Quotient cannot count the pages of this document; it is held for an administrator',
+      cost: 0,
+      charged: false,
+      offline: false,
+    };
     assert.equal(await run(['7', 'bob', 't', '1', OPTIONS], { analyse: uncountable }), BackendExit.HOLD);
     assert.equal((secondary.requests[0]?.job as { pagesKnown: boolean }).pagesKnown, false);
     assert.match(stderr, /^ERROR: Job held by Quotient: Quotient cannot count the pages of this document; it is held for an administrator$/m);
@@ -192,7 +238,14 @@ describe('the CUPS backend wrapper', () => {
   });
 
   it('on hold, and when the secondary is unreachable, exits 6 so CUPS retries the job', async () => {
-    secondary.answer = { ok: true, decision: 'hold', reason: 'the accounting server is unreachable; the job is held and will be retried', cost: 0, charged: true, offline: true };
+    secondary.answer = {
+      ok: true,
+      decision: 'hold',
+      reason: 'the accounting server is unreachable; the job is held and will be retried',
+      cost: 0,
+      charged: true,
+      offline: true,
+    };
     assert.equal(await run(['7', 'bob', 't', '1', OPTIONS]), BackendExit.RETRY);
     assert.match(stderr, /^WARNING: Quotient: the accounting server is unreachable; the job is held and will be retried$/m);
     stderr = '';
@@ -249,7 +302,7 @@ describe('the CUPS backend wrapper', () => {
     assert.equal(secondary.requests.length, 0);
   });
 
-  it('survives hostile arguments and an analyser that throws: pages unknown, for the printer\'s rule to decide', async () => {
+  it("survives hostile arguments and an analyser that throws: pages unknown, for the printer's rule to decide", async () => {
     const throwing: Analyser = () => Promise.reject(new Error('boom'));
     const code = await run(['x', 'u'.repeat(128), 't\u0000\n'.repeat(2000), 'many', '\'"{{{ =='], { analyse: throwing });
     assert.equal(code, BackendExit.OK, stderr);
@@ -272,10 +325,22 @@ describe('the CUPS backend wrapper', () => {
   it('commits and releases the attempt the answer names (a restarted job printed again)', async () => {
     secondary.answer = { ok: true, jobId: `${UUID}#2`, decision: 'allow', reason: '', cost: 60, charged: true, offline: false };
     assert.equal(await run(['7', 'alice', 't', '1', OPTIONS]), BackendExit.OK, stderr);
-    assert.deepEqual(secondary.requests.map((r) => [r.op, r.jobId ?? (r.job as { jobId: string }).jobId]), [['authorize', UUID], ['commit', `${UUID}#2`]]);
+    assert.deepEqual(
+      secondary.requests.map((r) => [r.op, r.jobId ?? (r.job as { jobId: string }).jobId]),
+      [
+        ['authorize', UUID],
+        ['commit', `${UUID}#2`],
+      ],
+    );
     secondary.requests.length = 0;
     assert.equal(await run(['7', 'alice', 't', '1', OPTIONS], { env: { FAKE_EXIT: '1' } }), BackendExit.FAILED);
-    assert.deepEqual(secondary.requests.map((r) => [r.op, r.jobId ?? (r.job as { jobId: string }).jobId]), [['authorize', UUID], ['release', `${UUID}#2`]]);
+    assert.deepEqual(
+      secondary.requests.map((r) => [r.op, r.jobId ?? (r.job as { jobId: string }).jobId]),
+      [
+        ['authorize', UUID],
+        ['release', `${UUID}#2`],
+      ],
+    );
   });
 
   it('splits the device URI', () => {

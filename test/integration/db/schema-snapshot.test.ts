@@ -29,7 +29,11 @@ function readSnapshot(): SnapshotFile {
 
 describe('the schema snapshot', () => {
   it('lists every migration file in primary/db/migrations, in the order migrate.ts runs them', () => {
-    const files = fs.readdirSync(MIGRATIONS_DIR).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).map((f) => f.replace(/\.(ts|js)$/, '')).sort();
+    const files = fs
+      .readdirSync(MIGRATIONS_DIR)
+      .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+      .map((f) => f.replace(/\.(ts|js)$/, ''))
+      .sort();
     assert.deepEqual(migrationNames(), files, 'primary/db/migrate.ts must list every file in primary/db/migrations/, in date order');
     if (UPDATE) return; // the snapshot is being written by the suites below
     assert.deepEqual(readSnapshot().migrations, migrationNames(), `test/fixtures/schema-snapshot.json records other migrations than there are. ${REGENERATE}`);
@@ -41,7 +45,8 @@ describeOnEachDatabase('the schema the migrations make', (t) => {
     const actual = await snapshotSchema(t.db.knex);
     if (UPDATE) {
       const file: SnapshotFile = fs.existsSync(SNAPSHOT) ? readSnapshot() : { about: '', migrations: [], sqlite: {}, mysql: {} };
-      file.about = 'The schema primary/db/migrations makes on each dialect. Do not edit: `npm run schema:snapshot` writes it (test/integration/db/schema-snapshot.test.ts).';
+      file.about =
+        'The schema primary/db/migrations makes on each dialect. Do not edit: `npm run schema:snapshot` writes it (test/integration/db/schema-snapshot.test.ts).';
       file.migrations = migrationNames();
       file[t.dialect] = actual;
       fs.writeFileSync(SNAPSHOT, `${JSON.stringify(file, null, 2)}\n`);

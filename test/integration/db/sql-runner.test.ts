@@ -125,7 +125,10 @@ describeOnEachDatabase('runTransaction() and runKnexTransaction(): one retry loo
       run: (work) =>
         runTransaction(t.db, (tx) =>
           work(
-            (id) => (tx.dialect === 'mysql' ? tx.all('SELECT id FROM accounts WHERE id = ? FOR UPDATE', [id]) : tx.run('UPDATE accounts SET updated_at = updated_at WHERE id = ?', [id])),
+            (id) =>
+              tx.dialect === 'mysql'
+                ? tx.all('SELECT id FROM accounts WHERE id = ? FOR UPDATE', [id])
+                : tx.run('UPDATE accounts SET updated_at = updated_at WHERE id = ?', [id]),
             (id, amount) => tx.run('UPDATE accounts SET balance = balance + ? WHERE id = ?', [amount, id]),
           ),
         ),
@@ -135,7 +138,12 @@ describeOnEachDatabase('runTransaction() and runKnexTransaction(): one retry loo
       run: (work) =>
         runKnexTransaction(t.db, (trx) =>
           work(
-            (id) => (t.dialect === 'mysql' ? trx('accounts').where({ id }).forUpdate().select('id') : trx('accounts').where({ id }).update({ updated_at: trx.raw('updated_at') })),
+            (id) =>
+              t.dialect === 'mysql'
+                ? trx('accounts').where({ id }).forUpdate().select('id')
+                : trx('accounts')
+                    .where({ id })
+                    .update({ updated_at: trx.raw('updated_at') }),
             (id, amount) => trx('accounts').where({ id }).increment('balance', amount),
           ),
         ),
@@ -232,7 +240,10 @@ describeOnEachDatabase('runTransaction() and runKnexTransaction(): one retry loo
     } finally {
       other.close();
     }
-    assert.deepEqual(retried.map((r) => `${r.attempt} ${String(r.code)}`), ['1 SQLITE_BUSY', '2 SQLITE_BUSY', '3 SQLITE_BUSY', '4 SQLITE_BUSY', '5 SQLITE_BUSY', '6 SQLITE_BUSY', '7 SQLITE_BUSY']);
+    assert.deepEqual(
+      retried.map((r) => `${r.attempt} ${String(r.code)}`),
+      ['1 SQLITE_BUSY', '2 SQLITE_BUSY', '3 SQLITE_BUSY', '4 SQLITE_BUSY', '5 SQLITE_BUSY', '6 SQLITE_BUSY', '7 SQLITE_BUSY'],
+    );
     assert.equal(await balanceOf(ann), 100);
   });
 
@@ -248,7 +259,10 @@ describeOnEachDatabase('runTransaction() and runKnexTransaction(): one retry loo
       if (attempts === 1) await tx.run(insert, [ann, 'adjustment', '', taken]);
       return tx.get<{ amount: number | string }>('SELECT amount FROM ledger WHERE idempotency_key = ?', [taken]);
     });
-    assert.deepEqual([attempts, Number(found?.amount), retried.map((r) => r.code)], [2, 100, [t.dialect === 'sqlite' ? 'SQLITE_CONSTRAINT_UNIQUE' : 'ER_DUP_ENTRY']]);
+    assert.deepEqual(
+      [attempts, Number(found?.amount), retried.map((r) => r.code)],
+      [2, 100, [t.dialect === 'sqlite' ? 'SQLITE_CONSTRAINT_UNIQUE' : 'ER_DUP_ENTRY']],
+    );
 
     retried = [];
     attempts = 0;

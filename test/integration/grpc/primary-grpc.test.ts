@@ -8,18 +8,19 @@ import type { PrintJob } from '../../../protos/generated/quotient/v1/PrintJob';
 import type { AuthorizeJobResponse__Output } from '../../../protos/generated/quotient/v1/AuthorizeJobResponse';
 import type { ControlEvent__Output } from '../../../protos/generated/quotient/v1/ControlEvent';
 
-const job = (overrides: Partial<PrintJob> = {}): PrintJob & { jobId: string } => ({
-  jobId: `urn:uuid:${Math.random().toString(16).slice(2)}`,
-  queue: 'lab-laser',
-  username: 'ann',
-  documentName: 'notes.pdf',
-  pages: 2,
-  colourPages: 0,
-  copies: 1,
-  duplex: false,
-  paperSize: 'A4',
-  ...overrides,
-} as PrintJob & { jobId: string });
+const job = (overrides: Partial<PrintJob> = {}): PrintJob & { jobId: string } =>
+  ({
+    jobId: `urn:uuid:${Math.random().toString(16).slice(2)}`,
+    queue: 'lab-laser',
+    username: 'ann',
+    documentName: 'notes.pdf',
+    pages: 2,
+    colourPages: 0,
+    copies: 1,
+    duplex: false,
+    paperSize: 'A4',
+    ...overrides,
+  }) as PrintJob & { jobId: string };
 
 async function rejectsWithStatus(promise: Promise<unknown>, code: grpc.status, details?: RegExp): Promise<void> {
   await assert.rejects(promise, (err: grpc.ServiceError) => {
@@ -38,7 +39,13 @@ describeOnEachDatabase('primary gRPC', (t) => {
   beforeEach(async () => {
     primary = shared.primary;
     c = clientsFor(primary.grpcPort, { name: 'print-1' });
-    await rpc(c.cluster, 'Register', { name: 'print-1', role: 'ROLE_PRINT', version: '0.1.0', host: 'printsrv', printers: [{ queue: 'lab-laser', description: 'Lab laser', location: 'Room 101', deviceUri: 'socket://127.0.0.1:9100' }] });
+    await rpc(c.cluster, 'Register', {
+      name: 'print-1',
+      role: 'ROLE_PRINT',
+      version: '0.1.0',
+      host: 'printsrv',
+      printers: [{ queue: 'lab-laser', description: 'Lab laser', location: 'Room 101', deviceUri: 'socket://127.0.0.1:9100' }],
+    });
   });
 
   afterEach(async () => {
@@ -53,7 +60,10 @@ describeOnEachDatabase('primary gRPC', (t) => {
 
   it('registers a secondary and its queues as printers', async () => {
     const list = await primary.secondaries.list();
-    assert.deepEqual(list.map((s) => [s.name, s.role, s.version, s.host, s.state]), [['print-1', 'print', '0.1.0', 'printsrv', 'online']]);
+    assert.deepEqual(
+      list.map((s) => [s.name, s.role, s.version, s.host, s.state]),
+      [['print-1', 'print', '0.1.0', 'printsrv', 'online']],
+    );
     const printer = await t.db.knex('printers').where({ server_name: 'print-1', queue_name: 'lab-laser' }).first();
     assert.deepEqual([printer.display_name, printer.location, printer.device_uri], ['Lab laser', 'Room 101', 'socket://127.0.0.1:9100']);
     await rpc(c.cluster, 'Heartbeat', { outboxDepth: 7, oldestPendingMs: 1234 });
@@ -90,7 +100,14 @@ describeOnEachDatabase('primary gRPC', (t) => {
       stranger.close();
       anonymous.close();
     }
-    assert.equal(await t.db.knex('print_jobs').count({ n: '*' }).first().then((r) => Number(r?.n)), 0);
+    assert.equal(
+      await t.db
+        .knex('print_jobs')
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      0,
+    );
     assert.equal(await t.db.knex('secondaries').where({ name: 'evil' }).first(), undefined);
   });
 
@@ -103,7 +120,14 @@ describeOnEachDatabase('primary gRPC', (t) => {
     await rejectsWithStatus(rpc(c.printing, 'CommitJob', { jobId: 'urn:uuid:unknown' }), grpc.status.NOT_FOUND);
     await rejectsWithStatus(rpc(c.cluster, 'Register', { name: 'bad name!', role: 'ROLE_PRINT' }), grpc.status.INVALID_ARGUMENT, /name/);
     await rejectsWithStatus(rpc(c.cluster, 'Register', { name: 'x', role: 'ROLE_UNSPECIFIED' }), grpc.status.INVALID_ARGUMENT, /role/);
-    assert.equal(await t.db.knex('print_jobs').count({ n: '*' }).first().then((r) => Number(r?.n)), 0);
+    assert.equal(
+      await t.db
+        .knex('print_jobs')
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      0,
+    );
   });
 
   it('answers a batch in request order, with per-event errors', async () => {
@@ -118,7 +142,7 @@ describeOnEachDatabase('primary gRPC', (t) => {
         {},
       ],
     });
-    const brief = res.results.map((r) => r.result === 'error' ? `error:${r.error?.quotientCode}` : r.result);
+    const brief = res.results.map((r) => (r.result === 'error' ? `error:${r.error?.quotientCode}` : r.result));
     assert.deepEqual(brief, ['authorized', 'committed', 'error:VALIDATION', 'recorded', 'error:VALIDATION']);
     assert.equal(res.results[3]?.recorded?.cost, 30);
     assert.deepEqual(await balance('bob'), [-40, 0]);
@@ -156,9 +180,15 @@ describeOnEachDatabase('primary gRPC', (t) => {
       stream.on('error', reject);
     });
     stream.cancel();
-    assert.deepEqual(events[0]?.blockedSnapshot?.users.map((u) => u.username), ['broke']);
+    assert.deepEqual(
+      events[0]?.blockedSnapshot?.users.map((u) => u.username),
+      ['broke'],
+    );
     assert.equal(events[0]?.sequence, 1);
-    assert.deepEqual(events[1]?.config?.printers.map((p) => [p.queue, p.enabled, p.failureMode]), [['lab-laser', true, 'FAILURE_MODE_CHARGE_LATER']]);
+    assert.deepEqual(
+      events[1]?.config?.printers.map((p) => [p.queue, p.enabled, p.failureMode]),
+      [['lab-laser', true, 'FAILURE_MODE_CHARGE_LATER']],
+    );
   });
 
   it('pushes a block the moment a user runs out, and the unblock when credit arrives', async () => {
@@ -191,9 +221,22 @@ describeOnEachDatabase('primary gRPC', (t) => {
   it('serves grpc.health.v1 without credentials', async () => {
     const health = await import('grpc-health-check');
     const { loadSync } = await import('@grpc/proto-loader');
-    const def = grpc.loadPackageDefinition(loadSync(health.protoPath, { enums: String })) as unknown as { grpc: { health: { v1: { Health: new (a: string, c: grpc.ChannelCredentials) => grpc.Client & { check: (r: object, cb: (e: Error | null, r: { status: string }) => void) => void } } } } };
+    const def = grpc.loadPackageDefinition(loadSync(health.protoPath, { enums: String })) as unknown as {
+      grpc: {
+        health: {
+          v1: {
+            Health: new (
+              a: string,
+              c: grpc.ChannelCredentials,
+            ) => grpc.Client & { check: (r: object, cb: (e: Error | null, r: { status: string }) => void) => void };
+          };
+        };
+      };
+    };
     const client = new def.grpc.health.v1.Health(`127.0.0.1:${primary.grpcPort}`, grpc.credentials.createInsecure());
-    const status = await new Promise<string>((resolve, reject) => client.check({ service: 'quotient.v1.Printing' }, (e, r) => (e ? reject(e) : resolve(r.status))));
+    const status = await new Promise<string>((resolve, reject) =>
+      client.check({ service: 'quotient.v1.Printing' }, (e, r) => (e ? reject(e) : resolve(r.status))),
+    );
     client.close();
     assert.equal(status, 'SERVING');
   });

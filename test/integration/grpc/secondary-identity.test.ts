@@ -29,7 +29,13 @@ describeOnEachDatabase('secondary identity on the primary gRPC server', (t) => {
   let two: TestClients;
 
   const register = (c: TestClients, name: string): Promise<unknown> =>
-    rpc(c.cluster, 'Register', { name, role: 'ROLE_PRINT', version: '0.1.0', host: name, printers: [{ queue: 'lab', description: '', location: '', deviceUri: '' }] });
+    rpc(c.cluster, 'Register', {
+      name,
+      role: 'ROLE_PRINT',
+      version: '0.1.0',
+      host: name,
+      printers: [{ queue: 'lab', description: '', location: '', deviceUri: '' }],
+    });
   const balance = async (username: string): Promise<[number, number]> => {
     const u = await primary.services.users.getByUsername(username);
     const a = await primary.services.users.personalAccount(u.id);
@@ -60,7 +66,10 @@ describeOnEachDatabase('secondary identity on the primary gRPC server', (t) => {
     md.set('authorization', `Bearer ${TEST_SECRET}`);
     const internet = new proto.quotient.v1.Internet(`127.0.0.1:${primary.grpcPort}`, grpc.credentials.createInsecure());
     const j = job();
-    const stream = <T>(open: () => grpc.ClientReadableStream<T> | grpc.ClientDuplexStream<unknown, T>, write?: (s: grpc.ClientDuplexStream<unknown, T>) => void): Promise<unknown> =>
+    const stream = <T>(
+      open: () => grpc.ClientReadableStream<T> | grpc.ClientDuplexStream<unknown, T>,
+      write?: (s: grpc.ClientDuplexStream<unknown, T>) => void,
+    ): Promise<unknown> =>
       new Promise((resolve, reject) => {
         const s = open();
         s.on('data', resolve);
@@ -84,7 +93,11 @@ describeOnEachDatabase('secondary identity on the primary gRPC server', (t) => {
           },
         ),
         ReportUsage: new Promise((resolve, reject) =>
-          internet.ReportUsage({ reportId: 'r-1', intervalStartMs: 1, intervalEndMs: 2, lines: [{ username: 'ann', domain: 'example.org', bytesIn: 1_000_000 }] }, md, (err, res) => (err ? reject(err) : resolve(res))),
+          internet.ReportUsage(
+            { reportId: 'r-1', intervalStartMs: 1, intervalEndMs: 2, lines: [{ username: 'ann', domain: 'example.org', bytesIn: 1_000_000 }] },
+            md,
+            (err, res) => (err ? reject(err) : resolve(res)),
+          ),
         ),
       };
       for (const [name, call] of Object.entries(calls)) {
@@ -104,7 +117,11 @@ describeOnEachDatabase('secondary identity on the primary gRPC server', (t) => {
     for (const name of ['print-9', 'PRINT-1', 'print-1.']) {
       const stranger = clientsFor(primary.grpcPort, { name });
       try {
-        assert.deepEqual(await statusOf(rpc(stranger.printing, 'AuthorizeJob', { job: job() })), [grpc.status.UNAUTHENTICATED, `unknown secondary ${name}: register first`], name);
+        assert.deepEqual(
+          await statusOf(rpc(stranger.printing, 'AuthorizeJob', { job: job() })),
+          [grpc.status.UNAUTHENTICATED, `unknown secondary ${name}: register first`],
+          name,
+        );
       } finally {
         stranger.close();
       }

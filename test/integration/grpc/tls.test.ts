@@ -23,7 +23,10 @@ describeOnEachDatabase('primary gRPC over TLS', (t) => {
     try {
       const res = await rpc(tls.cluster, 'Register', register);
       assert.ok(res.serverTimeMs > 0);
-      await assert.rejects(rpc(plain.cluster, 'Register', register, 2000), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED);
+      await assert.rejects(
+        rpc(plain.cluster, 'Register', register, 2000),
+        (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED,
+      );
     } finally {
       tls.close();
       plain.close();
@@ -34,11 +37,18 @@ describeOnEachDatabase('primary gRPC over TLS', (t) => {
   it('requires a client certificate signed by the CA under mutual TLS', async () => {
     const primary = await startTestPrimary(t, { grpcTlsCert: certs.serverCert, grpcTlsKey: certs.serverKey, grpcTlsClientCa: certs.ca });
     const ca = fs.readFileSync(certs.ca);
-    const withCert = clientsFor(primary.grpcPort, { name: 'print-1', host: 'localhost', credentials: grpc.credentials.createSsl(ca, fs.readFileSync(certs.clientKey), fs.readFileSync(certs.clientCert)) });
+    const withCert = clientsFor(primary.grpcPort, {
+      name: 'print-1',
+      host: 'localhost',
+      credentials: grpc.credentials.createSsl(ca, fs.readFileSync(certs.clientKey), fs.readFileSync(certs.clientCert)),
+    });
     const withoutCert = clientsFor(primary.grpcPort, { name: 'print-1', host: 'localhost', credentials: grpc.credentials.createSsl(ca) });
     try {
       assert.ok((await rpc(withCert.cluster, 'Register', register)).serverTimeMs > 0);
-      await assert.rejects(rpc(withoutCert.cluster, 'Register', register, 2000), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED);
+      await assert.rejects(
+        rpc(withoutCert.cluster, 'Register', register, 2000),
+        (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED,
+      );
     } finally {
       withCert.close();
       withoutCert.close();

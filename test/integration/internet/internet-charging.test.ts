@@ -32,9 +32,21 @@ describeOnEachDatabase('InternetChargingService', (t) => {
     assert.deepEqual(again, { reportId: 'r1', charged: 10, blockedUsers: [], replayed: true });
     assert.equal(await balance(ann), 990);
     const rows = await s.ledger.history(ann);
-    assert.deepEqual(rows.filter((r) => r.type === 'net').map((r) => [r.amount, r.idempotencyKey]), [[-10, 'net:r1:ann']]);
-    const usage = (await t.db.knex('internet_usage').orderBy('domain').select('domain', 'charged_bytes')) as { domain: string; charged_bytes: number | string }[];
-    assert.deepEqual(usage.map((u) => [u.domain, Number(u.charged_bytes)]), [['a.test', 3 * MB], ['b.test', MB]]);
+    assert.deepEqual(
+      rows.filter((r) => r.type === 'net').map((r) => [r.amount, r.idempotencyKey]),
+      [[-10, 'net:r1:ann']],
+    );
+    const usage = (await t.db.knex('internet_usage').orderBy('domain').select('domain', 'charged_bytes')) as {
+      domain: string;
+      charged_bytes: number | string;
+    }[];
+    assert.deepEqual(
+      usage.map((u) => [u.domain, Number(u.charged_bytes)]),
+      [
+        ['a.test', 3 * MB],
+        ['b.test', MB],
+      ],
+    );
   });
 
   it('carries the rounding remainder so many small intervals cost what one big one would', async () => {

@@ -35,7 +35,10 @@ describeOnEachDatabase('proxy usage pipeline', (t) => {
   });
 
   const start = (log: string): Promise<RunningSecondary> =>
-    startTestSecondary(primary.grpcPort, path.join(t.dataDir, 'proxy-secondary'), { name: 'proxy-1', flags: { role: 'proxy', proxyAccessLog: log, proxyReportSeconds: 1 } });
+    startTestSecondary(primary.grpcPort, path.join(t.dataDir, 'proxy-secondary'), {
+      name: 'proxy-1',
+      flags: { role: 'proxy', proxyAccessLog: log, proxyReportSeconds: 1 },
+    });
   const requests = async (): Promise<number> => {
     const row = (await t.db.knex('internet_usage').first(t.db.knex.raw('COALESCE(SUM(requests), 0) AS n'))) as { n: number | string };
     return Number(row.n);

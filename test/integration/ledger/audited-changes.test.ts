@@ -44,12 +44,40 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
   const db = (): string[] => ['--database-url', t.url, '--data-dir', t.dataDir];
 
   const ledger = async (type: string): Promise<LedgerRow[]> => {
-    const rows = (await t.db.knex('ledger').where({ type }).orderBy('id')) as { id: number | string; type: string; amount: number | string; balance_after: number | string; actor: string; comment: string; idempotency_key: string }[];
-    return rows.map((r) => ({ id: Number(r.id), type: r.type, amount: Number(r.amount), balanceAfter: Number(r.balance_after), actor: r.actor, comment: r.comment, key: r.idempotency_key }));
+    const rows = (await t.db.knex('ledger').where({ type }).orderBy('id')) as {
+      id: number | string;
+      type: string;
+      amount: number | string;
+      balance_after: number | string;
+      actor: string;
+      comment: string;
+      idempotency_key: string;
+    }[];
+    return rows.map((r) => ({
+      id: Number(r.id),
+      type: r.type,
+      amount: Number(r.amount),
+      balanceAfter: Number(r.balance_after),
+      actor: r.actor,
+      comment: r.comment,
+      key: r.idempotency_key,
+    }));
   };
   const audit = async (...actions: string[]): Promise<AuditRow[]> => {
-    const rows = (await t.db.knex('audit_log').whereIn('action', actions).orderBy('id')) as { actor: string; action: string; target_type: string; target_id: string; details: string }[];
-    return rows.map((r) => ({ actor: r.actor, action: r.action, targetType: r.target_type, targetId: r.target_id, details: JSON.parse(r.details) as Record<string, unknown> }));
+    const rows = (await t.db.knex('audit_log').whereIn('action', actions).orderBy('id')) as {
+      actor: string;
+      action: string;
+      target_type: string;
+      target_id: string;
+      details: string;
+    }[];
+    return rows.map((r) => ({
+      actor: r.actor,
+      action: r.action,
+      targetType: r.target_type,
+      targetId: r.target_id,
+      details: JSON.parse(r.details) as Record<string, unknown>,
+    }));
   };
   const balanceOf = async (userId: number): Promise<number> => (await s.users.personalAccount(userId)).balance;
 
@@ -75,7 +103,10 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
       assert.deepEqual(again.stdout, ['ann: $2.50 → balance $12.50 (already applied with this key; nothing changed)']);
 
       const rows = await ledger('adjustment');
-      assert.deepEqual(rows.map((r) => [r.amount, r.balanceAfter, r.actor, r.comment, r.key]), [[250, 1250, cliActor(), 'prize', 'cli-prize-1']]);
+      assert.deepEqual(
+        rows.map((r) => [r.amount, r.balanceAfter, r.actor, r.comment, r.key]),
+        [[250, 1250, cliActor(), 'prize', 'cli-prize-1']],
+      );
       assert.deepEqual(await audit('balance.adjust'), [
         { actor: cliActor(), action: 'balance.adjust', targetType: 'user', targetId: 'ann', details: { amount: 250, comment: 'prize', ledgerId: rows[0]?.id } },
       ]);
@@ -86,7 +117,10 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
       const r = await run(['balance', 'set', 'ann', '3.00', '--comment', 'reset', '--key', 'cli-reset-1', ...db()]);
       assert.deepEqual(r, { exitCode: 0, stdout: ['ann: -$7.00 → balance $3.00'], stderr: [] });
       const rows = await ledger('adjustment');
-      assert.deepEqual(rows.map((x) => [x.amount, x.balanceAfter, x.actor, x.key]), [[-700, 300, cliActor(), 'cli-reset-1']]);
+      assert.deepEqual(
+        rows.map((x) => [x.amount, x.balanceAfter, x.actor, x.key]),
+        [[-700, 300, cliActor(), 'cli-reset-1']],
+      );
       assert.deepEqual(await audit('balance.set'), [
         { actor: cliActor(), action: 'balance.set', targetType: 'user', targetId: 'ann', details: { balance: 300, comment: 'reset', ledgerId: rows[0]?.id } },
       ]);
@@ -109,10 +143,13 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
       assert.deepEqual(calls, ['adjust web:adjust:form-key-0001', 'adjust web:adjust:form-key-0001', 'set web:set:form-key-0002']);
 
       const rows = await ledger('adjustment');
-      assert.deepEqual(rows.map((r) => [r.amount, r.balanceAfter, r.actor, r.comment, r.key]), [
-        [250, 1250, 'root', 'prize', 'web:adjust:form-key-0001'],
-        [-950, 300, 'root', 'reset', 'web:set:form-key-0002'],
-      ]);
+      assert.deepEqual(
+        rows.map((r) => [r.amount, r.balanceAfter, r.actor, r.comment, r.key]),
+        [
+          [250, 1250, 'root', 'prize', 'web:adjust:form-key-0001'],
+          [-950, 300, 'root', 'reset', 'web:set:form-key-0002'],
+        ],
+      );
       assert.deepEqual(await audit('balance.adjust', 'balance.set'), [
         { actor: 'root', action: 'balance.adjust', targetType: 'user', targetId: 'ann', details: { amount: 250, comment: 'prize', ledgerId: rows[0]?.id } },
         { actor: 'root', action: 'balance.set', targetType: 'user', targetId: 'ann', details: { balance: 300, comment: 'reset', ledgerId: rows[1]?.id } },
@@ -129,9 +166,21 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
       await s.transfers.send(annId, { toUsername: 'bob', amount: 300, comment: 'lunch', formKey: 'xfer-form-0001' });
       assert.deepEqual(sent, { balanceAfter: 700, replayed: false });
       const rows = await ledger('transfer');
-      assert.deepEqual(rows.map((r) => [r.amount, r.balanceAfter, r.actor, r.comment]), [[-300, 700, 'ann', 'ann → bob: lunch'], [300, 800, 'ann', 'ann → bob: lunch']]);
+      assert.deepEqual(
+        rows.map((r) => [r.amount, r.balanceAfter, r.actor, r.comment]),
+        [
+          [-300, 700, 'ann', 'ann → bob: lunch'],
+          [300, 800, 'ann', 'ann → bob: lunch'],
+        ],
+      );
       assert.deepEqual(await audit('balance.transfer'), [
-        { actor: 'ann', action: 'balance.transfer', targetType: 'user', targetId: 'bob', details: { amount: 300, comment: 'lunch', fromLedgerId: rows[0]?.id, toLedgerId: rows[1]?.id } },
+        {
+          actor: 'ann',
+          action: 'balance.transfer',
+          targetType: 'user',
+          targetId: 'bob',
+          details: { amount: 300, comment: 'lunch', fromLedgerId: rows[0]?.id, toLedgerId: rows[1]?.id },
+        },
       ]);
       assert.deepEqual([await balanceOf(annId), await balanceOf(bobId)], [700, 800]);
     });
@@ -146,7 +195,11 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
       return Number(((await t.db.knex('print_jobs').where({ job_uuid: job.jobId }).first('id')) as { id: number | string }).id);
     };
     const requestState = async (): Promise<unknown[]> => {
-      const r = (await t.db.knex('refund_requests').first('state', 'decided_by', 'ledger_id')) as { state: string; decided_by: string; ledger_id: number | string | null };
+      const r = (await t.db.knex('refund_requests').first('state', 'decided_by', 'ledger_id')) as {
+        state: string;
+        decided_by: string;
+        ledger_id: number | string | null;
+      };
       return [r.state, r.decided_by, r.ledger_id === null ? null : Number(r.ledger_id)];
     };
 
@@ -158,7 +211,10 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
       await s.refunds.approve(request?.id ?? 0, 'sorry', 'root');
       await assert.rejects(s.refunds.approve(request?.id ?? 0, 'sorry', 'root'), { code: 'INVALID_STATE' });
       const rows = await ledger('refund');
-      assert.deepEqual(rows.map((r) => [r.amount, r.balanceAfter, r.actor, r.comment, r.key]), [[40, 1000, 'root', 'sorry', `refund:job:${jobId}`]]);
+      assert.deepEqual(
+        rows.map((r) => [r.amount, r.balanceAfter, r.actor, r.comment, r.key]),
+        [[40, 1000, 'root', 'sorry', `refund:job:${jobId}`]],
+      );
       assert.deepEqual(await requestState(), ['approved', 'root', rows[0]?.id]);
       assert.deepEqual(await audit('refund.approve', 'refund.reject'), [
         { actor: 'root', action: 'refund.approve', targetType: 'refund_request', targetId: String(request?.id), details: { comment: 'sorry' } },
@@ -174,7 +230,10 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
       await assert.rejects(s.refunds.reject(request?.id ?? 0, 'it printed', 'root'), { code: 'INVALID_STATE' });
       assert.deepEqual(await ledger('refund'), []);
       assert.deepEqual(await requestState(), ['rejected', 'root', null]);
-      assert.deepEqual((await audit('refund.approve', 'refund.reject')).map((a) => [a.actor, a.action, a.details]), [['root', 'refund.reject', { comment: 'it printed' }]]);
+      assert.deepEqual(
+        (await audit('refund.approve', 'refund.reject')).map((a) => [a.actor, a.action, a.details]),
+        [['root', 'refund.reject', { comment: 'it printed' }]],
+      );
       assert.equal(await balanceOf(annId), 960);
     });
   });
@@ -183,7 +242,9 @@ describeOnEachDatabase('audited changes, one service whoever calls it', (t) => {
     it('writes one settings.set audit row per change, as the settings page does, and none for a value that does not change', async () => {
       assert.deepEqual((await run(['settings', 'set', 'currency.symbol', '€', ...db()])).stdout, ['currency.symbol = "€"']);
       assert.deepEqual((await run(['settings', 'set', 'currency.symbol', '€', ...db()])).stdout, ['currency.symbol = "€"']);
-      assert.deepEqual(await audit('settings.set'), [{ actor: cliActor(), action: 'settings.set', targetType: 'setting', targetId: 'currency.symbol', details: { from: '$', to: '€' } }]);
+      assert.deepEqual(await audit('settings.set'), [
+        { actor: cliActor(), action: 'settings.set', targetType: 'setting', targetId: 'currency.symbol', details: { from: '$', to: '€' } },
+      ]);
     });
   });
 });

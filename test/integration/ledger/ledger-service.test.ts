@@ -185,7 +185,10 @@ describeOnEachDatabase('LedgerService', (t) => {
       assert.equal(account.balance, 1000 - 214 * 7);
       const rows = await s.ledger.history(acc, { limit: 1000 });
       assert.equal(rows.length, 215);
-      assert.equal(rows.reduce((sum, r) => sum + r.amount, 0), account.balance);
+      assert.equal(
+        rows.reduce((sum, r) => sum + r.amount, 0),
+        account.balance,
+      );
       const verify = await s.ledger.verify();
       assert.deepEqual(verify.problems, []);
     });
@@ -193,14 +196,14 @@ describeOnEachDatabase('LedgerService', (t) => {
     it('keeps reservations within the limit while commits and releases race', async function () {
       this.timeout(120000);
       const acc = await accountFor(s, { username: 'rr', restricted: true, initialCredit: 1000 });
-      const reserved = await Promise.allSettled(
-        Array.from({ length: 200 }, (_, i) => s.ledger.reserve({ accountId: acc, amount: 10, key: `job-${i}` })),
-      );
+      const reserved = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => s.ledger.reserve({ accountId: acc, amount: 10, key: `job-${i}` })));
       const held = reserved.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ idempotencyKey: string }>).value.idempotencyKey);
       assert.equal(held.length, 100);
       // Half commit at 8 (fewer pages than analysed), half release; all at once, each twice.
       await Promise.all(
-        held.flatMap((key, i): Promise<unknown>[] => (i % 2 === 0 ? [s.ledger.commit({ key, amount: 8 }), s.ledger.commit({ key, amount: 8 })] : [s.ledger.release({ key }), s.ledger.release({ key })])),
+        held.flatMap((key, i): Promise<unknown>[] =>
+          i % 2 === 0 ? [s.ledger.commit({ key, amount: 8 }), s.ledger.commit({ key, amount: 8 })] : [s.ledger.release({ key }), s.ledger.release({ key })],
+        ),
       );
       const account = await s.ledger.getAccount(acc);
       assert.equal(account.reserved, 0);

@@ -35,7 +35,10 @@ describeOnEachDatabase('RateCardStore', (t) => {
     assert.equal(replaced.card.prices.length, 2);
     assert.equal(replaced.card.perJobFee, 0);
     assert.deepEqual(replaced.card.finishings, []);
-    assert.deepEqual((await s.rateCards.list()).map((c) => c.name), ['Main']);
+    assert.deepEqual(
+      (await s.rateCards.list()).map((c) => c.name),
+      ['Main'],
+    );
   });
 
   it('raises the version with every save and refuses a save based on a version that is no longer current, changing nothing', async () => {
@@ -50,8 +53,14 @@ describeOnEachDatabase('RateCardStore', (t) => {
       return true;
     });
     assert.deepEqual(await s.rateCards.get(first.id), second, 'the refused save changed nothing');
-    const audit = (await t.db.knex('audit_log').where({ target_type: 'rate_card', target_id: 'Main' }).orderBy('id').select('actor', 'action')) as { actor: string; action: string }[];
-    assert.deepEqual(audit, [{ actor: 'admin', action: 'rate_card.create' }, { actor: 'admin', action: 'rate_card.update' }]);
+    const audit = (await t.db.knex('audit_log').where({ target_type: 'rate_card', target_id: 'Main' }).orderBy('id').select('actor', 'action')) as {
+      actor: string;
+      action: string;
+    }[];
+    assert.deepEqual(audit, [
+      { actor: 'admin', action: 'rate_card.create' },
+      { actor: 'admin', action: 'rate_card.update' },
+    ]);
     // Without a version (the CLI importing a file) the save replaces whatever is there.
     assert.equal((await s.rateCards.save('Main', card)).version, 3);
   });

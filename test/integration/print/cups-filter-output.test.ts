@@ -17,8 +17,18 @@ const PPD = '/usr/share/ppd/cupsfilters/Generic-PDF_Printer-PDF.ppd';
 /** Runs CUPS filters one after the other, as cupsd would for a queue with a PostScript driver. */
 function filtered(input: string, name: string, filters: string[]): string {
   const out = join(fixtureDir(), name);
-  let data = execFileSync(join(FILTERS, filters[0] as string), ['1', 'ann', name, '1', '', input], { env: { ...process.env, PPD }, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024 });
-  for (const f of filters.slice(1)) data = execFileSync(join(FILTERS, f), ['1', 'ann', name, '1', ''], { env: { ...process.env, PPD }, input: data, stdio: ['pipe', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024 });
+  let data = execFileSync(join(FILTERS, filters[0] as string), ['1', 'ann', name, '1', '', input], {
+    env: { ...process.env, PPD },
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  for (const f of filters.slice(1))
+    data = execFileSync(join(FILTERS, f), ['1', 'ann', name, '1', ''], {
+      env: { ...process.env, PPD },
+      input: data,
+      stdio: ['pipe', 'pipe', 'ignore'],
+      maxBuffer: 256 * 1024 * 1024,
+    });
   writeFileSync(out, data);
   return out;
 }
@@ -34,7 +44,11 @@ function imagePages(pages: number): string {
     }
     return h;
   };
-  const body = Array.from({ length: pages }, (_, p) => `gsave 72 400 translate 200 200 scale 64 64 8 [64 0 0 -64 0 64] currentfile /ASCIIHexDecode filter false 3 colorimage\n${hex()}>\ngrestore 72 720 moveto (Page ${p + 1}) show showpage`);
+  const body = Array.from(
+    { length: pages },
+    (_, p) =>
+      `gsave 72 400 translate 200 200 scale 64 64 8 [64 0 0 -64 0 64] currentfile /ASCIIHexDecode filter false 3 colorimage\n${hex()}>\ngrestore 72 720 moveto (Page ${p + 1}) show showpage`,
+  );
   return `%!PS\n/Helvetica findfont 12 scalefont setfont\n${body.join('\n')}\n`;
 }
 

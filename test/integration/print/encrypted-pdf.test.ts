@@ -53,13 +53,33 @@ describe('page analysis of encrypted PDFs (qpdf --encrypt, empty user password)'
   });
 
   it('counts 250 pages under RC4 128 with object streams (many objects per encrypted stream)', async () => {
-    const file = qpdf('enc-rc4-250.pdf', ['--allow-weak-crypto', '--encrypt', '', 'o', '128', '--use-aes=n', '--', '--object-streams=generate', gs('enc-source-250.pdf', looped(250), 'pdfwrite')]);
+    const file = qpdf('enc-rc4-250.pdf', [
+      '--allow-weak-crypto',
+      '--encrypt',
+      '',
+      'o',
+      '128',
+      '--use-aes=n',
+      '--',
+      '--object-streams=generate',
+      gs('enc-source-250.pdf', looped(250), 'pdfwrite'),
+    ]);
     const r = await analyseDocument(file);
     assert.deepEqual([r.pages, r.fallback], [250, false]);
   });
 
   it('rebuilds the object table of an encrypted PDF whose startxref is wrong, and still decrypts its object streams', async () => {
-    const file = qpdf('enc-aes-broken-src.pdf', ['--allow-weak-crypto', '--encrypt', '', 'o', '128', '--use-aes=y', '--', '--object-streams=generate', gs('enc-source-7.pdf', looped(7), 'pdfwrite')]);
+    const file = qpdf('enc-aes-broken-src.pdf', [
+      '--allow-weak-crypto',
+      '--encrypt',
+      '',
+      'o',
+      '128',
+      '--use-aes=y',
+      '--',
+      '--object-streams=generate',
+      gs('enc-source-7.pdf', looped(7), 'pdfwrite'),
+    ]);
     const bytes = readFileSync(file);
     const at = bytes.lastIndexOf('startxref');
     const broken = Buffer.concat([bytes.subarray(0, at), Buffer.from('startxref\n999999999\n%%EOF\n')]);
@@ -68,12 +88,23 @@ describe('page analysis of encrypted PDFs (qpdf --encrypt, empty user password)'
   });
 
   it('says it cannot count a PDF whose user password is not empty (a printer cannot open it either): pages unknown after Ghostscript too', async () => {
-    const file = qpdf('enc-password-7.pdf', ['--encrypt', 'user-secret', 'owner-secret', '256', '--', '--object-streams=generate', gs('enc-source-7.pdf', looped(7), 'pdfwrite')]);
+    const file = qpdf('enc-password-7.pdf', [
+      '--encrypt',
+      'user-secret',
+      'owner-secret',
+      '256',
+      '--',
+      '--object-streams=generate',
+      gs('enc-source-7.pdf', looped(7), 'pdfwrite'),
+    ]);
     const fast = await analyseDocument(file);
     assert.equal(fast.fallback, true);
-    assert.ok(fast.warnings.some((w) => /needs a password/.test(w)), fast.warnings.join('; '));
+    assert.ok(
+      fast.warnings.some((w) => /needs a password/.test(w)),
+      fast.warnings.join('; '),
+    );
     const counted = await countPages(file, { ghostscript: { timeoutMs: 15_000 } });
-    assert.equal(counted.fallback, true, 'nothing could count it: the printer\'s unknownPageCount rule decides');
+    assert.equal(counted.fallback, true, "nothing could count it: the printer's unknownPageCount rule decides");
     assert.notEqual(counted.method, 'ghostscript');
   });
 });

@@ -97,8 +97,16 @@ describe('analyseDocument() on real documents', function () {
 
     it('ignores showpage in comments, strings and embedded documents', async () => {
       const doc = [
-        '%!PS', '% showpage in a comment', '(showpage in a string) pop', '<73686f77706167650a> pop',
-        '%%BeginDocument: inner.eps', '%%Pages: 9', 'showpage showpage', '%%EndDocument', 'showpage', '',
+        '%!PS',
+        '% showpage in a comment',
+        '(showpage in a string) pop',
+        '<73686f77706167650a> pop',
+        '%%BeginDocument: inner.eps',
+        '%%Pages: 9',
+        'showpage showpage',
+        '%%EndDocument',
+        'showpage',
+        '',
       ].join('\n');
       const r = await analyseDocument(Buffer.from(doc));
       assert.equal(r.pages, 1);
@@ -115,10 +123,12 @@ describe('analyseDocument() on real documents', function () {
 
     it('reads the copies a driver or pstops marks with %%BeginNonPPDFeature, not the roll operand after /NumCopies', async () => {
       const feature = [
-        'featurebegin{', '%%BeginNonPPDFeature: NumCopies 3',
+        'featurebegin{',
+        '%%BeginNonPPDFeature: NumCopies 3',
         '3 /languagelevel where {pop languagelevel}{1} ifelse',
         '2 ge { 1 dict dup /NumCopies 4 -1 roll put setpagedevice }{ userdict /#copies 3 -1 roll put } ifelse',
-        '%%EndNonPPDFeature', '}featurecleanup',
+        '%%EndNonPPDFeature',
+        '}featurecleanup',
       ].join('\n');
       const r = await analyseDocument(Buffer.from(psProgram(2, { dsc: true, prolog: feature })));
       assert.deepEqual([r.pages, r.copiesInDocument], [2, 3]);
@@ -153,7 +163,12 @@ describe('analyseDocument() on real documents', function () {
 
     it('sees colour pages, Letter, duplex and copies in the header', async () => {
       const file = gs('p4-colour.pwg', psProgram(4, { colour: true }), 'pwgraster', [
-        '-r50', '-sPAPERSIZE=letter', '-dcupsColorSpace=19', '-dcupsBitsPerColor=8', '-dDuplex', '-dNumCopies=2',
+        '-r50',
+        '-sPAPERSIZE=letter',
+        '-dcupsColorSpace=19',
+        '-dcupsBitsPerColor=8',
+        '-dDuplex',
+        '-dNumCopies=2',
       ]);
       const r = await analyseDocument(file);
       assert.deepEqual([r.pages, r.colourPages, r.paperSize, r.duplex, r.copiesInDocument], [4, 4, 'Letter', true, 2]);
@@ -196,7 +211,10 @@ describe('analyseDocument() on real documents', function () {
     it('reads copies (ESC &l#X) and page ejects (ESC &l0H), and skips 0x0C inside raster data', async () => {
       const raster = Buffer.from([0x0c, 0x0c, 0x0c]);
       const doc = Buffer.concat([
-        Buffer.from('\x1bE\x1b&l2X\x1b*r1A\x1b*b3W', 'latin1'), raster, Buffer.from('\x1b*rB\x1b&l0H\x1b*b3W', 'latin1'), raster,
+        Buffer.from('\x1bE\x1b&l2X\x1b*r1A\x1b*b3W', 'latin1'),
+        raster,
+        Buffer.from('\x1b*rB\x1b&l0H\x1b*b3W', 'latin1'),
+        raster,
         Buffer.from('\x0c\x1bE', 'latin1'),
       ]);
       const r = await analyseDocument(doc);

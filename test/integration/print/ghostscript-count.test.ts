@@ -42,11 +42,31 @@ describe('counting PostScript the fast scan is not sure of, with Ghostscript', f
 
   const cases: { name: string; text: string; pages: number }[] = [
     { name: 'showpage in a for loop, no DSC', text: `%!PS\n${FONT}1 1 5 { 72 720 moveto (Page) show showpage } for\n`, pages: 5 },
-    { name: 'showpage in a repeat loop after a top-level showpage, no DSC', text: `%!PS\n${FONT}72 720 moveto (one) show showpage\n4 { 72 720 moveto (more) show showpage } repeat\n`, pages: 5 },
-    { name: 'showpage in its own procedure, called five times', text: `%!PS\n${FONT}/page { 72 720 moveto show showpage } def\n(a) page (b) page (c) page (d) page (e) page\n`, pages: 5 },
-    { name: 'a nested loop inside a procedure', text: `%!PS\n${FONT}/sheet { 3 { 72 720 moveto (x) show showpage } repeat } def\n2 { sheet } repeat\n`, pages: 6 },
-    { name: 'showpage under another name (/eject /showpage load def)', text: `%!PS\n${FONT}/eject /showpage load def\n72 720 moveto (1) show eject 72 720 moveto (2) show eject 72 720 moveto (3) show eject\n`, pages: 3 },
-    { name: 'a forged DSC header (%%Pages: 1) over a loop of five', text: `%!PS-Adobe-3.0\n%%Pages: 1\n%%EndComments\n%%Page: 1 1\n${FONT}1 1 5 { 72 720 moveto (Page) show showpage } for\n%%EOF\n`, pages: 5 },
+    {
+      name: 'showpage in a repeat loop after a top-level showpage, no DSC',
+      text: `%!PS\n${FONT}72 720 moveto (one) show showpage\n4 { 72 720 moveto (more) show showpage } repeat\n`,
+      pages: 5,
+    },
+    {
+      name: 'showpage in its own procedure, called five times',
+      text: `%!PS\n${FONT}/page { 72 720 moveto show showpage } def\n(a) page (b) page (c) page (d) page (e) page\n`,
+      pages: 5,
+    },
+    {
+      name: 'a nested loop inside a procedure',
+      text: `%!PS\n${FONT}/sheet { 3 { 72 720 moveto (x) show showpage } repeat } def\n2 { sheet } repeat\n`,
+      pages: 6,
+    },
+    {
+      name: 'showpage under another name (/eject /showpage load def)',
+      text: `%!PS\n${FONT}/eject /showpage load def\n72 720 moveto (1) show eject 72 720 moveto (2) show eject 72 720 moveto (3) show eject\n`,
+      pages: 3,
+    },
+    {
+      name: 'a forged DSC header (%%Pages: 1) over a loop of five',
+      text: `%!PS-Adobe-3.0\n%%Pages: 1\n%%EndComments\n%%Page: 1 1\n${FONT}1 1 5 { 72 720 moveto (Page) show showpage } for\n%%EOF\n`,
+      pages: 5,
+    },
   ];
   for (const [i, c] of cases.entries()) {
     it(`charges ${c.pages} pages for ${c.name}: the scan says it is not sure, Ghostscript counts`, async () => {
@@ -62,8 +82,12 @@ describe('counting PostScript the fast scan is not sure of, with Ghostscript', f
     const ps2write = gs('gs-ps2write-9.ps', `%!PS\n${FONT}1 1 9 { 72 720 moveto (Page) show showpage } for\n`, 'ps2write');
     requireTool('groff', 'groff');
     const groff = join(fixtureDir(), 'groff-4.ps');
-    if (!existsSync(groff)) writeFileSync(groff, execFileSync('groff', ['-ms', '-Tps'], { input: ['a', 'b', 'c', 'd'].map((w) => `.LP\n${w}\n`).join('.bp\n') }));
-    for (const [file, pages] of [[ps2write, 9], [groff, 4]] as const) {
+    if (!existsSync(groff))
+      writeFileSync(groff, execFileSync('groff', ['-ms', '-Tps'], { input: ['a', 'b', 'c', 'd'].map((w) => `.LP\n${w}\n`).join('.bp\n') }));
+    for (const [file, pages] of [
+      [ps2write, 9],
+      [groff, 4],
+    ] as const) {
       const r = await countPages(file, { ghostscript: false });
       assert.deepEqual([r.pages, r.method, r.fallback], [pages, 'dsc-pages', false], `${file}: ${r.warnings.join('; ')}`);
     }
@@ -77,7 +101,10 @@ describe('counting PostScript the fast scan is not sure of, with Ghostscript', f
     const took = Date.now() - started;
     assert.equal(r.fallback, true);
     assert.notEqual(r.method, 'ghostscript');
-    assert.ok(r.warnings.some((w) => /did not finish within 1500 ms/.test(w)), r.warnings.join('; '));
+    assert.ok(
+      r.warnings.some((w) => /did not finish within 1500 ms/.test(w)),
+      r.warnings.join('; '),
+    );
     assert.ok(took < 1500 + 3000, `took ${took} ms`);
     assert.deepEqual(processesNaming(file), [], 'Ghostscript was killed');
     assert.deepEqual(readdirSync(scratch), [], 'its page directory is removed');
@@ -110,7 +137,10 @@ describe('counting PostScript the fast scan is not sure of, with Ghostscript', f
   });
 
   it('counts the pages the device emits, whatever the document prints or does to /EndPage', async () => {
-    const noisy = program('gs-noisy.ps', `%!PS\n${FONT}<< /EndPage { exch pop 2 ne } >> setpagedevice\n1 1 4 { pop (page\\n) print (%stderr) (w) file (BoundingBox\\n) writestring 72 720 moveto (x) show showpage } for\n`);
+    const noisy = program(
+      'gs-noisy.ps',
+      `%!PS\n${FONT}<< /EndPage { exch pop 2 ne } >> setpagedevice\n1 1 4 { pop (page\\n) print (%stderr) (w) file (BoundingBox\\n) writestring 72 720 moveto (x) show showpage } for\n`,
+    );
     const r = await countWithGhostscript(noisy);
     assert.deepEqual(r.ok && r.pages, 4, JSON.stringify(r));
     // An /EndPage that refuses every page prints nothing on a printer either: no count, the rule decides.

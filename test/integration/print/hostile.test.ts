@@ -49,9 +49,13 @@ describe('analyseDocument() on hostile input', function () {
 
   it('survives every format truncated at many cut points, never counting 0 pages', async () => {
     const files = [
-      pdf(3), qpdf('p3-objstm.pdf', ['--object-streams=generate', pdf(3)]), gs('t3.ps', psProgram(3, { dsc: true }), 'ps2write'),
-      gs('t3.pwg', psProgram(3), 'pwgraster', ['-r30']), gs('t3.urf', psProgram(3), 'urf', ['-r30']),
-      gs('t3.pcl', psProgram(3), 'ljet4', ['-r75']), gs('t3.pxl', psProgram(3), 'pxlmono', ['-r75']),
+      pdf(3),
+      qpdf('p3-objstm.pdf', ['--object-streams=generate', pdf(3)]),
+      gs('t3.ps', psProgram(3, { dsc: true }), 'ps2write'),
+      gs('t3.pwg', psProgram(3), 'pwgraster', ['-r30']),
+      gs('t3.urf', psProgram(3), 'urf', ['-r30']),
+      gs('t3.pcl', psProgram(3), 'ljet4', ['-r75']),
+      gs('t3.pxl', psProgram(3), 'pxlmono', ['-r75']),
     ];
     let runs = 0;
     for (const file of files) {
@@ -88,11 +92,7 @@ describe('analyseDocument() on hostile input', function () {
   });
 
   it('does not believe /Count 2147483647 when the tree has one page', async () => {
-    const doc = handPdf([
-      '<< /Type /Catalog /Pages 2 0 R >>',
-      '<< /Type /Pages /Kids [3 0 R] /Count 2147483647 >>',
-      '<< /Type /Page /Parent 2 0 R >>',
-    ]);
+    const doc = handPdf(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 2147483647 >>', '<< /Type /Page /Parent 2 0 R >>']);
     const r = await analyseBounded(doc, 'huge count');
     assert.deepEqual([r.pages, r.fallback], [1, false]);
     assert.ok(r.warnings.some((w) => /Count says 2147483647/.test(w)));
@@ -113,7 +113,10 @@ describe('analyseDocument() on hostile input', function () {
     const doc = dagPdf(2, 64);
     const r = await analyseBounded(doc, 'DAG fan-out 2, depth 64');
     assert.deepEqual([r.pages, r.method, r.fallback], [plausiblePages(doc), 'pdf-page-tree', true]);
-    assert.ok(r.warnings.some((w) => w.includes(`more than ${plausiblePages(doc)} pages`)), r.warnings.join('; '));
+    assert.ok(
+      r.warnings.some((w) => w.includes(`more than ${plausiblePages(doc)} pages`)),
+      r.warnings.join('; '),
+    );
   });
 
   it('walks a page tree naming the same page 1,000 times per node, three levels deep, within the budget', async () => {
@@ -124,7 +127,11 @@ describe('analyseDocument() on hostile input', function () {
 
   it('counts a node naming the same page 1,000 times as the 1,000 pages it prints when the file can hold them', async () => {
     // Padding makes the file large enough that 1,000 pages are plausible (size / 20).
-    const doc = handPdf(['<< /Type /Catalog /Pages 2 0 R >>', `<< /Type /Pages /Kids [${'3 0 R '.repeat(1000)}] /Count 1000 /Pad (${'x'.repeat(20_000)}) >>`, '<< /Type /Page >>']);
+    const doc = handPdf([
+      '<< /Type /Catalog /Pages 2 0 R >>',
+      `<< /Type /Pages /Kids [${'3 0 R '.repeat(1000)}] /Count 1000 /Pad (${'x'.repeat(20_000)}) >>`,
+      '<< /Type /Page >>',
+    ]);
     const r = await analyseBounded(doc, 'one page named 1,000 times');
     assert.deepEqual([r.pages, r.method, r.fallback], [1000, 'pdf-page-tree', false]);
   });
@@ -141,7 +148,10 @@ describe('analyseDocument() on hostile input', function () {
   it('polls the budget inside PCL 5 escape sequences that run to the end of the file', async () => {
     const endlessUel = Buffer.concat([Buffer.from('\x1bE\x1b%-', 'latin1'), Buffer.alloc(20 * 1024 * 1024, 'A')]);
     const endlessNumber = Buffer.concat([Buffer.from('\x1bE\x1b&l', 'latin1'), Buffer.alloc(20 * 1024 * 1024, '1')]);
-    for (const [what, doc] of [['a UEL without its X', endlessUel], ['a 20 MB parameter value', endlessNumber]] as const) {
+    for (const [what, doc] of [
+      ['a UEL without its X', endlessUel],
+      ['a 20 MB parameter value', endlessNumber],
+    ] as const) {
       const r = await analyseBounded(doc, what, { timeBudgetMs: 1 });
       assert.deepEqual([r.format, r.method, r.pages], ['pcl5', 'fallback-timeout', 205], what); // 20 MiB / 100 KiB
     }
@@ -159,14 +169,22 @@ describe('analyseDocument() on hostile input', function () {
 
   it('stops inflating a Flate bomb at the decompressed-size cap', async () => {
     const bomb = deflateSync(Buffer.alloc(80 * 1024 * 1024), { level: 9 });
-    const head = Buffer.from(`%PDF-1.5\n1 0 obj\n<< /Type /XRef /Size 3 /W [1 4 2] /Root 2 0 R /Filter /FlateDecode /Length ${bomb.length} >>\nstream\n`, 'latin1');
-    const tail = Buffer.from(`\nendstream\nendobj\n2 0 obj\n<< /Type /Catalog /Pages 3 0 R >>\nendobj\n3 0 obj\n<< /Type /Pages /Kids [4 0 R] /Count 1 >>\nendobj\n4 0 obj\n<< /Type /Page >>\nendobj\nstartxref\n9\n%%EOF\n`, 'latin1');
+    const head = Buffer.from(
+      `%PDF-1.5\n1 0 obj\n<< /Type /XRef /Size 3 /W [1 4 2] /Root 2 0 R /Filter /FlateDecode /Length ${bomb.length} >>\nstream\n`,
+      'latin1',
+    );
+    const tail = Buffer.from(
+      `\nendstream\nendobj\n2 0 obj\n<< /Type /Catalog /Pages 3 0 R >>\nendobj\n3 0 obj\n<< /Type /Pages /Kids [4 0 R] /Count 1 >>\nendobj\n4 0 obj\n<< /Type /Page >>\nendobj\nstartxref\n9\n%%EOF\n`,
+      'latin1',
+    );
     // The proof is the cap, not the clock: with all the time in the world, inflating stops at
     // 64 MiB of the 80 (the limit's own error), and the page tree is rebuilt without that stream.
     assert.equal(PDF_LIMITS.maxInflated, 64 * 1024 * 1024);
     const r = await analyseDocument(Buffer.concat([head, bomb, tail]), { timeBudgetMs: 600_000 });
     assert.deepEqual([r.pages, r.fallback, r.method], [1, true, 'pdf-reconstructed-tree']);
-    assert.deepEqual(r.warnings, [`xref/page tree unreadable (FlateDecode failed: Cannot create a Buffer larger than ${PDF_LIMITS.maxInflated} bytes); rebuilding the object table`]);
+    assert.deepEqual(r.warnings, [
+      `xref/page tree unreadable (FlateDecode failed: Cannot create a Buffer larger than ${PDF_LIMITS.maxInflated} bytes); rebuilding the object table`,
+    ]);
   });
 
   it('bounds headers that claim gigabytes', async () => {
@@ -213,12 +231,7 @@ describe('analyseDocument() on hostile input', function () {
   });
 
   it('counts the page objects when there is no catalog to start from', async () => {
-    const doc = handPdf([
-      '<< /Type /Pages /Kids [2 0 R 3 0 R 4 0 R] /Count 3 >>',
-      '<< /Type /Page >>',
-      '<< /Type /Page >>',
-      '<< /Type /Page >>',
-    ], 9);
+    const doc = handPdf(['<< /Type /Pages /Kids [2 0 R 3 0 R 4 0 R] /Count 3 >>', '<< /Type /Page >>', '<< /Type /Page >>', '<< /Type /Page >>'], 9);
     const r = await analyseBounded(doc, 'no catalog');
     assert.deepEqual([r.pages, r.method, r.fallback], [3, 'pdf-page-scan', true]);
   });

@@ -24,7 +24,8 @@ describeOnEachDatabase('authorisation expiry', (t) => {
     const a = await s.users.personalAccount(user.id);
     return [a.balance, a.reserved];
   };
-  const statusOf = async (jobId: string): Promise<string> => ((await t.db.knex('print_jobs').where({ job_uuid: jobId }).first('status')) as { status: string }).status;
+  const statusOf = async (jobId: string): Promise<string> =>
+    ((await t.db.knex('print_jobs').where({ job_uuid: jobId }).first('status')) as { status: string }).status;
   const sweep = (at: number, services = s): ReturnType<typeof expireAuthorisations> =>
     expireAuthorisations({ db: t.db, printing: services.printing, settings: services.settings, now: () => at });
 
@@ -34,7 +35,10 @@ describeOnEachDatabase('authorisation expiry', (t) => {
     const young = job({ pages: 2 });
     for (const j of [old, young]) assert.equal((await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j })).kind, 'authorized');
     const authorisedAt = Date.now();
-    await t.db.knex('print_jobs').where({ job_uuid: old.jobId }).update({ authorised_at: authorisedAt - 3 * HOUR });
+    await t.db
+      .knex('print_jobs')
+      .where({ job_uuid: old.jobId })
+      .update({ authorised_at: authorisedAt - 3 * HOUR });
     assert.deepEqual(await balanceOf('ann'), [100, 50]);
 
     // Three hours on, nothing is older than four: nothing is stale, nothing expires.
@@ -43,11 +47,17 @@ describeOnEachDatabase('authorisation expiry', (t) => {
 
     const later = authorisedAt + HOUR + 1000; // the old job is 4 h 1 s old, the young one 1 h 1 s
     const stale = await findStaleAuthorisations({ db: t.db, settings: s.settings, now: () => later });
-    assert.deepEqual(stale.map((h) => [h.jobId, h.username, h.secondary, h.held]), [[old.jobId, 'ann', SECONDARY, 30]]);
+    assert.deepEqual(
+      stale.map((h) => [h.jobId, h.username, h.secondary, h.held]),
+      [[old.jobId, 'ann', SECONDARY, 30]],
+    );
     assert.deepEqual(await sweep(later), { expired: 1, released: 30 });
     assert.deepEqual(await balanceOf('ann'), [100, 20]);
     assert.deepEqual([await statusOf(old.jobId), await statusOf(young.jobId)], ['expired', 'authorised']);
-    const reservation = await t.db.knex('reservations').where({ idempotency_key: `print:${old.jobId}` }).first('state');
+    const reservation = await t.db
+      .knex('reservations')
+      .where({ idempotency_key: `print:${old.jobId}` })
+      .first('state');
     assert.equal(reservation.state, 'released');
     const audit = await listAudit(t.db.knex, { targetType: 'print_job' });
     assert.deepEqual(
@@ -101,9 +111,20 @@ describeOnEachDatabase('authorisation expiry', (t) => {
     assert.deepEqual(await balanceOf('ann'), [10, 0]);
 
     // The backend reports 5 pages of the 6: 50 is charged although only 10 is left.
-    assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: late.jobId, printedPages: 5 }), { kind: 'committed', jobId: late.jobId, cost: 50 });
-    assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: late.jobId, printedPages: 5 }), { kind: 'committed', jobId: late.jobId, cost: 50 });
-    assert.deepEqual(await s.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: gone.jobId, reason: 'backend failed' }), { kind: 'released', jobId: gone.jobId });
+    assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: late.jobId, printedPages: 5 }), {
+      kind: 'committed',
+      jobId: late.jobId,
+      cost: 50,
+    });
+    assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: late.jobId, printedPages: 5 }), {
+      kind: 'committed',
+      jobId: late.jobId,
+      cost: 50,
+    });
+    assert.deepEqual(await s.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: gone.jobId, reason: 'backend failed' }), {
+      kind: 'released',
+      jobId: gone.jobId,
+    });
     assert.deepEqual(await balanceOf('ann'), [-40, 0]);
     assert.deepEqual([await statusOf(late.jobId), await statusOf(gone.jobId)], ['printed', 'expired']);
     const rows = await t.db.knex('ledger').where({ type: 'print' }).orderBy('id').select('amount', 'idempotency_key', 'comment');
@@ -125,7 +146,12 @@ describeOnEachDatabase('authorisation expiry', (t) => {
     const j = job({ pages: 4 });
     await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
     assert.deepEqual(await balanceOf('ann'), [100, 40]);
-    for (let i = 0; i < 2; i++) assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: j, printedPages: 4, free: true }), { kind: 'recorded', jobId: j.jobId, cost: 0 });
+    for (let i = 0; i < 2; i++)
+      assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: j, printedPages: 4, free: true }), {
+        kind: 'recorded',
+        jobId: j.jobId,
+        cost: 0,
+      });
     assert.deepEqual(await balanceOf('ann'), [100, 0]);
     assert.equal(await statusOf(j.jobId), 'printed');
     assert.equal((await t.db.knex('ledger').where({ type: 'print' })).length, 0);

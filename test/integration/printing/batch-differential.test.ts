@@ -78,17 +78,31 @@ function comparable(outcome: JobOutcome): unknown {
 /** Everything the events may change, in an order both databases share (ids and times left out). */
 async function books(db: Database): Promise<unknown> {
   const k = db.knex;
-  const ledger = (await k('ledger as l').join('accounts as a', 'a.id', 'l.account_id').orderBy('l.id').select('a.name', 'l.amount', 'l.balance_after', 'l.type', 'l.idempotency_key', 'l.reference', 'l.actor', 'l.comment')) as Record<string, unknown>[];
+  const ledger = (await k('ledger as l')
+    .join('accounts as a', 'a.id', 'l.account_id')
+    .orderBy('l.id')
+    .select('a.name', 'l.amount', 'l.balance_after', 'l.type', 'l.idempotency_key', 'l.reference', 'l.actor', 'l.comment')) as Record<string, unknown>[];
   const accounts = (await k('accounts').orderBy('name').select('name', 'balance', 'reserved')) as Record<string, unknown>[];
-  const reservations = (await k('reservations as r').join('accounts as a', 'a.id', 'r.account_id').orderBy('r.id').select('a.name', 'r.idempotency_key', 'r.state', 'r.amount', 'r.type')) as Record<string, unknown>[];
-  const jobs = (await k('print_jobs').orderBy('job_uuid').select('job_uuid', 'username', 'secondary', 'status', 'cost', 'charged', 'printed_pages', 'reason')) as Record<string, unknown>[];
-  const numbers = (row: Record<string, unknown>, ...columns: string[]): Record<string, unknown> => ({ ...row, ...Object.fromEntries(columns.map((c) => [c, row[c] === null ? null : Number(row[c])])) });
+  const reservations = (await k('reservations as r')
+    .join('accounts as a', 'a.id', 'r.account_id')
+    .orderBy('r.id')
+    .select('a.name', 'r.idempotency_key', 'r.state', 'r.amount', 'r.type')) as Record<string, unknown>[];
+  const jobs = (await k('print_jobs')
+    .orderBy('job_uuid')
+    .select('job_uuid', 'username', 'secondary', 'status', 'cost', 'charged', 'printed_pages', 'reason')) as Record<string, unknown>[];
+  const numbers = (row: Record<string, unknown>, ...columns: string[]): Record<string, unknown> => ({
+    ...row,
+    ...Object.fromEntries(columns.map((c) => [c, row[c] === null ? null : Number(row[c])])),
+  });
   // Keys such as initial:user:<id> name a user by id, and ids differ between the suite's database
   // (MariaDB keeps counting after the tables are emptied) and the twin: compare them by username.
   const usernames = new Map(((await k('users').select('id', 'username')) as { id: number; username: string }[]).map((u) => [String(u.id), u.username]));
   const byUsername = (row: Record<string, unknown>): Record<string, unknown> => ({
     ...row,
-    idempotency_key: typeof row.idempotency_key === 'string' ? row.idempotency_key.replace(/user:(\d+)/g, (_, id: string) => `user:${usernames.get(id) ?? `?${id}`}`) : row.idempotency_key,
+    idempotency_key:
+      typeof row.idempotency_key === 'string'
+        ? row.idempotency_key.replace(/user:(\d+)/g, (_, id: string) => `user:${usernames.get(id) ?? `?${id}`}`)
+        : row.idempotency_key,
   });
   return {
     ledger: ledger.map((r) => byUsername(numbers(r, 'amount', 'balance_after'))),
@@ -153,7 +167,7 @@ describeOnEachDatabase('processBatch(): batched and one event at a time agree', 
       const many: JobOutcome[] = [];
       const sizes: number[] = [];
       const size = rng(seed ^ 0x5bd1e995);
-      for (let i = 0; i < events.length; ) {
+      for (let i = 0; i < events.length;) {
         const n = 1 + Math.floor(size() * MAX_BATCH);
         many.push(...(await batched.printing.processBatch(events.slice(i, i + n))));
         sizes.push(Math.min(n, events.length - i));
@@ -165,7 +179,8 @@ describeOnEachDatabase('processBatch(): batched and one event at a time agree', 
       assert.deepEqual([(await single.ledger.verify()).problems, (await batched.ledger.verify()).problems], [[], []], replay);
       // The sequence did what it is for: charges, holds, denials and failed events all happened.
       const kinds = new Set<string>(one.map((o) => (o.kind === 'authorized' && !o.allowed ? 'denied' : o.kind)));
-      for (const kind of ['authorized', 'denied', 'committed', 'released', 'recorded', 'expired', 'error']) assert.ok(kinds.has(kind), `${replay}: no ${kind} outcome`);
+      for (const kind of ['authorized', 'denied', 'committed', 'released', 'recorded', 'expired', 'error'])
+        assert.ok(kinds.has(kind), `${replay}: no ${kind} outcome`);
     });
   }
 

@@ -33,7 +33,10 @@ describeOnEachDatabase('PrintJobService', (t) => {
     assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId }), done);
     assert.deepEqual(await balanceOf('ann'), [40, 0]);
     const rows = await t.db.knex('ledger').where({ type: 'print' });
-    assert.deepEqual(rows.map((r) => [Number(r.amount), Number(r.balance_after), r.idempotency_key]), [[-60, 40, `print:${j.jobId}`]]);
+    assert.deepEqual(
+      rows.map((r) => [Number(r.amount), Number(r.balance_after), r.idempotency_key]),
+      [[-60, 40, `print:${j.jobId}`]],
+    );
     const printer = await t.db.knex('printers').first();
     assert.deepEqual([printer.server_name, printer.queue_name], [SECONDARY, 'library-laser']);
     assert.deepEqual((await s.ledger.verify()).problems, []);
@@ -46,8 +49,15 @@ describeOnEachDatabase('PrintJobService', (t) => {
     for (const j of [printed, cancelled]) await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
     assert.deepEqual(await balanceOf('ann'), [100, 50]);
     await t.db.knex('print_jobs').update({ reservation_id: null });
-    assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: printed.jobId }), { kind: 'committed', jobId: printed.jobId, cost: 30 });
-    assert.deepEqual(await s.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: cancelled.jobId, reason: 'cancelled at the printer' }), { kind: 'released', jobId: cancelled.jobId });
+    assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: printed.jobId }), {
+      kind: 'committed',
+      jobId: printed.jobId,
+      cost: 30,
+    });
+    assert.deepEqual(await s.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: cancelled.jobId, reason: 'cancelled at the printer' }), {
+      kind: 'released',
+      jobId: cancelled.jobId,
+    });
     assert.deepEqual(await balanceOf('ann'), [70, 0]);
     const reservations = await t.db.knex('reservations').orderBy('id').select('idempotency_key', 'state', 'amount');
     assert.deepEqual(
@@ -58,7 +68,10 @@ describeOnEachDatabase('PrintJobService', (t) => {
       ],
     );
     const ledger = await t.db.knex('ledger').where({ type: 'print' }).select('amount', 'balance_after', 'idempotency_key');
-    assert.deepEqual(ledger.map((r) => [Number(r.amount), Number(r.balance_after), r.idempotency_key]), [[-30, 70, `print:${printed.jobId}`]]);
+    assert.deepEqual(
+      ledger.map((r) => [Number(r.amount), Number(r.balance_after), r.idempotency_key]),
+      [[-30, 70, `print:${printed.jobId}`]],
+    );
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });
 
@@ -67,7 +80,10 @@ describeOnEachDatabase('PrintJobService', (t) => {
     const jobs = [1, 2, 3, 4].map((pages) => job({ pages }));
     for (const j of jobs) await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
     assert.deepEqual(await balanceOf('ann'), [100, 100]);
-    await t.db.knex('print_jobs').whereIn('job_uuid', [jobs[1]?.jobId ?? '', jobs[3]?.jobId ?? '']).update({ reservation_id: null });
+    await t.db
+      .knex('print_jobs')
+      .whereIn('job_uuid', [jobs[1]?.jobId ?? '', jobs[3]?.jobId ?? ''])
+      .update({ reservation_id: null });
     const [one, two, three, four] = jobs.map((j) => j.jobId);
     const outcomes = await s.printing.processBatch([
       { kind: 'commit', secondary: SECONDARY, jobId: one ?? '' },
@@ -81,7 +97,14 @@ describeOnEachDatabase('PrintJobService', (t) => {
     );
     assert.deepEqual(await balanceOf('ann'), [40, 0]);
     const ledger = await t.db.knex('ledger').where({ type: 'print' }).orderBy('id').select('amount', 'balance_after');
-    assert.deepEqual(ledger.map((r) => [Number(r.amount), Number(r.balance_after)]), [[-10, 90], [-20, 70], [-30, 40]]);
+    assert.deepEqual(
+      ledger.map((r) => [Number(r.amount), Number(r.balance_after)]),
+      [
+        [-10, 90],
+        [-20, 70],
+        [-30, 40],
+      ],
+    );
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });
 
@@ -93,7 +116,10 @@ describeOnEachDatabase('PrintJobService', (t) => {
     assert.equal(auth.kind === 'authorized' && auth.reason, 'not enough credit: this job costs $0.30 and you have $0.25 available');
     assert.deepEqual(await balanceOf('bob'), [25, 0]);
     await assert.rejects(s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId }), { code: 'INVALID_STATE' });
-    assert.deepEqual(await s.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: j.jobId, reason: 'cancelled' }), { kind: 'released', jobId: j.jobId });
+    assert.deepEqual(await s.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: j.jobId, reason: 'cancelled' }), {
+      kind: 'released',
+      jobId: j.jobId,
+    });
   });
 
   describe('a job printed again under its CUPS UUID (Restart-Job)', () => {
@@ -107,7 +133,14 @@ describeOnEachDatabase('PrintJobService', (t) => {
       assert.deepEqual(await balanceOf('ann'), [100, 20]);
       await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId });
       assert.deepEqual(await balanceOf('ann'), [80, 0]);
-      assert.equal(await t.db.knex('print_jobs').count({ n: '*' }).first().then((r) => Number(r?.n)), 1);
+      assert.equal(
+        await t.db
+          .knex('print_jobs')
+          .count({ n: '*' })
+          .first()
+          .then((r) => Number(r?.n)),
+        1,
+      );
     });
 
     it('charges a job authorised again after it printed as a second print, under <uuid>#2', async () => {
@@ -120,7 +153,11 @@ describeOnEachDatabase('PrintJobService', (t) => {
       // A retry of the second print, before its commit: the second answer again.
       assert.deepEqual(await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j }), again);
       assert.deepEqual(await balanceOf('ann'), [80, 20]);
-      assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: `${j.jobId}#2`, printedPages: 3 }), { kind: 'committed', jobId: `${j.jobId}#2`, cost: 30 });
+      assert.deepEqual(await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: `${j.jobId}#2`, printedPages: 3 }), {
+        kind: 'committed',
+        jobId: `${j.jobId}#2`,
+        cost: 30,
+      });
       const third = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
       assert.equal(third.jobId, `${j.jobId}#3`);
       await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: third.jobId });
@@ -149,9 +186,20 @@ describeOnEachDatabase('PrintJobService', (t) => {
       await s.printing.submit(secondCommit);
       assert.deepEqual(await balanceOf('ann'), [-20, 0]);
       for (const c of commits) assert.deepEqual(await s.printing.submit(c), { kind: 'committed', jobId: c.jobId, cost: 10 });
-      assert.deepEqual(await s.printing.processBatch([...commits, ...commits]), commits.concat(commits).map((c) => ({ kind: 'committed', jobId: c.jobId, cost: 10 })));
+      assert.deepEqual(
+        await s.printing.processBatch([...commits, ...commits]),
+        commits.concat(commits).map((c) => ({ kind: 'committed', jobId: c.jobId, cost: 10 })),
+      );
       assert.deepEqual(await balanceOf('ann'), [-20, 0]);
-      assert.equal(await t.db.knex('ledger').where({ type: 'print' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 2);
+      assert.equal(
+        await t.db
+          .knex('ledger')
+          .where({ type: 'print' })
+          .count({ n: '*' })
+          .first()
+          .then((r) => Number(r?.n)),
+        2,
+      );
     });
 
     it('charges a job that failed (released) and was restarted when it prints', async () => {
@@ -171,7 +219,12 @@ describeOnEachDatabase('PrintJobService', (t) => {
       await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
       await s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId });
       const reprint = { ...j, jobId: `${j.jobId}#offline-1795000000000` };
-      for (let i = 0; i < 2; i++) assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: reprint, free: false }), { kind: 'recorded', jobId: reprint.jobId, cost: 40 });
+      for (let i = 0; i < 2; i++)
+        assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: reprint, free: false }), {
+          kind: 'recorded',
+          jobId: reprint.jobId,
+          cost: 40,
+        });
       assert.deepEqual(await balanceOf('eve'), [-80, 0]);
     });
 
@@ -211,11 +264,31 @@ describeOnEachDatabase('PrintJobService', (t) => {
     await accountFor(s, { username: 'eve', restricted: true, initialCredit: 10 });
     const charged = job({ username: 'eve', pages: 4 });
     const free = job({ username: 'eve', pages: 4 });
-    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: charged, free: false }), { kind: 'recorded', jobId: charged.jobId, cost: 40 });
-    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: charged, free: false }), { kind: 'recorded', jobId: charged.jobId, cost: 40 });
-    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: free, free: true }), { kind: 'recorded', jobId: free.jobId, cost: 0 });
+    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: charged, free: false }), {
+      kind: 'recorded',
+      jobId: charged.jobId,
+      cost: 40,
+    });
+    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: charged, free: false }), {
+      kind: 'recorded',
+      jobId: charged.jobId,
+      cost: 40,
+    });
+    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: free, free: true }), {
+      kind: 'recorded',
+      jobId: free.jobId,
+      cost: 0,
+    });
     assert.deepEqual(await balanceOf('eve'), [-30, 0]);
-    assert.equal(await t.db.knex('ledger').where({ type: 'print' }).count({ n: '*' }).first().then((r) => Number(r?.n)), 1);
+    assert.equal(
+      await t.db
+        .knex('ledger')
+        .where({ type: 'print' })
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      1,
+    );
   });
 
   it('creates unknown users on demand with the new-user rules, or denies them when configured to', async () => {
@@ -231,11 +304,15 @@ describeOnEachDatabase('PrintJobService', (t) => {
     assert.equal(await s.users.findByUsername('stranger'), undefined);
     // A job that already printed (offline) is recorded even so: its user is created and charged.
     const printed = job({ username: 'walk-in', pages: 1 });
-    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: printed, free: false }), { kind: 'recorded', jobId: printed.jobId, cost: 10 });
+    assert.deepEqual(await s.printing.submit({ kind: 'offline', secondary: SECONDARY, job: printed, free: false }), {
+      kind: 'recorded',
+      jobId: printed.jobId,
+      cost: 10,
+    });
     assert.deepEqual(await balanceOf('walk-in'), [90, 0]);
   });
 
-  it('puts a user created on demand in users.onDemandGroups, with the group\'s initial credit, restriction and overdraft', async () => {
+  it("puts a user created on demand in users.onDemandGroups, with the group's initial credit, restriction and overdraft", async () => {
     await s.groups.create({ name: 'walk-ins', initialCredit: 150, initialRestricted: true, initialCreditLimit: 40 });
     await s.settings.set('users.onDemandGroups', 'walk-ins');
     // 19 pages at 10 cost 190: the 150 credit plus the 40 overdraft, exactly.
@@ -243,8 +320,17 @@ describeOnEachDatabase('PrintJobService', (t) => {
     const auth = await s.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: first });
     assert.deepEqual(auth, { kind: 'authorized', jobId: first.jobId, allowed: true, reason: '', cost: 190, charged: true });
     const zed = await s.users.detail((await s.users.getByUsername('zed')).id);
-    assert.deepEqual([zed.groups, zed.account.balance, zed.account.reserved, zed.account.restricted, zed.account.creditLimit], [['walk-ins'], 150, 190, true, 40]);
-    const rows = (await t.db.knex('ledger').where({ account_id: zed.account.id }).orderBy('id')) as { amount: number | string; balance_after: number | string; type: string; actor: string; idempotency_key: string }[];
+    assert.deepEqual(
+      [zed.groups, zed.account.balance, zed.account.reserved, zed.account.restricted, zed.account.creditLimit],
+      [['walk-ins'], 150, 190, true, 40],
+    );
+    const rows = (await t.db.knex('ledger').where({ account_id: zed.account.id }).orderBy('id')) as {
+      amount: number | string;
+      balance_after: number | string;
+      type: string;
+      actor: string;
+      idempotency_key: string;
+    }[];
     assert.deepEqual(
       rows.map((r) => [Number(r.amount), Number(r.balance_after), r.type, r.actor, r.idempotency_key]),
       [[150, 150, 'initial', 'system:print-on-demand', `initial:user:${zed.id}`]],
@@ -264,8 +350,19 @@ describeOnEachDatabase('PrintJobService', (t) => {
     const off = await fresh.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: job({ username: 'fay', queue: 'q-off' }) });
     assert.equal(off.kind === 'authorized' && off.reason, 'this printer is disabled');
     const pass = job({ username: 'fay', queue: 'q-free', pages: 7 });
-    assert.deepEqual(await fresh.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: pass }), { kind: 'authorized', jobId: pass.jobId, allowed: true, reason: '', cost: 70, charged: false });
-    assert.deepEqual(await fresh.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: pass.jobId }), { kind: 'committed', jobId: pass.jobId, cost: 70 });
+    assert.deepEqual(await fresh.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: pass }), {
+      kind: 'authorized',
+      jobId: pass.jobId,
+      allowed: true,
+      reason: '',
+      cost: 70,
+      charged: false,
+    });
+    assert.deepEqual(await fresh.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: pass.jobId }), {
+      kind: 'committed',
+      jobId: pass.jobId,
+      cost: 70,
+    });
     assert.deepEqual(await balanceOf('fay'), [0, 0]);
   });
 

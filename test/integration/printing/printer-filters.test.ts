@@ -40,12 +40,27 @@ describeOnEachDatabase('PrintJobService with printer filters', (t) => {
     await setFilters({ maxPages: 10 });
     const big = job({ pages: 4, copies: 3 });
     assert.deepEqual(await authorize(big), {
-      kind: 'authorized', jobId: big.jobId, allowed: false, reason: 'this job has 12 pages (4 × 3 copies); this printer allows at most 10 per job', cost: 120, charged: true,
+      kind: 'authorized',
+      jobId: big.jobId,
+      allowed: false,
+      reason: 'this job has 12 pages (4 × 3 copies); this printer allows at most 10 per job',
+      cost: 120,
+      charged: true,
     });
     const row = await jobRow(big.jobId);
-    assert.deepEqual([row.status, row.reason, Number(row.cost), row.reservation_id], ['denied', 'this job has 12 pages (4 × 3 copies); this printer allows at most 10 per job', 120, null]);
+    assert.deepEqual(
+      [row.status, row.reason, Number(row.cost), row.reservation_id],
+      ['denied', 'this job has 12 pages (4 × 3 copies); this printer allows at most 10 per job', 120, null],
+    );
     assert.deepEqual(await balance(), [1000, 0]);
-    assert.equal(await t.db.knex('reservations').count({ n: '*' }).first().then((r) => Number(r?.n)), 0);
+    assert.equal(
+      await t.db
+        .knex('reservations')
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      0,
+    );
     // A retry of the denied job gets the same answer, and a commit of it is refused.
     assert.deepEqual(await authorize(big), { kind: 'authorized', jobId: big.jobId, allowed: false, reason: row.reason, cost: 120, charged: true });
     await assert.rejects(s.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: big.jobId }), { code: 'INVALID_STATE' });
@@ -59,7 +74,14 @@ describeOnEachDatabase('PrintJobService with printer filters', (t) => {
   });
 
   it('denies by copies, cost, colour, sides, paper size and document name, each with its reason', async () => {
-    await setFilters({ maxCopies: 2, maxCost: 100, colour: 'greyscaleOnly', sides: 'simplexOnly', allowedPaperSizes: ['A4'], documentNames: { deny: ['*.exe', '*secret*'] } });
+    await setFilters({
+      maxCopies: 2,
+      maxCost: 100,
+      colour: 'greyscaleOnly',
+      sides: 'simplexOnly',
+      allowedPaperSizes: ['A4'],
+      documentNames: { deny: ['*.exe', '*secret*'] },
+    });
     const cases: [Partial<JobDescription>, string, number][] = [
       [{ copies: 3 }, 'this printer allows at most 2 copies per job; this job asks for 3', 90],
       [{ pages: 11 }, 'this job costs $1.10; this printer allows at most $1.00 per job', 110],
@@ -74,7 +96,10 @@ describeOnEachDatabase('PrintJobService with printer filters', (t) => {
       assert.deepEqual(await authorize(j), { kind: 'authorized', jobId: j.jobId, allowed: false, reason, cost, charged: true }, reason);
     }
     assert.deepEqual(await balance(), [1000, 0]);
-    assert.deepEqual((await t.db.knex('print_jobs').orderBy('id').select('status')).map((r) => r.status), Array(cases.length).fill('denied'));
+    assert.deepEqual(
+      (await t.db.knex('print_jobs').orderBy('id').select('status')).map((r) => r.status),
+      Array(cases.length).fill('denied'),
+    );
     const fine = job({ pages: 10, copies: 1, paperSize: 'iso_a4_210x297mm', documentName: 'notes.pdf' });
     assert.deepEqual(await authorize(fine), { kind: 'authorized', jobId: fine.jobId, allowed: true, reason: '', cost: 100, charged: true });
   });
@@ -82,7 +107,14 @@ describeOnEachDatabase('PrintJobService with printer filters', (t) => {
   it('restricts a passthrough printer too, which records but never charges', async () => {
     await s.printers.update(printerId, { chargingEnabled: false, filters: parseFilters({ maxPages: 2 }) }, 'test:admin');
     const j = job({ pages: 3 });
-    assert.deepEqual(await authorize(j), { kind: 'authorized', jobId: j.jobId, allowed: false, reason: 'this job has 3 pages; this printer allows at most 2 per job', cost: 30, charged: false });
+    assert.deepEqual(await authorize(j), {
+      kind: 'authorized',
+      jobId: j.jobId,
+      allowed: false,
+      reason: 'this job has 3 pages; this printer allows at most 2 per job',
+      cost: 30,
+      charged: false,
+    });
     assert.deepEqual(await balance(), [1000, 0]);
   });
 
@@ -95,7 +127,14 @@ describeOnEachDatabase('PrintJobService with printer filters', (t) => {
 
     clock = T0 + 30_000;
     const again = job();
-    assert.deepEqual(await authorize(again), { kind: 'authorized', jobId: again.jobId, allowed: false, reason: 'duplicate of a job printed 30 s ago', cost: 30, charged: true });
+    assert.deepEqual(await authorize(again), {
+      kind: 'authorized',
+      jobId: again.jobId,
+      allowed: false,
+      reason: 'duplicate of a job printed 30 s ago',
+      cost: 30,
+      charged: true,
+    });
     // Not duplicates: another name, another page count, another user, the same CUPS job restarted.
     const other = job({ documentName: 'Essay.pdf' });
     const longer = job({ pages: 4 });
@@ -138,7 +177,12 @@ describeOnEachDatabase('PrintJobService with printer filters', (t) => {
     const fresh = createServices(t.db, { now: () => clock });
     const j = job();
     assert.deepEqual(await fresh.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j }), {
-      kind: 'authorized', jobId: j.jobId, allowed: false, reason: "this printer's restrictions cannot be read; ask an administrator", cost: 0, charged: true,
+      kind: 'authorized',
+      jobId: j.jobId,
+      allowed: false,
+      reason: "this printer's restrictions cannot be read; ask an administrator",
+      cost: 0,
+      charged: true,
     });
   });
 
@@ -147,10 +191,13 @@ describeOnEachDatabase('PrintJobService with printer filters', (t) => {
     await setFilters({ maxPages: 10 });
     await s.printers.update(printerId, { filters: {}, enabled: false }, 'test:admin');
     const rows = await t.db.knex('audit_log').where({ target_type: 'printer' }).orderBy('id').select('actor', 'action', 'target_id', 'details');
-    assert.deepEqual(rows.map((r) => [r.actor, r.action, r.target_id, JSON.parse(r.details)]), [
-      ['test:admin', 'printer.filters', `${SECONDARY}/${QUEUE}`, { filters: { from: {}, to: { maxPages: 10 } } }],
-      ['test:admin', 'printer.update', `${SECONDARY}/${QUEUE}`, { enabled: { from: true, to: false }, filters: { from: { maxPages: 10 }, to: {} } }],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.actor, r.action, r.target_id, JSON.parse(r.details)]),
+      [
+        ['test:admin', 'printer.filters', `${SECONDARY}/${QUEUE}`, { filters: { from: {}, to: { maxPages: 10 } } }],
+        ['test:admin', 'printer.update', `${SECONDARY}/${QUEUE}`, { enabled: { from: true, to: false }, filters: { from: { maxPages: 10 }, to: {} } }],
+      ],
+    );
     assert.equal((await t.db.knex('printers').where({ id: printerId }).first()).filters, '{}');
   });
 });

@@ -37,7 +37,10 @@ describeOnEachDatabase('the unknownPageCount rule of a printer', (t) => {
     await s.printers.update(printerId, { filters: { maxPages: 5_000_000 } }, 'test:admin');
     assert.equal((await config()).unknownPageCountPages, 1_000_000);
     const audit = (await t.db.knex('audit_log').where({ target_type: 'printer', action: 'printer.update' }).select('details')) as { details: string }[];
-    assert.deepEqual(audit.map((a) => JSON.parse(a.details) as unknown), [{ unknownPageCount: { from: 'hold', to: 'charge-maximum' } }]);
+    assert.deepEqual(
+      audit.map((a) => JSON.parse(a.details) as unknown),
+      [{ unknownPageCount: { from: 'hold', to: 'charge-maximum' } }],
+    );
   });
 
   it('refuses a value it does not know and changes nothing', async () => {
@@ -50,11 +53,30 @@ describeOnEachDatabase('the unknownPageCount rule of a printer', (t) => {
     assert.ok(migration);
     await migration.down(t.db.knex);
     try {
-      await t.db.knex('printers').insert({ server_name: 'print-2', queue_name: 'old', display_name: '', location: '', device_uri: '', filters: '{}', created_at: 1, updated_at: 1, last_seen_at: 1 });
+      await t.db.knex('printers').insert({
+        server_name: 'print-2',
+        queue_name: 'old',
+        display_name: '',
+        location: '',
+        device_uri: '',
+        filters: '{}',
+        created_at: 1,
+        updated_at: 1,
+        last_seen_at: 1,
+      });
     } finally {
       await migration.up(t.db.knex);
     }
     s.printers.forgetPrinters();
-    assert.deepEqual((await t.db.knex('printers').orderBy('id').select('queue_name', 'unknown_page_count')).map((r: { queue_name: string; unknown_page_count: string }) => [r.queue_name, r.unknown_page_count]), [['lab', 'hold'], ['old', 'hold']]);
+    assert.deepEqual(
+      (await t.db.knex('printers').orderBy('id').select('queue_name', 'unknown_page_count')).map((r: { queue_name: string; unknown_page_count: string }) => [
+        r.queue_name,
+        r.unknown_page_count,
+      ]),
+      [
+        ['lab', 'hold'],
+        ['old', 'hold'],
+      ],
+    );
   });
 });

@@ -6,7 +6,10 @@ import path from 'node:path';
 import { ROOT } from '../../utils/processes';
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    .sort();
 }
 
 describe('protos/generated', () => {
@@ -20,7 +23,11 @@ describe('protos/generated', () => {
     const committed = path.join(ROOT, 'protos/generated');
     assert.deepEqual(filesUnder(out), filesUnder(committed));
     for (const f of filesUnder(out)) {
-      assert.equal(fs.readFileSync(path.join(committed, f), 'utf8'), fs.readFileSync(path.join(out, f), 'utf8'), `protos/generated/${f} is stale: run npm run protos`);
+      assert.equal(
+        fs.readFileSync(path.join(committed, f), 'utf8'),
+        fs.readFileSync(path.join(out, f), 'utf8'),
+        `protos/generated/${f} is stale: run npm run protos`,
+      );
     }
   });
 });

@@ -3,16 +3,25 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { answerLine, escapeMessage, FORMAT_PROBLEM, HelperUsageError, parseHelperOptions, parseRequest, type Lookup } from '../../../secondary/proxy/acl-helper';
+import {
+  answerLine,
+  escapeMessage,
+  FORMAT_PROBLEM,
+  HelperUsageError,
+  parseHelperOptions,
+  parseRequest,
+  type Lookup,
+} from '../../../secondary/proxy/acl-helper';
 
-const blockedSet: Lookup = (u) => Promise.resolve(u === 'josé müller' ? { blocked: true, reason: 'Out of credit: "balance" is -$0.25' } : { blocked: false, reason: '' });
+const blockedSet: Lookup = (u) =>
+  Promise.resolve(u === 'josé müller' ? { blocked: true, reason: 'Out of credit: "balance" is -$0.25' } : { blocked: false, reason: '' });
 const down: Lookup = () => Promise.reject(new Error('ECONNREFUSED'));
 
 describe('answerLine()', () => {
   it('answers OK with the channel id for a user who may browse', async () => {
     assert.equal(await answerLine('7 alice', blockedSet, 'allow'), '7 OK');
   });
-  it('answers ERR with an escaped reason for a blocked user, decoding Squid\'s %XX and lower-casing', async () => {
+  it("answers ERR with an escaped reason for a blocked user, decoding Squid's %XX and lower-casing", async () => {
     assert.equal(await answerLine('12 Jos%C3%A9%20M%C3%BCller', blockedSet, 'allow'), '12 ERR message="Out of credit: \\"balance\\" is -$0.25"');
   });
   it('works without channel ids (concurrency=0)', async () => {
@@ -31,7 +40,8 @@ describe('answerLine()', () => {
       asked.push(u);
       return Promise.resolve({ blocked: false, reason: '' });
     };
-    for (const line of ['1 a+b -', '2 a%2541b -', '3 dom%5Cjsmith -', '4 jsmith@realm.test -', '5 %C3%89lodie -', '6 e%CC%81lodie -', '7 o%27brien%7E -']) await answerLine(line, record, 'allow');
+    for (const line of ['1 a+b -', '2 a%2541b -', '3 dom%5Cjsmith -', '4 jsmith@realm.test -', '5 %C3%89lodie -', '6 e%CC%81lodie -', '7 o%27brien%7E -'])
+      await answerLine(line, record, 'allow');
     assert.deepEqual(asked, ['a+b', 'a%41b', 'dom\\jsmith', 'jsmith@realm.test', 'élodie', 'élodie', "o'brien~"]);
   });
   it('refuses a line of another shape (an unescaped %LOGIN) instead of guessing, and says why once', async () => {
@@ -41,7 +51,10 @@ describe('answerLine()', () => {
     assert.match(problems[0] ?? '', /%#LOGIN/);
   });
   it('refuses a name the primary would not accept, since its usage could never be charged', async () => {
-    assert.equal(await answerLine(`1 ${'x'.repeat(129)} -`, blockedSet, 'allow'), '1 ERR message="user name not accepted: user name is longer than 128 characters"');
+    assert.equal(
+      await answerLine(`1 ${'x'.repeat(129)} -`, blockedSet, 'allow'),
+      '1 ERR message="user name not accepted: user name is longer than 128 characters"',
+    );
     assert.equal(await answerLine('2 a%09b -', blockedSet, 'allow'), '2 ERR message="user name not accepted: user name contains control characters"');
   });
   it('refuses "-" and undecodable names without asking the secondary', async () => {
@@ -56,7 +69,11 @@ describe('answerLine()', () => {
 
 describe('parseHelperOptions()', () => {
   it('reads the socket, the answer when the secondary is down and the timeout, in either spelling', () => {
-    assert.deepEqual(parseHelperOptions(['--socket', '/run/q.sock', '--when-down', 'deny', '--timeout-ms', '500']), { socketPath: '/run/q.sock', whenDown: 'deny', timeoutMs: 500 });
+    assert.deepEqual(parseHelperOptions(['--socket', '/run/q.sock', '--when-down', 'deny', '--timeout-ms', '500']), {
+      socketPath: '/run/q.sock',
+      whenDown: 'deny',
+      timeoutMs: 500,
+    });
     assert.deepEqual(parseHelperOptions(['--socket=/run/q.sock', '--when-down=allow']), { socketPath: '/run/q.sock', whenDown: 'allow', timeoutMs: 2000 });
   });
   it('defaults to allow, 2000 ms and $QUOTIENT_SOCKET, then the standard socket', () => {
@@ -68,7 +85,15 @@ describe('parseHelperOptions()', () => {
     assert.throws(() => parseHelperOptions(['--when-down', 'DENY']), new HelperUsageError('--when-down must be allow or deny, got "DENY"'));
   });
   it('refuses unknown options, a missing value, stray arguments and a timeout that is not a whole number', () => {
-    for (const argv of [['--whendown', 'deny'], ['--when-down'], ['--socket', '/run/q.sock', 'deny'], ['-x'], ['--timeout-ms', '2s'], ['--timeout-ms', '0'], ['--socket=']]) {
+    for (const argv of [
+      ['--whendown', 'deny'],
+      ['--when-down'],
+      ['--socket', '/run/q.sock', 'deny'],
+      ['-x'],
+      ['--timeout-ms', '2s'],
+      ['--timeout-ms', '0'],
+      ['--socket='],
+    ]) {
       assert.throws(() => parseHelperOptions(argv), HelperUsageError, JSON.stringify(argv));
     }
     assert.throws(() => parseHelperOptions(['--whendown', 'deny']), /Unknown option '--whendown'/);
@@ -85,9 +110,13 @@ describe('acl-helper executable', () => {
   it('answers every channel of a concurrent batch, in the deny-when-down mode, and exits when stdin closes', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quotient-acl-'));
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('secondary/proxy/acl-helper.ts'), '--socket', path.join(dir, 'none.sock'), '--when-down', 'deny'], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.resolve('secondary/proxy/acl-helper.ts'), '--socket', path.join(dir, 'none.sock'), '--when-down', 'deny'],
+        {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        },
+      );
       let out = '';
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (t: string) => (out += t));

@@ -19,7 +19,15 @@ describeOnEachDatabase('admin quota schedules (QuotaAdmin)', (t) => {
     return Number(row.balance);
   };
   const auditRows = async (): Promise<{ actor: string; action: string; target_type: string; target_id: string; details: Record<string, unknown> }[]> =>
-    ((await t.db.knex('audit_log').where('action', 'like', 'quota.%').orderBy('id').select('actor', 'action', 'target_type', 'target_id', 'details')) as { actor: string; action: string; target_type: string; target_id: string; details: string }[]).map((r) => ({
+    (
+      (await t.db.knex('audit_log').where('action', 'like', 'quota.%').orderBy('id').select('actor', 'action', 'target_type', 'target_id', 'details')) as {
+        actor: string;
+        action: string;
+        target_type: string;
+        target_id: string;
+        details: string;
+      }[]
+    ).map((r) => ({
       ...r,
       details: JSON.parse(r.details) as Record<string, unknown>,
     }));
@@ -30,7 +38,11 @@ describeOnEachDatabase('admin quota schedules (QuotaAdmin)', (t) => {
     s = createServices(t.db, { now: () => clock, timezone: 'America/New_York' });
     admin = new QuotaAdmin({ services: s, now: () => clock });
     accounts = {};
-    for (const [username, initialCredit] of [['ann', 1000], ['bob', 500], ['carol', 300]] as const) {
+    for (const [username, initialCredit] of [
+      ['ann', 1000],
+      ['bob', 500],
+      ['carol', 300],
+    ] as const) {
       accounts[username] = (await s.users.createUser({ username, initialCredit })).account.id;
     }
     await s.groups.create({ name: 'students' });
@@ -41,7 +53,18 @@ describeOnEachDatabase('admin quota schedules (QuotaAdmin)', (t) => {
     it('creates "$2.00 weekly on Monday for students" with its next run at Monday 00:00 in the primary\'s zone, audited', async () => {
       const q = await admin.create(STUDENTS_WEEKLY, KEY, 'admin');
       assert.deepEqual(
-        { group: q.group, period: q.period, weekday: q.weekday, dayOfMonth: q.dayOfMonth, atTime: q.atTime, cron: q.cron, mode: q.mode, amount: q.amount, cap: q.cap, enabled: q.enabled },
+        {
+          group: q.group,
+          period: q.period,
+          weekday: q.weekday,
+          dayOfMonth: q.dayOfMonth,
+          atTime: q.atTime,
+          cron: q.cron,
+          mode: q.mode,
+          amount: q.amount,
+          cap: q.cap,
+          enabled: q.enabled,
+        },
         { group: 'students', period: 'weekly', weekday: 1, dayOfMonth: null, atTime: '00:00', cron: null, mode: 'add', amount: 200, cap: null, enabled: true },
       );
       // Monday 7 December 00:00 EST is 05:00 UTC.
@@ -52,19 +75,46 @@ describeOnEachDatabase('admin quota schedules (QuotaAdmin)', (t) => {
           action: 'quota.create',
           target_type: 'quota_schedule',
           target_id: 'students-weekly',
-          details: { formKey: KEY, group: 'students', period: 'weekly', weekday: 1, dayOfMonth: null, atTime: '00:00', cron: null, mode: 'add', amount: 200, cap: null, enabled: true },
+          details: {
+            formKey: KEY,
+            group: 'students',
+            period: 'weekly',
+            weekday: 1,
+            dayOfMonth: null,
+            atTime: '00:00',
+            cron: null,
+            mode: 'add',
+            amount: 200,
+            cap: null,
+            enabled: true,
+          },
         },
       ]);
     });
 
     it('takes every option the CLI takes: all users, monthly on a day, custom cron, a cap, reset mode, switched off', async () => {
-      const monthly = await admin.create({ name: 'net-monthly', allUsers: true, period: 'monthly', day: '31', at: '06:30', amount: '10', mode: 'add', cap: '25.50', disabled: true }, 'key-monthly-000000001', 'admin');
-      assert.deepEqual([monthly.group, monthly.dayOfMonth, monthly.atTime, monthly.amount, monthly.cap, monthly.enabled], [null, 31, '06:30', 1000, 2550, false]);
-      const cron = await admin.create({ name: 'weekday-mornings', group: 'students', period: 'cron', cron: '0 6 * * 1-5', amount: '0.75', mode: 'reset' }, 'key-cron-00000000001', 'admin');
+      const monthly = await admin.create(
+        { name: 'net-monthly', allUsers: true, period: 'monthly', day: '31', at: '06:30', amount: '10', mode: 'add', cap: '25.50', disabled: true },
+        'key-monthly-000000001',
+        'admin',
+      );
+      assert.deepEqual(
+        [monthly.group, monthly.dayOfMonth, monthly.atTime, monthly.amount, monthly.cap, monthly.enabled],
+        [null, 31, '06:30', 1000, 2550, false],
+      );
+      const cron = await admin.create(
+        { name: 'weekday-mornings', group: 'students', period: 'cron', cron: '0 6 * * 1-5', amount: '0.75', mode: 'reset' },
+        'key-cron-00000000001',
+        'admin',
+      );
       assert.deepEqual([cron.cron, cron.mode, cron.amount], ['0 6 * * 1-5', 'reset', 75]);
       // Thursday 3 December 06:00 EST = 11:00 UTC.
       assert.deepEqual(s.quotas.nextRuns(cron, 1), [Date.UTC(2026, 11, 3, 11)]);
-      const daily = await admin.create({ name: 'daily', group: 'students', period: 'daily', weekday: 'not used by daily', at: '23:15', amount: '0.10' }, 'key-daily-0000000001', 'admin');
+      const daily = await admin.create(
+        { name: 'daily', group: 'students', period: 'daily', weekday: 'not used by daily', at: '23:15', amount: '0.10' },
+        'key-daily-0000000001',
+        'admin',
+      );
       assert.deepEqual([daily.weekday, daily.atTime, daily.mode], [null, '23:15', 'add']);
     });
 
@@ -74,7 +124,10 @@ describeOnEachDatabase('admin quota schedules (QuotaAdmin)', (t) => {
       assert.equal(again.name, 'students-weekly');
       await assert.rejects(admin.create(STUDENTS_WEEKLY, 'another-key-000000001', 'admin'), (err) => quotaRefusal(err) === 'quota.error.exists');
       assert.equal((await s.quotas.list()).length, 1);
-      assert.deepEqual((await auditRows()).map((r) => r.action), ['quota.create']);
+      assert.deepEqual(
+        (await auditRows()).map((r) => r.action),
+        ['quota.create'],
+      );
     });
 
     const refusals: [string, Partial<ScheduleText>, string][] = [
@@ -108,17 +161,43 @@ describeOnEachDatabase('admin quota schedules (QuotaAdmin)', (t) => {
       await admin.create(STUDENTS_WEEKLY, KEY, 'admin');
       const first = await admin.runNow('students-weekly', 'run-key-000000000001', 'admin');
       // The period containing Wednesday 2 December started on Monday 30 November 00:00 EST.
-      assert.deepEqual([first.ran, first.run.periodStart, first.run.state, first.run.reason, first.run.users, first.run.total], [true, Date.UTC(2026, 10, 30, 5), 'done', 'manual', 2, 400]);
+      assert.deepEqual(
+        [first.ran, first.run.periodStart, first.run.state, first.run.reason, first.run.users, first.run.total],
+        [true, Date.UTC(2026, 10, 30, 5), 'done', 'manual', 2, 400],
+      );
       assert.deepEqual([await balance('ann'), await balance('bob'), await balance('carol')], [1200, 700, 300]);
       clock += 60_000;
       const second = await admin.runNow('students-weekly', 'run-key-000000000002', 'admin');
       assert.deepEqual([second.ran, second.run.id, second.run.users, second.run.total], [false, first.run.id, 2, 400]);
       assert.deepEqual([await balance('ann'), await balance('bob'), await balance('carol')], [1200, 700, 300]);
-      const quotaRows = (await t.db.knex('ledger').where({ type: 'quota' }).orderBy('account_id').select('account_id', 'amount', 'balance_after')) as { account_id: number; amount: number | string; balance_after: number | string }[];
-      assert.deepEqual(quotaRows.map((r) => [r.account_id, Number(r.amount), Number(r.balance_after)]), [[accounts.ann, 200, 1200], [accounts.bob, 200, 700]]);
+      const quotaRows = (await t.db.knex('ledger').where({ type: 'quota' }).orderBy('account_id').select('account_id', 'amount', 'balance_after')) as {
+        account_id: number;
+        amount: number | string;
+        balance_after: number | string;
+      }[];
+      assert.deepEqual(
+        quotaRows.map((r) => [r.account_id, Number(r.amount), Number(r.balance_after)]),
+        [
+          [accounts.ann, 200, 1200],
+          [accounts.bob, 200, 700],
+        ],
+      );
       const audits = await auditRows();
-      assert.deepEqual(audits.map((r) => [r.action, r.target_id]), [['quota.create', 'students-weekly'], ['quota.run', 'students-weekly']]);
-      assert.deepEqual(audits[1]?.details, { formKey: 'run-key-000000000001', runId: first.run.id, periodStart: Date.UTC(2026, 10, 30, 5), state: 'done', users: 2, total: 400 });
+      assert.deepEqual(
+        audits.map((r) => [r.action, r.target_id]),
+        [
+          ['quota.create', 'students-weekly'],
+          ['quota.run', 'students-weekly'],
+        ],
+      );
+      assert.deepEqual(audits[1]?.details, {
+        formKey: 'run-key-000000000001',
+        runId: first.run.id,
+        periodStart: Date.UTC(2026, 10, 30, 5),
+        state: 'done',
+        users: 2,
+        total: 400,
+      });
       // The scheduler finds the period paid too.
       assert.deepEqual(await s.quotas.runDue(), []);
       assert.equal(await balance('ann'), 1200);
@@ -136,7 +215,14 @@ describeOnEachDatabase('admin quota schedules (QuotaAdmin)', (t) => {
       assert.equal((await admin.setEnabled('students-weekly', false, 'toggle-key-0000000002', 'admin')).enabled, false);
       assert.equal((await s.quotas.get('students-weekly')).enabled, false);
       assert.equal((await admin.setEnabled('students-weekly', true, 'toggle-key-0000000003', 'admin')).enabled, true);
-      assert.deepEqual((await auditRows()).map((r) => [r.action, r.details.formKey]), [['quota.create', KEY], ['quota.disable', 'toggle-key-0000000001'], ['quota.enable', 'toggle-key-0000000003']]);
+      assert.deepEqual(
+        (await auditRows()).map((r) => [r.action, r.details.formKey]),
+        [
+          ['quota.create', KEY],
+          ['quota.disable', 'toggle-key-0000000001'],
+          ['quota.enable', 'toggle-key-0000000003'],
+        ],
+      );
     });
 
     it('removes a schedule and its runs but keeps the ledger rows it paid; the same form again is a no-op, another is refused', async () => {
@@ -149,7 +235,10 @@ describeOnEachDatabase('admin quota schedules (QuotaAdmin)', (t) => {
       assert.equal(Number(((await t.db.knex('quota_runs').count({ n: '*' }).first()) as { n: number | string }).n), 0);
       assert.equal(Number(((await t.db.knex('ledger').where({ type: 'quota' }).count({ n: '*' }).first()) as { n: number | string }).n), 2);
       const removed = (await auditRows()).filter((r) => r.action === 'quota.remove');
-      assert.deepEqual(removed.map((r) => r.details), [{ formKey: 'remove-key-000000001', group: 'students', period: 'weekly', mode: 'add', amount: 200, cap: null }]);
+      assert.deepEqual(
+        removed.map((r) => r.details),
+        [{ formKey: 'remove-key-000000001', group: 'students', period: 'weekly', mode: 'add', amount: 200, cap: null }],
+      );
     });
   });
 });

@@ -63,7 +63,13 @@ describeOnEachDatabase('QuotaService', (tdb) => {
   describe('add mode', () => {
     it('credits each member of the group once for the period, with a quota ledger row', async () => {
       await s.groups.create({ name: 'students' });
-      const ids = await users({ ann: { groups: ['students'] }, bob: { groups: ['students'], balance: 50 }, cat: {}, dan: { groups: ['students'] }, eve: { groups: ['students'], disabled: true } });
+      const ids = await users({
+        ann: { groups: ['students'] },
+        bob: { groups: ['students'], balance: 50 },
+        cat: {},
+        dan: { groups: ['students'] },
+        eve: { groups: ['students'], disabled: true },
+      });
       const q = quotas();
       const sched = await q.create({ name: 'print', group: 'students', period: 'weekly', weekday: 1, mode: 'add', amount: 200 });
       clock = t('2026-03-09T00:00:30Z'); // Monday 00:00 GMT has passed
@@ -87,11 +93,14 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       await q.create({ name: 'capped', allUsers: true, period: 'daily', mode: 'add', amount: 200, cap: 500 });
       const run = await q.runNow('capped');
       assert.deepEqual(await balances(ids), { ann: 200, bob: 500, cat: 500, dan: 600 });
-      assert.deepEqual((await quotaRows()).map((r) => [r.account_id, Number(r.amount), Number(r.balance_after)]), [
-        [ids.ann, 200, 200],
-        [ids.bob, 100, 500],
-        [ids.cat, 50, 500],
-      ]);
+      assert.deepEqual(
+        (await quotaRows()).map((r) => [r.account_id, Number(r.amount), Number(r.balance_after)]),
+        [
+          [ids.ann, 200, 200],
+          [ids.bob, 100, 500],
+          [ids.cat, 50, 500],
+        ],
+      );
       assert.deepEqual([run.users, run.total], [3, 350]);
     });
 
@@ -102,7 +111,10 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       const run = await q.runNow('daily');
       assert.deepEqual([run.users, run.total], [1, 200]);
       assert.deepEqual(await balances(ids), { ann: 200, rich: MAX_AMOUNT - 100 });
-      assert.deepEqual((await quotaRows()).map((r) => r.account_id), [ids.ann]);
+      assert.deepEqual(
+        (await quotaRows()).map((r) => r.account_id),
+        [ids.ann],
+      );
     });
 
     it('gives a user in several groups the sum of their schedules', async () => {
@@ -126,11 +138,14 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       await q.create({ name: 'time', allUsers: true, period: 'daily', mode: 'reset', amount: 300 });
       const run = await q.runNow('time');
       assert.deepEqual(await balances(ids), { ann: 300, bob: 300, cat: 300, dan: 300 });
-      assert.deepEqual((await quotaRows()).map((r) => [r.account_id, Number(r.amount), Number(r.balance_after), r.type]), [
-        [ids.ann, 300, 300, 'quota'],
-        [ids.bob, -150, 300, 'quota'],
-        [ids.dan, 400, 300, 'quota'],
-      ]);
+      assert.deepEqual(
+        (await quotaRows()).map((r) => [r.account_id, Number(r.amount), Number(r.balance_after), r.type]),
+        [
+          [ids.ann, 300, 300, 'quota'],
+          [ids.bob, -150, 300, 'quota'],
+          [ids.dan, 400, 300, 'quota'],
+        ],
+      );
       assert.deepEqual([run.users, run.total], [3, 550]);
     });
 
@@ -143,7 +158,10 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       await s.ledger.credit({ accountId: ids.u4!, amount: 250, type: 'quota', key: allocationKey(sched.id, t('2026-03-02T00:00:00Z'), ids.u4!) });
       const run = await q.runNow('time');
       assert.deepEqual([run.users, run.total], [9, 9 * 300 - (10 + 20 + 30 + 40 + 60 + 70 + 80 + 90 + 100)]);
-      assert.deepEqual(Object.values(await balances(ids)), Array.from({ length: 10 }, () => 300));
+      assert.deepEqual(
+        Object.values(await balances(ids)),
+        Array.from({ length: 10 }, () => 300),
+      );
       assert.deepEqual(
         (await quotaRows()).filter((r) => r.reference === `quota-run:${run.id}`).map((r) => [r.account_id, Number(r.amount), Number(r.balance_after)]),
         [0, 1, 2, 3, 5, 6, 7, 8, 9].map((i) => [ids[`u${i}`], 300 - 10 * (i + 1), 300]),
@@ -160,10 +178,13 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       clock = t('2026-03-03T00:00:01Z');
       await q.runDue();
       assert.deepEqual(await balances(ids), { ann: 500, bob: 200 });
-      assert.deepEqual((await quotaRows()).map((r) => [r.account_id, Number(r.amount)]), [
-        [ids.ann, -499],
-        [ids.bob, 200],
-      ]);
+      assert.deepEqual(
+        (await quotaRows()).map((r) => [r.account_id, Number(r.amount)]),
+        [
+          [ids.ann, -499],
+          [ids.bob, 200],
+        ],
+      );
     });
   });
 
@@ -193,7 +214,10 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       await q.create({ name: 'weekly', allUsers: true, period: 'weekly', weekday: 1, mode: 'add', amount: 200 });
       clock = t('2026-03-25T10:00:00Z');
       const runs = await q.runDue();
-      assert.deepEqual(runs.map((r) => new Date(r.periodStart).toISOString()), ['2026-03-23T00:00:00.000Z']);
+      assert.deepEqual(
+        runs.map((r) => new Date(r.periodStart).toISOString()),
+        ['2026-03-23T00:00:00.000Z'],
+      );
       const history = await q.runs();
       assert.deepEqual(
         history.map((r) => [new Date(r.periodStart).toISOString(), r.state, r.users, r.total]),
@@ -211,9 +235,15 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       const q = quotas({ catchUpDays: 0 });
       await q.create({ name: 'weekly', allUsers: true, period: 'weekly', weekday: 1, mode: 'add', amount: 200 });
       clock = t('2026-03-09T00:00:30Z'); // the first Monday, half a minute in
-      assert.deepEqual((await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.state, r.reason, r.users, r.total]), [['2026-03-09T00:00:00.000Z', 'done', 'schedule', 2, 400]]);
+      assert.deepEqual(
+        (await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.state, r.reason, r.users, r.total]),
+        [['2026-03-09T00:00:00.000Z', 'done', 'schedule', 2, 400]],
+      );
       clock = t('2026-04-01T10:00:00Z'); // down for three Mondays (16, 23, 30 March; 30 March is in summer time)
-      assert.deepEqual((await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.reason, r.users]), [['2026-03-29T23:00:00.000Z', 'schedule', 2]]);
+      assert.deepEqual(
+        (await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.reason, r.users]),
+        [['2026-03-29T23:00:00.000Z', 'schedule', 2]],
+      );
       assert.deepEqual(
         (await q.runs()).map((r) => [new Date(r.periodStart).toISOString(), r.state, r.total]),
         [
@@ -232,7 +262,10 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       const q = quotas({ catchUpDays: 0 });
       await q.create({ name: 'daily', allUsers: true, period: 'daily', mode: 'add', amount: 100 });
       clock = t('2026-03-03T00:00:00Z');
-      assert.deepEqual((await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.state, r.users]), [['2026-03-03T00:00:00.000Z', 'done', 1]]);
+      assert.deepEqual(
+        (await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.state, r.users]),
+        [['2026-03-03T00:00:00.000Z', 'done', 1]],
+      );
       assert.deepEqual(await balances(ids), { ann: 100 });
     });
 
@@ -241,7 +274,10 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       const q = quotas({ catchUpDays: 7 });
       await q.create({ name: 'monthly', allUsers: true, period: 'monthly', dayOfMonth: 1, mode: 'add', amount: 1000 });
       clock = t('2026-05-20T12:00:00Z'); // down since March: April's period has ended, May's is current (1 May 00:00 BST)
-      assert.deepEqual((await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.reason, r.users]), [['2026-04-30T23:00:00.000Z', 'schedule', 1]]);
+      assert.deepEqual(
+        (await q.runDue()).map((r) => [new Date(r.periodStart).toISOString(), r.reason, r.users]),
+        [['2026-04-30T23:00:00.000Z', 'schedule', 1]],
+      );
       assert.deepEqual(
         (await q.runs()).map((r) => [new Date(r.periodStart).toISOString(), r.state]),
         [
@@ -259,7 +295,10 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       await q.create({ name: 'daily', allUsers: true, period: 'daily', atTime: '02:30', mode: 'add', amount: 100 });
       clock = t('2026-03-10T00:00:00Z');
       const runs = await q.runDue();
-      assert.deepEqual(runs.map((r) => new Date(r.periodStart).toISOString()), ['2026-03-07T07:30:00.000Z', '2026-03-08T07:30:00.000Z', '2026-03-09T06:30:00.000Z']);
+      assert.deepEqual(
+        runs.map((r) => new Date(r.periodStart).toISOString()),
+        ['2026-03-07T07:30:00.000Z', '2026-03-08T07:30:00.000Z', '2026-03-09T06:30:00.000Z'],
+      );
     });
   });
 
@@ -358,7 +397,10 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       assert.deepEqual(await other.runDue(), [], 'the crashed owner still holds the lease');
       clock += 61_000; // the lease (60 s) has expired
       const resumed = await other.runDue();
-      assert.deepEqual(resumed.map((r) => [r.state, r.users, r.total, r.chunks]), [['done', 7, 700, 4]]);
+      assert.deepEqual(
+        resumed.map((r) => [r.state, r.users, r.total, r.chunks]),
+        [['done', 7, 700, 4]],
+      );
       assert.deepEqual(Object.values(await balances(ids)), [100, 100, 100, 100, 100, 100, 100]);
       const rows = await quotaRows();
       assert.equal(rows.length, 7);
@@ -387,9 +429,20 @@ describeOnEachDatabase('QuotaService', (tdb) => {
       const second: Database = tdb.dialect === 'sqlite' ? tdb.db : openDatabase(tdb.url, tdb.dataDir);
       try {
         const chunksBy = new Map<number, string[]>(); // run id -> the owner of each committed chunk, in order
-        const record = (owner: string) => ({ id }: { id: number }) => void chunksBy.set(id, [...(chunksBy.get(id) ?? []), owner]);
+        const record =
+          (owner: string) =>
+          ({ id }: { id: number }) =>
+            void chunksBy.set(id, [...(chunksBy.get(id) ?? []), owner]);
         const a = quotas({ chunkSize: 3, catchUpDays: 30, afterChunk: record('primary-a') });
-        const b = new QuotaService({ db: second, now: () => clock, timezone: 'Europe/London', chunkSize: 3, owner: 'primary-b', catchUpDays: 30, afterChunk: record('primary-b') });
+        const b = new QuotaService({
+          db: second,
+          now: () => clock,
+          timezone: 'Europe/London',
+          chunkSize: 3,
+          owner: 'primary-b',
+          catchUpDays: 30,
+          afterChunk: record('primary-b'),
+        });
         await a.create({ name: 'w1', allUsers: true, period: 'weekly', weekday: 1, mode: 'add', amount: 100 });
         await a.create({ name: 'd1', allUsers: true, period: 'daily', mode: 'add', amount: 10 });
         clock += 14 * DAY;
@@ -405,10 +458,11 @@ describeOnEachDatabase('QuotaService', (tdb) => {
         }
         const history = await a.runs({ limit: 100 });
         // 40 users in chunks of 3: 13 full chunks and one of a single user, nobody's chunk done twice.
-        assert.deepEqual(
-          history.map((r) => [r.schedule, r.state, r.users, r.total, r.chunks]).sort(),
-          [...Array.from({ length: 14 }, () => ['d1', 'done', 40, 400, 14]), ['w1', 'done', 40, 4000, 14], ['w1', 'done', 40, 4000, 14]],
-        );
+        assert.deepEqual(history.map((r) => [r.schedule, r.state, r.users, r.total, r.chunks]).sort(), [
+          ...Array.from({ length: 14 }, () => ['d1', 'done', 40, 400, 14]),
+          ['w1', 'done', 40, 4000, 14],
+          ['w1', 'done', 40, 4000, 14],
+        ]);
         for (const bal of Object.values(await balances(ids))) assert.equal(bal, 2 * 100 + 14 * 10);
         assert.equal((await quotaRows()).length, 40 * 16);
       } finally {
@@ -471,8 +525,14 @@ describeOnEachDatabase('QuotaService', (tdb) => {
         assert.equal((await quotaRows()).length, 6);
 
         releaseB.resolve();
-        assert.deepEqual((await bRun).map((r) => [r.state, r.users, r.total, r.chunks, r.leaseOwner]), [['done', 10, 1000, 4, null]]);
-        assert.deepEqual(Object.values(await balances(ids)), Array.from({ length: 10 }, () => 100));
+        assert.deepEqual(
+          (await bRun).map((r) => [r.state, r.users, r.total, r.chunks, r.leaseOwner]),
+          [['done', 10, 1000, 4, null]],
+        );
+        assert.deepEqual(
+          Object.values(await balances(ids)),
+          Array.from({ length: 10 }, () => 100),
+        );
         const rows = await quotaRows();
         assert.equal(rows.length, 10);
         assert.equal(new Set(rows.map((r) => r.account_id)).size, 10);
@@ -497,7 +557,10 @@ describeOnEachDatabase('QuotaService', (tdb) => {
     it('shows the next period starts in the primary time zone', async () => {
       const q = quotas();
       const sched = await q.create({ name: 'monthly', allUsers: true, period: 'monthly', dayOfMonth: 31, mode: 'add', amount: 1000 });
-      assert.deepEqual(q.nextRuns(sched, 3).map((ms) => new Date(ms).toISOString()), ['2026-03-30T23:00:00.000Z', '2026-04-29T23:00:00.000Z', '2026-05-30T23:00:00.000Z']);
+      assert.deepEqual(
+        q.nextRuns(sched, 3).map((ms) => new Date(ms).toISOString()),
+        ['2026-03-30T23:00:00.000Z', '2026-04-29T23:00:00.000Z', '2026-05-30T23:00:00.000Z'],
+      );
     });
   });
 });

@@ -9,7 +9,9 @@ import { USAGE } from '../../../secondary/proxy/acl-helper';
 
 describe('quotient-acl-helper started with a mistyped option', () => {
   it('exits with status 2 and says what is wrong on stderr, answering nothing', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('secondary/proxy/acl-helper.ts'), '--when-down=alow'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('secondary/proxy/acl-helper.ts'), '--when-down=alow'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));

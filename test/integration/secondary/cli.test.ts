@@ -75,7 +75,10 @@ describeOnEachDatabase('quotient secondary (process)', (t) => {
     // A script required first writes down, as the process exits, every module it loaded.
     const loaded = path.join(dir, 'loaded-modules.json');
     const preload = path.join(dir, 'record-loaded-modules.cjs');
-    fs.writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));\n`);
+    fs.writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));\n`,
+    );
     const registered = once(primary.secondaries.events, 'config');
     child = runSecondary(
       ['--primary', `127.0.0.1:${primary.grpcPort}`, '--name', 'print-cli', '--role', 'print', '--data-dir', dir, '--config', config],
@@ -103,7 +106,12 @@ describeOnEachDatabase('quotient secondary (process)', (t) => {
     // Small print and proxy servers run this: none of the primary's code nor its libraries.
     const modules = JSON.parse(fs.readFileSync(loaded, 'utf8')) as string[];
     assert.ok(modules.includes(path.join(ROOT, 'secondary/daemon.ts')), 'the record covers the daemon');
-    const primarys = modules.filter((m) => m.startsWith(path.join(ROOT, 'primary/')) || m.startsWith(path.join(ROOT, 'web-tools/')) || /\/node_modules\/(knex|express|handlebars|mysql2|node-cron)\//.test(m));
+    const primarys = modules.filter(
+      (m) =>
+        m.startsWith(path.join(ROOT, 'primary/')) ||
+        m.startsWith(path.join(ROOT, 'web-tools/')) ||
+        /\/node_modules\/(knex|express|handlebars|mysql2|node-cron)\//.test(m),
+    );
     assert.deepEqual(primarys, []);
   });
 

@@ -19,7 +19,14 @@ let jobCounter = 0;
 /** A print job as the backend wrapper describes it; a fresh job id each time. */
 export function printJob(overrides: Partial<LocalJobInput> = {}): LocalJobInput {
   jobCounter++;
-  return { jobId: `urn:uuid:00000000-0000-4000-8000-${String(jobCounter).padStart(12, '0')}`, queue: 'lab', username: 'ann', pages: 1, paperSize: 'A4', ...overrides };
+  return {
+    jobId: `urn:uuid:00000000-0000-4000-8000-${String(jobCounter).padStart(12, '0')}`,
+    queue: 'lab',
+    username: 'ann',
+    pages: 1,
+    paperSize: 'A4',
+    ...overrides,
+  };
 }
 
 export interface SecondaryOptions {
@@ -65,7 +72,11 @@ export async function balanceOf(primary: RunningPrimary, username: string): Prom
 
 /** What the primary recorded for each job: [status, cost]. */
 export async function jobsOnPrimary(t: TestDatabase, jobIds: string[]): Promise<Record<string, [string, number]>> {
-  const rows = (await t.db.knex('print_jobs').whereIn('job_uuid', jobIds).select('job_uuid', 'status', 'cost')) as { job_uuid: string; status: string; cost: number | string }[];
+  const rows = (await t.db.knex('print_jobs').whereIn('job_uuid', jobIds).select('job_uuid', 'status', 'cost')) as {
+    job_uuid: string;
+    status: string;
+    cost: number | string;
+  }[];
   return Object.fromEntries(rows.map((r) => [r.job_uuid, [r.status, Number(r.cost)]]));
 }
 

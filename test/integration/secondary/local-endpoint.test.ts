@@ -90,7 +90,19 @@ describe('local endpoint', () => {
     assert.deepEqual(handler.seen[0], {
       id: 1,
       op: 'authorize',
-      job: { ...job, documentName: '', colourPages: 0, copies: 1, duplex: false, paperSize: '', finishings: [], accountCode: '', clientHost: '', submittedAtMs: 0, pagesKnown: true },
+      job: {
+        ...job,
+        documentName: '',
+        colourPages: 0,
+        copies: 1,
+        duplex: false,
+        paperSize: '',
+        finishings: [],
+        accountCode: '',
+        clientHost: '',
+        submittedAtMs: 0,
+        pagesKnown: true,
+      },
     });
     assert.deepEqual(await client!.blocked('bob'), { ok: true, blocked: true, reason: 'no credit left', id: 2 });
     assert.deepEqual(await client!.commit('urn:uuid:1', 4), { ok: true, duplicate: false, direct: false, id: 3 });

@@ -164,7 +164,12 @@ describe('Outbox', () => {
     });
 
     it('finds the latest offline job whose id starts with a prefix, and no other', async () => {
-      for (const [id, at] of [['urn:uuid:r#offline-100', 100], ['urn:uuid:r#offline-200', 200], ['urn:uuid:r', 300], ['urn:uuid:r2#offline-400', 400]] as const) {
+      for (const [id, at] of [
+        ['urn:uuid:r#offline-100', 100],
+        ['urn:uuid:r#offline-200', 200],
+        ['urn:uuid:r', 300],
+        ['urn:uuid:r2#offline-400', 400],
+      ] as const) {
         clock = at;
         await outbox.rememberOfflineJob(id, { jobId: id }, false);
       }
@@ -190,7 +195,11 @@ describe('Outbox', () => {
       outbox.ack(outbox.nextBatch(10).map((e) => e.id));
       outbox.close();
       outbox = open();
-      assert.deepEqual(outbox.committedJob('urn:uuid:c-1'), { kind: 'job.commit', key: 'job:urn:uuid:c-1', payload: { commit: { jobId: 'urn:uuid:c-1', printedPages: 3 } } });
+      assert.deepEqual(outbox.committedJob('urn:uuid:c-1'), {
+        kind: 'job.commit',
+        key: 'job:urn:uuid:c-1',
+        payload: { commit: { jobId: 'urn:uuid:c-1', printedPages: 3 } },
+      });
       assert.equal(outbox.committedJob('urn:uuid:c-2'), undefined, 'enqueued without committedJob');
       assert.equal(outbox.committedJobCount(), 1);
     });

@@ -33,7 +33,8 @@ describe('PrintDecisions', () => {
   let submitted: JobEventBatch[];
   let outcomes: unknown[];
 
-  const job = (overrides: Partial<LocalJob> = {}): LocalJob => localJobSchema.parse({ jobId: 'urn:uuid:1', queue: 'lab', username: 'ann', pages: 3, ...overrides });
+  const job = (overrides: Partial<LocalJob> = {}): LocalJob =>
+    localJobSchema.parse({ jobId: 'urn:uuid:1', queue: 'lab', username: 'ann', pages: 3, ...overrides });
 
   const build = (opts: { minFreeBytes?: number; maxBytes?: number } = {}): void => {
     outbox?.close();
@@ -44,7 +45,21 @@ describe('PrintDecisions', () => {
       control,
       logger: silentLogger,
       callDeadlineMs: 1000,
-      status: () => ({ name: 'p', role: 'print', primary: 'x:1', registered: true, connected: true, outboxDepth: 0, oldestPendingMs: 0, deadLetters: 0, offlineJobs: 0, blockedUsers: 0, badLogLines: 0, writable: true, configKnown: true }),
+      status: () => ({
+        name: 'p',
+        role: 'print',
+        primary: 'x:1',
+        registered: true,
+        connected: true,
+        outboxDepth: 0,
+        oldestPendingMs: 0,
+        deadLetters: 0,
+        offlineJobs: 0,
+        blockedUsers: 0,
+        badLogLines: 0,
+        writable: true,
+        configKnown: true,
+      }),
       onPrimaryOutcome: (err) => outcomes.push(err),
       primary: {
         authorizeJob: (req) => authorize(req),
@@ -54,7 +69,9 @@ describe('PrintDecisions', () => {
           submitted.push(batch);
           return Promise.resolve({
             results: (batch.events ?? []).map((e) =>
-              e.release ? { jobId: e.release.jobId ?? '', result: 'released' as const, released: { jobId: e.release.jobId ?? '' } } : { jobId: e.commit?.jobId ?? '', result: 'committed' as const, committed: { jobId: '', cost: 1 } },
+              e.release
+                ? { jobId: e.release.jobId ?? '', result: 'released' as const, released: { jobId: e.release.jobId ?? '' } }
+                : { jobId: e.commit?.jobId ?? '', result: 'committed' as const, committed: { jobId: '', cost: 1 } },
             ),
           });
         },
@@ -64,7 +81,13 @@ describe('PrintDecisions', () => {
 
   const setModes = (modes: Record<string, FailureModeName>, disabled: string[] = []): void =>
     control.applyConfig({
-      printers: Object.entries(modes).map(([queue, mode]) => ({ queue, enabled: !disabled.includes(queue), failureMode: WIRE_MODE[mode], unknownPageCount: 'UNKNOWN_PAGE_COUNT_HOLD' as const, unknownPageCountPages: 0 })),
+      printers: Object.entries(modes).map(([queue, mode]) => ({
+        queue,
+        enabled: !disabled.includes(queue),
+        failureMode: WIRE_MODE[mode],
+        unknownPageCount: 'UNKNOWN_PAGE_COUNT_HOLD' as const,
+        unknownPageCountPages: 0,
+      })),
       usageReportIntervalSeconds: 60,
     });
 
@@ -90,7 +113,15 @@ describe('PrintDecisions', () => {
         return Promise.resolve({ jobId: 'urn:uuid:1', decision: 'DECISION_ALLOW', reason: '', cost: 60, charged: true });
       };
       const before = Date.now();
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'allow', reason: '', cost: 60, charged: true, offline: false });
+      assert.deepEqual(await decisions.authorize(job()), {
+        ok: true,
+        jobId: 'urn:uuid:1',
+        decision: 'allow',
+        reason: '',
+        cost: 60,
+        charged: true,
+        offline: false,
+      });
       assert.equal(sent?.job?.jobId, 'urn:uuid:1');
       assert.ok(Number(sent?.job?.submittedAtMs) >= before);
       assert.deepEqual(outcomes, [undefined]);
@@ -98,26 +129,51 @@ describe('PrintDecisions', () => {
 
     it("passes a denial on with the primary's reason", async () => {
       authorize = () => Promise.resolve({ jobId: 'urn:uuid:1', decision: 'DECISION_DENY', reason: 'not enough credit', cost: 70, charged: true });
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: 'not enough credit', cost: 70, charged: true, offline: false });
+      assert.deepEqual(await decisions.authorize(job()), {
+        ok: true,
+        jobId: 'urn:uuid:1',
+        decision: 'deny',
+        reason: 'not enough credit',
+        cost: 70,
+        charged: true,
+        offline: false,
+      });
     });
 
     it('denies a job the primary refuses as invalid, without applying the failure mode', async () => {
       authorize = () => Promise.reject(Object.assign(new Error('bad'), { code: status.INVALID_ARGUMENT, details: 'job.queue is too long' }));
       const answer = await decisions.authorize(job());
-      assert.deepEqual(answer, { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: 'the accounting server refused the job: job.queue is too long', cost: 0, charged: false, offline: false });
+      assert.deepEqual(answer, {
+        ok: true,
+        jobId: 'urn:uuid:1',
+        decision: 'deny',
+        reason: 'the accounting server refused the job: job.queue is too long',
+        cost: 0,
+        charged: false,
+        offline: false,
+      });
       assert.equal(outbox.offlineJobCount(), 0);
     });
   });
 
   describe('authorize() of a job whose pages nothing could count: the unknownPageCount rule', () => {
     const setRule = (rule: 'UNKNOWN_PAGE_COUNT_HOLD' | 'UNKNOWN_PAGE_COUNT_CHARGE_MAXIMUM' | 'UNKNOWN_PAGE_COUNT_UNSPECIFIED', pages: number): void =>
-      control.applyConfig({ printers: [{ queue: 'lab', enabled: true, failureMode: 'FAILURE_MODE_CHARGE_LATER', unknownPageCount: rule, unknownPageCountPages: pages }], usageReportIntervalSeconds: 60 });
+      control.applyConfig({
+        printers: [{ queue: 'lab', enabled: true, failureMode: 'FAILURE_MODE_CHARGE_LATER', unknownPageCount: rule, unknownPageCountPages: pages }],
+        usageReportIntervalSeconds: 60,
+      });
     let sent: AuthorizeJobRequest[];
     beforeEach(() => {
       sent = [];
       authorize = (req) => {
         sent.push(req);
-        return Promise.resolve({ jobId: req.job?.jobId ?? '', decision: 'DECISION_ALLOW', reason: '', cost: Number(req.job?.pages) * Number(req.job?.copies) * 10, charged: true });
+        return Promise.resolve({
+          jobId: req.job?.jobId ?? '',
+          decision: 'DECISION_ALLOW',
+          reason: '',
+          cost: Number(req.job?.pages) * Number(req.job?.copies) * 10,
+          charged: true,
+        });
       };
     });
 
@@ -153,7 +209,7 @@ describe('PrintDecisions', () => {
       assert.equal(outbox.offlineJob<{ pages: number }>('urn:uuid:1')?.job.pages, 40);
     });
 
-    it("charges the count an administrator gave a held job (set-pages) when it is released, kept across a restart", async () => {
+    it('charges the count an administrator gave a held job (set-pages) when it is released, kept across a restart', async () => {
       assert.equal((await decisions.authorize(job({ pagesKnown: false }))).decision, 'review');
       await decisions.handle({ op: 'set-pages', jobId: 'urn:uuid:1', pages: 7 });
       build();
@@ -172,14 +228,30 @@ describe('PrintDecisions', () => {
 
   describe('authorize() with the primary unreachable: the failure mode of the printer', () => {
     it('charge later (the default, also for a printer the primary never configured): allows and remembers the job', async () => {
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: true, offline: true });
+      assert.deepEqual(await decisions.authorize(job()), {
+        ok: true,
+        jobId: 'urn:uuid:1',
+        decision: 'allow',
+        reason: REASON_UNREACHABLE,
+        cost: 0,
+        charged: true,
+        offline: true,
+      });
       assert.equal(outbox.offlineJob('urn:uuid:1')?.free, false);
       assert.equal(outcomes.length, 1);
     });
 
     it('free: allows and remembers the job as free', async () => {
       setModes({ lab: 'free' });
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'allow', reason: REASON_UNREACHABLE, cost: 0, charged: false, offline: true });
+      assert.deepEqual(await decisions.authorize(job()), {
+        ok: true,
+        jobId: 'urn:uuid:1',
+        decision: 'allow',
+        reason: REASON_UNREACHABLE,
+        cost: 0,
+        charged: false,
+        offline: true,
+      });
       assert.equal(outbox.offlineJob('urn:uuid:1')?.free, true);
     });
 
@@ -187,7 +259,15 @@ describe('PrintDecisions', () => {
 
     it('hold: holds the job, remembers nothing, and queues its release in case the primary had authorised it', async () => {
       setModes({ lab: 'hold' });
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'hold', reason: REASON_HOLD, cost: 0, charged: false, offline: true });
+      assert.deepEqual(await decisions.authorize(job()), {
+        ok: true,
+        jobId: 'urn:uuid:1',
+        decision: 'hold',
+        reason: REASON_HOLD,
+        cost: 0,
+        charged: false,
+        offline: true,
+      });
       assert.equal(outbox.offlineJobCount(), 0);
       assert.deepEqual(waitingRelease(), { release: { jobId: 'urn:uuid:1', reason: `not printed: ${REASON_HOLD}` } });
       // CUPS retrying while the primary is still away queues nothing more.
@@ -197,7 +277,15 @@ describe('PrintDecisions', () => {
 
     it('deny: denies with "the accounting server is unreachable", and queues its release in case the primary had authorised it', async () => {
       setModes({ lab: 'deny' });
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
+      assert.deepEqual(await decisions.authorize(job()), {
+        ok: true,
+        jobId: 'urn:uuid:1',
+        decision: 'deny',
+        reason: 'the accounting server is unreachable',
+        cost: 0,
+        charged: false,
+        offline: true,
+      });
       assert.deepEqual(waitingRelease(), { release: { jobId: 'urn:uuid:1', reason: 'not printed: the accounting server is unreachable' } });
     });
 
@@ -218,8 +306,19 @@ describe('PrintDecisions', () => {
         order.push(`authorize after ${submitted.length - before} event(s)`);
         return Promise.resolve({ jobId: 'urn:uuid:1#2', decision: 'DECISION_ALLOW', reason: '', cost: 30, charged: true });
       };
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1#2', decision: 'allow', reason: '', cost: 30, charged: true, offline: false });
-      assert.deepEqual(submitted.slice(before).map((b) => b.events), [[{ release: { jobId: 'urn:uuid:1', reason: `not printed: ${REASON_HOLD}` } }]]);
+      assert.deepEqual(await decisions.authorize(job()), {
+        ok: true,
+        jobId: 'urn:uuid:1#2',
+        decision: 'allow',
+        reason: '',
+        cost: 30,
+        charged: true,
+        offline: false,
+      });
+      assert.deepEqual(
+        submitted.slice(before).map((b) => b.events),
+        [[{ release: { jobId: 'urn:uuid:1', reason: `not printed: ${REASON_HOLD}` } }]],
+      );
       assert.deepEqual(order, ['authorize after 1 event(s)']);
       assert.equal(outbox.depth(), 0, 'the delivered release is acknowledged');
       assert.deepEqual(await decisions.commit('urn:uuid:1#2', undefined), { ok: true, duplicate: false, direct: false });
@@ -229,7 +328,15 @@ describe('PrintDecisions', () => {
       setModes({ lab: 'charge_later', old: 'free' }, ['old']);
       control.applySnapshot([{ username: 'bob', blocked: true, reason: 'no credit left' }]);
       assert.equal((await decisions.authorize(job({ queue: 'old' }))).reason, 'this printer is disabled');
-      assert.deepEqual(await decisions.authorize(job({ username: 'bob' })), { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: 'no credit left', cost: 0, charged: false, offline: true });
+      assert.deepEqual(await decisions.authorize(job({ username: 'bob' })), {
+        ok: true,
+        jobId: 'urn:uuid:1',
+        decision: 'deny',
+        reason: 'no credit left',
+        cost: 0,
+        charged: false,
+        offline: true,
+      });
       assert.equal((await decisions.authorize(job({ jobId: 'urn:uuid:2' }))).decision, 'allow');
     });
 
@@ -290,7 +397,15 @@ describe('PrintDecisions', () => {
   describe('a job printed again under its CUPS UUID (Restart-Job)', () => {
     it('answers with the attempt the primary names, and commits under it', async () => {
       authorize = () => Promise.resolve({ jobId: 'urn:uuid:1#2', decision: 'DECISION_ALLOW', reason: '', cost: 30, charged: true });
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1#2', decision: 'allow', reason: '', cost: 30, charged: true, offline: false });
+      assert.deepEqual(await decisions.authorize(job()), {
+        ok: true,
+        jobId: 'urn:uuid:1#2',
+        decision: 'allow',
+        reason: '',
+        cost: 30,
+        charged: true,
+        offline: false,
+      });
       await decisions.commit('urn:uuid:1#2', undefined);
       assert.deepEqual(
         outbox.nextBatch(10).map((e) => [e.key, e.payload]),
@@ -309,7 +424,10 @@ describe('PrintDecisions', () => {
       await decisions.authorize(job());
       assert.deepEqual(commitsSentBeforeAuthorize, [[{ commit: { jobId: 'urn:uuid:1', printedPages: 3 } }]]);
       // The outbox still holds it: the primary takes its replay as a duplicate.
-      assert.deepEqual(outbox.nextBatch(10).map((e) => e.key), ['job:urn:uuid:1']);
+      assert.deepEqual(
+        outbox.nextBatch(10).map((e) => e.key),
+        ['job:urn:uuid:1'],
+      );
     });
 
     it('records a reprint while the primary is away under an id of its own, kept while CUPS retries it', async () => {
@@ -319,7 +437,10 @@ describe('PrintDecisions', () => {
       assert.equal((await decisions.authorize(job())).jobId, first.jobId);
       await decisions.commit(first.jobId ?? '', 3);
       const events = outbox.nextBatch(10);
-      assert.deepEqual(events.map((e) => e.key), ['job:urn:uuid:1', `job:${first.jobId}`]);
+      assert.deepEqual(
+        events.map((e) => e.key),
+        ['job:urn:uuid:1', `job:${first.jobId}`],
+      );
       const offline = (events[1]?.payload as { offline: { job: { jobId: string }; printedPages: number } }).offline;
       assert.deepEqual([offline.job.jobId, offline.printedPages], [first.jobId, 3]);
       assert.equal(outbox.offlineJobCount(), 0);
@@ -343,7 +464,10 @@ describe('PrintDecisions', () => {
       assert.equal((await decisions.authorize(job())).jobId, first.jobId);
       assert.equal(outbox.offlineJobCount(), 1);
       await decisions.commit(first.jobId ?? '', 3);
-      assert.deepEqual(outbox.nextBatch(10).map((e) => e.key), ['job:urn:uuid:1', `job:${first.jobId}`]);
+      assert.deepEqual(
+        outbox.nextBatch(10).map((e) => e.key),
+        ['job:urn:uuid:1', `job:${first.jobId}`],
+      );
       assert.equal(outbox.offlineJobCount(), 0);
     });
 
@@ -353,7 +477,10 @@ describe('PrintDecisions', () => {
       build();
       authorize = () => Promise.resolve({ jobId: 'urn:uuid:1#2', decision: 'DECISION_ALLOW', reason: '', cost: 30, charged: true });
       assert.equal((await decisions.authorize(job())).jobId, 'urn:uuid:1#2');
-      assert.deepEqual(submitted.map((b) => b.events), [[{ commit: { jobId: 'urn:uuid:1', printedPages: 3 } }]]);
+      assert.deepEqual(
+        submitted.map((b) => b.events),
+        [[{ commit: { jobId: 'urn:uuid:1', printedPages: 3 } }]],
+      );
     });
 
     it('records a job printed offline for the first time under its UUID', async () => {
@@ -366,7 +493,15 @@ describe('PrintDecisions', () => {
     it('denies new jobs with a clear reason instead of printing jobs it could not record', async () => {
       build({ minFreeBytes: Number.MAX_SAFE_INTEGER });
       authorize = () => Promise.resolve({ jobId: 'urn:uuid:1', decision: 'DECISION_ALLOW', reason: '', cost: 30, charged: true });
-      assert.deepEqual(await decisions.authorize(job()), { ok: true, jobId: 'urn:uuid:1', decision: 'deny', reason: REASON_OUTBOX, cost: 0, charged: false, offline: false });
+      assert.deepEqual(await decisions.authorize(job()), {
+        ok: true,
+        jobId: 'urn:uuid:1',
+        decision: 'deny',
+        reason: REASON_OUTBOX,
+        cost: 0,
+        charged: false,
+        offline: false,
+      });
     });
 
     it('sends a commit straight to the primary when the outbox cannot write it', async () => {

@@ -109,7 +109,7 @@ describeOnEachDatabase('secondary daemon with a real primary', (t) => {
     );
   });
 
-  it('follows each printer\'s failure mode while the primary is stopped, then delivers everything once it is back: every job charged exactly once', async function () {
+  it("follows each printer's failure mode while the primary is stopped, then delivers everything once it is back: every job charged exactly once", async function () {
     this.timeout(60_000);
     const p = await startPrimary();
     await accountFor(p.services, { username: 'ann', restricted: true, initialCredit: 1000 });
@@ -133,15 +133,39 @@ describeOnEachDatabase('secondary daemon with a real primary', (t) => {
     await stopPrimary();
 
     const later = printJob({ queue: 'later', pages: 5 });
-    assert.deepEqual(await authorize(later), { ok: true, decision: 'allow', jobId: later.jobId, reason: 'the accounting server is unreachable', cost: 0, charged: true, offline: true });
+    assert.deepEqual(await authorize(later), {
+      ok: true,
+      decision: 'allow',
+      jobId: later.jobId,
+      reason: 'the accounting server is unreachable',
+      cost: 0,
+      charged: true,
+      offline: true,
+    });
     await commit(later.jobId, 5);
     const free = printJob({ queue: 'free', username: 'bob', pages: 4 });
-    assert.deepEqual(await authorize(free), { ok: true, decision: 'allow', jobId: free.jobId, reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
+    assert.deepEqual(await authorize(free), {
+      ok: true,
+      decision: 'allow',
+      jobId: free.jobId,
+      reason: 'the accounting server is unreachable',
+      cost: 0,
+      charged: false,
+      offline: true,
+    });
     await commit(free.jobId);
     const held = printJob({ queue: 'hold', pages: 1 });
     assert.equal((await authorize(held)).decision, 'hold');
     const refused = printJob({ queue: 'deny', pages: 1 });
-    assert.deepEqual(await authorize(refused), { ok: true, decision: 'deny', jobId: refused.jobId, reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
+    assert.deepEqual(await authorize(refused), {
+      ok: true,
+      decision: 'deny',
+      jobId: refused.jobId,
+      reason: 'the accounting server is unreachable',
+      cost: 0,
+      charged: false,
+      offline: true,
+    });
     const cancelled = printJob({ queue: 'later', pages: 2 });
     assert.equal((await authorize(cancelled)).offline, true);
     assert.equal((await client!.release(cancelled.jobId, 'cancelled by the user')).ok, true);
@@ -218,14 +242,25 @@ describeOnEachDatabase('secondary daemon with a real primary', (t) => {
     secondary = await startTestSecondary(grpcPort, dataDir);
     await connect();
     const j = printJob({ pages: 2 });
-    assert.deepEqual(await authorize(j), { ok: true, decision: 'allow', jobId: j.jobId, reason: 'the accounting server is unreachable', cost: 0, charged: true, offline: true });
+    assert.deepEqual(await authorize(j), {
+      ok: true,
+      decision: 'allow',
+      jobId: j.jobId,
+      reason: 'the accounting server is unreachable',
+      cost: 0,
+      charged: true,
+      offline: true,
+    });
     await commit(j.jobId, 2);
 
     const p = await startPrimary();
     await secondary.whenRegistered();
     await secondary.whenOutboxEmpty();
     assert.deepEqual(await balanceOf(p, 'ann'), [-20, 0]);
-    assert.deepEqual((await p.secondaries.list()).map((s) => s.name), ['print-1']);
+    assert.deepEqual(
+      (await p.secondaries.list()).map((s) => s.name),
+      ['print-1'],
+    );
   });
 
   it('dead-letters events the primary refuses for good, with the reason, and delivers the others', async () => {

@@ -19,7 +19,9 @@ type Answer = (events: JobEvent[], call: CallOptions | undefined) => JobEventRes
 
 /** The primary's answer to an event it accepts: committed, or released for a release. */
 const committed = (e: JobEvent): JobEventResult__Output =>
-  e.release ? { jobId: jobIdOf(e), result: 'released', released: { jobId: jobIdOf(e) } } : { jobId: jobIdOf(e), result: 'committed', committed: { jobId: jobIdOf(e), cost: 10 } };
+  e.release
+    ? { jobId: jobIdOf(e), result: 'released', released: { jobId: jobIdOf(e) } }
+    : { jobId: jobIdOf(e), result: 'committed', committed: { jobId: jobIdOf(e), cost: 10 } };
 const failed = (e: JobEvent, code: status, message = 'no'): JobEventResult__Output => ({
   jobId: jobIdOf(e),
   result: 'error',
@@ -94,13 +96,24 @@ describe('OutboxSender', () => {
     await enqueue(4);
     answer = (events) => ({
       results: events.map((e, i) =>
-        e.release ? committed(e) : i === 1 ? failed(e, status.NOT_FOUND, 'print job not found') : i === 2 ? failed(e, status.FAILED_PRECONDITION) : i === 3 ? failed(e, status.INVALID_ARGUMENT) : committed(e),
+        e.release
+          ? committed(e)
+          : i === 1
+            ? failed(e, status.NOT_FOUND, 'print job not found')
+            : i === 2
+              ? failed(e, status.FAILED_PRECONDITION)
+              : i === 3
+                ? failed(e, status.INVALID_ARGUMENT)
+                : committed(e),
       ),
     });
     start();
     await drained();
     // The refused commits are never retried; a release of each job takes its place, so nothing stays held.
-    assert.deepEqual(calls, [['job-0', 'job-1', 'job-2', 'job-3'], ['job-1', 'job-2', 'job-3']]);
+    assert.deepEqual(calls, [
+      ['job-0', 'job-1', 'job-2', 'job-3'],
+      ['job-1', 'job-2', 'job-3'],
+    ]);
     assert.deepEqual(
       outbox.deadLetters().map((d) => [d.key, d.reason]),
       [

@@ -41,7 +41,9 @@ describeOnEachDatabase('secondary over TLS', (t) => {
   it('registers and charges over mutual TLS with its client certificate', async () => {
     primary = await startTestPrimary(t, { grpcTlsCert: certs.serverCert, grpcTlsKey: certs.serverKey, grpcTlsClientCa: certs.ca });
     await accountFor(primary.services, { username: 'ann', restricted: false });
-    secondary = await startTestSecondary(primary.grpcPort, dataDir, { flags: { tlsCa: certs.ca, tlsCert: certs.clientCert, tlsKey: certs.clientKey, tlsServerName: 'localhost' } });
+    secondary = await startTestSecondary(primary.grpcPort, dataDir, {
+      flags: { tlsCa: certs.ca, tlsCert: certs.clientCert, tlsKey: certs.clientKey, tlsServerName: 'localhost' },
+    });
     await secondary.whenRegistered();
     const client = await LocalEndpointClient.connect(secondary.socketPath);
     try {

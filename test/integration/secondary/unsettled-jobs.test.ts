@@ -97,7 +97,15 @@ describeOnEachDatabase('jobs a secondary does not print, and events its primary 
 
     // The primary goes away; the job is asked about again (the wrapper died, CUPS retried it).
     await stopPrimary();
-    assert.deepEqual(await authorize(job), { ok: true, jobId: job.jobId, decision: 'deny', reason: 'the accounting server is unreachable', cost: 0, charged: false, offline: true });
+    assert.deepEqual(await authorize(job), {
+      ok: true,
+      jobId: job.jobId,
+      decision: 'deny',
+      reason: 'the accounting server is unreachable',
+      cost: 0,
+      charged: false,
+      offline: true,
+    });
     assert.equal(secondary!.outbox.depth(), 1, 'a release waits in the outbox');
 
     const back = await startPrimary();
@@ -162,7 +170,10 @@ describeOnEachDatabase('jobs a secondary does not print, and events its primary 
       [authorizeLine({ jobId: 'urn:uuid:x#2' }), /job\.jobId: must not contain "#"/],
       [authorizeLine({ submittedAtMs: 1e20 }), /job\.submittedAtMs/],
     ];
-    const answers = await rawRequests(secondary!.socketPath, cases.map(([line]) => line));
+    const answers = await rawRequests(
+      secondary!.socketPath,
+      cases.map(([line]) => line),
+    );
     answers.forEach((answer, i) => {
       const [line, pattern] = cases[i] as [string, RegExp];
       assert.equal(answer.ok, false, `accepted: ${line.slice(0, 120)}`);
@@ -194,7 +205,10 @@ describeOnEachDatabase('jobs a secondary does not print, and events its primary 
     assert.deepEqual([dead?.kind, dead?.key], ['job.commit', `job:${job.jobId}`]);
     assert.match(dead?.reason ?? '', /^INVALID_ARGUMENT: VALIDATION: printedPages must be at most 1,000,000$/);
     const cancelled = (await t.db.knex('print_jobs').where({ job_uuid: job.jobId }).first('reason')) as { reason: string };
-    assert.match(cancelled.reason, /its commit was refused by the primary \(INVALID_ARGUMENT: VALIDATION: printedPages must be at most 1,000,000\); released so nothing stays held/);
+    assert.match(
+      cancelled.reason,
+      /its commit was refused by the primary \(INVALID_ARGUMENT: VALIDATION: printedPages must be at most 1,000,000\); released so nothing stays held/,
+    );
 
     // The next heartbeats carry the dead letter (every second in these tests).
     for (let i = 0; i < 100 && (await p.secondaries.get('print-1'))?.deadLetters !== 1; i++) await new Promise((r) => setTimeout(r, 50));

@@ -119,7 +119,10 @@ describeOnEachDatabase('importUsers()', (t) => {
         ['Ann Archer', 'ann@example.org', 'Physics', 'B12', ['1001'], ['Staff'], 500, true, null],
       );
       const max = await s.users.detail((await s.users.getByUsername('max')).id);
-      assert.deepEqual([max.fullName, max.groups, max.account.balance, max.account.restricted, max.account.creditLimit], ['Max Mustermann', ['Students'], 200, true, 100]);
+      assert.deepEqual(
+        [max.fullName, max.groups, max.account.balance, max.account.restricted, max.account.creditLimit],
+        ['Max Mustermann', ['Students'], 200, true, 100],
+      );
       assert.match((await s.users.passwordHashOf(max.id)) ?? '', /^scrypt\$/);
     });
 
@@ -132,7 +135,11 @@ describeOnEachDatabase('importUsers()', (t) => {
     });
 
     it('records each initial credit as one "initial" ledger row, and the ledger still verifies', async () => {
-      const rows = (await t.db.knex('ledger').join('accounts', 'accounts.id', 'ledger.account_id').orderBy('accounts.name').select('accounts.name', 'ledger.amount', 'ledger.type', 'ledger.actor')) as {
+      const rows = (await t.db
+        .knex('ledger')
+        .join('accounts', 'accounts.id', 'ledger.account_id')
+        .orderBy('accounts.name')
+        .select('accounts.name', 'ledger.amount', 'ledger.type', 'ledger.actor')) as {
         name: string;
         amount: number | string;
         type: string;
@@ -270,7 +277,10 @@ describeOnEachDatabase('importUsers()', (t) => {
       );
       const before = await countRows('ledger');
       const result = await importUsers(s, file, { actor: 'test:update', update: true });
-      assert.deepEqual({ imported: result.imported, updated: result.updated, unchanged: result.unchanged, skipped: result.skipped }, { imported: 1, updated: 1, unchanged: 0, skipped: [] });
+      assert.deepEqual(
+        { imported: result.imported, updated: result.updated, unchanged: result.unchanged, skipped: result.skipped },
+        { imported: 1, updated: 1, unchanged: 0, skipped: [] },
+      );
 
       const olga = await s.users.detail((await s.users.getByUsername('olga')).id);
       assert.deepEqual(
@@ -290,10 +300,14 @@ describeOnEachDatabase('importUsers()', (t) => {
 
     it('counts a line that matches what is stored as unchanged and writes nothing for it', async () => {
       const auditBefore = await countRows('audit_log');
-      const result = await importUsers(s, csvFile('username,full_name,department,groups,restricted,credit_limit\nolga,Olga Existing,Archives,Library,yes,0.10\n'), {
-        actor: 'test',
-        update: true,
-      });
+      const result = await importUsers(
+        s,
+        csvFile('username,full_name,department,groups,restricted,credit_limit\nolga,Olga Existing,Archives,Library,yes,0.10\n'),
+        {
+          actor: 'test',
+          update: true,
+        },
+      );
       assert.deepEqual({ updated: result.updated, unchanged: result.unchanged, skipped: result.skipped }, { updated: 0, unchanged: 1, skipped: [] });
       assert.equal(await countRows('audit_log'), auditBefore);
     });

@@ -21,7 +21,14 @@ describeOnEachDatabase('GroupService', (t) => {
     it('creates a group with its new-user rules (site defaults unless given)', async () => {
       const plain = await s.groups.create({ name: ' Staff ', description: 'all staff' });
       assert.deepEqual(
-        { name: plain.name, description: plain.description, initialCredit: plain.initialCredit, initialRestricted: plain.initialRestricted, initialCreditLimit: plain.initialCreditLimit, members: plain.members },
+        {
+          name: plain.name,
+          description: plain.description,
+          initialCredit: plain.initialCredit,
+          initialRestricted: plain.initialRestricted,
+          initialCreditLimit: plain.initialCreditLimit,
+          members: plain.members,
+        },
         { name: 'Staff', description: 'all staff', initialCredit: 0, initialRestricted: null, initialCreditLimit: null, members: 0 },
       );
       const ruled = await s.groups.create({ name: 'Students', initialCredit: 500, initialRestricted: true, initialCreditLimit: 100 }, 'admin');

@@ -57,10 +57,13 @@ describeOnEachDatabase('quotient import-users', (t) => {
     assert.deepEqual(r.stderr, ['line 3: email is not an email address: "bob@"', 'line 4: unknown group "Nope"']);
     assert.deepEqual(r.stdout, ['imported 2, updated 0, skipped 2 of 4 lines']);
     assert.equal(r.exitCode, 1);
-    assert.deepEqual((await servicesFor(t.db).users.list()).map((u) => [u.username, u.balance]), [
-      ['ann', 300],
-      ['dee', 0],
-    ]);
+    assert.deepEqual(
+      (await servicesFor(t.db).users.list()).map((u) => [u.username, u.balance]),
+      [
+        ['ann', 300],
+        ['dee', 0],
+      ],
+    );
   });
 
   it('exits 0 when every line was imported, and counts up-to-date users in update mode', async () => {
@@ -76,7 +79,11 @@ describeOnEachDatabase('quotient import-users', (t) => {
 
   it('writes nothing with --dry-run, and says so', async () => {
     const r = await run([csvFile('username\nann\nann\n'), '--dry-run', ...db()]);
-    assert.deepEqual(r, { exitCode: 1, stdout: ['dry run, nothing written: imported 1, updated 0, skipped 1 of 2 lines'], stderr: ['line 3: username ann already appears on line 2'] });
+    assert.deepEqual(r, {
+      exitCode: 1,
+      stdout: ['dry run, nothing written: imported 1, updated 0, skipped 1 of 2 lines'],
+      stderr: ['line 3: username ann already appears on line 2'],
+    });
     assert.equal(await servicesFor(t.db).users.count(), 0);
   });
 

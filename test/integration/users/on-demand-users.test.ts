@@ -38,7 +38,13 @@ describeOnEachDatabase('users created on demand', (t) => {
   });
 
   const ledgerOf = async (accountId: number): Promise<[number, number, string, string | null, string][]> =>
-    ((await t.db.knex('ledger').where({ account_id: accountId }).orderBy('id')) as LedgerRow[]).map((r) => [Number(r.amount), Number(r.balance_after), r.type, r.actor, r.idempotency_key]);
+    ((await t.db.knex('ledger').where({ account_id: accountId }).orderBy('id')) as LedgerRow[]).map((r) => [
+      Number(r.amount),
+      Number(r.balance_after),
+      r.type,
+      r.actor,
+      r.idempotency_key,
+    ]);
 
   describe('the users.onDemandGroups setting', () => {
     it('is empty by default and stores a list trimmed and without repeats', async () => {
@@ -53,7 +59,10 @@ describeOnEachDatabase('users created on demand', (t) => {
     it('refuses a group that does not exist, naming it, and keeps the old value', async () => {
       await s.groups.create({ name: 'students' });
       await s.settings.set('users.onDemandGroups', 'students');
-      await assert.rejects(s.settings.set('users.onDemandGroups', 'students,ghosts'), (err: Error & { code?: string }) => err.code === 'VALIDATION' && /no group ghosts/.test(err.message));
+      await assert.rejects(
+        s.settings.set('users.onDemandGroups', 'students,ghosts'),
+        (err: Error & { code?: string }) => err.code === 'VALIDATION' && /no group ghosts/.test(err.message),
+      );
       assert.equal(await s.settings.get('users.onDemandGroups'), 'students');
     });
   });
@@ -65,7 +74,10 @@ describeOnEachDatabase('users created on demand', (t) => {
       await s.groups.create({ name: 'staff', initialCredit: 300, initialRestricted: false, initialCreditLimit: 80 });
       await s.settings.set('users.onDemandGroups', 'students,staff');
       const user = await s.users.createOnDemand('NewComer', 'system:test');
-      assert.deepEqual([user.username, user.groups, user.account.balance, user.account.restricted, user.account.creditLimit], ['newcomer', ['staff', 'students'], 525, false, 80]);
+      assert.deepEqual(
+        [user.username, user.groups, user.account.balance, user.account.restricted, user.account.creditLimit],
+        ['newcomer', ['staff', 'students'], 525, false, 80],
+      );
       assert.deepEqual(await ledgerOf(user.account.id), [[525, 525, 'initial', 'system:test', `initial:user:${user.id}`]]);
     });
 
@@ -95,8 +107,15 @@ describeOnEachDatabase('users created on demand', (t) => {
       assert.equal(await s.settings.get('internet.unknownUsers'), 'record');
       assert.deepEqual(await s.internet.report(report('r1', ['stranger'])), { reportId: 'r1', charged: 0, blockedUsers: [], replayed: false });
       assert.equal(await s.users.findByUsername('stranger'), undefined);
-      const usage = (await t.db.knex('internet_usage').select('username', 'user_id', 'charged_bytes')) as { username: string; user_id: number | null; charged_bytes: number | string }[];
-      assert.deepEqual(usage.map((u) => [u.username, u.user_id, Number(u.charged_bytes)]), [['stranger', null, 4 * MB]]);
+      const usage = (await t.db.knex('internet_usage').select('username', 'user_id', 'charged_bytes')) as {
+        username: string;
+        user_id: number | null;
+        charged_bytes: number | string;
+      }[];
+      assert.deepEqual(
+        usage.map((u) => [u.username, u.user_id, Number(u.charged_bytes)]),
+        [['stranger', null, 4 * MB]],
+      );
     });
 
     it('creates the user in the on-demand groups and charges them when internet.unknownUsers = create', async () => {

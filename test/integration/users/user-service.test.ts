@@ -62,8 +62,22 @@ describeOnEachDatabase('UserService', (t) => {
       await rejectsWith(s.users.createUser({ username: 'dee', groups: ['Staff', 'Ghosts'], initialCredit: 100 }), 'NOT_FOUND');
       assert.equal(await s.users.findByUsername('dee'), undefined);
       assert.equal(await s.users.count(), 0);
-      assert.equal(await t.db.knex('accounts').count({ n: '*' }).first().then((r) => Number(r?.n)), 0);
-      assert.equal(await t.db.knex('ledger').count({ n: '*' }).first().then((r) => Number(r?.n)), 0);
+      assert.equal(
+        await t.db
+          .knex('accounts')
+          .count({ n: '*' })
+          .first()
+          .then((r) => Number(r?.n)),
+        0,
+      );
+      assert.equal(
+        await t.db
+          .knex('ledger')
+          .count({ n: '*' })
+          .first()
+          .then((r) => Number(r?.n)),
+        0,
+      );
       assert.equal((await s.groups.get('Staff')).members, 0);
     });
 
@@ -198,29 +212,62 @@ describeOnEachDatabase('UserService', (t) => {
     });
 
     it('searches username, full name, email and department, ignoring case', async () => {
-      assert.deepEqual((await s.users.list({ search: 'CHEM' })).map((r) => r.username), ['sam']);
-      assert.deepEqual((await s.users.list({ search: 'example.org' })).map((r) => r.username), ['tia_b']);
-      assert.deepEqual((await s.users.list({ search: 'black' })).map((r) => r.username), ['tiaxb']);
+      assert.deepEqual(
+        (await s.users.list({ search: 'CHEM' })).map((r) => r.username),
+        ['sam'],
+      );
+      assert.deepEqual(
+        (await s.users.list({ search: 'example.org' })).map((r) => r.username),
+        ['tia_b'],
+      );
+      assert.deepEqual(
+        (await s.users.list({ search: 'black' })).map((r) => r.username),
+        ['tiaxb'],
+      );
     });
 
     it('ignores the case of letters outside ASCII too', async () => {
-      assert.deepEqual((await s.users.list({ search: 'Émile' })).map((r) => r.username), ['corp\\uma']);
-      assert.deepEqual((await s.users.list({ search: 'ØRSTED' })).map((r) => r.username), ['corp\\uma']);
+      assert.deepEqual(
+        (await s.users.list({ search: 'Émile' })).map((r) => r.username),
+        ['corp\\uma'],
+      );
+      assert.deepEqual(
+        (await s.users.list({ search: 'ØRSTED' })).map((r) => r.username),
+        ['corp\\uma'],
+      );
     });
 
     it('treats % and _ in a search as themselves, not as wildcards', async () => {
-      assert.deepEqual((await s.users.list({ search: 'tia_' })).map((r) => r.username), ['tia_b']);
-      assert.deepEqual((await s.users.list({ search: '100%' })).map((r) => r.username), ['sam']);
-      assert.deepEqual((await s.users.list({ search: '%' })).map((r) => r.username), ['sam']);
+      assert.deepEqual(
+        (await s.users.list({ search: 'tia_' })).map((r) => r.username),
+        ['tia_b'],
+      );
+      assert.deepEqual(
+        (await s.users.list({ search: '100%' })).map((r) => r.username),
+        ['sam'],
+      );
+      assert.deepEqual(
+        (await s.users.list({ search: '%' })).map((r) => r.username),
+        ['sam'],
+      );
     });
 
     it('matches a backslash in a search literally (DOMAIN\\user names)', async () => {
-      assert.deepEqual((await s.users.list({ search: 'corp\\' })).map((r) => r.username), ['corp\\uma']);
+      assert.deepEqual(
+        (await s.users.list({ search: 'corp\\' })).map((r) => r.username),
+        ['corp\\uma'],
+      );
     });
 
     it('filters by group and pages with limit and offset', async () => {
-      assert.deepEqual((await s.users.list({ group: 'Staff' })).map((r) => r.username), ['tia_b']);
-      assert.deepEqual((await s.users.list({ limit: 2, offset: 1 })).map((r) => r.username), ['sam', 'tia_b']);
+      assert.deepEqual(
+        (await s.users.list({ group: 'Staff' })).map((r) => r.username),
+        ['tia_b'],
+      );
+      assert.deepEqual(
+        (await s.users.list({ limit: 2, offset: 1 })).map((r) => r.username),
+        ['sam', 'tia_b'],
+      );
     });
   });
 });

@@ -44,7 +44,12 @@ function visibleText(html: string): string {
   const shown = html.replace(/<(\w+)[^>]*\stranslate="no"[^>]*>[\s\S]*?<\/\1>/g, ' ');
   const attributes = [...shown.matchAll(/\s(?:aria-label|title|placeholder|alt)="([^"]*)"/g)].map((m) => m[1]);
   const text = shown.replace(/<(script|style)[\s\S]*?<\/\1>/g, ' ').replace(/<[^>]*>/g, ' ');
-  return [text, ...attributes].join(' ').replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/\s+/g, ' ');
+  return [text, ...attributes]
+    .join(' ')
+    .replace(/&#x27;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
 }
 
 /** The English pieces a page shows, as whole words (so "Admin" is not found in "Administración"). */
@@ -56,7 +61,12 @@ function englishIn(html: string): string[] {
 const pageLanguage = (res: WebAnswer): string | undefined => /<html lang="([^"]*)"/.exec(res.text)?.[1];
 
 /** One request per view: who asks, how, and the status it answers with. */
-function pages(ids: { annId: number; printerId: number; cardId: number; runId: number }): Record<string, { who: 'nobody' | 'ann' | 'admin'; path: string; form?: Record<string, string>; status?: number }> {
+function pages(ids: {
+  annId: number;
+  printerId: number;
+  cardId: number;
+  runId: number;
+}): Record<string, { who: 'nobody' | 'ann' | 'admin'; path: string; form?: Record<string, string>; status?: number }> {
   return {
     signin: { who: 'nobody', path: '/signin' },
     summary: { who: 'ann', path: '/' },
@@ -81,7 +91,12 @@ function pages(ids: { annId: number; printerId: number; cardId: number; runId: n
     'admin-rate-card-new': { who: 'admin', path: '/admin/rate-cards/new' },
     'admin-rate-card': { who: 'admin', path: `/admin/rate-cards/${ids.cardId}` },
     'admin-quota-run': { who: 'admin', path: `/admin/quotas/Mensual/runs/${ids.runId}` },
-    'admin-quota-refused': { who: 'admin', path: '/admin/quotas', form: { name: 'Mensual', for: '*', period: 'monthly', day: '1', at: '06:00', amount: '2.00', formKey: 'es-quota-form-000001' }, status: 409 },
+    'admin-quota-refused': {
+      who: 'admin',
+      path: '/admin/quotas',
+      form: { name: 'Mensual', for: '*', period: 'monthly', day: '1', at: '06:00', amount: '2.00', formKey: 'es-quota-form-000001' },
+      status: 409,
+    },
   };
 }
 
@@ -105,7 +120,9 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
 
   beforeEach(async () => {
     await primary.services.users.createUser({ username: 'admin', password: ADMIN_PASSWORD, isAdmin: true, restricted: false });
-    annId = (await primary.services.users.createUser({ username: 'ann', fullName: 'Ana Ejemplo', password: ANN_PASSWORD, restricted: true, initialCredit: 1000 })).id;
+    annId = (
+      await primary.services.users.createUser({ username: 'ann', fullName: 'Ana Ejemplo', password: ANN_PASSWORD, restricted: true, initialCredit: 1000 })
+    ).id;
     await primary.services.users.createUser({ username: 'bea', restricted: false, initialCredit: 500 });
     fallbacks.length = 0;
   });
@@ -117,7 +134,10 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
   };
 
   it('names one request for each view below, so a new view cannot go untested', () => {
-    const views = fs.readdirSync(path.join(webToolsDir(), 'views')).map((f) => f.replace(/\.hbs$/, '')).filter((v) => v !== 'layout');
+    const views = fs
+      .readdirSync(path.join(webToolsDir(), 'views'))
+      .map((f) => f.replace(/\.hbs$/, ''))
+      .filter((v) => v !== 'layout');
     assert.deepEqual(Object.keys(pages({ annId: 0, printerId: 0, cardId: 0, runId: 0 })).sort(), views.sort());
   });
 
@@ -134,7 +154,13 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
 
     beforeEach(async () => {
       await primary.secondaries.register(
-        { name: 'print-1', role: 'print', version: '1.0.0', host: 'impresion-1', printers: [{ queue: 'library-laser', description: 'Láser', location: 'Biblioteca', deviceUri: 'ipp://laser/' }] },
+        {
+          name: 'print-1',
+          role: 'print',
+          version: '1.0.0',
+          host: 'impresion-1',
+          printers: [{ queue: 'library-laser', description: 'Láser', location: 'Biblioteca', deviceUri: 'ipp://laser/' }],
+        },
         '127.0.0.1',
       );
       const job = jobDescription({ documentName: 'tesis.pdf', pages: 4 });
@@ -150,12 +176,18 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
         secondary: 'proxy-1',
         intervalStartMs: at,
         intervalEndMs: at + 300_000,
-        lines: [{ username: 'ann', domain: 'example.com', bytesIn: 12 * MB, bytesOut: 0, cacheHitBytes: 0, requests: 4, firstSeenMs: at, lastSeenMs: at + 1000 }],
+        lines: [
+          { username: 'ann', domain: 'example.com', bytesIn: 12 * MB, bytesOut: 0, cacheHitBytes: 0, requests: 4, firstSeenMs: at, lastSeenMs: at + 1000 },
+        ],
       });
       await primary.services.settings.setAll({ 'transfers.enabled': true });
       const quotas = new QuotaAdmin({ services: primary.services });
       await quotas.create({ name: 'Mensual', allUsers: true, period: 'monthly', day: '1', at: '06:00', amount: '2.00' }, undefined, 'admin');
-      await quotas.create({ name: 'Semanal', allUsers: true, period: 'weekly', weekday: 'mon', at: '07:30', amount: '1.00', mode: 'reset' }, undefined, 'admin');
+      await quotas.create(
+        { name: 'Semanal', allUsers: true, period: 'weekly', weekday: 'mon', at: '07:30', amount: '1.00', mode: 'reset' },
+        undefined,
+        'admin',
+      );
       runId = (await quotas.runNow('Mensual', undefined, 'admin')).run.id;
     });
 
@@ -164,7 +196,17 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
       // Data for the pages that show it: a refund request, printer filters that refuse something.
       const jobId = String(((await t.db.knex('print_jobs').first('id')) as { id: number }).id);
       assert.equal((await clients.ann.post('/jobs/refund', { jobId, reason: 'atasco de papel' }, SPANISH)).status, 303);
-      const filters = { maxPages: '100', maxCopies: '5', maxCost: '5.00', colour: 'greyscaleOnly', sides: 'duplexOnly', paperSizes: 'A4', nameAllow: '*.pdf', nameDeny: '*.exe', duplicateWindowSeconds: '60' };
+      const filters = {
+        maxPages: '100',
+        maxCopies: '5',
+        maxCost: '5.00',
+        colour: 'greyscaleOnly',
+        sides: 'duplexOnly',
+        paperSizes: 'A4',
+        nameAllow: '*.pdf',
+        nameDeny: '*.exe',
+        duplicateWindowSeconds: '60',
+      };
       assert.equal((await clients.admin.post(`/admin/printers/${printerId}/filters`, filters, SPANISH)).status, 303);
 
       const found: Record<string, string[]> = {};
@@ -179,7 +221,11 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
       }
       assert.deepEqual(found, {});
       // The widget's example address carries a title in the page's language too (Handlebars writes = as &#x3D;).
-      assert.ok((await clients.ann.get('/widget/help', SPANISH)).text.includes('<a href="/widget?title&#x3D;Saldo%20de%20impresi%C3%B3n&amp;position&#x3D;top-right&amp;bg&#x3D;navy&amp;fg&#x3D;white">'));
+      assert.ok(
+        (await clients.ann.get('/widget/help', SPANISH)).text.includes(
+          '<a href="/widget?title&#x3D;Saldo%20de%20impresi%C3%B3n&amp;position&#x3D;top-right&amp;bg&#x3D;navy&amp;fg&#x3D;white">',
+        ),
+      );
     });
   });
 
@@ -206,8 +252,14 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
       assert.match(summary.text, /<option value="en" lang="en" selected>English<\/option>/);
       assert.equal(pageLanguage(await ann.get('/jobs', SPANISH)), 'en');
       assert.equal(((await t.db.knex('users').where({ id: annId }).first('language')) as { language: string | null }).language, 'en');
-      const audit = (await t.db.knex('audit_log').where({ action: 'user.update', target_id: 'ann' }).select('actor', 'details')) as { actor: string; details: string }[];
-      assert.deepEqual(audit.map((a) => [a.actor, JSON.parse(a.details) as unknown]), [['ann', { language: 'en' }]]);
+      const audit = (await t.db.knex('audit_log').where({ action: 'user.update', target_id: 'ann' }).select('actor', 'details')) as {
+        actor: string;
+        details: string;
+      }[];
+      assert.deepEqual(
+        audit.map((a) => [a.actor, JSON.parse(a.details) as unknown]),
+        [['ann', { language: 'en' }]],
+      );
 
       await ann.post('/language', { language: '' }, SPANISH);
       assert.equal(pageLanguage(await ann.get('/', SPANISH)), 'es');
@@ -234,7 +286,10 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
       assert.equal(pageLanguage(await ann.get('/', { 'accept-language': 'en' })), 'en');
       assert.match((await runCliInProcess(['users', 'show', 'ann', ...db])).stdout, /^language {7}the browser's$/m);
       const refused = await runCliInProcess(['users', 'set', 'ann', '--language', 'fr', ...db]);
-      assert.deepEqual([refused.code, refused.stderr], [1, "error: option '--language <tag>' argument 'fr' is invalid. Allowed choices are en, es, browser.\n"]);
+      assert.deepEqual(
+        [refused.code, refused.stderr],
+        [1, "error: option '--language <tag>' argument 'fr' is invalid. Allowed choices are en, es, browser.\n"],
+      );
     });
   });
 });

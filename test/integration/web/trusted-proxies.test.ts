@@ -21,15 +21,29 @@ describeOnEachDatabase('trusted proxies', (t) => {
     await direct.services.users.createUser({ username: 'ann', password: 'ann-password-1' });
   });
 
-  const addressRows = async (): Promise<string[]> => ((await t.db.knex('web_signin_failures').where('throttle_key', 'like', 'ip:%').orderBy('throttle_key').pluck('throttle_key')) as string[]);
+  const addressRows = async (): Promise<string[]> =>
+    (await t.db.knex('web_signin_failures').where('throttle_key', 'like', 'ip:%').orderBy('throttle_key').pluck('throttle_key')) as string[];
 
   /** Signs in through `p` with the given forwarding headers; the Set-Cookie of the session and the HSTS header. */
-  const signIn = async (p: RunningPrimary, password: string, headers: Record<string, string>): Promise<{ status: number; cookie: string; hsts: string | null }> => {
+  const signIn = async (
+    p: RunningPrimary,
+    password: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; cookie: string; hsts: string | null }> => {
     const c = new WebClient(`http://127.0.0.1:${p.httpPort}`);
     await c.get('/signin', headers);
     const body = new URLSearchParams({ username: 'ann', password, _csrf: c.csrf });
-    const res = await fetch(`${c.base}/signin`, { method: 'POST', redirect: 'manual', body, headers: { ...headers, cookie: `quotient_signin=${c.csrf}`, 'content-type': 'application/x-www-form-urlencoded' } });
-    return { status: res.status, cookie: res.headers.getSetCookie().find((x) => x.startsWith('quotient_session=')) ?? '', hsts: res.headers.get('strict-transport-security') };
+    const res = await fetch(`${c.base}/signin`, {
+      method: 'POST',
+      redirect: 'manual',
+      body,
+      headers: { ...headers, cookie: `quotient_signin=${c.csrf}`, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    return {
+      status: res.status,
+      cookie: res.headers.getSetCookie().find((x) => x.startsWith('quotient_session=')) ?? '',
+      hsts: res.headers.get('strict-transport-security'),
+    };
   };
 
   it('ignores the headers from a client that is not a trusted proxy', async () => {
@@ -42,7 +56,7 @@ describeOnEachDatabase('trusted proxies', (t) => {
     assert.equal(ok.hsts, null);
   });
 
-  it('takes the client from a trusted proxy\'s X-Forwarded-For (the nearest untrusted address) and TLS from its X-Forwarded-Proto', async () => {
+  it("takes the client from a trusted proxy's X-Forwarded-For (the nearest untrusted address) and TLS from its X-Forwarded-Proto", async () => {
     assert.equal((await signIn(proxied, 'wrong', { 'x-forwarded-for': '198.51.100.7' })).status, 401);
     // A client that sends its own header gets the proxy's address appended: the appended one counts.
     assert.equal((await signIn(proxied, 'wrong', { 'x-forwarded-for': '203.0.113.9, 198.51.100.8' })).status, 401);

@@ -34,7 +34,8 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
 
   /** Log entries at error level or above (pino: 50), and the client errors (warn, 40) by path. */
   const serverErrors = (): unknown[] => log.entries.filter((e) => Number(e.level) >= 50);
-  const clientErrors = (): string[] => log.entries.filter((e) => Number(e.level) === 40 && /client error$/.test(String(e.msg))).map((e) => `${String(e.status)} ${String(e.path)}`);
+  const clientErrors = (): string[] =>
+    log.entries.filter((e) => Number(e.level) === 40 && /client error$/.test(String(e.msg))).map((e) => `${String(e.status)} ${String(e.path)}`);
 
   const assertPage = (res: WebAnswer, status: number, message: string, what: string): void => {
     assert.equal(res.status, status, what);
@@ -45,12 +46,32 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
   describe('a path with malformed percent-encoding, an unknown charset or content encoding', () => {
     it('answers 400 with a readable page on every route with a path parameter, logged as a client error', async () => {
       const a = await admin();
-      const gets = ['/admin/users/%E0%A4%A', '/admin/printers/%E0%A4%A/filters', '/admin/rate-cards/%E0%A4%A', '/admin/quotas/%E0%A4%A/runs/1', '/admin/quotas/x/runs/%E0%A4%A'];
+      const gets = [
+        '/admin/users/%E0%A4%A',
+        '/admin/printers/%E0%A4%A/filters',
+        '/admin/rate-cards/%E0%A4%A',
+        '/admin/quotas/%E0%A4%A/runs/1',
+        '/admin/quotas/x/runs/%E0%A4%A',
+      ];
       for (const path of gets) assertPage(await a.get(path), 400, BAD_REQUEST, path);
-      const posts = ['/admin/users/%E0%A4%A/adjust', '/admin/users/%E0%A4%A/account', '/admin/printers/%E0%A4%A/enabled', '/admin/printers/%E0%A4%A/charging', '/admin/printers/%E0%A4%A/filters', '/admin/rate-cards/%E0%A4%A', '/admin/refunds/%E0%A4%A/approve', '/admin/quotas/%E0%A4%A/enabled', '/admin/quotas/%E0%A4%A/remove', '/admin/quotas/%E0%A4%A/run'];
+      const posts = [
+        '/admin/users/%E0%A4%A/adjust',
+        '/admin/users/%E0%A4%A/account',
+        '/admin/printers/%E0%A4%A/enabled',
+        '/admin/printers/%E0%A4%A/charging',
+        '/admin/printers/%E0%A4%A/filters',
+        '/admin/rate-cards/%E0%A4%A',
+        '/admin/refunds/%E0%A4%A/approve',
+        '/admin/quotas/%E0%A4%A/enabled',
+        '/admin/quotas/%E0%A4%A/remove',
+        '/admin/quotas/%E0%A4%A/run',
+      ];
       for (const path of posts) assertPage(await a.post(path, { amount: '1', formKey: 'aaaaaaaaaaaaaaaaaaaa' }), 400, BAD_REQUEST, `POST ${path}`);
       assert.deepEqual(serverErrors(), []);
-      assert.deepEqual(clientErrors(), [...gets, ...posts].map((p) => `400 ${p}`));
+      assert.deepEqual(
+        clientErrors(),
+        [...gets, ...posts].map((p) => `400 ${p}`),
+      );
       assert.equal((await primary.services.users.personalAccount(annId)).balance, 1000);
     });
 
@@ -63,7 +84,12 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
       assertPage(await signedOut.post('/signin', { username: 'admin', password: ADMIN_PASSWORD }, encoding), 400, BAD_REQUEST, 'sign-in, encoding');
       const a = await admin();
       assertPage(await a.post('/admin/settings', { 'currency.symbol': '€' }, charset), 400, BAD_REQUEST, 'settings, charset');
-      assertPage(await a.post(`/admin/users/${annId}/adjust`, { amount: '5', formKey: 'aaaaaaaaaaaaaaaaaaaa' }, encoding), 400, BAD_REQUEST, 'adjust, encoding');
+      assertPage(
+        await a.post(`/admin/users/${annId}/adjust`, { amount: '5', formKey: 'aaaaaaaaaaaaaaaaaaaa' }, encoding),
+        400,
+        BAD_REQUEST,
+        'adjust, encoding',
+      );
       const u = await ann();
       assertPage(await u.post('/jobs/refund', { jobId: '1' }, charset), 400, BAD_REQUEST, 'refund, charset');
       assert.deepEqual(serverErrors(), []);
@@ -93,13 +119,23 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
       assertPage(await signedOut.post('/admin/settings', { _csrf: '', ...big }), 413, TOO_LARGE, 'settings signed out, no token');
       const a = await admin();
       assertPage(await a.post('/admin/settings', { 'currency.symbol': '€', ...big }), 413, TOO_LARGE, 'settings, 200 kB');
-      assertPage(await a.post(`/admin/users/${annId}/adjust`, [['amount', '5'], ['formKey', 'aaaaaaaaaaaaaaaaaaaa'], ...many]), 413, TOO_LARGE, 'adjust, 2,100 fields');
+      assertPage(
+        await a.post(`/admin/users/${annId}/adjust`, [['amount', '5'], ['formKey', 'aaaaaaaaaaaaaaaaaaaa'], ...many]),
+        413,
+        TOO_LARGE,
+        'adjust, 2,100 fields',
+      );
       assertPage(await a.post('/admin/rate-cards', { name: 'Huge', ...big }), 413, TOO_LARGE, 'rate card, 200 kB');
       const u = await ann();
       assertPage(await u.post('/transfers', { to: 'admin', amount: '1', ...big }), 413, TOO_LARGE, 'transfer, 200 kB');
       assertPage(await u.post('/signout', Object.fromEntries(many)), 413, TOO_LARGE, 'sign-out, 2,100 fields');
       assert.deepEqual(serverErrors(), []);
-      assert.deepEqual(clientErrors(), ['/signin', '/signin', '/admin/settings', '/admin/settings', `/admin/users/${annId}/adjust`, '/admin/rate-cards', '/transfers', '/signout'].map((p) => `413 ${p}`));
+      assert.deepEqual(
+        clientErrors(),
+        ['/signin', '/signin', '/admin/settings', '/admin/settings', `/admin/users/${annId}/adjust`, '/admin/rate-cards', '/transfers', '/signout'].map(
+          (p) => `413 ${p}`,
+        ),
+      );
       // The signed-in page says who is signed in; nothing was changed or logged with the body.
       assert.equal(await t.db.knex('settings').where({ key: 'currency.symbol' }).first(), undefined);
       assert.equal((await primary.services.users.personalAccount(annId)).balance, 1000);
@@ -109,7 +145,12 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
 
     it('accepts a form just under the limits', async () => {
       const a = await admin();
-      const res = await a.post(`/admin/users/${annId}/adjust`, [['amount', '5'], ['comment', 'x'.repeat(900)], ['formKey', 'aaaaaaaaaaaaaaaaaaaa'], ...many.slice(0, 1990)]);
+      const res = await a.post(`/admin/users/${annId}/adjust`, [
+        ['amount', '5'],
+        ['comment', 'x'.repeat(900)],
+        ['formKey', 'aaaaaaaaaaaaaaaaaaaa'],
+        ...many.slice(0, 1990),
+      ]);
       assert.equal(res.status, 303);
       assert.equal((await primary.services.users.personalAccount(annId)).balance, 1500);
     });
@@ -127,9 +168,11 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
       const kept = fields.filter(([k]) => !(k in changes));
       return [...kept, ...Object.entries(changes).filter((e): e is [string, string] => e[1] !== undefined)];
     };
-    const stored = async (): Promise<string[]> => ((await t.db.knex('settings').orderBy('key').select('key', 'value')) as { key: string; value: string }[]).map((r) => `${r.key}=${r.value}`);
+    const stored = async (): Promise<string[]> =>
+      ((await t.db.knex('settings').orderBy('key').select('key', 'value')) as { key: string; value: string }[]).map((r) => `${r.key}=${r.value}`);
     const audited = async (): Promise<number> => Number((await t.db.knex('audit_log').where({ action: 'settings.set' }).count({ n: '*' }).first())?.n);
-    const inputValue = (page: { text: string }, name: string): string | undefined => new RegExp(`<input name="${name.replace(/\./g, '\\.')}" value="([^"]*)"`).exec(page.text)?.[1];
+    const inputValue = (page: { text: string }, name: string): string | undefined =>
+      new RegExp(`<input name="${name.replace(/\./g, '\\.')}" value="([^"]*)"`).exec(page.text)?.[1];
     const settingsError = (page: { text: string }): string => /id="settings-error">([^<]*)</.exec(page.text)?.[1]?.trim() ?? '';
 
     it('saves nothing of a form it refuses, and shows it again as typed naming the field', async () => {
@@ -194,7 +237,12 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
       const printer = await primary.services.printers.resolve('print-1', 'library-laser', { description: 'Library laser' });
       await primary.services.groups.create({ name: 'staff', description: 'All staff' });
       await primary.services.quotas.create({ name: 'weekly', allUsers: true, period: 'weekly', weekday: 1, atTime: '06:00', mode: 'add', amount: 500 });
-      const card = await primary.services.rateCards.save('Cheap', { prices: [{ paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 5 }, { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 25 }] });
+      const card = await primary.services.rateCards.save('Cheap', {
+        prices: [
+          { paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 5 },
+          { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 25 },
+        ],
+      });
       const a = await admin();
       const audits = async (): Promise<number> => Number((await t.db.knex('audit_log').count({ n: '*' }).first())?.n);
       const auditsBefore = await audits();
@@ -202,12 +250,38 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
       const cases: [string, Record<string, string>, string][] = [
         [`/admin/users/${annId}/account`, { restricted: 'yes', creditLimit: '' }, 'That did not work: check the restriction (a checkbox).'],
         [`/admin/printers/${printer.id}/enabled`, { enabled: 'yes' }, 'That did not work: check whether it is enabled.'],
-        ['/admin/groups/rules', { group: 'staff', initialCredit: '1', initialRestricted: 'maybe', initialCreditLimit: '' }, 'That did not work: check whether new users are restricted.'],
-        [`/admin/rate-cards/${card.id}`, { version: '1', formKey: key('r'), priceRows: '2', perJobFee: '0', duplexDiscount: '0', 'p0.size': '*', 'p0.colour': 'grey', 'p0.sides': 'simplex', 'p0.price': '0.05', 'p0.remove': 'yes', 'p1.size': '*', 'p1.colour': 'colour', 'p1.sides': 'simplex', 'p1.price': '0.25' }, 'That did not work: check p0.remove.'],
+        [
+          '/admin/groups/rules',
+          { group: 'staff', initialCredit: '1', initialRestricted: 'maybe', initialCreditLimit: '' },
+          'That did not work: check whether new users are restricted.',
+        ],
+        [
+          `/admin/rate-cards/${card.id}`,
+          {
+            version: '1',
+            formKey: key('r'),
+            priceRows: '2',
+            perJobFee: '0',
+            duplexDiscount: '0',
+            'p0.size': '*',
+            'p0.colour': 'grey',
+            'p0.sides': 'simplex',
+            'p0.price': '0.05',
+            'p0.remove': 'yes',
+            'p1.size': '*',
+            'p1.colour': 'colour',
+            'p1.sides': 'simplex',
+            'p1.price': '0.25',
+          },
+          'That did not work: check p0.remove.',
+        ],
       ];
       for (const [path, form, message] of cases) assertPage(await a.post(path, form), 400, message, path);
       // The quota forms answer with their own page.
-      for (const [path, form] of [['/admin/quotas', { name: 'daily', for: '*', period: 'daily', at: '06:00', amount: '1.00', mode: 'add', disabled: 'yes', formKey: key('q') }], ['/admin/quotas/weekly/enabled', { enabled: 'yes', formKey: key('e') }]] as const) {
+      for (const [path, form] of [
+        ['/admin/quotas', { name: 'daily', for: '*', period: 'daily', at: '06:00', amount: '1.00', mode: 'add', disabled: 'yes', formKey: key('q') }],
+        ['/admin/quotas/weekly/enabled', { enabled: 'yes', formKey: key('e') }],
+      ] as const) {
         const res = await a.post(path, form);
         assert.equal(res.status, 400, path);
         assert.match(res.text, /That did not work: something in the form is not valid\./, path);
@@ -216,13 +290,36 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
       assert.equal(Boolean((await t.db.knex('printers').where({ id: printer.id }).first('enabled'))?.enabled), true);
       assert.equal((await primary.services.groups.get('staff')).initialRestricted, null);
       assert.equal((await primary.services.rateCards.get(card.id)).card.prices.length, 2);
-      assert.deepEqual((await primary.services.quotas.list()).map((q) => [q.name, q.enabled]), [['weekly', true]]);
+      assert.deepEqual(
+        (await primary.services.quotas.list()).map((q) => [q.name, q.enabled]),
+        [['weekly', true]],
+      );
       assert.equal(await audits(), auditsBefore);
     });
   });
 
   describe('HEAD', () => {
-    const PATHS = ['/', '/signin', '/jobs', '/transactions', '/internet', '/rates', '/widget', '/widget/help', '/transfers', '/admin', '/admin/users', `/admin/users/1`, '/admin/settings', '/admin/groups', '/admin/printers', '/admin/nothing', '/static/quotient.css', '/healthz', '/api/nothing'];
+    const PATHS = [
+      '/',
+      '/signin',
+      '/jobs',
+      '/transactions',
+      '/internet',
+      '/rates',
+      '/widget',
+      '/widget/help',
+      '/transfers',
+      '/admin',
+      '/admin/users',
+      `/admin/users/1`,
+      '/admin/settings',
+      '/admin/groups',
+      '/admin/printers',
+      '/admin/nothing',
+      '/static/quotient.css',
+      '/healthz',
+      '/api/nothing',
+    ];
 
     /** Status and Location of GET and HEAD for every path, for one client. */
     const both = async (c: WebClient): Promise<{ get: string[]; head: string[] }> => {

@@ -28,7 +28,21 @@ describeOnEachDatabase('web services', (t) => {
   });
 
   const printFor = async (username: string, pages: number, opts: { copies?: number; duplex?: boolean } = {}): Promise<number> => {
-    const job = parseJobDescription({ jobId: `job-${username}-${pages}-${opts.copies ?? 1}`, queue: 'q1', username, documentName: 'doc.pdf', pages, colourPages: 0, copies: opts.copies ?? 1, duplex: opts.duplex ?? false, paperSize: 'A4', finishings: [], accountCode: '', clientHost: '', submittedAt: 0 });
+    const job = parseJobDescription({
+      jobId: `job-${username}-${pages}-${opts.copies ?? 1}`,
+      queue: 'q1',
+      username,
+      documentName: 'doc.pdf',
+      pages,
+      colourPages: 0,
+      copies: opts.copies ?? 1,
+      duplex: opts.duplex ?? false,
+      paperSize: 'A4',
+      finishings: [],
+      accountCode: '',
+      clientHost: '',
+      submittedAt: 0,
+    });
     await s.printing.submit({ kind: 'authorize', secondary: 'print-1', job });
     await s.printing.submit({ kind: 'commit', secondary: 'print-1', jobId: job.jobId });
     const row = (await t.db.knex('print_jobs').where({ job_uuid: job.jobId }).first('id')) as { id: number | string };
@@ -40,7 +54,10 @@ describeOnEachDatabase('web services', (t) => {
       const store = new SessionStore({ db: t.db, now });
       const { token, session } = await store.create(annId);
       const rows = (await t.db.knex('web_sessions').select('id_hash')) as { id_hash: string }[];
-      assert.deepEqual(rows.map((r) => r.id_hash), [session.idHash]);
+      assert.deepEqual(
+        rows.map((r) => r.id_hash),
+        [session.idHash],
+      );
       assert.ok(!rows.some((r) => r.id_hash.includes(token)));
       const found = await store.find(token);
       assert.deepEqual(found?.user, { id: annId, username: 'ann', fullName: '', isAdmin: false, language: null });
@@ -89,7 +106,17 @@ describeOnEachDatabase('web services', (t) => {
     /** A WebAuth whose address delays are recorded instead of waited for. */
     const recording = (): { auth: WebAuth; slept: number[] } => {
       const slept: number[] = [];
-      return { auth: new WebAuth({ db: t.db, users: s.users, now, sleep: async (ms) => { slept.push(ms); } }), slept };
+      return {
+        auth: new WebAuth({
+          db: t.db,
+          users: s.users,
+          now,
+          sleep: async (ms) => {
+            slept.push(ms);
+          },
+        }),
+        slept,
+      };
     };
 
     it('never refuses the right password for its address alone: 30 failures with made-up names slow the address, the right password still signs in', async () => {
@@ -108,7 +135,7 @@ describeOnEachDatabase('web services', (t) => {
       assert.equal(Number(row.failures), 30);
     });
 
-    it('counts an address\'s failures in windows of 15 minutes: a new window starts from zero', async () => {
+    it("counts an address's failures in windows of 15 minutes: a new window starts from zero", async () => {
       const { auth, slept } = recording();
       for (let i = 0; i < 22; i++) await auth.signIn(`made-up-${i}`, 'guess', '10.0.0.9');
       assert.equal(await auth.throttle.delayFor('ip:10.0.0.9'), 1000);
@@ -147,7 +174,7 @@ describeOnEachDatabase('web services', (t) => {
   });
 
   describe('refund requests', () => {
-    it('finds nothing when a user asks for a refund of another user\'s job', async () => {
+    it("finds nothing when a user asks for a refund of another user's job", async () => {
       const bobJob = await printFor('bob', 2);
       const pages = new UserPages({ services: s, now });
       await assert.rejects(pages.requestRefund(annId, bobJob, 'mine'), { code: 'NOT_FOUND' });
@@ -166,7 +193,10 @@ describeOnEachDatabase('web services', (t) => {
       await admin.approveRefund(request.id, 'sorry', 'root');
       await assert.rejects(admin.approveRefund(request.id, 'sorry', 'root'), { code: 'INVALID_STATE' });
       const rows = (await t.db.knex('ledger').where({ type: 'refund' })) as { amount: number | string; balance_after: number | string; actor: string }[];
-      assert.deepEqual(rows.map((r) => [Number(r.amount), Number(r.balance_after), r.actor]), [[40, 1000, 'root']]);
+      assert.deepEqual(
+        rows.map((r) => [Number(r.amount), Number(r.balance_after), r.actor]),
+        [[40, 1000, 'root']],
+      );
       assert.equal((await s.users.personalAccount(annId)).balance, 1000);
       assert.equal((await t.db.knex('audit_log').where({ action: 'refund.approve' })).length, 1);
       assert.deepEqual((await s.ledger.verify()).problems, []);
@@ -174,7 +204,7 @@ describeOnEachDatabase('web services', (t) => {
   });
 
   describe('UserPages', () => {
-    it('summarises only the user\'s own month: spend, pages and sheets', async () => {
+    it("summarises only the user's own month: spend, pages and sheets", async () => {
       await printFor('ann', 3);
       await printFor('ann', 3, { copies: 2, duplex: true }); // 2 sheets a copy
       await printFor('bob', 7);
@@ -189,9 +219,18 @@ describeOnEachDatabase('web services', (t) => {
     });
   });
 
-  describe('UserPages.internet() and the summary\'s internet figures', () => {
+  describe("UserPages.internet() and the summary's internet figures", () => {
     const minute = 60_000;
-    const line = (username: string, domain: string, bytesIn: number, bytesOut = 0, at = clock): UsageInput => ({ username, domain, bytesIn, bytesOut, cacheHitBytes: 0, requests: 3, firstSeenMs: at, lastSeenMs: at + minute });
+    const line = (username: string, domain: string, bytesIn: number, bytesOut = 0, at = clock): UsageInput => ({
+      username,
+      domain,
+      bytesIn,
+      bytesOut,
+      cacheHitBytes: 0,
+      requests: 3,
+      firstSeenMs: at,
+      lastSeenMs: at + minute,
+    });
     /** Charges three proxy reports at 2 minor units per MB, with free.test zero-rated; returns their row ids. */
     const chargeUsage = async (): Promise<{ r1: number; r2: number; r3: number }> => {
       const sc = createServices(t.db, { now });
@@ -208,11 +247,17 @@ describeOnEachDatabase('web services', (t) => {
       return { r1, r2, r3 };
     };
 
-    it('lists the user\'s own reports, newest first, with MB used, MB charged and the exact cost', async () => {
+    it("lists the user's own reports, newest first, with MB used, MB charged and the exact cost", async () => {
       const { r1, r2 } = await chargeUsage();
       const pages = new UserPages({ services: s, now });
       const { rows, olderBeforeId } = await pages.internet(annId);
-      assert.deepEqual(rows.map((r) => [r.id, r.bytes, r.chargedBytes, r.cost]), [[r2, 1.5 * MB, 1.5 * MB, 3], [r1, 5 * MB, 4 * MB, 8]]);
+      assert.deepEqual(
+        rows.map((r) => [r.id, r.bytes, r.chargedBytes, r.cost]),
+        [
+          [r2, 1.5 * MB, 1.5 * MB, 3],
+          [r1, 5 * MB, 4 * MB, 8],
+        ],
+      );
       assert.deepEqual([rows[1]?.from, rows[1]?.to], [Date.UTC(2026, 10, 22, 12), Date.UTC(2026, 10, 22, 12, 5)]);
       assert.equal(olderBeforeId, null);
       assert.equal((await s.users.personalAccount(annId)).balance, 1000 - 11);
@@ -227,17 +272,26 @@ describeOnEachDatabase('web services', (t) => {
       assert.deepEqual([second.rows.map((r) => [r.id, r.cost]), second.olderBeforeId], [[[r1, 8]], null]);
     });
 
-    it('shows a user nothing of another user\'s usage, even with the other user\'s report id as the cursor', async () => {
+    it("shows a user nothing of another user's usage, even with the other user's report id as the cursor", async () => {
       const { r1, r3 } = await chargeUsage();
       const pages = new UserPages({ services: s, now });
       const ann = await pages.internet(annId, { beforeId: r3 + 1 });
       assert.ok(ann.rows.every((r) => r.id !== r3));
-      assert.deepEqual((await pages.internet(annId, { beforeId: r3 })).rows.map((r) => r.cost), [3, 8]);
+      assert.deepEqual(
+        (await pages.internet(annId, { beforeId: r3 })).rows.map((r) => r.cost),
+        [3, 8],
+      );
       const bob = await pages.internet(bobId);
-      assert.deepEqual(bob.rows.map((r) => [r.id, r.bytes, r.cost]), [[r3, 7 * MB, 14], [r1, 5 * MB, 10]]);
+      assert.deepEqual(
+        bob.rows.map((r) => [r.id, r.bytes, r.cost]),
+        [
+          [r3, 7 * MB, 14],
+          [r1, 5 * MB, 10],
+        ],
+      );
     });
 
-    it('totals this month\'s internet cost and traffic on the summary, apart from printing', async () => {
+    it("totals this month's internet cost and traffic on the summary, apart from printing", async () => {
       await chargeUsage();
       await printFor('ann', 2);
       const pages = new UserPages({ services: s, now });
@@ -253,7 +307,8 @@ describeOnEachDatabase('web services', (t) => {
   });
 
   describe('UserTransfers.send()', () => {
-    const send = (transfers: UserTransfers, to: string, amount: number, formKey = `key-${to}-${amount}-000000000`) => transfers.send(annId, { toUsername: to, amount, comment: 'lunch', formKey });
+    const send = (transfers: UserTransfers, to: string, amount: number, formKey = `key-${to}-${amount}-000000000`) =>
+      transfers.send(annId, { toUsername: to, amount, comment: 'lunch', formKey });
     const balances = async (): Promise<[number, number]> => [(await s.users.personalAccount(annId)).balance, (await s.users.personalAccount(bobId)).balance];
     const enable = async (): Promise<UserTransfers> => {
       await s.settings.set('transfers.enabled', true);
@@ -267,14 +322,28 @@ describeOnEachDatabase('web services', (t) => {
       assert.deepEqual(await send(transfers, 'BOB', 250, 'form-key-0123456789'), { balanceAfter: 750, replayed: false });
       assert.deepEqual(await send(transfers, 'bob', 250, 'form-key-0123456789'), { balanceAfter: 750, replayed: true });
       assert.deepEqual(await balances(), [750, 750]);
-      const rows = (await t.db.knex('ledger').where({ type: 'transfer' }).orderBy('id')) as { amount: number | string; balance_after: number | string; actor: string; comment: string }[];
-      assert.deepEqual(rows.map((r) => [Number(r.amount), Number(r.balance_after), r.actor, r.comment]), [[-250, 750, 'ann', 'ann → bob: lunch'], [250, 750, 'ann', 'ann → bob: lunch']]);
+      const rows = (await t.db.knex('ledger').where({ type: 'transfer' }).orderBy('id')) as {
+        amount: number | string;
+        balance_after: number | string;
+        actor: string;
+        comment: string;
+      }[];
+      assert.deepEqual(
+        rows.map((r) => [Number(r.amount), Number(r.balance_after), r.actor, r.comment]),
+        [
+          [-250, 750, 'ann', 'ann → bob: lunch'],
+          [250, 750, 'ann', 'ann → bob: lunch'],
+        ],
+      );
       const audit = (await t.db.knex('audit_log').where({ action: 'balance.transfer' })) as { actor: string; target_id: string; details: string }[];
-      assert.deepEqual(audit.map((a) => [a.actor, a.target_id, (JSON.parse(a.details) as { amount: number }).amount]), [['ann', 'bob', 250]]);
+      assert.deepEqual(
+        audit.map((a) => [a.actor, a.target_id, (JSON.parse(a.details) as { amount: number }).amount]),
+        [['ann', 'bob', 250]],
+      );
       assert.deepEqual((await s.ledger.verify()).problems, []);
     });
 
-    it('refuses, changing nothing: when off, below the minimum, above the maximum, to oneself, to an unknown or disabled user, and past a restricted sender\'s limit', async () => {
+    it("refuses, changing nothing: when off, below the minimum, above the maximum, to oneself, to an unknown or disabled user, and past a restricted sender's limit", async () => {
       const off = new UserTransfers({ services: s, now });
       await assert.rejects(send(off, 'bob', 100), { reason: 'disabled', httpStatus: 403 });
       const transfers = await enable();
@@ -327,7 +396,13 @@ describeOnEachDatabase('web services', (t) => {
       );
       assert.deepEqual([(await sc.users.personalAccount(annId)).balance, (await sc.users.personalAccount(bobId)).balance], [1600, 600]);
       const d = await admin.dashboard();
-      assert.deepEqual(d.quotaRuns.map((r) => [r.schedule, r.users, r.total]), [['everyone-daily', 2, 200], ['staff-weekly', 1, 500]]);
+      assert.deepEqual(
+        d.quotaRuns.map((r) => [r.schedule, r.users, r.total]),
+        [
+          ['everyone-daily', 2, 200],
+          ['staff-weekly', 1, 500],
+        ],
+      );
     });
   });
 
@@ -378,38 +453,64 @@ describeOnEachDatabase('web services', (t) => {
   });
 
   describe('SettingsService.setAll() and AdminPages.saveSettings()', () => {
-    const stored = async (): Promise<string[]> => ((await t.db.knex('settings').orderBy('key').select('key', 'value')) as { key: string; value: string }[]).map((r) => `${r.key}=${r.value}`);
+    const stored = async (): Promise<string[]> =>
+      ((await t.db.knex('settings').orderBy('key').select('key', 'value')) as { key: string; value: string }[]).map((r) => `${r.key}=${r.value}`);
 
     it('validates every value before writing any, and names the first invalid one', async () => {
-      await assert.rejects(s.settings.setAll({ 'currency.symbol': '€', 'transfers.maximum': -5 }), { code: 'VALIDATION', details: { key: 'transfers.maximum' } });
-      await assert.rejects(s.settings.setAll({ 'currency.symbol': '€', constructor: 1 } as Record<string, unknown>), { code: 'VALIDATION', details: { key: 'constructor' } });
+      await assert.rejects(s.settings.setAll({ 'currency.symbol': '€', 'transfers.maximum': -5 }), {
+        code: 'VALIDATION',
+        details: { key: 'transfers.maximum' },
+      });
+      await assert.rejects(s.settings.setAll({ 'currency.symbol': '€', constructor: 1 } as Record<string, unknown>), {
+        code: 'VALIDATION',
+        details: { key: 'constructor' },
+      });
       assert.deepEqual(await stored(), []);
     });
 
     it('writes the changes and what the caller writes in one transaction: a failure there undoes both', async () => {
       const audits = async (): Promise<number> => (await t.db.knex('audit_log').where({ action: 'settings.set' })).length;
-      await assert.rejects(s.settings.setAll({ 'currency.symbol': '€', 'transfers.enabled': true }, async (trx) => {
-        await recordAudit(trx, { actor: 'root', action: 'settings.set', targetType: 'setting', targetId: 'currency.symbol' });
-        throw new Error('audit failed');
-      }), /audit failed/);
+      await assert.rejects(
+        s.settings.setAll({ 'currency.symbol': '€', 'transfers.enabled': true }, async (trx) => {
+          await recordAudit(trx, { actor: 'root', action: 'settings.set', targetType: 'setting', targetId: 'currency.symbol' });
+          throw new Error('audit failed');
+        }),
+        /audit failed/,
+      );
       assert.deepEqual(await stored(), []);
       assert.equal(await audits(), 0);
       assert.equal(await s.settings.get('currency.symbol'), '$');
       const changes = await s.settings.setAll({ 'currency.symbol': '€', 'transfers.enabled': true, 'currency.decimals': 2 });
-      assert.deepEqual(changes, [{ key: 'currency.symbol', from: '$', to: '€' }, { key: 'transfers.enabled', from: false, to: true }]);
+      assert.deepEqual(changes, [
+        { key: 'currency.symbol', from: '$', to: '€' },
+        { key: 'transfers.enabled', from: false, to: true },
+      ]);
       assert.deepEqual(await stored(), ['currency.symbol="€"', 'transfers.enabled=true']);
     });
 
     it('saves the admin form with one audit row per change, and refuses a checkbox value that is not "true"', async () => {
       const admin = new AdminPages({ services: s, now });
       const form = Object.fromEntries((await admin.settings()).filter((f) => !f.checkbox || f.checked).map((f) => [f.key, f.checkbox ? 'true' : f.value]));
-      await assert.rejects(admin.saveSettings({ ...form, 'currency.symbol': '€', 'transfers.enabled': 'yes' }, 'root'), { code: 'VALIDATION', details: { key: 'transfers.enabled' } });
+      await assert.rejects(admin.saveSettings({ ...form, 'currency.symbol': '€', 'transfers.enabled': 'yes' }, 'root'), {
+        code: 'VALIDATION',
+        details: { key: 'transfers.enabled' },
+      });
       await assert.rejects(admin.saveSettings({ ...form, 'currency.decimals': '2.5' }, 'root'), { code: 'VALIDATION', details: { key: 'currency.decimals' } });
       assert.deepEqual(await stored(), []);
       await admin.saveSettings({ ...form, 'currency.symbol': '€', 'users.newUserRestricted': undefined }, 'root');
       assert.deepEqual(await stored(), ['currency.symbol="€"', 'users.newUserRestricted=false']);
-      const audit = (await t.db.knex('audit_log').where({ action: 'settings.set' }).orderBy('target_id')) as { actor: string; target_id: string; details: string }[];
-      assert.deepEqual(audit.map((a) => [a.actor, a.target_id, JSON.parse(a.details) as unknown]), [['root', 'currency.symbol', { from: '$', to: '€' }], ['root', 'users.newUserRestricted', { from: true, to: false }]]);
+      const audit = (await t.db.knex('audit_log').where({ action: 'settings.set' }).orderBy('target_id')) as {
+        actor: string;
+        target_id: string;
+        details: string;
+      }[];
+      assert.deepEqual(
+        audit.map((a) => [a.actor, a.target_id, JSON.parse(a.details) as unknown]),
+        [
+          ['root', 'currency.symbol', { from: '$', to: '€' }],
+          ['root', 'users.newUserRestricted', { from: true, to: false }],
+        ],
+      );
     });
   });
 });

@@ -24,7 +24,9 @@ describe('checkPrimaryConfig()', () => {
   };
 
   it('passes a usable configuration and creates nothing', () => {
-    checkPrimaryConfig(config({ grpcTlsCert: pem('cert.pem'), grpcTlsKey: pem('key.pem'), grpcTlsClientCa: pem('ca.pem'), databaseUrl: 'mysql://q:pw@db.example.org/quotient' }));
+    checkPrimaryConfig(
+      config({ grpcTlsCert: pem('cert.pem'), grpcTlsKey: pem('key.pem'), grpcTlsClientCa: pem('ca.pem'), databaseUrl: 'mysql://q:pw@db.example.org/quotient' }),
+    );
     assert.equal(fs.existsSync(path.join(dir, 'data')), false);
   });
 
@@ -57,9 +59,15 @@ describe('checkPrimaryConfig()', () => {
 });
 
 describe('loadPrimaryConfig() and the cluster secret', () => {
-  it('holds a configured secret to the secondaries\' rule: 16 printable ASCII characters, no spaces', () => {
-    assert.throws(() => loadPrimaryConfig({ env: { QUOTIENT_CLUSTER_SECRET: 'short' } }), /clusterSecret: must be at least 16 characters .*\(from environment variable QUOTIENT_CLUSTER_SECRET\)/);
-    assert.throws(() => loadPrimaryConfig({ env: { QUOTIENT_CLUSTER_SECRET: 'a secret with spaces in it' } }), /clusterSecret: must be printable ASCII without spaces/);
+  it("holds a configured secret to the secondaries' rule: 16 printable ASCII characters, no spaces", () => {
+    assert.throws(
+      () => loadPrimaryConfig({ env: { QUOTIENT_CLUSTER_SECRET: 'short' } }),
+      /clusterSecret: must be at least 16 characters .*\(from environment variable QUOTIENT_CLUSTER_SECRET\)/,
+    );
+    assert.throws(
+      () => loadPrimaryConfig({ env: { QUOTIENT_CLUSTER_SECRET: 'a secret with spaces in it' } }),
+      /clusterSecret: must be printable ASCII without spaces/,
+    );
     assert.equal(loadPrimaryConfig({ env: {} }).clusterSecret, '', 'unset: generated at first start');
     assert.equal(loadPrimaryConfig({ env: { QUOTIENT_CLUSTER_SECRET: 'sixteen-chars-ok' } }).clusterSecret, 'sixteen-chars-ok');
   });

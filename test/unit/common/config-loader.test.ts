@@ -34,11 +34,14 @@ describe('loadPrimaryConfig()', () => {
   });
 
   it('names the bad setting and where it came from', () => {
-    assert.throws(() => loadPrimaryConfig({ env: { QUOTIENT_HTTP_PORT: 'eighty' } }), (err: Error) => {
-      assert.match(err.message, /httpPort/);
-      assert.match(err.message, /QUOTIENT_HTTP_PORT/);
-      return (err as { code?: string }).code === 'CONFIG';
-    });
+    assert.throws(
+      () => loadPrimaryConfig({ env: { QUOTIENT_HTTP_PORT: 'eighty' } }),
+      (err: Error) => {
+        assert.match(err.message, /httpPort/);
+        assert.match(err.message, /QUOTIENT_HTTP_PORT/);
+        return (err as { code?: string }).code === 'CONFIG';
+      },
+    );
     assert.throws(() => loadPrimaryConfig({ env: { QUOTIENT_HTTP_PORT: '70000' } }), /httpPort/);
   });
 
@@ -48,11 +51,14 @@ describe('loadPrimaryConfig()', () => {
     assert.deepEqual(loadPrimaryConfig({ file, env: {} }).trustedProxies, ['10.0.0.5', '192.168.0.0/16', '::1', 'fd00::/8', 'loopback']);
     assert.deepEqual(loadPrimaryConfig({ file, env: { QUOTIENT_TRUSTED_PROXIES: ' 127.0.0.1, 10.1.2.0/24 ,' } }).trustedProxies, ['127.0.0.1', '10.1.2.0/24']);
     for (const bad of ['10.0.0.0/33', 'proxy.example.edu', '10.0.0.1/8/8', '::1/129', '10.0.0.0/x']) {
-      assert.throws(() => loadPrimaryConfig({ env: { QUOTIENT_TRUSTED_PROXIES: `127.0.0.1,${bad}` } }), (err: Error) => {
-        assert.match(err.message, new RegExp(`trustedProxies\\.1: ${bad.replace(/[.*/]/g, '\\$&')} is not an IP address`));
-        assert.match(err.message, /QUOTIENT_TRUSTED_PROXIES/);
-        return true;
-      });
+      assert.throws(
+        () => loadPrimaryConfig({ env: { QUOTIENT_TRUSTED_PROXIES: `127.0.0.1,${bad}` } }),
+        (err: Error) => {
+          assert.match(err.message, new RegExp(`trustedProxies\\.1: ${bad.replace(/[.*/]/g, '\\$&')} is not an IP address`));
+          assert.match(err.message, /QUOTIENT_TRUSTED_PROXIES/);
+          return true;
+        },
+      );
     }
   });
 

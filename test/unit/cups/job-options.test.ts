@@ -18,7 +18,9 @@ describe('parseCupsOptions()', () => {
   });
 
   it('unescapes backslashes and quotes, and keeps {collections} whole', () => {
-    const o = parseCupsOptions(`job-billing=Project\\ 42 title='a b' x="c\\"d" media-col={media-size={x-dimension=21000 y-dimension=29700}} Duplex=DuplexNoTumble`);
+    const o = parseCupsOptions(
+      `job-billing=Project\\ 42 title='a b' x="c\\"d" media-col={media-size={x-dimension=21000 y-dimension=29700}} Duplex=DuplexNoTumble`,
+    );
     assert.equal(o.get('job-billing'), 'Project 42');
     assert.equal(o.get('title'), 'a b');
     assert.equal(o.get('x'), 'c"d');
@@ -104,7 +106,10 @@ describe('chargedCopies()', () => {
 
 describe('jobIdFor()', () => {
   it('is the CUPS job UUID when CUPS gives one', () => {
-    assert.equal(jobIdFor({ jobUuid: 'urn:uuid:ac6ef0dc-7ea7-3f69-6256-a6bc36516a10', timeAtCreation: 1 }, { host: 'h', queue: 'q', cupsJobId: '7' }), 'urn:uuid:ac6ef0dc-7ea7-3f69-6256-a6bc36516a10');
+    assert.equal(
+      jobIdFor({ jobUuid: 'urn:uuid:ac6ef0dc-7ea7-3f69-6256-a6bc36516a10', timeAtCreation: 1 }, { host: 'h', queue: 'q', cupsJobId: '7' }),
+      'urn:uuid:ac6ef0dc-7ea7-3f69-6256-a6bc36516a10',
+    );
   });
 
   it('is stable across retries without one: server, queue, job id and creation time', () => {

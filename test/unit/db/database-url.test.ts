@@ -32,6 +32,18 @@ describe('parseDatabaseUrl()', () => {
 
   it('never shows a password', () => {
     assert.equal(redactUrl('mysql://u:secret@h/db'), 'mysql://u:***@h/db');
-    assert.doesNotMatch(String((() => { try { parseDatabaseUrl('pg://u:secret@h/db', '/d'); } catch (e) { return (e as Error).message; } return ''; })()), /secret/);
+    assert.doesNotMatch(
+      String(
+        (() => {
+          try {
+            parseDatabaseUrl('pg://u:secret@h/db', '/d');
+          } catch (e) {
+            return (e as Error).message;
+          }
+          return '';
+        })(),
+      ),
+      /secret/,
+    );
   });
 });

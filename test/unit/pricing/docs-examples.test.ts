@@ -24,11 +24,7 @@ describe('docs/pricing.md worked examples', () => {
   });
 
   it('example 1: an A4 handout, duplex, partly colour, three stapled copies, costs 353', () => {
-    const quote = priceJob(
-      library,
-      { pages: 7, colourPages: 2, copies: 3, duplex: true, paperSize: 'iso_a4_210x297mm', finishings: ['staple'] },
-      10_000,
-    );
+    const quote = priceJob(library, { pages: 7, colourPages: 2, copies: 3, duplex: true, paperSize: 'iso_a4_210x297mm', finishings: ['staple'] }, 10_000);
     assert.deepEqual(quote.breakdown.greyPrice, { paperSize: '*', sides: 'simplex', pricePerPage: 10, duplexDiscountBp: 2500 });
     assert.deepEqual(quote.breakdown.colourPrice, { paperSize: '*', sides: 'simplex', pricePerPage: 50, duplexDiscountBp: 2500 });
     assert.equal(quote.breakdown.pagesGrey, 15);
@@ -40,11 +36,7 @@ describe('docs/pricing.md worked examples', () => {
   });
 
   it('example 2: an A3 colour poster, duplex, two folded copies, charged to a ×1.25 account, costs 1154', () => {
-    const quote = priceJob(
-      library,
-      { pages: 5, colourPages: 5, copies: 2, duplex: true, paperSize: 'A3', finishings: ['fold'] },
-      12_500,
-    );
+    const quote = priceJob(library, { pages: 5, colourPages: 5, copies: 2, duplex: true, paperSize: 'A3', finishings: ['fold'] }, 12_500);
     assert.deepEqual(quote.breakdown.colourPrice, { paperSize: 'A3', sides: 'duplex', pricePerPage: 90, duplexDiscountBp: 0 });
     assert.equal(quote.sheets, 6);
     assert.deepEqual(quote.breakdown.finishing, [{ option: 'fold', per: 'sheet', price: 3, quantity: 6 }]);
@@ -53,11 +45,7 @@ describe('docs/pricing.md worked examples', () => {
   });
 
   it('example 3: a Letter report, simplex, for a user at ×0.75, costs 101', () => {
-    const quote = priceJob(
-      library,
-      { pages: 13, colourPages: 0, copies: 1, duplex: false, paperSize: 'na_letter_8.5x11in', finishings: [] },
-      7500,
-    );
+    const quote = priceJob(library, { pages: 13, colourPages: 0, copies: 1, duplex: false, paperSize: 'na_letter_8.5x11in', finishings: [] }, 7500);
     assert.deepEqual(quote.breakdown.greyPrice, { paperSize: '*', sides: 'simplex', pricePerPage: 10, duplexDiscountBp: 0 });
     assert.equal(quote.breakdown.exactTotal, '101.25');
     assert.equal(quote.total, 101);

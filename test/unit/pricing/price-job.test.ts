@@ -188,7 +188,10 @@ describe('priceJob()', () => {
     it('matches option names case-insensitively and charges an option named twice once', () => {
       const quote = priceJob(card, job({ pages: 1, finishings: ['Staple', 'staple', ' PUNCH '] }), X1);
       assert.equal(quote.total, 8 + 25 + 10);
-      assert.deepEqual(quote.breakdown.finishing.map((f) => f.option), ['staple', 'punch']);
+      assert.deepEqual(
+        quote.breakdown.finishing.map((f) => f.option),
+        ['staple', 'punch'],
+      );
     });
 
     it('refuses a finishing the card does not offer rather than doing it for free', () => {

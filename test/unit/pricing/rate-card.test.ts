@@ -30,10 +30,7 @@ describe('validateRateCard()', () => {
 
     it('keeps every field it is given', () => {
       const card = validateRateCard({
-        prices: [
-          ...minimal().prices,
-          { paperSize: 'A3', colour: 'colour', sides: 'duplex', pricePerPage: 90 },
-        ],
+        prices: [...minimal().prices, { paperSize: 'A3', colour: 'colour', sides: 'duplex', pricePerPage: 90 }],
         perJobFee: 5,
         duplexDiscountBp: 2500,
         finishings: [
@@ -72,7 +69,10 @@ describe('validateRateCard()', () => {
           { paperSize: 'Photo 4x6', colour: 'colour', sides: 'simplex', pricePerPage: 99 },
         ],
       });
-      assert.deepEqual(card.prices.map((p) => p.paperSize), ['*', '*', 'A4', 'Letter', 'PHOTO 4X6']);
+      assert.deepEqual(
+        card.prices.map((p) => p.paperSize),
+        ['*', '*', 'A4', 'Letter', 'PHOTO 4X6'],
+      );
     });
 
     it('stores finishing options trimmed and in lower case', () => {
@@ -103,10 +103,7 @@ describe('validateRateCard()', () => {
         'prices[2]',
         /unknown field "price"/,
       );
-      assertInvalid(
-        () => validateRateCard({ ...minimal(), finishings: [{ option: 'staple', per: 'job', price: 1, perSheet: true }] }),
-        'finishings[0]',
-      );
+      assertInvalid(() => validateRateCard({ ...minimal(), finishings: [{ option: 'staple', per: 'job', price: 1, perSheet: true }] }), 'finishings[0]');
     });
 
     it('missing or malformed prices', () => {
@@ -171,10 +168,7 @@ describe('validateRateCard()', () => {
 
     it('a price that is a float, negative, NaN, a string, unsafe or beyond MAX_AMOUNT', () => {
       for (const bad of [10.5, -1, Number.NaN, Number.POSITIVE_INFINITY, '10', 2 ** 53, MAX_AMOUNT + 1, null, undefined]) {
-        assertInvalid(
-          () => validateRateCard(withRow({ paperSize: 'A4', colour: 'grey', sides: 'simplex', pricePerPage: bad })),
-          'prices[2].pricePerPage',
-        );
+        assertInvalid(() => validateRateCard(withRow({ paperSize: 'A4', colour: 'grey', sides: 'simplex', pricePerPage: bad })), 'prices[2].pricePerPage');
       }
       assertInvalid(
         () => validateRateCard(withRow({ paperSize: 'A4', colour: 'grey', sides: 'simplex', pricePerPage: -1 })),

@@ -98,7 +98,11 @@ export function incrementalUpdate(src: string, name: string, keep: number, add: 
   const startM = /startxref\s+(\d+)\s+%%EOF\s*$/.exec(text);
   if (!pagesM || !trailerM || !startM) throw new Error(`${src} is not a classic-xref pdfwrite PDF`);
   const pagesNum = Number(pagesM[1]);
-  const kids = (pagesM[2] ?? '').trim().split(/\s+R\s*/).filter((k) => k !== '').map((k) => `${k} R`);
+  const kids = (pagesM[2] ?? '')
+    .trim()
+    .split(/\s+R\s*/)
+    .filter((k) => k !== '')
+    .map((k) => `${k} R`);
   let size = Number(trailerM[1]);
   const objects: [number, string][] = [];
   const newKids = kids.slice(0, keep);

@@ -13,13 +13,19 @@ describe('analyseDocument() on files too big to read whole', function () {
   it('counts a PDF by seeking to the tail and to each object', async () => {
     const junk = `<< /Length ${BIG} >>\nstream\n${'J'.repeat(BIG)}\nendstream`;
     const file = join(fixtureDir(), 'big.pdf');
-    writeFileSync(file, handPdf([
-      junk,
-      '<< /Type /Catalog /Pages 3 0 R >>',
-      '<< /Type /Pages /Kids [4 0 R 5 0 R] /Count 2 >>',
-      '<< /Type /Page /Parent 3 0 R /MediaBox [0 0 595 842] >>',
-      '<< /Type /Page /Parent 3 0 R /MediaBox [0 0 595 842] >>',
-    ], 2));
+    writeFileSync(
+      file,
+      handPdf(
+        [
+          junk,
+          '<< /Type /Catalog /Pages 3 0 R >>',
+          '<< /Type /Pages /Kids [4 0 R 5 0 R] /Count 2 >>',
+          '<< /Type /Page /Parent 3 0 R /MediaBox [0 0 595 842] >>',
+          '<< /Type /Page /Parent 3 0 R /MediaBox [0 0 595 842] >>',
+        ],
+        2,
+      ),
+    );
     const r = await analyseDocument(file);
     assert.deepEqual([r.pages, r.method, r.fallback, r.paperSize], [2, 'pdf-page-tree', false, 'A4']);
   });

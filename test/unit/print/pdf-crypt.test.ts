@@ -7,7 +7,19 @@ import assert from 'node:assert/strict';
 import { CannotDecrypt, rc4, standardDecryptor, type EncryptParams } from '../../../secondary/print/analysis/pdf-crypt';
 
 const params = (over: Partial<EncryptParams>): EncryptParams => ({
-  filter: 'Standard', v: 2, r: 3, length: 128, o: Buffer.alloc(32), u: Buffer.alloc(32), oe: null, ue: null, p: -4, encryptMetadata: true, streamMethod: null, id0: Buffer.alloc(16), ...over,
+  filter: 'Standard',
+  v: 2,
+  r: 3,
+  length: 128,
+  o: Buffer.alloc(32),
+  u: Buffer.alloc(32),
+  oe: null,
+  ue: null,
+  p: -4,
+  encryptMetadata: true,
+  streamMethod: null,
+  id0: Buffer.alloc(16),
+  ...over,
 });
 
 describe('PDF standard security handler', () => {

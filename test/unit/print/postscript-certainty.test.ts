@@ -21,7 +21,11 @@ describe('PostScript: a certain count or not', () => {
   });
 
   it("is sure under a conforming DSC list when copypage repeats a page's copies in a loop (ps2write)", async () => {
-    assert.deepEqual(await verdict('%%Pages: 1\n/EP { NumCopies 1 sub { copypage } repeat showpage } bind def\n%%Page: 1 1\nEP\n%%EOF'), [1, 'dsc-pages', false]);
+    assert.deepEqual(await verdict('%%Pages: 1\n/EP { NumCopies 1 sub { copypage } repeat showpage } bind def\n%%Page: 1 1\nEP\n%%EOF'), [
+      1,
+      'dsc-pages',
+      false,
+    ]);
   });
 
   it('is not sure when showpage runs inside a loop, whatever the DSC says', async () => {
@@ -43,7 +47,10 @@ describe('PostScript: a certain count or not', () => {
   });
 
   it('is not sure when a loop calls a procedure that ejects a page', async () => {
-    assert.deepEqual(await verdict('%%Pages: 5\n%%Page: 1 1\n%%Page: 2 2\n%%Page: 3 3\n%%Page: 4 4\n%%Page: 5 5\n/page { showpage } def\n1 1 5 { pop page } for'), [5, 'dsc-pages', true]);
+    assert.deepEqual(
+      await verdict('%%Pages: 5\n%%Page: 1 1\n%%Page: 2 2\n%%Page: 3 3\n%%Page: 4 4\n%%Page: 5 5\n/page { showpage } def\n1 1 5 { pop page } for'),
+      [5, 'dsc-pages', true],
+    );
   });
 
   it('skips the PDF content streams ps2write embeds (<</Length N>>stream), so binary data in them hides no %%Page: comment', async () => {
@@ -55,11 +62,16 @@ describe('PostScript: a certain count or not', () => {
 
   it('is not sure when such a stream holds a page eject (a file may define stream as it likes)', async () => {
     const hidden = '1 1 5 { showpage } for\n';
-    assert.deepEqual(await verdict(`%%Pages: 1\n%%Page: 1 1\n/stream {} def\n<</Length ${hidden.length}>>stream\n${hidden}endstream\n%%EOF`), [1, 'dsc-pages', true]);
+    assert.deepEqual(await verdict(`%%Pages: 1\n%%Page: 1 1\n/stream {} def\n<</Length ${hidden.length}>>stream\n${hidden}endstream\n%%EOF`), [
+      1,
+      'dsc-pages',
+      true,
+    ]);
   });
 
   it("is not sure of showpage inside an embedded document (CUPS's pstops wraps a non-DSC program that way, as one page)", async () => {
-    const wrapped = '%%Pages: 1\n%%EndComments\n%%Page: 1 1\n%%BeginDocument: nondsc\n%!PS\n/page { showpage } def\npage page page page page\n%%EndDocument\n%%EOF';
+    const wrapped =
+      '%%Pages: 1\n%%EndComments\n%%Page: 1 1\n%%BeginDocument: nondsc\n%!PS\n/page { showpage } def\npage page page page page\n%%EndDocument\n%%EOF';
     assert.deepEqual(await verdict(wrapped), [1, 'dsc-pages', true]);
   });
 });

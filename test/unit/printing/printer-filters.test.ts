@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { checkFilters, globMatches, globProblem, parseFilters, readStoredFilters, type FilteredJob, type PrinterFilters } from '../../../primary/printing/printer-filters';
+import {
+  checkFilters,
+  globMatches,
+  globProblem,
+  parseFilters,
+  readStoredFilters,
+  type FilteredJob,
+  type PrinterFilters,
+} from '../../../primary/printing/printer-filters';
 
 const USD = { symbol: '$', decimals: 2 };
 
@@ -13,7 +21,10 @@ const check = (filters: PrinterFilters, j: Partial<FilteredJob> = {}, cost = 30,
 describe('printer filters', () => {
   describe('checkFilters()', () => {
     it('allows every job when no filter is set', () => {
-      assert.equal(check({}, { pages: 1_000_000, copies: 10_000, colourPages: 5, duplex: true, paperSize: 'A0', documentName: 'x.exe' }, 10 ** 12, 0), undefined);
+      assert.equal(
+        check({}, { pages: 1_000_000, copies: 10_000, colourPages: 5, duplex: true, paperSize: 'A0', documentName: 'x.exe' }, 10 ** 12, 0),
+        undefined,
+      );
     });
 
     it('maxCopies: allows the limit and refuses one more', () => {
@@ -91,8 +102,26 @@ describe('printer filters', () => {
   describe('parseFilters()', () => {
     it('keeps valid filters, normalised', () => {
       assert.deepEqual(
-        parseFilters({ maxPages: 100, maxCopies: 10, maxCost: 500, colour: 'greyscaleOnly', sides: 'duplexOnly', allowedPaperSizes: ['A4', 'iso_a4_210x297mm', 'letter'], documentNames: { deny: ['*.exe'] }, duplicateWindowSeconds: 60 }),
-        { maxPages: 100, maxCopies: 10, maxCost: 500, colour: 'greyscaleOnly', sides: 'duplexOnly', allowedPaperSizes: ['A4', 'Letter'], documentNames: { allow: [], deny: ['*.exe'] }, duplicateWindowSeconds: 60 },
+        parseFilters({
+          maxPages: 100,
+          maxCopies: 10,
+          maxCost: 500,
+          colour: 'greyscaleOnly',
+          sides: 'duplexOnly',
+          allowedPaperSizes: ['A4', 'iso_a4_210x297mm', 'letter'],
+          documentNames: { deny: ['*.exe'] },
+          duplicateWindowSeconds: 60,
+        }),
+        {
+          maxPages: 100,
+          maxCopies: 10,
+          maxCost: 500,
+          colour: 'greyscaleOnly',
+          sides: 'duplexOnly',
+          allowedPaperSizes: ['A4', 'Letter'],
+          documentNames: { allow: [], deny: ['*.exe'] },
+          duplicateWindowSeconds: 60,
+        },
       );
       assert.deepEqual(parseFilters({}), {});
       assert.deepEqual(parseFilters({ documentNames: { allow: [], deny: [] } }), {});
@@ -127,11 +156,14 @@ describe('printer filters', () => {
     ];
     for (const [input, message] of refusals) {
       it(`refuses ${JSON.stringify(input).slice(0, 70)}`, () => {
-        assert.throws(() => parseFilters(input), (err: Error & { code?: string }) => {
-          assert.equal(err.code, 'VALIDATION');
-          assert.equal(err.message, message);
-          return true;
-        });
+        assert.throws(
+          () => parseFilters(input),
+          (err: Error & { code?: string }) => {
+            assert.equal(err.code, 'VALIDATION');
+            assert.equal(err.message, message);
+            return true;
+          },
+        );
       });
     }
   });

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { normaliseUsername } from '../../../primary/users/user-service';
-import { decodeNativeUsername, domainOf, encodeNativeUsername, encodeUsername, MAX_BYTES_PER_LINE, parseSquidLine } from '../../../secondary/proxy/squid-log-parser';
+import {
+  decodeNativeUsername,
+  domainOf,
+  encodeNativeUsername,
+  encodeUsername,
+  MAX_BYTES_PER_LINE,
+  parseSquidLine,
+} from '../../../secondary/proxy/squid-log-parser';
 import { MAX_BYTES_PER_SUM, UsageAggregator } from '../../../secondary/proxy/usage-aggregator';
 
 const q1 = (user: string, opts: { time?: number; bytes?: number; domain?: string } = {}): string =>
@@ -95,7 +102,7 @@ describe('parseSquidLine()', () => {
   });
 
   describe('recommended Q1 format', () => {
-    it('reads bytes in and out, domain and the URL-encoded user, in the primary\'s form (lower case)', () => {
+    it("reads bytes in and out, domain and the URL-encoded user, in the primary's form (lower case)", () => {
       const line = `Q1 1700000001.500 10.0.0.9 TCP_MISS/200 2048 512 POST upload.test ${encodeUsername('José Müller')}`;
       assert.deepEqual(parseSquidLine(line), {
         kind: 'usage',
@@ -149,7 +156,24 @@ describe('parseSquidLine()', () => {
     });
 
     it('accepts exactly the names the primary accepts, as the user the primary charges', () => {
-      const names = ['alice', 'Bob', ' carl ', 'José Müller', 'e\u0301mile', 'İ'.repeat(64), 'İ'.repeat(65), 'a\u0001b', ' ', 'x\u00a0', 'ß', 'ǅ', 'a\u202eb', '-x', 'k'.repeat(128), 'K'.repeat(129)];
+      const names = [
+        'alice',
+        'Bob',
+        ' carl ',
+        'José Müller',
+        'e\u0301mile',
+        'İ'.repeat(64),
+        'İ'.repeat(65),
+        'a\u0001b',
+        ' ',
+        'x\u00a0',
+        'ß',
+        'ǅ',
+        'a\u202eb',
+        '-x',
+        'k'.repeat(128),
+        'K'.repeat(129),
+      ];
       for (const name of names) {
         const p = parseSquidLine(q1(encodeUsername(name)));
         let primary: string | undefined;
@@ -230,27 +254,39 @@ describe('UsageAggregator with what the primary would refuse', () => {
     const agg = new UsageAggregator();
     for (const l of [q1('ann', { bytes: 10 }), q1('a%01b'), q1('%20'), q1(encodeUsername('İ'.repeat(100)))]) agg.add(parseSquidLine(l), l);
     const { lines, badSamples } = agg.drain();
-    assert.deepEqual(lines.map((l) => [l.username, l.bytesIn]), [['ann', 10]]);
+    assert.deepEqual(
+      lines.map((l) => [l.username, l.bytesIn]),
+      [['ann', 10]],
+    );
     assert.deepEqual(agg.counts, { lines: 4, usage: 1, anonymous: 0, denied: 0, bad: 3 });
-    assert.deepEqual(badSamples.map((b) => b.slice(0, b.indexOf(':'))), ['user name contains control characters', 'user name is empty', 'user name is longer than 128 characters']);
+    assert.deepEqual(
+      badSamples.map((b) => b.slice(0, b.indexOf(':'))),
+      ['user name contains control characters', 'user name is empty', 'user name is longer than 128 characters'],
+    );
   });
 
   it('sums "Ann" and "ann" as one user, as the primary charges them', () => {
     const agg = new UsageAggregator();
     for (const l of [q1('Ann', { bytes: 1 }), q1('ann', { bytes: 2 })]) agg.add(parseSquidLine(l), l);
-    assert.deepEqual(agg.drain().lines.map((l) => [l.username, l.bytesIn, l.requests]), [['ann', 3, 2]]);
+    assert.deepEqual(
+      agg.drain().lines.map((l) => [l.username, l.bytesIn, l.requests]),
+      [['ann', 3, 2]],
+    );
   });
 
-  it('starts a second sum for the same user and domain before a byte count would pass the primary\'s 2^50', () => {
+  it("starts a second sum for the same user and domain before a byte count would pass the primary's 2^50", () => {
     const agg = new UsageAggregator();
     // 1,025 of the largest lines believed (2^40 bytes each): 1,024 of them make exactly 2^50.
     for (let i = 0; i < 1025; i++) agg.add(parseSquidLine(q1('ann', { bytes: MAX_BYTES_PER_LINE, time: 1700000000 + i / 100 })));
     assert.equal(agg.size, 2);
     const { lines } = agg.drain();
-    assert.deepEqual(lines.map((l) => [l.username, l.domain, l.bytesIn, l.requests]), [
-      ['ann', 'a.test', MAX_BYTES_PER_SUM, 1024],
-      ['ann', 'a.test', MAX_BYTES_PER_LINE, 1],
-    ]);
+    assert.deepEqual(
+      lines.map((l) => [l.username, l.domain, l.bytesIn, l.requests]),
+      [
+        ['ann', 'a.test', MAX_BYTES_PER_SUM, 1024],
+        ['ann', 'a.test', MAX_BYTES_PER_LINE, 1],
+      ],
+    );
   });
 
   it('starts a second sum before first-to-last seen would span more than a minute (a log read after a long stop, a wrong clock)', () => {

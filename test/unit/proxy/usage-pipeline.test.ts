@@ -60,7 +60,10 @@ describe('UsagePipeline', () => {
     fs.appendFileSync(log, line('ann', 3));
     await p.flushNow();
     assert.equal(totalBytes(outbox), 123);
-    assert.deepEqual(outbox.events.map((e) => e.key), [`px:f:${savedInode(outbox)}:0:0-${fs.statSync(log).size}`]);
+    assert.deepEqual(
+      outbox.events.map((e) => e.key),
+      [`px:f:${savedInode(outbox)}:0:0-${fs.statSync(log).size}`],
+    );
     await p.flushNow();
     assert.equal(outbox.events.length, 1, 'nothing new, no new report');
     await p.stop();
@@ -78,7 +81,10 @@ describe('UsagePipeline', () => {
     assert.equal(fs.statSync(log).size, size);
     await p.flushNow();
     const inode = savedInode(outbox);
-    assert.deepEqual(outbox.events.map((e) => e.key), [`px:f:${inode}:0:0-${size}`, `px:f:${inode}:1:0-${size}`]);
+    assert.deepEqual(
+      outbox.events.map((e) => e.key),
+      [`px:f:${inode}:0:0-${size}`, `px:f:${inode}:1:0-${size}`],
+    );
     assert.equal(totalBytes(outbox), 300);
     await p.stop();
   });
@@ -91,15 +97,18 @@ describe('UsagePipeline', () => {
     await p.start();
     await p.flushNow();
     const id = `px:f:${savedInode(outbox)}:0:0-${fs.statSync(log).size}`;
-    assert.deepEqual(outbox.events.map((e) => [e.key, (e.payload as UsageReport).lines?.length]), [
-      [id, 10_000],
-      [`${id}:1`, 1],
-    ]);
+    assert.deepEqual(
+      outbox.events.map((e) => [e.key, (e.payload as UsageReport).lines?.length]),
+      [
+        [id, 10_000],
+        [`${id}:1`, 1],
+      ],
+    );
     assert.equal(totalBytes(outbox), 10_001);
     await p.stop();
   });
 
-  it('keeps report ids within the primary\'s 191 characters, one id per range', () => {
+  it("keeps report ids within the primary's 191 characters, one id per range", () => {
     const name = 'n'.repeat(128);
     const short = `${name}:t:1800000000000:0`;
     assert.equal(fitReportId(short), short);

@@ -17,7 +17,10 @@ describe('quota periods', () => {
 
   describe('validation', () => {
     it('rejects bad cron expressions with a message that names the problem', () => {
-      assert.throws(() => validateCron('61 * * * *'), (e: Error) => /not a valid cron expression/.test(e.message) && (e as { code?: string }).code === 'VALIDATION');
+      assert.throws(
+        () => validateCron('61 * * * *'),
+        (e: Error) => /not a valid cron expression/.test(e.message) && (e as { code?: string }).code === 'VALIDATION',
+      );
       assert.throws(() => validateCron('* * *'), /five fields/);
       assert.throws(() => validateCron('0 0 * * * *'), /five fields/);
       assert.doesNotThrow(() => validateCron('0 6 * * 1-5'));
@@ -34,7 +37,10 @@ describe('quota periods', () => {
   describe('period boundaries', () => {
     it('counts an occurrence exactly at the upper bound and not at the lower one', () => {
       const s = spec({});
-      assert.deepEqual(iso(occurrences(s, 'UTC', t('2026-01-01T00:00:00Z'), t('2026-01-03T00:00:00Z'))), ['2026-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z']);
+      assert.deepEqual(iso(occurrences(s, 'UTC', t('2026-01-01T00:00:00Z'), t('2026-01-03T00:00:00Z'))), [
+        '2026-01-02T00:00:00.000Z',
+        '2026-01-03T00:00:00.000Z',
+      ]);
       assert.equal(periodStartAt(s, 'UTC', t('2026-01-03T00:00:00Z')), t('2026-01-03T00:00:00Z'));
       assert.equal(periodStartAt(s, 'UTC', t('2026-01-02T23:59:59.999Z')), t('2026-01-02T00:00:00Z'));
     });
@@ -64,12 +70,18 @@ describe('quota periods', () => {
   describe('month ends', () => {
     it('runs monthly-on-the-31st on the last day of shorter months', () => {
       const got = occurrences(spec({ period: 'monthly', dayOfMonth: 31 }), 'UTC', t('2026-01-01T00:00:00Z'), t('2026-07-01T00:00:00Z'));
-      assert.deepEqual(iso(got), ['2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30', '2026-05-31', '2026-06-30'].map((d) => `${d}T00:00:00.000Z`));
+      assert.deepEqual(
+        iso(got),
+        ['2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30', '2026-05-31', '2026-06-30'].map((d) => `${d}T00:00:00.000Z`),
+      );
     });
 
     it('runs monthly-on-the-30th once a month (not also on the 31st)', () => {
       const got = occurrences(spec({ period: 'monthly', dayOfMonth: 30 }), 'UTC', t('2026-01-01T00:00:00Z'), t('2026-04-01T00:00:00Z'));
-      assert.deepEqual(iso(got), ['2026-01-30', '2026-02-28', '2026-03-30'].map((d) => `${d}T00:00:00.000Z`));
+      assert.deepEqual(
+        iso(got),
+        ['2026-01-30', '2026-02-28', '2026-03-30'].map((d) => `${d}T00:00:00.000Z`),
+      );
     });
 
     it('runs monthly-on-the-29th on 29 February in a leap year and on the 28th otherwise', () => {

@@ -20,14 +20,22 @@ describe('parseWeekday()', () => {
   });
 
   it('refuses anything else, naming the weekday field', () => {
-    for (const bad of ['mo', 'x', '8', '-1', '']) assert.equal(refusedField(() => parseWeekday(bad)), 'weekday');
+    for (const bad of ['mo', 'x', '8', '-1', ''])
+      assert.equal(
+        refusedField(() => parseWeekday(bad)),
+        'weekday',
+      );
   });
 });
 
 describe('parseDayOfMonth()', () => {
   it('takes one or two digits (QuotaService.create checks 1-31) and refuses the rest', () => {
     assert.deepEqual(['1', '15', '31', '32'].map(parseDayOfMonth), [1, 15, 31, 32]);
-    for (const bad of ['', 'first', '1.5', '101']) assert.equal(refusedField(() => parseDayOfMonth(bad)), 'day');
+    for (const bad of ['', 'first', '1.5', '101'])
+      assert.equal(
+        refusedField(() => parseDayOfMonth(bad)),
+        'day',
+      );
   });
 });
 
@@ -49,20 +57,54 @@ describe('parseScheduleText()', () => {
     });
   });
 
-  it('reads only the field its period uses, treats empty optional fields as not given, and uses the currency\'s decimals', () => {
-    const monthly = parseScheduleText({ name: 'n', allUsers: true, group: '', period: 'monthly', weekday: 'garbage', day: '31', at: '06:30', cron: 'garbage', amount: '10', mode: 'add', cap: '', disabled: true }, 0);
-    assert.deepEqual([monthly.group, monthly.allUsers, monthly.weekday, monthly.dayOfMonth, monthly.atTime, monthly.cron, monthly.amount, monthly.cap, monthly.enabled], [null, true, null, 31, '06:30', null, 10, null, false]);
+  it("reads only the field its period uses, treats empty optional fields as not given, and uses the currency's decimals", () => {
+    const monthly = parseScheduleText(
+      {
+        name: 'n',
+        allUsers: true,
+        group: '',
+        period: 'monthly',
+        weekday: 'garbage',
+        day: '31',
+        at: '06:30',
+        cron: 'garbage',
+        amount: '10',
+        mode: 'add',
+        cap: '',
+        disabled: true,
+      },
+      0,
+    );
+    assert.deepEqual(
+      [monthly.group, monthly.allUsers, monthly.weekday, monthly.dayOfMonth, monthly.atTime, monthly.cron, monthly.amount, monthly.cap, monthly.enabled],
+      [null, true, null, 31, '06:30', null, 10, null, false],
+    );
     const cron = parseScheduleText({ name: 'n', group: 'g', period: 'cron', cron: ' 0 6 * * 1-5 ', amount: '0.5', mode: 'reset', cap: '3' }, 3);
     assert.deepEqual([cron.cron, cron.mode, cron.amount, cron.cap], ['0 6 * * 1-5', 'reset', 500, 3000]);
   });
 
   it('refuses an unknown period or mode and an amount or cap that is not money, naming the field', () => {
     const base = { name: 'n', group: 'g', period: 'daily', amount: '1.00' };
-    assert.equal(refusedField(() => parseScheduleText({ ...base, period: 'hourly' }, 2)), 'period');
-    assert.equal(refusedField(() => parseScheduleText({ ...base, mode: 'multiply' }, 2)), 'mode');
-    assert.equal(refusedField(() => parseScheduleText({ ...base, amount: '1.005' }, 2)), 'amount');
-    assert.equal(refusedField(() => parseScheduleText({ ...base, amount: '' }, 2)), 'amount');
-    assert.equal(refusedField(() => parseScheduleText({ ...base, cap: 'lots' }, 2)), 'cap');
+    assert.equal(
+      refusedField(() => parseScheduleText({ ...base, period: 'hourly' }, 2)),
+      'period',
+    );
+    assert.equal(
+      refusedField(() => parseScheduleText({ ...base, mode: 'multiply' }, 2)),
+      'mode',
+    );
+    assert.equal(
+      refusedField(() => parseScheduleText({ ...base, amount: '1.005' }, 2)),
+      'amount',
+    );
+    assert.equal(
+      refusedField(() => parseScheduleText({ ...base, amount: '' }, 2)),
+      'amount',
+    );
+    assert.equal(
+      refusedField(() => parseScheduleText({ ...base, cap: 'lots' }, 2)),
+      'cap',
+    );
   });
 });
 

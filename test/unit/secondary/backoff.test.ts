@@ -10,8 +10,16 @@ describe('backoffDelay()', () => {
   it('draws each wait from [cap/2, cap] with cap = min(max, base * 2^attempt)', () => {
     const caps = [100, 200, 400, 800, 1600, 2000, 2000, 2000];
     caps.forEach((cap, attempt) => {
-      assert.equal(backoffDelay(attempt, policy, () => 0), cap / 2, `lowest wait of attempt ${attempt}`);
-      assert.equal(backoffDelay(attempt, policy, () => 0.999999), cap, `highest wait of attempt ${attempt}`);
+      assert.equal(
+        backoffDelay(attempt, policy, () => 0),
+        cap / 2,
+        `lowest wait of attempt ${attempt}`,
+      );
+      assert.equal(
+        backoffDelay(attempt, policy, () => 0.999999),
+        cap,
+        `highest wait of attempt ${attempt}`,
+      );
     });
   });
 
@@ -23,7 +31,10 @@ describe('backoffDelay()', () => {
   });
 
   it('spreads waits (jitter): different draws give different waits', () => {
-    assert.notEqual(backoffDelay(3, policy, () => 0.1), backoffDelay(3, policy, () => 0.9));
+    assert.notEqual(
+      backoffDelay(3, policy, () => 0.1),
+      backoffDelay(3, policy, () => 0.9),
+    );
   });
 });
 
@@ -44,10 +55,13 @@ describe('withRetry()', () => {
     for (const code of [status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED, status.ABORTED]) {
       let calls = 0;
       await assert.rejects(
-        withRetry(async () => {
-          calls++;
-          throw grpcError(code);
-        }, { ...fast, maxAttempts: 4 }),
+        withRetry(
+          async () => {
+            calls++;
+            throw grpcError(code);
+          },
+          { ...fast, maxAttempts: 4 },
+        ),
         (err: { code: status }) => err.code === code,
       );
       assert.equal(calls, 4, status[code]);
@@ -58,10 +72,13 @@ describe('withRetry()', () => {
     for (const code of [status.INVALID_ARGUMENT, status.NOT_FOUND, status.FAILED_PRECONDITION, status.UNAUTHENTICATED, status.INTERNAL]) {
       let calls = 0;
       await assert.rejects(
-        withRetry(async () => {
-          calls++;
-          throw grpcError(code);
-        }, { ...fast, maxAttempts: 4 }),
+        withRetry(
+          async () => {
+            calls++;
+            throw grpcError(code);
+          },
+          { ...fast, maxAttempts: 4 },
+        ),
       );
       assert.equal(calls, 1, status[code]);
     }

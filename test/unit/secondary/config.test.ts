@@ -35,7 +35,10 @@ describe('loadSecondaryConfig()', () => {
   it('layers defaults < file < environment < flags, and puts the socket in the data directory', () => {
     const f = file({ primary: 'a:1', name: 'from-file', role: 'proxy', heartbeatSeconds: 30, clusterSecret: SECRET, printers: [{ queue: 'lab' }] });
     const c = loadSecondaryConfig({ file: f, env: { QUOTIENT_SECONDARY_NAME: 'from-env', QUOTIENT_DATA_DIR: '/srv/q' }, flags: { name: 'from-flag' } });
-    assert.deepEqual([c.primary, c.name, c.role, c.heartbeatSeconds, c.dataDir, c.socketPath], ['a:1', 'from-flag', 'proxy', 30, '/srv/q', '/srv/q/quotient.sock']);
+    assert.deepEqual(
+      [c.primary, c.name, c.role, c.heartbeatSeconds, c.dataDir, c.socketPath],
+      ['a:1', 'from-flag', 'proxy', 30, '/srv/q', '/srv/q/quotient.sock'],
+    );
     assert.deepEqual(c.printers, [{ queue: 'lab', description: '', location: '', deviceUri: '' }]);
   });
 
@@ -46,7 +49,10 @@ describe('loadSecondaryConfig()', () => {
 
   it('requires the cluster secret, at least 16 characters, and never takes it as a flag', () => {
     assert.throws(() => loadSecondaryConfig({ env: { QUOTIENT_PRIMARY: 'a:1' } }), /clusterSecret: is required: set QUOTIENT_CLUSTER_SECRET/);
-    assert.throws(() => loadSecondaryConfig({ env: { ...base, QUOTIENT_CLUSTER_SECRET: 'short' } }), /clusterSecret: must be at least 16 characters \(from environment variable QUOTIENT_CLUSTER_SECRET\)/);
+    assert.throws(
+      () => loadSecondaryConfig({ env: { ...base, QUOTIENT_CLUSTER_SECRET: 'short' } }),
+      /clusterSecret: must be at least 16 characters \(from environment variable QUOTIENT_CLUSTER_SECRET\)/,
+    );
     const sneakyFlags = { clusterSecret: SECRET } as Record<string, unknown>;
     assert.throws(() => loadSecondaryConfig({ env: { QUOTIENT_PRIMARY: 'a:1' }, flags: sneakyFlags }), /clusterSecret: is required/);
   });
@@ -70,17 +76,24 @@ describe('loadSecondaryConfig()', () => {
     assert.equal(tls.tlsCa, path.resolve('ca.pem'));
     const mtls = loadSecondaryConfig({ env: { ...base, QUOTIENT_TLS_CA: 'ca.pem', QUOTIENT_TLS_CERT: 'me.pem', QUOTIENT_TLS_KEY: 'me.key' } });
     assert.deepEqual([mtls.tlsCert, mtls.tlsKey], [path.resolve('me.pem'), path.resolve('me.key')]);
-    assert.throws(() => loadSecondaryConfig({ env: { ...base, QUOTIENT_TLS_CA: 'ca.pem', QUOTIENT_TLS_CERT: 'me.pem' } }), /tlsKey: tlsCert and tlsKey go together/);
+    assert.throws(
+      () => loadSecondaryConfig({ env: { ...base, QUOTIENT_TLS_CA: 'ca.pem', QUOTIENT_TLS_CERT: 'me.pem' } }),
+      /tlsKey: tlsCert and tlsKey go together/,
+    );
     assert.throws(() => loadSecondaryConfig({ env: { ...base, QUOTIENT_TLS_CERT: 'me.pem', QUOTIENT_TLS_KEY: 'me.key' } }), /tlsCa: mutual TLS needs tlsCa/);
   });
 
-  it('takes Squid\'s usage from a log file or from the tcp:// feed, and refuses both, which would charge every request twice', () => {
+  it("takes Squid's usage from a log file or from the tcp:// feed, and refuses both, which would charge every request twice", () => {
     const fromFile = loadSecondaryConfig({ env: { ...base, QUOTIENT_SECONDARY_ROLE: 'proxy', QUOTIENT_PROXY_ACCESS_LOG: 'quotient.log' } });
     assert.deepEqual([fromFile.proxyAccessLog, fromFile.proxyTcpListen], [path.resolve('quotient.log'), undefined]);
     const fromTcp = loadSecondaryConfig({ env: { ...base, QUOTIENT_SECONDARY_ROLE: 'proxy', QUOTIENT_PROXY_TCP_LISTEN: '127.0.0.1:5140' } });
     assert.deepEqual([fromTcp.proxyAccessLog, fromTcp.proxyTcpListen], [undefined, '127.0.0.1:5140']);
     assert.throws(
-      () => loadSecondaryConfig({ env: { ...base, QUOTIENT_SECONDARY_ROLE: 'proxy', QUOTIENT_PROXY_ACCESS_LOG: 'quotient.log' }, flags: { proxyTcpListen: '127.0.0.1:5140' } }),
+      () =>
+        loadSecondaryConfig({
+          env: { ...base, QUOTIENT_SECONDARY_ROLE: 'proxy', QUOTIENT_PROXY_ACCESS_LOG: 'quotient.log' },
+          flags: { proxyTcpListen: '127.0.0.1:5140' },
+        }),
       /proxyTcpListen: set proxyAccessLog or proxyTcpListen, not both: Squid logs each request to both, so every request would be charged twice/,
     );
   });

@@ -42,7 +42,7 @@ describe('password hashes', () => {
     assert.equal(await verifyPassword('correct horse batterY', cheap), false);
   });
 
-  it('give an unknown user\'s sign-in a hash of the same cost to verify, which no password matches', async () => {
+  it("give an unknown user's sign-in a hash of the same cost to verify, which no password matches", async () => {
     assert.equal(unmatchableHash(), 'scrypt$2$1$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
     for (const guess of ['', 'correct horse battery', '\u0000']) assert.equal(await verifyPassword(guess, unmatchableHash()), false, JSON.stringify(guess));
     setHashCostForTests(PRODUCTION_HASH_COST);

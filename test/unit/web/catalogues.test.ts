@@ -14,7 +14,10 @@ describe('the shipped catalogues', () => {
   const shipped = Object.entries(CATALOGUES);
 
   it('are one JSON file for each shipped language, and no other', () => {
-    const files = fs.readdirSync(path.join(webToolsDir(), 'i18n')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+    const files = fs
+      .readdirSync(path.join(webToolsDir(), 'i18n'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5));
     assert.deepEqual(files.sort(), [...LANGUAGES].sort());
     assert.deepEqual(Object.keys(CATALOGUES).sort(), [...LANGUAGES].sort());
   });
@@ -30,7 +33,8 @@ describe('the shipped catalogues', () => {
     for (const [lang, messages] of shipped) {
       for (const [key, text] of Object.entries(messages)) {
         const english = CATALOGUES.en[key];
-        if (english !== undefined && placeholdersOf(text).join() !== placeholdersOf(english).join()) mismatched.push(`${lang}.json ${key}: {${placeholdersOf(text).join('},{')}} where en has {${placeholdersOf(english).join('},{')}}`);
+        if (english !== undefined && placeholdersOf(text).join() !== placeholdersOf(english).join())
+          mismatched.push(`${lang}.json ${key}: {${placeholdersOf(text).join('},{')}} where en has {${placeholdersOf(english).join('},{')}}`);
       }
     }
     assert.deepEqual(mismatched, []);
@@ -38,16 +42,35 @@ describe('the shipped catalogues', () => {
 
   it('translate every message that is not a name, number or unit (so a copied English value shows as untranslated)', () => {
     // Messages that read the same in every language: the product's name, units, language names.
-    const same = new Set(['app.name', 'summary.co2', 'impact.grams', 'impact.kilograms', 'impact.trees', 'refund.none', 'nav.internet', 'type.net', 'admin.no', 'language.en', 'language.es']);
+    const same = new Set([
+      'app.name',
+      'summary.co2',
+      'impact.grams',
+      'impact.kilograms',
+      'impact.trees',
+      'refund.none',
+      'nav.internet',
+      'type.net',
+      'admin.no',
+      'language.en',
+      'language.es',
+    ]);
     const untranslated = shipped.flatMap(([lang, messages]) =>
-      lang === 'en' ? [] : Object.entries(messages).filter(([key, text]) => text === CATALOGUES.en[key] && !same.has(key)).map(([key]) => `${lang}.json ${key}`),
+      lang === 'en'
+        ? []
+        : Object.entries(messages)
+            .filter(([key, text]) => text === CATALOGUES.en[key] && !same.has(key))
+            .map(([key]) => `${lang}.json ${key}`),
     );
     assert.deepEqual(untranslated, []);
   });
 
   it('are each offered by the language form', () => {
     const form = fs.readFileSync(path.join(webToolsDir(), 'partials', 'language-form.hbs'), 'utf8');
-    assert.deepEqual([...form.matchAll(/<option value="(\w+)"/g)].map((m) => m[1]), [...LANGUAGES]);
+    assert.deepEqual(
+      [...form.matchAll(/<option value="(\w+)"/g)].map((m) => m[1]),
+      [...LANGUAGES],
+    );
   });
 });
 

@@ -3,7 +3,8 @@ import { NotFoundError, ValidationError } from '../../../common/errors';
 import { requestError } from '../../../web-tools/middleware/request-errors';
 
 /** An error as express's router and body-parser make them (http-errors: status, type, expose). */
-const httpLayer = (status: number, type: string, extra: Record<string, unknown> = {}): Error => Object.assign(new Error(type), { status, statusCode: status, type, expose: status < 500, ...extra });
+const httpLayer = (status: number, type: string, extra: Record<string, unknown> = {}): Error =>
+  Object.assign(new Error(type), { status, statusCode: status, type, expose: status < 500, ...extra });
 
 describe('requestError()', () => {
   it('keeps a QuotientError as it is', () => {

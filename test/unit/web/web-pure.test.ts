@@ -59,7 +59,10 @@ describe('translate()', () => {
     assert.equal(translate('en', 'no.such.key'), 'no.such.key');
   });
   it('never takes an inherited property for a message (a tampered form can name any field)', () => {
-    assert.deepEqual(['constructor', '__proto__', 'toString'].map((k) => translate('en', k)), ['constructor', '__proto__', 'toString']);
+    assert.deepEqual(
+      ['constructor', '__proto__', 'toString'].map((k) => translate('en', k)),
+      ['constructor', '__proto__', 'toString'],
+    );
   });
 });
 
@@ -102,42 +105,80 @@ describe('environmental impact', () => {
     assert.deepEqual(impactOf(16666), { sheets: 16666, trees: 2, co2Grams: 83_330 });
   });
   it('shows CO2 in whole grams below 1 kg, so a few pages never read "0 kg"', () => {
-    assert.deepEqual([0, 5, 15, 995].map((g) => showCo2(g)), [
-      { key: 'impact.grams', value: '0' }, { key: 'impact.grams', value: '5' }, { key: 'impact.grams', value: '15' }, { key: 'impact.grams', value: '995' },
-    ]);
+    assert.deepEqual(
+      [0, 5, 15, 995].map((g) => showCo2(g)),
+      [
+        { key: 'impact.grams', value: '0' },
+        { key: 'impact.grams', value: '5' },
+        { key: 'impact.grams', value: '15' },
+        { key: 'impact.grams', value: '995' },
+      ],
+    );
     assert.equal(translate('en', showCo2(15).key, { value: showCo2(15).value }), '15 g');
   });
   it('shows CO2 in kilograms to 0.1 from 1 kg, and in whole kilograms from 100 kg', () => {
-    assert.deepEqual([1000, 1250, 1260, 83_330, 99_940, 100_000, 1_234_567].map((g) => showCo2(g).value), ['1', '1.3', '1.3', '83.3', '99.9', '100', '1,235']);
+    assert.deepEqual(
+      [1000, 1250, 1260, 83_330, 99_940, 100_000, 1_234_567].map((g) => showCo2(g).value),
+      ['1', '1.3', '1.3', '83.3', '99.9', '100', '1,235'],
+    );
     assert.equal(showCo2(83_330).key, 'impact.kilograms');
     assert.equal(translate('en', 'impact.kilograms', { value: '83.3' }), '83.3 kg');
   });
   it('shows trees to three places, "less than 0.001" for a handful of sheets, and to one place from 10', () => {
-    const trees = (sheets: number): string => { const s = showTrees(impactOf(sheets).trees); return translate('en', s.key, { value: s.value }); };
-    assert.deepEqual([0, 1, 4, 5, 7, 8333, 16_666, 100_000, 1_000_000].map(trees), ['0', 'less than 0.001', 'less than 0.001', '0.001', '0.001', '1', '2', '12', '120']);
+    const trees = (sheets: number): string => {
+      const s = showTrees(impactOf(sheets).trees);
+      return translate('en', s.key, { value: s.value });
+    };
+    assert.deepEqual([0, 1, 4, 5, 7, 8333, 16_666, 100_000, 1_000_000].map(trees), [
+      '0',
+      'less than 0.001',
+      'less than 0.001',
+      '0.001',
+      '0.001',
+      '1',
+      '2',
+      '12',
+      '120',
+    ]);
   });
 });
 
 describe('lockDuration()', () => {
   it('allows the free failures, then locks for a doubling time capped at the maximum', () => {
-    assert.deepEqual([4, 5, 6, 7].map((n) => lockDuration(n, USER_POLICY)), [0, 30_000, 60_000, 120_000]);
+    assert.deepEqual(
+      [4, 5, 6, 7].map((n) => lockDuration(n, USER_POLICY)),
+      [0, 30_000, 60_000, 120_000],
+    );
     assert.equal(lockDuration(50, USER_POLICY), 15 * 60_000);
   });
 });
 
 describe('addressDelay()', () => {
   it('lets an address fail 20 times in a window, then delays each attempt 250 ms, doubling to at most 10 s', () => {
-    assert.deepEqual([0, 19, 20, 21, 22, 23, 24, 25, 26, 27, 1000].map((n) => addressDelay(n)), [0, 0, 250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
+    assert.deepEqual(
+      [0, 19, 20, 21, 22, 23, 24, 25, 26, 27, 1000].map((n) => addressDelay(n)),
+      [0, 0, 250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000],
+    );
     assert.deepEqual([ADDRESS_POLICY.freeFailures, ADDRESS_POLICY.windowMs], [20, 15 * 60_000]);
   });
 });
 
 describe('parseWidgetOptions()', () => {
   it('accepts whitelisted positions and colours and trims the title', () => {
-    assert.deepEqual(parseWidgetOptions({ title: ' Print credit ', position: 'bottom-left', bg: 'navy', fg: 'white' }), { title: 'Print credit', position: 'bottom-left', bg: 'navy', fg: 'white' });
+    assert.deepEqual(parseWidgetOptions({ title: ' Print credit ', position: 'bottom-left', bg: 'navy', fg: 'white' }), {
+      title: 'Print credit',
+      position: 'bottom-left',
+      bg: 'navy',
+      fg: 'white',
+    });
   });
   it('falls back to defaults for anything else and never shows text in its background colour', () => {
-    assert.deepEqual(parseWidgetOptions({ position: 'left; background:url(x)', bg: '#fff', fg: ['white'], title: 'x'.repeat(100) }), { title: 'x'.repeat(40), position: 'top-right', bg: 'white', fg: 'black' });
+    assert.deepEqual(parseWidgetOptions({ position: 'left; background:url(x)', bg: '#fff', fg: ['white'], title: 'x'.repeat(100) }), {
+      title: 'x'.repeat(40),
+      position: 'top-right',
+      bg: 'white',
+      fg: 'black',
+    });
     assert.equal(parseWidgetOptions({ bg: 'black', fg: 'black' }).fg, 'white');
   });
 });
@@ -158,8 +199,24 @@ describe('createRenderer()', () => {
   it('escapes every value, so a hostile document name renders as text', () => {
     const render = createRenderer({ cache: true });
     const html = render('jobs', {
-      title: 'jobs.title', lang: 'en', csrf: 'tok"en', me: { username: '<b>ann</b>', isAdmin: false },
-      jobs: [{ id: 1, createdAt: 0, printer: 'p', documentName: '<script>alert(1)</script>', pages: 1, copies: 1, cost: '$0.10', statusKey: 'status.printed', refundKey: 'refund.none', refundable: true }],
+      title: 'jobs.title',
+      lang: 'en',
+      csrf: 'tok"en',
+      me: { username: '<b>ann</b>', isAdmin: false },
+      jobs: [
+        {
+          id: 1,
+          createdAt: 0,
+          printer: 'p',
+          documentName: '<script>alert(1)</script>',
+          pages: 1,
+          copies: 1,
+          cost: '$0.10',
+          statusKey: 'status.printed',
+          refundKey: 'refund.none',
+          refundable: true,
+        },
+      ],
     });
     assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
     assert.ok(!html.includes('<script>'));
@@ -171,16 +228,32 @@ describe('createRenderer()', () => {
 describe('the admin secondaries page', () => {
   it("shows each secondary's dead letters and the newest one, escaped", () => {
     const render = createRenderer({ cache: true });
-    const secondary = { name: 'print-1', host: 'ps1', role: 'print', roleKey: 'role.print', state: 'online', stateKey: 'state.online', lastSeenAt: 0, outboxDepth: 3, version: '0.1.0' };
+    const secondary = {
+      name: 'print-1',
+      host: 'ps1',
+      role: 'print',
+      roleKey: 'role.print',
+      state: 'online',
+      stateKey: 'state.online',
+      lastSeenAt: 0,
+      outboxDepth: 3,
+      version: '0.1.0',
+    };
     const html = render('admin-secondaries', {
-      title: 'admin.secondaries', lang: 'en', csrf: '', me: { username: 'admin', isAdmin: true }, admin: 'secondaries',
+      title: 'admin.secondaries',
+      lang: 'en',
+      csrf: '',
+      me: { username: 'admin', isAdmin: true },
+      admin: 'secondaries',
       secondaries: [
         { ...secondary, deadLetters: 2, lastDeadLetter: 'job:urn:uuid:<x>: INVALID_ARGUMENT: printedPages must be at most 1,000,000' },
         { ...secondary, name: 'print-2', deadLetters: 0, lastDeadLetter: '' },
       ],
     });
     assert.ok(html.includes('<th class="num">Dead letters</th>'));
-    assert.ok(html.includes('<span class="state offline">2</span><br><small>job:urn:uuid:&lt;x&gt;: INVALID_ARGUMENT: printedPages must be at most 1,000,000</small>'));
+    assert.ok(
+      html.includes('<span class="state offline">2</span><br><small>job:urn:uuid:&lt;x&gt;: INVALID_ARGUMENT: printedPages must be at most 1,000,000</small>'),
+    );
     assert.ok(!html.includes('<x>'));
   });
 });
@@ -198,7 +271,10 @@ describe('template caching', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('caches unless NODE_ENV is development (unset, production and test all cache)', () => {
-    assert.deepEqual([undefined, 'production', 'test', 'development'].map((e) => cacheTemplatesByDefault(e)), [true, true, true, false]);
+    assert.deepEqual(
+      [undefined, 'production', 'test', 'development'].map((e) => cacheTemplatesByDefault(e)),
+      [true, true, true, false],
+    );
   });
   it('reads and compiles each template once when caching: a second render does not see the file change', () => {
     dir = copyTemplates();
@@ -224,20 +300,32 @@ describe('errorMessage()', () => {
     const { message, field } = errorMessage(err);
     return translate('en', message, { field: translate('en', field) });
   };
-  it('explains an error from the catalogue by its code and field, never with the service\'s English message', () => {
+  it("explains an error from the catalogue by its code and field, never with the service's English message", () => {
     assert.equal(shown(new ValidationError('amount has more than 2 decimal places: 1.234', { field: 'amount' })), 'That did not work: check the amount.');
-    assert.equal(shown(new ValidationError('invalid value for currency.decimals: Too big', { key: 'currency.decimals' })), 'That did not work: check currency.decimals.');
+    assert.equal(
+      shown(new ValidationError('invalid value for currency.decimals: Too big', { key: 'currency.decimals' })),
+      'That did not work: check currency.decimals.',
+    );
     assert.equal(shown(new ValidationError('bad')), 'That did not work: something in the form is not valid.');
     assert.equal(shown(new NotFoundError('print job', 7)), 'There is nothing here.');
-    assert.equal(shown(new InsufficientFundsError({ accountId: 1, available: 0, amount: 5, creditLimit: 0 })), 'That did not work: there is not enough credit for it.');
-    assert.equal(shown(new InvalidStateError('refund request 3 is already approved')), 'That did not work: it has already been done, or cannot be done any more.');
+    assert.equal(
+      shown(new InsufficientFundsError({ accountId: 1, available: 0, amount: 5, creditLimit: 0 })),
+      'That did not work: there is not enough credit for it.',
+    );
+    assert.equal(
+      shown(new InvalidStateError('refund request 3 is already approved')),
+      'That did not work: it has already been done, or cannot be done any more.',
+    );
     assert.equal(shown(new Error('secret internals')), 'Something went wrong on our side. Try again later.');
   });
 });
 
 describe('isWebPath()', () => {
   it('claims the pages and leaves health checks and APIs alone', () => {
-    assert.deepEqual(['/', '/signin', '/jobs', '/jobs/refund', '/admin', '/admin/users/3', '/static/quotient.css', '/widget'].map(isWebPath), Array(8).fill(true));
+    assert.deepEqual(
+      ['/', '/signin', '/jobs', '/jobs/refund', '/admin', '/admin/users/3', '/static/quotient.css', '/widget'].map(isWebPath),
+      Array(8).fill(true),
+    );
     assert.deepEqual(['/healthz', '/api/v1/users', '/jobsx', '/rpc/api/xmlrpc'].map(isWebPath), [false, false, false, false]);
   });
 });
