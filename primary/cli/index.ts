@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { balanceCommand } from './commands/balance';
+import { cardsCommand } from './commands/cards';
 import { groupsCommand } from './commands/groups';
 import { importUsersCommand } from './commands/import-users';
 import { internetCommand } from './commands/internet';
@@ -35,5 +36,6 @@ export function administrativeCommands(): Command[] {
     printersCommand(),
     internetCommand(),
     rateCardsCommand(),
+    cardsCommand(),
   ];
 }

@@ -141,7 +141,7 @@ export async function importUsers(services: Services, input: Readable | string, 
 
 // ---- reading the file ----
 
-async function readAll(input: Readable | string): Promise<Buffer> {
+export async function readAll(input: Readable | string): Promise<Buffer> {
   if (typeof input === 'string') {
     try {
       return await fs.readFile(input);
@@ -157,7 +157,7 @@ async function readAll(input: Readable | string): Promise<Buffer> {
 }
 
 /** Strips a UTF-8 byte order mark (Excel writes one) and refuses anything that is not UTF-8. */
-function checkEncoding(buf: Buffer, source: string): Buffer {
+export function checkEncoding(buf: Buffer, source: string): Buffer {
   if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff)) {
     throw new ValidationError(`${source} is UTF-16 text; save it as UTF-8 (in Excel: "CSV UTF-8 (comma delimited)")`, { reason: 'encoding' });
   }
@@ -177,7 +177,7 @@ function checkEncoding(buf: Buffer, source: string): Buffer {
   );
 }
 
-type RawRecord = { line: number; fields: string[] } | { line: number; error: string };
+export type RawRecord = { line: number; fields: string[] } | { line: number; error: string };
 
 /**
  * Parses every record with the line number it starts on. csv-parse's own `info.lines` is the
@@ -186,7 +186,7 @@ type RawRecord = { line: number; fields: string[] } | { line: number; error: str
  * reported and parsing resumes on the line after the one it started on, so one stray quote
  * costs one line, not the rest of the file.
  */
-function readRecords(buf: Buffer): { header: { line: number; fields: string[] } | undefined; records: RawRecord[] } {
+export function readRecords(buf: Buffer): { header: { line: number; fields: string[] } | undefined; records: RawRecord[] } {
   const lineStarts = [0];
   for (let i = 0; i < buf.length; i++) {
     const b = buf[i];
