@@ -15,6 +15,7 @@ import { UserPages } from '../pages/user-pages';
 import { WebAuth, type Sleep } from '../middleware/web-auth';
 import { cacheTemplatesByDefault, createRenderer, webToolsDir } from '../render';
 import { ADMIN_PAGES } from './admin';
+import { CARD_PAGES } from './cards';
 import { AUTH_PAGES } from './auth';
 import { bareContext, csrfCheck, loadContext, page, type WebDeps } from '../middleware/context';
 import { errorMessage } from './error-message';
@@ -41,7 +42,7 @@ type PageDeps = Parameters<typeof ADMIN_PAGES.routes>[0] & Parameters<typeof USE
  * Every family of pages, in the order their routes are tried; the menus list their links in this
  * order too. A new family of pages is one more entry here (its file declares the rest).
  */
-const FAMILIES: readonly PageFamily<PageDeps>[] = [AUTH_PAGES, USER_PAGES, LANGUAGE_PAGES, ADMIN_PAGES];
+const FAMILIES: readonly PageFamily<PageDeps>[] = [AUTH_PAGES, USER_PAGES, LANGUAGE_PAGES, ADMIN_PAGES, CARD_PAGES];
 
 /** Whether the web tools answer a path: a family's path ('/' only itself) or a static file. */
 export function isWebPath(p: string): boolean {

@@ -89,6 +89,9 @@ function pages(ids: {
     'admin-audit': { who: 'admin', path: '/admin/audit' },
     'admin-settings': { who: 'admin', path: '/admin/settings?saved=1' },
     'admin-rate-card-new': { who: 'admin', path: '/admin/rate-cards/new' },
+    cards: { who: 'ann', path: '/cards', form: { number: '12345-67890' }, status: 400 },
+    'admin-cards': { who: 'admin', path: '/admin/cards' },
+    'admin-card-batch': { who: 'admin', path: '/admin/cards/Primavera' },
     'admin-rate-card': { who: 'admin', path: `/admin/rate-cards/${ids.cardId}` },
     'admin-quota-run': { who: 'admin', path: `/admin/quotas/Mensual/runs/${ids.runId}` },
     'admin-quota-refused': {
@@ -189,6 +192,7 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
         'admin',
       );
       runId = (await quotas.runNow('Mensual', undefined, 'admin')).run.id;
+      await primary.services.cards.generate({ name: 'Primavera', value: 1000, expiresOn: '2099-06-30', notes: 'para la biblioteca', actor: 'admin' }, 2);
     });
 
     it('shows no English and looks up no message that Spanish lacks', async () => {
