@@ -47,7 +47,7 @@ function userCardRoutes(deps: WebDeps): Router {
     if (result.retryAfterMs !== undefined) res.setHeader('Retry-After', String(Math.ceil(result.retryAfterMs / 1000)));
     await show(
       res,
-      { refused: `cards.refused.${result.reason}`, minutes: Math.ceil((result.retryAfterMs ?? 0) / 60_000), number },
+      { refused: `cards.refused.${result.reason}`, minutes: Math.ceil((result.retryAfterMs ?? 0) / 60_000), typed: number },
       REFUSAL_STATUS[result.reason],
     );
   });
@@ -76,7 +76,7 @@ function adminCardRoutes(deps: WebDeps): Router {
       admin: 'cards',
       disabled: req.query.disabled === '1',
       batch: batchView(res, batch),
-      cards: cards.map((c) => ({ ...c, number: groupCardNumber(c.number), stateKey: `cards.state.${c.state}` })),
+      cards: cards.map((c) => ({ ...c, cardNumber: groupCardNumber(c.number), stateKey: `cards.state.${c.state}` })),
     });
   });
 
