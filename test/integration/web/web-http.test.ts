@@ -298,6 +298,22 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
     });
   });
 
+  describe('the card redemption form', () => {
+    it('answers wrong numbers with 400, then 429 with Retry-After once the user is locked out, even for a good card', async () => {
+      const {
+        numbers: [good],
+      } = await primary.services.cards.generate({ name: 'Spring', value: 500, expiresOn: '2099-06-30', notes: '', actor: 'admin' }, 1);
+      const a = await ann();
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await a.post('/cards', { number: `1234-5678-9012-3456-78${i}` })).status);
+      assert.deepEqual(statuses, [400, 400, 400, 400, 400]);
+      const locked = await a.post('/cards', { number: good ?? '' });
+      assert.equal(locked.status, 429);
+      assert.equal(locked.headers.get('retry-after'), '900');
+      assert.equal((await primary.services.users.personalAccount(annId)).balance, 1000);
+    });
+  });
+
   describe('HEAD', () => {
     const PATHS = [
       '/',
