@@ -2,6 +2,7 @@
  * Builds every service of a primary once, around one database handle. The CLI, the HTTP and gRPC
  * edges and the tests all get their services from here, so there is one way things are wired.
  */
+import { SharedAccounts } from './accounts/shared-accounts';
 import type { Database } from './db/connection';
 import { InternetChargingService } from './internet/internet-charging';
 import { InternetSettingsStore } from './internet/internet-settings';
@@ -35,6 +36,8 @@ export interface Services {
   transfers: UserTransfers;
   refunds: RefundService;
   reports: ActivityReports;
+  /** Shared accounts, their access lists and each user's active account. */
+  accounts: SharedAccounts;
 }
 
 export function createServices(db: Database, opts: { now?: () => number; timezone?: string; quotaCatchUpDays?: number } = {}): Services {
@@ -58,5 +61,23 @@ export function createServices(db: Database, opts: { now?: () => number; timezon
   const transfers = new UserTransfers({ services: { db, settings, users, ledger }, now });
   const refunds = new RefundService({ db, users, ledger, now });
   const reports = new ActivityReports({ db });
-  return { db, settings, ledger, users, groups, rateCards, printers, printing, quotas, internetSettings, internet, balances, transfers, refunds, reports };
+  const accounts = new SharedAccounts({ db, users, now });
+  return {
+    db,
+    settings,
+    ledger,
+    users,
+    groups,
+    rateCards,
+    printers,
+    printing,
+    quotas,
+    internetSettings,
+    internet,
+    balances,
+    transfers,
+    refunds,
+    reports,
+    accounts,
+  };
 }
