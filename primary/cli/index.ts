@@ -4,6 +4,7 @@
  * only when the command line is not `quotient secondary`.
  */
 import type { Command } from 'commander';
+import { accountsCommand } from './commands/accounts';
 import { balanceCommand } from './commands/balance';
 import { groupsCommand } from './commands/groups';
 import { importUsersCommand } from './commands/import-users';
@@ -27,6 +28,7 @@ export function administrativeCommands(): Command[] {
     usersCommand(),
     groupsCommand(),
     balanceCommand(),
+    accountsCommand(),
     importUsersCommand(),
     settingsCommand(),
     secondariesCommand(),
