@@ -2,6 +2,7 @@
  * Builds every service of a primary once, around one database handle. The CLI, the HTTP and gRPC
  * edges and the tests all get their services from here, so there is one way things are wired.
  */
+import { SharedAccounts } from './accounts/shared-accounts';
 import { CardService } from './cards/card-service';
 import type { Database } from './db/connection';
 import { InternetChargingService } from './internet/internet-charging';
@@ -36,6 +37,8 @@ export interface Services {
   transfers: UserTransfers;
   refunds: RefundService;
   reports: ActivityReports;
+  /** Shared accounts, their access lists and each user's active account. */
+  accounts: SharedAccounts;
   /** Top-up cards: batches, redemption (audited, throttled). */
   cards: CardService;
 }
@@ -61,6 +64,7 @@ export function createServices(db: Database, opts: { now?: () => number; timezon
   const transfers = new UserTransfers({ services: { db, settings, users, ledger }, now });
   const refunds = new RefundService({ db, users, ledger, now });
   const reports = new ActivityReports({ db });
+  const accounts = new SharedAccounts({ db, users, now });
   const cards = new CardService({ db, ledger, users, now, ...(opts.timezone !== undefined && { timezone: opts.timezone }) });
   return {
     db,
@@ -78,6 +82,7 @@ export function createServices(db: Database, opts: { now?: () => number; timezon
     transfers,
     refunds,
     reports,
+    accounts,
     cards,
   };
 }

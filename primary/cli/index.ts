@@ -4,6 +4,7 @@
  * only when the command line is not `quotient secondary`.
  */
 import type { Command } from 'commander';
+import { accountsCommand } from './commands/accounts';
 import { balanceCommand } from './commands/balance';
 import { cardsCommand } from './commands/cards';
 import { groupsCommand } from './commands/groups';
@@ -28,6 +29,7 @@ export function administrativeCommands(): Command[] {
     usersCommand(),
     groupsCommand(),
     balanceCommand(),
+    accountsCommand(),
     importUsersCommand(),
     settingsCommand(),
     secondariesCommand(),

@@ -13,6 +13,7 @@ import * as rateCardVersion0006 from './migrations/2026-12-02-0006-rate-card-ver
 import * as jobExpiry0007 from './migrations/2026-12-07-0007-job-expiry';
 import * as unknownPageCount0008 from './migrations/2026-12-07-0008-unknown-page-count';
 import * as userLanguage0009 from './migrations/2026-12-07-0009-user-language';
+import * as sharedAccounts0010 from './migrations/2026-12-07-0010-shared-accounts';
 import * as topupCards0011 from './migrations/2026-12-07-0011-topup-cards';
 
 interface Migration {
@@ -30,6 +31,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['2026-12-07-0007-job-expiry', jobExpiry0007],
   ['2026-12-07-0008-unknown-page-count', unknownPageCount0008],
   ['2026-12-07-0009-user-language', userLanguage0009],
+  ['2026-12-07-0010-shared-accounts', sharedAccounts0010],
   ['2026-12-07-0011-topup-cards', topupCards0011],
 ];
 

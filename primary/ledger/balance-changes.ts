@@ -1,7 +1,8 @@
 /**
- * An administrator's balance changes, whoever makes them (`quotient balance adjust|set`, the
- * admin user page, the coming REST API): one ledger row and one audit row (`balance.adjust` or
- * `balance.set`, the actor as the caller names it: `cli:<os user>`, the administrator's username)
+ * An administrator's balance changes, whoever makes them (`quotient balance adjust|set`,
+ * `quotient accounts adjust|set-balance`, the admin user page, the coming REST API): one ledger
+ * row and one audit row (`balance.adjust` or `balance.set`, on the user or the shared account,
+ * the actor as the caller names it: `cli:<os user>`, the administrator's username)
  * written in one transaction, both or neither. The key makes a repeat change nothing and write
  * no second audit row; the caller chooses it (a form's one-time key, `--key`).
  */
@@ -15,17 +16,17 @@ import type { UserService } from '../users/user-service';
 import type { LedgerService } from './ledger-service';
 import type { LedgerEntry } from './types';
 
-export interface BalanceChange {
-  userId: number;
+/** A change to a user's personal account (`userId`) or to a shared account (`accountId`). */
+export type BalanceChange = ({ userId: number } | { accountId: number }) & {
   comment: string;
   /** The ledger row's idempotency key, as the caller makes it unique (`web:adjust:<form key>`, `cli:<uuid>`). */
   key: string;
   actor: string;
-}
+};
 
-/** What a change did: the user's name and the ledger row (`replayed` when the key had been used). */
+/** What a change did: the user's or shared account's name and the ledger row (`replayed` when the key had been used). */
 export interface BalanceChangeResult {
-  username: string;
+  name: string;
   entry: LedgerEntry;
 }
 
@@ -63,18 +64,35 @@ export class BalanceChanges {
     details: Record<string, unknown>,
     post: (trx: Knex.Transaction, accountId: number) => Promise<LedgerEntry>,
   ): Promise<BalanceChangeResult> {
-    const detail = await this.users.detail(change.userId);
+    const target = await this.targetOf(change);
     const entry = await runKnexTransaction(this.db, async (trx) => {
-      const posted = await post(trx, detail.account.id);
+      const posted = await post(trx, target.accountId);
       if (!posted.replayed) {
         await recordAudit(
           trx,
-          { actor: change.actor, action, targetType: 'user', targetId: detail.username, details: { ...details, comment: change.comment, ledgerId: posted.id } },
+          {
+            actor: change.actor,
+            action,
+            targetType: target.type,
+            targetId: target.name,
+            details: { ...details, comment: change.comment, ledgerId: posted.id },
+          },
           this.now(),
         );
       }
       return posted;
     });
-    return { username: detail.username, entry };
+    return { name: target.name, entry };
+  }
+
+  /** The account a change posts to, and how the audit log names it: the user, or the shared account. */
+  private async targetOf(change: BalanceChange): Promise<{ accountId: number; type: 'user' | 'account'; name: string }> {
+    if ('userId' in change) {
+      const detail = await this.users.detail(change.userId);
+      return { accountId: detail.account.id, type: 'user', name: detail.username };
+    }
+    const account = await this.ledger.getAccount(change.accountId);
+    if (account.type !== 'shared') throw new ValidationError("change a personal account's balance through its user", { field: 'accountId' });
+    return { accountId: account.id, type: 'account', name: account.name };
   }
 }

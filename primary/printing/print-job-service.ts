@@ -12,6 +12,8 @@
  */
 import { ForbiddenError, isQuotientError, NotFoundError, InvalidStateError, ValidationError } from '../../common/errors';
 import { formatAmount, type CurrencyFormat, type Money } from '../../common/money';
+import { chooseAccount, loadChargeContext, type AccountChoice } from '../accounts/account-choice';
+import { parseJobAccount } from '../accounts/account-names';
 import type { Database } from '../db/connection';
 import { runReads, runTransaction, type SqlTx } from '../db/sql-runner';
 import { commitIn, commitLockedIn, releaseIn, releaseLockedIn } from '../ledger/ledger-service';
@@ -76,6 +78,8 @@ interface BatchContext {
   cards: Map<number, RateCard>;
   users: Map<string, UserAccount>;
   unknownUsersDenied: Set<string>;
+  /** The account each job of the batch charges (or why it may not), by its description (accounts/account-choice.ts). */
+  choices: Map<JobDescription, AccountChoice>;
   currency: CurrencyFormat;
   defaultCreditLimit: Money;
   now: number;
@@ -172,6 +176,7 @@ export class PrintJobService {
       cards: new Map(),
       users: new Map(),
       unknownUsersDenied: new Set(),
+      choices: new Map(),
       currency: await this.settings.currency(),
       defaultCreditLimit: await this.settings.get('accounts.defaultCreditLimit'),
       now: this.now(),
@@ -207,7 +212,36 @@ export class PrintJobService {
       }
       await this.loadUsers(ctx, create);
     }
+    await this.chooseAccounts(ctx, events);
     return ctx;
+  }
+
+  /**
+   * The account each job charges, read before the transaction like the users: the one the job
+   * names, else the user's active account. A job printed offline cannot be denied any more: when
+   * the account it names may not be charged, it charges the active account.
+   */
+  private async chooseAccounts(ctx: BatchContext, events: JobEvent[]): Promise<void> {
+    const jobs: JobDescription[] = [];
+    for (const e of events) if (e.kind === 'authorize' || e.kind === 'offline') jobs.push(e.job);
+    if (jobs.length === 0) return;
+    const codes = new Set(jobs.filter((j) => j.accountCode.trim() !== '').map((j) => parseJobAccount(j.accountCode).code));
+    const userIds = [...new Set([...ctx.users.values()].map((u) => u.userId))];
+    const charge = await runReads(this.db, (q) => loadChargeContext(q, userIds, [...codes]));
+    for (const e of events) {
+      if (e.kind !== 'authorize' && e.kind !== 'offline') continue;
+      const user = ctx.users.get(normaliseUsername(e.job.username));
+      if (!user) continue;
+      const input = {
+        userId: user.userId,
+        personal: { accountId: user.accountId, multiplierBp: user.multiplierBp },
+        requested: e.job.accountCode,
+        now: ctx.now,
+      };
+      let choice = chooseAccount(charge, input);
+      if ('denied' in choice && e.kind === 'offline') choice = chooseAccount(charge, { ...input, requested: '' });
+      ctx.choices.set(e.job, choice);
+    }
   }
 
   /** Every batch looks its users up: prepared statements (one per IN-list length), not knex. */
@@ -236,8 +270,8 @@ export class PrintJobService {
     const settled: string[] = [];
     for (const event of events) {
       if (event.kind === 'authorize' || event.kind === 'offline') {
-        const user = ctx.users.get(normaliseUsername(event.job.username));
-        if (user) ids.add(user.accountId);
+        const choice = ctx.choices.get(event.job);
+        if (choice && 'accountId' in choice) ids.add(choice.accountId);
       } else {
         settled.push(event.jobId);
       }
@@ -302,6 +336,8 @@ export class PrintJobService {
     const username = normaliseUsername(job.username);
     const user = ctx.users.get(username);
     const card = printer.rateCardId === null ? undefined : ctx.cards.get(printer.rateCardId);
+    const choice = ctx.choices.get(requested);
+    const chosen = choice && 'accountId' in choice ? choice : undefined;
 
     const deny = async (reason: string, cost: Money): Promise<JobOutcome> => {
       await this.insertJob(
@@ -311,8 +347,9 @@ export class PrintJobService {
           job,
           printer,
           user,
+          accountId: chosen?.accountId ?? user?.accountId ?? null,
           card: printer.rateCardId,
-          multiplierBp: user?.multiplierBp ?? 10000,
+          multiplierBp: chosen?.multiplierBp ?? user?.multiplierBp ?? 10000,
           cost,
           status: 'denied',
           reason,
@@ -331,9 +368,10 @@ export class PrintJobService {
     if (!printer.enabled) return deny('this printer is disabled', 0);
     if (printer.filters === null) return deny("this printer's restrictions cannot be read; ask an administrator", 0);
     if (!card) return deny('this printer has no rate card; ask an administrator', 0);
+    if (!chosen) return deny(choice && 'denied' in choice ? choice.denied : 'no account to charge', 0);
     let cost: Money;
     try {
-      cost = priceJob(card, job, user.multiplierBp).total;
+      cost = priceJob(card, job, chosen.multiplierBp).total;
     } catch (err) {
       if (err instanceof ValidationError) return deny(err.message, 0);
       throw err;
@@ -349,8 +387,9 @@ export class PrintJobService {
           job,
           printer,
           user,
+          accountId: chosen.accountId,
           card: printer.rateCardId,
-          multiplierBp: user.multiplierBp,
+          multiplierBp: chosen.multiplierBp,
           cost,
           status: 'authorised',
           reason: '',
@@ -363,11 +402,14 @@ export class PrintJobService {
       );
       return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: printer.chargingEnabled };
     }
-    const account = await accounts.get(user.accountId);
+    const account = await accounts.get(chosen.accountId);
     if (!canSpend(account, cost, ctx.defaultCreditLimit)) {
-      const available = account.balance - account.reserved + (account.restricted ? (account.creditLimit ?? ctx.defaultCreditLimit) : 0);
+      const available = formatAmount(Math.max(account.balance - account.reserved + (account.creditLimit ?? ctx.defaultCreditLimit), 0), ctx.currency);
+      const price = formatAmount(cost, ctx.currency);
       return deny(
-        `not enough credit: this job costs ${formatAmount(cost, ctx.currency)} and you have ${formatAmount(Math.max(available, 0), ctx.currency)} available`,
+        chosen.shared
+          ? `not enough credit in account ${chosen.shared.name}: this job costs ${price} and it has ${available} available`
+          : `not enough credit: this job costs ${price} and you have ${available} available`,
         cost,
       );
     }
@@ -387,8 +429,9 @@ export class PrintJobService {
         job,
         printer,
         user,
+        accountId: chosen.accountId,
         card: printer.rateCardId,
-        multiplierBp: user.multiplierBp,
+        multiplierBp: chosen.multiplierBp,
         cost,
         status: 'authorised',
         reason: '',
@@ -623,13 +666,15 @@ export class PrintJobService {
     if (!printer) throw new NotFoundError('printer', `${secondary}/${job.queue}`);
     const user = ctx.users.get(normaliseUsername(job.username));
     if (!user) throw new NotFoundError('user', job.username);
+    const choice = ctx.choices.get(job);
+    const payer = choice && 'accountId' in choice ? choice : { accountId: user.accountId, multiplierBp: user.multiplierBp };
     const card = printer.rateCardId === null ? undefined : ctx.cards.get(printer.rateCardId);
     const charged = printer.chargingEnabled && !free;
     // Priced even when free, so reports show what it would have cost; a printer with no card records 0.
-    const cost = card ? priceJob(card, withPrintedPages(job, printedPages), user.multiplierBp).total : 0;
+    const cost = card ? priceJob(card, withPrintedPages(job, printedPages), payer.multiplierBp).total : 0;
     let ledgerId: number | null = null;
     if (charged && cost > 0) {
-      const account = await accounts.get(user.accountId);
+      const account = await accounts.get(payer.accountId);
       const entry = await postEntry(
         tx,
         account,
@@ -648,8 +693,9 @@ export class PrintJobService {
         job,
         printer,
         user,
+        accountId: payer.accountId,
         card: printer.rateCardId,
-        multiplierBp: user.multiplierBp,
+        multiplierBp: payer.multiplierBp,
         cost: charged ? cost : 0,
         status: 'printed',
         reason: free ? 'printed free (failure mode)' : 'printed while the primary was unreachable',
@@ -685,6 +731,8 @@ export class PrintJobService {
       job: JobDescription;
       printer: Printer;
       user: UserAccount | undefined;
+      /** The account the job charges (or, denied, would have charged). */
+      accountId: number | null;
       card: number | null;
       multiplierBp: number;
       cost: Money;
@@ -705,7 +753,7 @@ export class PrintJobService {
         j.job.jobId,
         j.printer.id,
         j.user?.userId ?? null,
-        j.user?.accountId ?? null,
+        j.accountId,
         normaliseUsername(j.job.username),
         j.job.documentName,
         j.job.pages,

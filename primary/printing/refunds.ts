@@ -113,10 +113,12 @@ export class RefundService {
   /** Approves a pending request: the refund's ledger row, the decision and its audit row commit together. */
   async approve(requestId: number, comment: string, actor: string): Promise<void> {
     const req = await this.pending(requestId);
-    const account = await this.users.personalAccount(req.user_id);
+    // The refund goes back to the account that paid: a shared account's job refunds the shared account.
+    const job = (await this.db.knex('print_jobs').where({ id: req.print_job_id }).first('account_id')) as { account_id: number | null } | undefined;
+    const accountId = job?.account_id ?? (await this.users.personalAccount(req.user_id)).id;
     await this.decide(req, 'approved', comment, actor, async (trx) => {
       const entry = await this.ledger.postWithin(trx, {
-        accountId: account.id,
+        accountId,
         amount: Number(req.amount),
         type: 'refund',
         key: `refund:job:${req.print_job_id}`,

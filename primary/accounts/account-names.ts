@@ -1,0 +1,59 @@
+/**
+ * The shapes people type for shared accounts, checked once: names with a `parent\sub` hierarchy,
+ * codes, PINs, and the `CODE` or `CODE-PIN` a print job carries (`-o job-account-id=…`).
+ */
+import { ValidationError } from '../../common/errors';
+
+/** Between the levels of a hierarchical name: `Science\Physics\Lab 2`. */
+export const NAME_SEPARATOR = '\\';
+export const NAME_MAX = 255;
+export const CODE_MAX = 64;
+
+/**
+ * A shared account's full name, trimmed, each level trimmed: `Science \ Physics` is
+ * `Science\Physics`. Refused: empty levels (`\x`, `a\\b`, `a\`), control characters, more than
+ * 255 characters. Slashes and quotes are ordinary characters (only the backslash separates).
+ */
+export function parseAccountName(text: string): string {
+  const levels = text.split(NAME_SEPARATOR).map((level) => level.trim());
+  if (levels.some((level) => level === '')) throw new ValidationError('name must not be empty, nor have an empty level between backslashes', { field: 'name' });
+  if (/\p{Cc}|\p{Cf}/u.test(text)) throw new ValidationError('name contains control characters', { field: 'name' });
+  const name = levels.join(NAME_SEPARATOR);
+  if (name.length > NAME_MAX) throw new ValidationError(`name is longer than ${NAME_MAX} characters`, { field: 'name' });
+  return name;
+}
+
+/** The parent's full name (`Science` for `Science\Physics`), or undefined at the top level. */
+export function parentName(name: string): string | undefined {
+  const at = name.lastIndexOf(NAME_SEPARATOR);
+  return at < 0 ? undefined : name.slice(0, at);
+}
+
+/** What makes two names the same account: case folded, so `Physics` and `PHYSICS` collide. */
+export function nameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+/**
+ * A code, upper-cased (codes are compared after case folding: `abc` and `ABC` are one code).
+ * Letters, digits, `.` and `_`: no `-`, which separates the PIN in `CODE-PIN`.
+ */
+export function parseCode(text: string): string {
+  const code = text.trim().toUpperCase();
+  if (!/^[A-Z0-9._]+$/.test(code)) throw new ValidationError('code may hold only letters, digits, "." and "_"', { field: 'code' });
+  if (code.length > CODE_MAX) throw new ValidationError(`code is longer than ${CODE_MAX} characters`, { field: 'code' });
+  return code;
+}
+
+/** A PIN: 1 to 16 digits, kept as text so leading zeros count (`0042` is not `42`). */
+export function parsePin(text: string): string {
+  if (!/^[0-9]{1,16}$/.test(text)) throw new ValidationError('PIN must be 1 to 16 digits', { field: 'pin' });
+  return text;
+}
+
+/** A job's account option: `CODE` or `CODE-PIN` (the code upper-cased; the PIN as typed). */
+export function parseJobAccount(text: string): { code: string; pin: string | undefined } {
+  const at = text.indexOf('-');
+  const code = (at < 0 ? text : text.slice(0, at)).trim().toUpperCase();
+  return { code, pin: at < 0 ? undefined : text.slice(at + 1).trim() };
+}

@@ -1,0 +1,231 @@
+/**
+ * `quotient accounts add|list|show|set|grant|revoke|adjust|set-balance|archive|active`: shared
+ * accounts, their access lists, their balances (through BalanceChanges, audited) and users'
+ * active accounts (docs/accounts.md). Dates are YYYY-MM-DD in UTC: an account starts at the
+ * beginning of its start day and may be charged through the whole of its expiry day.
+ */
+import crypto from 'node:crypto';
+import { Command } from 'commander';
+import { ValidationError } from '../../../common/errors';
+import { formatAmount, type CurrencyFormat } from '../../../common/money';
+import type { AccountSettings, Grantee, SharedAccount } from '../../accounts/shared-accounts';
+import type { Services } from '../../services';
+import { action, amountArg, cliActor, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
+
+interface SettingFlags {
+  code?: string;
+  pin?: string;
+  restricted?: boolean;
+  creditLimit?: string;
+  multiplier?: string;
+  starts?: string;
+  expires?: string;
+  notes?: string;
+  enabled?: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+/** `2027-06-30` (UTC), or `none` to clear; `end` moves it to the end of that day. */
+function dateArg(text: string, field: string, end: boolean): number | null {
+  if (text === 'none') return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const at = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  if (!m || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== text)
+    throw new ValidationError(`${field} must be a date YYYY-MM-DD or none`, { field });
+  return end ? at + DAY_MS : at;
+}
+
+/** `1.5` -> 15000 basis points (at most 4 decimals). */
+function multiplierArg(text: string): number {
+  if (!/^\d{1,3}(\.\d{1,4})?$/.test(text))
+    throw new ValidationError('multiplier must be a number such as 1 or 1.25 (at most 4 decimals)', { field: 'multiplier' });
+  const [whole = '0', fraction = ''] = text.split('.');
+  return Number(whole) * 10000 + Number(fraction.padEnd(4, '0'));
+}
+
+async function settingsFrom(s: Services, flags: SettingFlags): Promise<AccountSettings> {
+  const out: AccountSettings = {};
+  if (flags.code !== undefined) out.code = flags.code === 'none' ? null : flags.code;
+  if (flags.pin !== undefined) out.pin = flags.pin === 'none' ? null : flags.pin;
+  if (flags.restricted !== undefined) out.restricted = flags.restricted;
+  if (flags.creditLimit !== undefined) out.creditLimit = (await amountArg(s, flags.creditLimit, 'credit limit')).amount;
+  if (flags.multiplier !== undefined) out.multiplierBp = multiplierArg(flags.multiplier);
+  if (flags.starts !== undefined) out.startsAt = dateArg(flags.starts, 'starts', false);
+  if (flags.expires !== undefined) out.expiresAt = dateArg(flags.expires, 'expires', true);
+  if (flags.notes !== undefined) out.notes = flags.notes;
+  if (flags.enabled !== undefined) out.enabled = flags.enabled;
+  return out;
+}
+
+const settingOptions = (cmd: Command): Command =>
+  cmd
+    .option('--code <code>', "code for print jobs (-o job-account-id=CODE); letters, digits, '.', '_'")
+    .option('--pin <digits>', 'PIN a job must add (CODE-PIN); leading zeros count')
+    .option('--restricted', 'deny jobs that would take the balance below minus the credit limit')
+    .option('--unrestricted', 'never deny for want of credit')
+    .option('--credit-limit <amount>', 'overdraft of a restricted account, e.g. 50.00')
+    .option('--multiplier <x>', 'cost multiplier, e.g. 1.5')
+    .option('--starts <date>', 'first day it may be charged (YYYY-MM-DD, UTC) or none')
+    .option('--expires <date>', 'last day it may be charged (YYYY-MM-DD, UTC) or none')
+    .option('--notes <text>', 'notes for administrators');
+
+function describe(a: SharedAccount, c: CurrencyFormat): string {
+  const state = a.archived ? 'archived' : a.enabled ? 'enabled' : 'disabled';
+  const limit = a.restricted ? `restricted, credit limit ${formatAmount(a.creditLimit, c)}` : 'unrestricted';
+  const day = (ms: number | null, end: boolean): string => (ms === null ? '-' : new Date(end ? ms - DAY_MS : ms).toISOString().slice(0, 10));
+  return [
+    `account ${a.name} (${state})`,
+    `code ${a.code ?? '-'}, PIN ${a.pin === null ? 'none' : 'set'}, multiplier ${a.multiplierBp / 10000}`,
+    `balance ${formatAmount(a.balance, c)}, reserved ${formatAmount(a.reserved, c)}, ${limit}`,
+    `from ${day(a.startsAt, false)} to ${day(a.expiresAt, true)}`,
+    ...(a.notes ? [`notes: ${a.notes}`] : []),
+  ].join('\n');
+}
+
+function granteeOf(flags: { user?: string; group?: string; everyone?: boolean }): Grantee {
+  const given = [flags.user !== undefined, flags.group !== undefined, Boolean(flags.everyone)].filter(Boolean).length;
+  if (given !== 1) throw new ValidationError('give exactly one of --user, --group or --everyone');
+  if (flags.user !== undefined) return { user: flags.user };
+  if (flags.group !== undefined) return { group: flags.group };
+  return { everyone: true };
+}
+
+export function accountsCommand(): Command {
+  const accounts = new Command('accounts').description('manage shared accounts, their access and users’ active accounts');
+
+  const add = settingOptions(new Command('add').description('create a shared account (a name parent\\sub needs its parent)').argument('<name>'));
+  withDatabaseOptions(add).action(
+    action(async (name: string, flags: DatabaseFlags & SettingFlags & { unrestricted?: boolean }) => {
+      await withServices(flags, async (s) => {
+        const account = await s.accounts.create({ name, ...(await settingsFrom(s, restrictedOf(flags))) }, cliActor());
+        console.log(`created ${describe(account, await s.settings.currency())}`);
+      });
+    }),
+  );
+
+  const list = new Command('list')
+    .description('list shared accounts')
+    .option('--search <text>')
+    .option('--archived', 'include archived accounts')
+    .option('--json');
+  withDatabaseOptions(list).action(
+    action(async (flags: DatabaseFlags & { search?: string; archived?: boolean; json?: boolean }) => {
+      await withServices(flags, async (s) => {
+        const rows = await s.accounts.list({ ...(flags.search !== undefined && { search: flags.search }), includeArchived: Boolean(flags.archived) });
+        if (flags.json) return console.log(JSON.stringify(rows, null, 2));
+        const c = await s.settings.currency();
+        printTable(
+          ['NAME', 'CODE', 'BALANCE', 'STATE'],
+          rows.map((a) => [a.name, a.code ?? '', formatAmount(a.balance, c), a.archived ? 'archived' : a.enabled ? 'enabled' : 'disabled']),
+        );
+      });
+    }),
+  );
+
+  const show = new Command('show').description('show a shared account and who may charge it').argument('<name>').option('--json');
+  withDatabaseOptions(show).action(
+    action(async (name: string, flags: DatabaseFlags & { json?: boolean }) => {
+      await withServices(flags, async (s) => {
+        const account = await s.accounts.get(name);
+        const access = await s.accounts.access(name);
+        if (flags.json) return console.log(JSON.stringify({ ...account, access }, null, 2));
+        console.log(describe(account, await s.settings.currency()));
+        console.log(
+          `access: ${access.everyone ? 'everyone' : [...access.users.map((u) => `user ${u}`), ...access.groups.map((g) => `group ${g}`)].join(', ') || 'nobody'}`,
+        );
+      });
+    }),
+  );
+
+  const set = settingOptions(new Command('set').description("change a shared account's settings").argument('<name>'))
+    .option('--enable', 'allow new jobs')
+    .option('--disable', 'refuse new jobs');
+  withDatabaseOptions(set).action(
+    action(async (name: string, flags: DatabaseFlags & SettingFlags & { unrestricted?: boolean; enable?: boolean; disable?: boolean }) => {
+      await withServices(flags, async (s) => {
+        const enabled = flags.enable ? true : flags.disable ? false : undefined;
+        const account = await s.accounts.update(name, await settingsFrom(s, { ...restrictedOf(flags), ...(enabled !== undefined && { enabled }) }), cliActor());
+        console.log(describe(account, await s.settings.currency()));
+      });
+    }),
+  );
+
+  for (const change of ['grant', 'revoke'] as const) {
+    const cmd = new Command(change)
+      .description(change === 'grant' ? 'let a user, a group or everyone charge the account' : 'take access away')
+      .argument('<name>')
+      .option('--user <username>')
+      .option('--group <group>')
+      .option('--everyone', 'every user (a global account)');
+    withDatabaseOptions(cmd).action(
+      action(async (name: string, flags: DatabaseFlags & { user?: string; group?: string; everyone?: boolean }) => {
+        await withServices(flags, async (s) => {
+          const access = await s.accounts[change](name, granteeOf(flags), cliActor());
+          console.log(
+            `${name}: ${access.everyone ? 'everyone' : ''}${access.everyone ? '; ' : ''}users: ${access.users.join(', ') || '-'}; groups: ${access.groups.join(', ') || '-'}`,
+          );
+        });
+      }),
+    );
+    accounts.addCommand(cmd);
+  }
+
+  for (const name of ['adjust', 'set-balance'] as const) {
+    const cmd = new Command(name)
+      .description(name === 'adjust' ? "add to (or take from) a shared account's balance" : "set a shared account's balance")
+      .argument('<name>')
+      .argument('<amount>', name === 'adjust' ? 'signed amount, e.g. 50.00 or -2.50' : 'new balance, e.g. 100.00')
+      .requiredOption('--comment <text>', 'why (kept in the ledger)')
+      .option('--key <key>', 'idempotency key: repeating the command with the same key changes nothing');
+    withDatabaseOptions(cmd).action(
+      action(async (accountName: string, amountText: string, flags: DatabaseFlags & { comment: string; key?: string }) => {
+        await withServices(flags, async (s) => {
+          const account = await s.accounts.get(accountName);
+          const { amount, currency } = await amountArg(s, amountText, 'amount');
+          const change = { accountId: account.id, key: flags.key ?? `cli:${crypto.randomUUID()}`, actor: cliActor(), comment: flags.comment };
+          const { entry } = name === 'adjust' ? await s.balances.adjust({ ...change, amount }) : await s.balances.set({ ...change, balance: amount });
+          const note = entry.replayed ? ' (already applied with this key; nothing changed)' : '';
+          console.log(`${account.name}: ${formatAmount(entry.amount, currency)} → balance ${formatAmount(entry.balanceAfter, currency)}${note}`);
+        });
+      }),
+    );
+    accounts.addCommand(cmd);
+  }
+
+  const archive = new Command('archive').description('archive a shared account: kept for reports, refused for new jobs').argument('<name>');
+  withDatabaseOptions(archive).action(
+    action(async (name: string, flags: DatabaseFlags) => {
+      await withServices(flags, async (s) => {
+        const account = await s.accounts.archive(name, cliActor());
+        console.log(`archived ${account.name}`);
+      });
+    }),
+  );
+
+  const active = new Command('active')
+    .description("show a user's active account, or set it (a shared account's name, or personal)")
+    .argument('<username>')
+    .argument('[account]');
+  withDatabaseOptions(active).action(
+    action(async (username: string, accountName: string | undefined, flags: DatabaseFlags) => {
+      await withServices(flags, async (s) => {
+        if (accountName !== undefined) await s.accounts.setActive(username, accountName, cliActor());
+        const now = await s.accounts.active(username);
+        console.log(`${username}: ${now.type === 'personal' ? 'personal account' : `account ${now.name}`}${now.chosen ? '' : ' (by default)'}`);
+      });
+    }),
+  );
+
+  return accounts.addCommand(add).addCommand(list).addCommand(show).addCommand(set).addCommand(archive).addCommand(active);
+}
+
+/** --restricted / --unrestricted as one setting; both at once is a mistake. */
+function restrictedOf(flags: SettingFlags & { unrestricted?: boolean }): SettingFlags {
+  if (flags.restricted && flags.unrestricted) throw new ValidationError('give --restricted or --unrestricted, not both');
+  const out: SettingFlags = { ...flags };
+  delete out.restricted;
+  if (flags.restricted) out.restricted = true;
+  if (flags.unrestricted) out.restricted = false;
+  return out;
+}
