@@ -123,7 +123,12 @@ export class SharedAccounts {
    * is an account of its own, created top-down); names are unique case-insensitively, codes too.
    * New shared accounts are unrestricted (like PaperCut's), credit limit 0, multiplier 1.
    */
-  async create(input: { name: string } & AccountSettings, actor: string): Promise<SharedAccount> {
+  async create(
+    input: { name: string } & AccountSettings,
+    actor: string,
+    /** More to write in the same transaction (an allocation account's model and schedule). */
+    also?: (trx: Knex.Transaction, accountId: number, name: string) => Promise<void>,
+  ): Promise<SharedAccount> {
     const name = parseAccountName(input.name);
     const now = this.now();
     const settings = this.checkSettings(input, now);
@@ -145,7 +150,7 @@ export class SharedAccounts {
           if (!row) throw new NotFoundError('parent account', parent);
           parentId = row.id;
         }
-        await trx('accounts').insert({
+        const [accountId] = (await trx('accounts').insert({
           type: 'shared',
           name,
           name_key: nameKey(name),
@@ -161,8 +166,9 @@ export class SharedAccounts {
           notes: settings.notes ?? '',
           created_at: now,
           updated_at: now,
-        });
+        })) as number[];
         await recordAudit(trx, { actor, action: 'account.create', targetType: 'account', targetId: name, details: auditable(settings) }, now);
+        if (also) await also(trx, Number(accountId), name);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AlreadyExistsError('account', name);
