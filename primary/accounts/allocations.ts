@@ -38,7 +38,12 @@ export function allocationScheduleName(accountId: number): string {
  * caller's transaction); `created` lists the new pair ids. A pair made meanwhile by another
  * transaction (the unique (parent_id, member_user_id)) is read instead.
  */
-export async function ensurePairs(tx: SqlTx, accountId: number, userIds: readonly number[], now: number): Promise<{ pairs: Map<number, number>; created: number[] }> {
+export async function ensurePairs(
+  tx: SqlTx,
+  accountId: number,
+  userIds: readonly number[],
+  now: number,
+): Promise<{ pairs: Map<number, number>; created: number[] }> {
   const pairs = await readPairs(tx, accountId, userIds);
   const missing = [...new Set(userIds)].filter((id) => !pairs.has(id));
   if (missing.length === 0) return { pairs, created: [] };

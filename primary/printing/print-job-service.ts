@@ -453,7 +453,9 @@ export class PrintJobService {
     // A soft limit lets the job go past the allocation; the answer says by how much.
     const past = account.reserved + cost - account.balance;
     const warning =
-      allocation === 'soft' && past > 0 ? `warning: this job takes you ${formatAmount(past, ctx.currency)} past your allocation in account ${chosen.shared?.name}` : '';
+      allocation === 'soft' && past > 0
+        ? `warning: this job takes you ${formatAmount(past, ctx.currency)} past your allocation in account ${chosen.shared?.name}`
+        : '';
     const reservation = await holdReservation(
       tx,
       account,

@@ -575,13 +575,13 @@ export class QuotaService {
     if (accountId === null) {
       return schedule.groupId === null
         ? await tx.all<{ user_id: number; account_id: number }>(
-          'SELECT u.id AS user_id, a.id AS account_id FROM users u JOIN accounts a ON a.user_id = u.id WHERE u.id > ? AND u.disabled = 0 ORDER BY u.id LIMIT ?',
-          [cursor, this.chunkSize],
-        )
-      : await tx.all<{ user_id: number; account_id: number }>(
-          'SELECT u.id AS user_id, a.id AS account_id FROM group_members gm JOIN users u ON u.id = gm.user_id JOIN accounts a ON a.user_id = u.id WHERE gm.group_id = ? AND u.id > ? AND u.disabled = 0 ORDER BY u.id LIMIT ?',
-          [schedule.groupId, cursor, this.chunkSize],
-        );
+            'SELECT u.id AS user_id, a.id AS account_id FROM users u JOIN accounts a ON a.user_id = u.id WHERE u.id > ? AND u.disabled = 0 ORDER BY u.id LIMIT ?',
+            [cursor, this.chunkSize],
+          )
+        : await tx.all<{ user_id: number; account_id: number }>(
+            'SELECT u.id AS user_id, a.id AS account_id FROM group_members gm JOIN users u ON u.id = gm.user_id JOIN accounts a ON a.user_id = u.id WHERE gm.group_id = ? AND u.id > ? AND u.disabled = 0 ORDER BY u.id LIMIT ?',
+            [schedule.groupId, cursor, this.chunkSize],
+          );
     }
     if (schedule.target === 'account') return cursor < accountId ? [{ user_id: accountId, account_id: accountId }] : [];
     const users = await tx.all<{ id: number }>(

@@ -126,17 +126,24 @@ export function accountsCommand(): Command {
         const settings = { name, ...(await settingsFrom(s, restrictedOf(flags))) };
         const c = await s.settings.currency();
         if (flags.model === 'shared') return console.log(`created ${describe(await s.accounts.create(settings, cliActor()), c)}`);
-        if (flags.model !== 'allocation') throw new ValidationError(`model must be shared or allocation, got ${JSON.stringify(flags.model)}`, { field: 'model' });
+        if (flags.model !== 'allocation')
+          throw new ValidationError(`model must be shared or allocation, got ${JSON.stringify(flags.model)}`, { field: 'model' });
         if (flags.allocation === undefined) throw new ValidationError('an allocation account needs --allocation AMOUNT', { field: 'allocation' });
         const period = parseScheduleText({ ...flags, name, allUsers: true, amount: flags.allocation, mode: 'reset' }, c.decimals);
         const schedule = { period: period.period, weekday: period.weekday ?? null, dayOfMonth: period.dayOfMonth ?? null, atTime: period.atTime ?? '00:00' };
-        const account = await s.allocations.create({ ...settings, limit: parseLimit(flags.limit), schedule: { ...schedule, cron: period.cron ?? null, amount: period.amount } }, cliActor());
+        const account = await s.allocations.create(
+          { ...settings, limit: parseLimit(flags.limit), schedule: { ...schedule, cron: period.cron ?? null, amount: period.amount } },
+          cliActor(),
+        );
         console.log(`created ${describe(account, c)}\n${describeAllocation(account, c)}`);
       });
     }),
   );
 
-  const overruns = new Command('overruns').description('list the users past their allocation on an allocation account, and by how much').argument('<name>').option('--json');
+  const overruns = new Command('overruns')
+    .description('list the users past their allocation on an allocation account, and by how much')
+    .argument('<name>')
+    .option('--json');
   withDatabaseOptions(overruns).action(
     action(async (name: string, flags: DatabaseFlags & { json?: boolean }) => {
       await withServices(flags, async (s) => {
