@@ -52,7 +52,7 @@ export class QuotaAdmin {
       const details = {
         ...formKey(key),
         group: q.group,
-        account: q.account,
+        ...(q.account !== null && { account: q.account }),
         period: q.period,
         weekday: q.weekday,
         dayOfMonth: q.dayOfMonth,

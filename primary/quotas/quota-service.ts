@@ -273,7 +273,7 @@ export class QuotaService {
     const hasGroup = input.group !== undefined && input.group !== null && input.group !== '';
     const hasAccount = input.account !== undefined && input.account !== null && input.account.trim() !== '';
     if ([hasGroup, Boolean(input.allUsers), hasAccount].filter(Boolean).length !== 1)
-      throw new ValidationError('give one of a group, all users or an account', { field: 'group' });
+      throw new ValidationError('give either a group or all users, or an account', { field: 'group' });
     const spec: PeriodSpec = {
       period: input.period,
       weekday: input.period === 'weekly' ? (input.weekday ?? null) : null,

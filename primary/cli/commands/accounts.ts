@@ -116,7 +116,7 @@ export function accountsCommand(): Command {
     .option('--allocation <amount>', 'allocation: what each user gets per period, e.g. 50.00')
     .option('--period <period>', 'allocation: daily, weekly, monthly or cron', 'monthly')
     .option('--weekday <day>', 'allocation, weekly: sun..sat or 0-6')
-    .option('--day <n>', 'allocation, monthly: day of the month 1-31')
+    .option('--day <n>', 'allocation, monthly: day of the month 1-31', '1')
     .option('--at <HH:MM>', 'allocation: local time of day the period starts', '00:00')
     .option('--cron <expression>', 'allocation, cron: five fields')
     .option('--limit <type>', 'allocation: unlimited, soft (allowed, warned, reported) or hard (denied)', 'hard');

@@ -53,8 +53,8 @@ describeOnEachDatabase('per-user allocation accounts', (t) => {
     s.printing.submit({ kind: 'authorize', secondary: 'print-1', job: jobDescription({ username, pages, accountCode: 'LAB' }) });
   const answer = async (username: string, pages: number): Promise<[boolean, string]> => {
     const o = await print(username, pages);
-    assert.equal(o.kind, 'authorized');
-    return o.kind === 'authorized' ? [o.allowed, o.reason] : [false, o.kind];
+    if (o.kind !== 'authorized') assert.fail(`expected an authorisation answer, got ${o.kind}`);
+    return [o.allowed, o.reason];
   };
 
   it('grants the allocation once per period: two runs for the same period write one quota row per user with access', async () => {
@@ -173,7 +173,7 @@ describeOnEachDatabase('quota schedules for shared accounts', (t) => {
     await assert.rejects(s.quotas.create({ name: 'x', account: 'Nowhere', ...MONTHLY, mode: 'add', amount: 1 }), /account not found|Nowhere/);
     await assert.rejects(
       s.quotas.create({ name: 'y', account: 'Nowhere', allUsers: true, ...MONTHLY, mode: 'add', amount: 1 }),
-      /give one of a group, all users or an account/,
+      /give either a group or all users, or an account/,
     );
   });
 });
