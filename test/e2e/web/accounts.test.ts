@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
 import { describeEndToEnd } from '../../utils/databases';
-import { jobDescription } from '../../utils/fixtures';
 import { sharedPrimary } from '../../utils/primary';
+import { printJob, registerPrintSecondary } from '../../utils/print-jobs';
 import { closeBrowser, screenshotPath, signedInPage } from './browser';
 
 after(closeBrowser);
@@ -23,16 +23,7 @@ describeEndToEnd('shared accounts in Chromium', (t) => {
   beforeEach(async () => {
     ({ primary, base } = shared);
     await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 250 });
-    await primary.secondaries.register(
-      {
-        name: 'print-1',
-        role: 'print',
-        version: '1.0.0',
-        host: 'print-1',
-        printers: [{ queue: 'library-laser', description: 'Laser', location: '', deviceUri: 'ipp://laser/' }],
-      },
-      '127.0.0.1',
-    );
+    await registerPrintSecondary(primary);
   });
 
   afterEach(async () => {
@@ -65,10 +56,7 @@ describeEndToEnd('shared accounts in Chromium', (t) => {
     assert.equal(await text(ann, `#account-${zoology} .active-mark`), 'Active account');
     assert.equal(await ann.locator(`#account-${biology} .active-mark`).count(), 0);
 
-    const job = jobDescription({ documentName: 'field-notes.pdf', pages: 3 });
-    const authorised = await primary.services.printing.submit({ kind: 'authorize', secondary: 'print-1', job });
-    assert.equal(authorised.kind === 'authorized' && authorised.allowed, true);
-    assert.equal((await primary.services.printing.submit({ kind: 'commit', secondary: 'print-1', jobId: job.jobId })).kind, 'committed');
+    const job = await printJob(primary, { documentName: 'field-notes.pdf', pages: 3 });
 
     const rows = (await t.db.knex('ledger').where({ type: 'print' }).select('account_id', 'amount', 'balance_after', 'idempotency_key')) as Record<
       string,

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import type { RunningPrimary } from '../../../primary/boot';
 import { describeOnEachDatabase } from '../../utils/databases';
-import { jobDescription } from '../../utils/fixtures';
 import { sharedPrimary } from '../../utils/primary';
+import { printJob, registerPrintSecondary } from '../../utils/print-jobs';
 import { WebClient, errorText, type WebAnswer } from '../../utils/web-client';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -191,29 +191,15 @@ describeOnEachDatabase('shared-account pages over HTTP', (t) => {
   });
 
   it("lists the user's own jobs under the account each was charged to", async () => {
-    await primary.secondaries.register(
-      {
-        name: 'print-1',
-        role: 'print',
-        version: '1.0.0',
-        host: 'print-1',
-        printers: [{ queue: 'library-laser', description: 'Laser', location: '', deviceUri: 'ipp://laser/' }],
-      },
-      '127.0.0.1',
-    );
+    await registerPrintSecondary(primary);
     const a = await admin();
     await create(a, { name: 'Science', code: 'SCI' });
     const science = await accountId('Science');
     await a.post(`/admin/accounts/${science}/grant`, { kind: 'user', who: 'ann' });
-    const print = async (accountCode: string, documentName: string): Promise<void> => {
-      const job = jobDescription({ accountCode, documentName, pages: 2 });
-      await primary.services.printing.submit({ kind: 'authorize', secondary: 'print-1', job });
-      await primary.services.printing.submit({ kind: 'commit', secondary: 'print-1', jobId: job.jobId });
-    };
-    await print('SCI', 'lab.pdf');
+    await printJob(primary, { accountCode: 'SCI', documentName: 'lab.pdf', pages: 2 });
     const u = await ann();
     assert.equal((await u.post('/accounts/active', { account: 'personal' })).status, 303);
-    await print('', 'essay.pdf');
+    await printJob(primary, { documentName: 'essay.pdf', pages: 2 });
     const html = (await u.get('/accounts')).text;
     const section = (id: number): string => new RegExp(`id="account-${id}">([\\s\\S]*?)</section>`).exec(html)?.[1] ?? '';
     const personal = (await primary.services.users.personalAccount((await primary.services.users.getByUsername('ann')).id)).id;
