@@ -15,7 +15,7 @@ import type { Money } from '../../common/money';
 import { recordAudit } from '../audit/audit-log';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
-import { placeholders, type SqlTx } from '../db/sql-runner';
+import { placeholders, runReads, type SqlReader, type SqlTx } from '../db/sql-runner';
 import type { NewQuotaSchedule, QuotaSchedule, QuotaService } from '../quotas/quota-service';
 import type { AccountSettings, SharedAccount, SharedAccounts } from './shared-accounts';
 
@@ -31,6 +31,37 @@ export function parseLimit(text: string): AllocationLimit {
 /** The name of the quota schedule an allocation account owns. */
 export function allocationScheduleName(accountId: number): string {
   return `allocation:${accountId}`;
+}
+
+/** The latest finished period of an allocation account's own schedule, while it is enabled. */
+export interface LatestAllocationPeriod {
+  scheduleId: number;
+  name: string;
+  /** The schedule's allocation: what a pair made now is paid. */
+  amount: Money;
+  runId: number;
+  periodStart: number;
+}
+
+/**
+ * The period a pair made now belongs to: the latest run of the account's own schedule that is
+ * done (the schedule enabled), or undefined before the first run. payNewPairs (quotas/quota-service.ts) pays by it, and
+ * Allocations.forUser shows what a user's first job would be given by it.
+ */
+export async function latestAllocationPeriod(q: SqlReader, accountId: number): Promise<LatestAllocationPeriod | undefined> {
+  const last = await q.get<{ schedule_id: number; name: string; amount: number | string; run_id: number | string; period_start: number | string }>(
+    `SELECT s.id AS schedule_id, s.name, s.amount, r.id AS run_id, r.period_start FROM quota_schedules s JOIN quota_runs r ON r.schedule_id = s.id
+      WHERE s.account_id = ? AND s.name = ? AND s.enabled = 1 AND r.state = 'done' ORDER BY r.period_start DESC LIMIT 1`,
+    [accountId, allocationScheduleName(accountId)],
+  );
+  if (!last) return undefined;
+  return {
+    scheduleId: Number(last.schedule_id),
+    name: last.name,
+    amount: Number(last.amount),
+    runId: Number(last.run_id),
+    periodStart: Number(last.period_start),
+  };
 }
 
 /**
@@ -107,6 +138,23 @@ export interface AllocationAccount extends SharedAccount {
   schedule: QuotaSchedule;
 }
 
+/** A user's allocation on an allocation account, as their accounts page shows it. */
+export interface UserAllocation {
+  limit: AllocationLimit;
+  /** What each period gives. */
+  allocation: Money;
+  /** The user's own balance on the account, or null until a run or their first job makes it. */
+  pairId: number | null;
+  balance: Money;
+  reserved: Money;
+  /**
+   * What the user has left: the pair's balance less what jobs hold. Without a pair, what their
+   * first job would be given (payNewPairs): the latest finished period's allocation, 0 before
+   * the schedule has run (or while it is disabled).
+   */
+  left: Money;
+}
+
 export class Allocations {
   private readonly db: Database;
   private readonly accounts: SharedAccounts;
@@ -145,6 +193,30 @@ export class Allocations {
     };
     if (row.allocation_model !== 'per_user') throw new ValidationError(`account ${account.name} is not an allocation account`, { field: 'account' });
     return { ...account, limit: parseLimit(row.allocation_limit ?? 'unlimited'), schedule: await this.quotas.get(allocationScheduleName(account.id)) };
+  }
+
+  /** The allocation account with this id, or null for a shared balance account (or no account). */
+  async find(accountId: number): Promise<AllocationAccount | null> {
+    const row = (await this.db.knex('accounts').where({ id: accountId, type: 'shared' }).first('name', 'allocation_model')) as
+      { name: string; allocation_model: string } | undefined;
+    return row?.allocation_model === 'per_user' ? this.get(row.name) : null;
+  }
+
+  /** The user's allocation on the account with this id, or null when it is not an allocation account. */
+  async forUser(accountId: number, userId: number): Promise<UserAllocation | null> {
+    const account = await this.find(accountId);
+    if (!account) return null;
+    const { pair, latest } = await runReads(this.db, async (q) => ({
+      pair: await q.get<{ id: number; balance: number | string; reserved: number | string }>(
+        'SELECT id, balance, reserved FROM accounts WHERE parent_id = ? AND member_user_id = ?',
+        [accountId, userId],
+      ),
+      latest: await latestAllocationPeriod(q, accountId),
+    }));
+    const figures = { limit: account.limit, allocation: account.schedule.amount };
+    if (!pair) return { ...figures, pairId: null, balance: 0, reserved: 0, left: latest?.amount ?? 0 };
+    const [balance, reserved] = [Number(pair.balance), Number(pair.reserved)];
+    return { ...figures, pairId: Number(pair.id), balance, reserved, left: balance - reserved };
   }
 
   /** Every user's balance on the account, by username. */

@@ -25,7 +25,7 @@ import { lockAccounts } from '../ledger/postings';
 import { AlreadyExistsError, InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
 import { MAX_AMOUNT, type Money } from '../../common/money';
 import { nameKey } from '../accounts/account-names';
-import { allocationScheduleName, ensurePairs } from '../accounts/allocations';
+import { ensurePairs, latestAllocationPeriod } from '../accounts/allocations';
 import { checkSpec, cronOf, nextStarts, occurrences, periodStartAt, type Period, type PeriodSpec } from './periods';
 
 export type QuotaMode = 'add' | 'reset';
@@ -179,14 +179,9 @@ export function allocationKeyPrefix(scheduleId: number, periodStart: number): st
  */
 export async function payNewPairs(tx: SqlTx, accountId: number, pairIds: number[], now: number): Promise<void> {
   if (pairIds.length === 0) return;
-  const last = await tx.get<{ schedule_id: number; name: string; amount: number | string; run_id: number | string; period_start: number | string }>(
-    `SELECT s.id AS schedule_id, s.name, s.amount, r.id AS run_id, r.period_start FROM quota_schedules s JOIN quota_runs r ON r.schedule_id = s.id
-      WHERE s.account_id = ? AND s.name = ? AND s.enabled = 1 AND r.state = 'done' ORDER BY r.period_start DESC LIMIT 1`,
-    [accountId, allocationScheduleName(accountId)],
-  );
-  const amount = Number(last?.amount ?? 0);
-  if (!last || amount === 0) return;
-  const periodStart = Number(last.period_start);
+  const last = await latestAllocationPeriod(tx, accountId);
+  if (!last || last.amount === 0) return;
+  const amount = last.amount;
   await lockAccounts(tx, pairIds);
   await postToEach(
     tx,
@@ -194,9 +189,9 @@ export async function payNewPairs(tx: SqlTx, accountId: number, pairIds: number[
     {
       type: 'quota',
       actor: 'system:quota',
-      keyPrefix: allocationKeyPrefix(last.schedule_id, periodStart),
-      reference: `quota-run:${last.run_id}`,
-      comment: `quota ${last.name} for ${new Date(periodStart).toISOString()}`,
+      keyPrefix: allocationKeyPrefix(last.scheduleId, last.periodStart),
+      reference: `quota-run:${last.runId}`,
+      comment: `quota ${last.name} for ${new Date(last.periodStart).toISOString()}`,
       now,
     },
   );

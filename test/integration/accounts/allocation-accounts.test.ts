@@ -119,6 +119,31 @@ describeOnEachDatabase('per-user allocation accounts', (t) => {
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });
 
+  it("forUser gives what the user has left: the latest period's allocation before their first job, then their balance less what is held", async () => {
+    const id = await lab(100, 'soft');
+    const userId = async (username: string): Promise<number> => (await s.users.getByUsername(username)).id;
+    const none = { limit: 'soft', allocation: 100, pairId: null, balance: 0, reserved: 0 };
+    assert.deepEqual(await s.allocations.forUser(id, await userId('ann')), { ...none, left: 0 }, 'before the first run a first job would get nothing');
+    await s.quotas.runNow(allocationScheduleName(id));
+    await s.accounts.grant('Lab', { user: 'cat' }, ACTOR);
+    assert.deepEqual(await s.allocations.forUser(id, await userId('cat')), { ...none, left: 100 }, "cat's first job would be given this period's allocation");
+    assert.equal(await pairOf(id, 'cat'), undefined, 'asking makes no pair');
+    assert.deepEqual(await answer('cat', 3), [true, '']);
+    const cat = (await pairOf(id, 'cat')) ?? 0;
+    assert.deepEqual(await s.allocations.forUser(id, await userId('cat')), {
+      limit: 'soft',
+      allocation: 100,
+      pairId: cat,
+      balance: 100,
+      reserved: 30,
+      left: 70,
+    });
+    assert.deepEqual(await answer('cat', 8), [true, 'warning: this job takes you $0.10 past your allocation in account Lab']);
+    assert.equal((await s.allocations.forUser(id, await userId('cat')))?.left, -10);
+    const physics = await s.accounts.create({ name: 'Physics' }, ACTOR);
+    assert.equal(await s.allocations.forUser(physics.id, await userId('ann')), null, 'a shared balance account has no allocation');
+  });
+
   it('200 concurrent reservations against one hard-limited allocation never take it below zero: 100 allowed, 100 denied', async () => {
     const id = await lab(1000, 'hard');
     await s.quotas.runNow(allocationScheduleName(id));
