@@ -2,11 +2,13 @@
  * What the account pages show, built from the primary's services (no SQL here): a user's
  * accounts (every account they may charge with its balance, the active one, their own recent
  * charges to each) and, for administrators, shared accounts with their access lists and ledgers.
- * Each kind of account the user may charge is one entry with its `type`; a new kind (allocation
- * accounts) is one more type the services list, with the figures its service gives.
+ * Each kind of account the user may charge is one entry with its `type`; an allocation account
+ * also carries the user's own allocation on it (Allocations.forUser), and its admin page the
+ * schedule and every user's balance on it.
  */
 import { NotFoundError } from '../../common/errors';
 import type { Money } from '../../common/money';
+import type { AllocationAccount, PairBalance, UserAllocation } from '../../primary/accounts/allocations';
 import type { AccountAccess, ChargeableEntry, SharedAccount } from '../../primary/accounts/shared-accounts';
 import type { LedgerEntry } from '../../primary/ledger/types';
 import type { UserJobRow } from '../../primary/reports/activity';
@@ -26,8 +28,18 @@ export interface UserAccountView extends ChargeableEntry {
   /** The overdraft a restricted account allows (the site default where the account has none). */
   creditLimit: Money;
   active: boolean;
-  /** The user's own print jobs charged to it, newest first. */
+  /** On an allocation account, the user's own allocation; null on any other account. */
+  allocation: UserAllocation | null;
+  /** The user's own print jobs charged to it (on an allocation account, to their pair), newest first. */
   charges: UserJobRow[];
+}
+
+/** What an allocation account's admin page adds: its schedule's next run and every user's balance on it. */
+export interface AllocationDetail {
+  account: AllocationAccount;
+  /** The next period start, or null while the schedule is disabled. */
+  nextRun: number | null;
+  users: PairBalance[];
 }
 
 export interface SharedAccountListRow extends SharedAccount {
@@ -48,6 +60,9 @@ export class AccountPages {
     const accounts: UserAccountView[] = [];
     for (const entry of entries) {
       const account = await this.s.ledger.getAccount(entry.id);
+      const allocation = entry.type === 'shared' ? await this.s.allocations.forUser(entry.id, userId) : null;
+      // An allocation account's jobs are stored under the user's pair: none before the pair exists.
+      const chargedTo = allocation ? allocation.pairId : entry.id;
       accounts.push({
         ...entry,
         balance: account.balance,
@@ -55,7 +70,8 @@ export class AccountPages {
         restricted: account.restricted,
         creditLimit: await this.s.ledger.creditLimitOf(account),
         active: entry.id === active.id,
-        charges: await this.s.reports.userJobs(userId, RECENT_CHARGES, { accountId: entry.id }),
+        allocation,
+        charges: chargedTo === null ? [] : await this.s.reports.userJobs(userId, RECENT_CHARGES, { accountId: chargedTo }),
       });
     }
     return { accounts, chosen: active.chosen };
@@ -76,15 +92,24 @@ export class AccountPages {
     return this.s.accounts.get(account.name);
   }
 
-  /** A shared account, who may charge it, and a page of its ledger (newest first; `beforeId` pages back). */
+  /** A shared account, who may charge it, its allocation if it is an allocation account, and a page of its ledger (newest first; `beforeId` pages back). */
   async sharedAccountDetail(
     accountId: number,
     beforeId: number | undefined,
-  ): Promise<{ account: SharedAccount; access: AccountAccess; rows: LedgerEntry[]; olderBeforeId: number | undefined }> {
+  ): Promise<{ account: SharedAccount; access: AccountAccess; allocation: AllocationDetail | null; rows: LedgerEntry[]; olderBeforeId: number | undefined }> {
     const account = await this.sharedAccount(accountId);
     const access = await this.s.accounts.access(account.name);
+    const allocation = await this.allocationDetail(account.id);
     const found = await this.s.ledger.history(account.id, { limit: TRANSACTIONS_PAGE + 1, ...(beforeId !== undefined && { beforeId }) });
     const rows = found.slice(0, TRANSACTIONS_PAGE);
-    return { account, access, rows, olderBeforeId: found.length > TRANSACTIONS_PAGE ? rows[rows.length - 1]?.id : undefined };
+    return { account, access, allocation, rows, olderBeforeId: found.length > TRANSACTIONS_PAGE ? rows[rows.length - 1]?.id : undefined };
+  }
+
+  private async allocationDetail(accountId: number): Promise<AllocationDetail | null> {
+    const account = await this.s.allocations.find(accountId);
+    if (!account) return null;
+    const { schedule } = account;
+    const nextRun = schedule.enabled ? (this.s.quotas.nextRuns(schedule, 1)[0] ?? null) : null;
+    return { account, nextRun, users: await this.s.allocations.balances(account.name) };
   }
 }

@@ -10,7 +10,9 @@ import { Router, type Request, type Response } from 'express';
 import { ValidationError, isQuotientError } from '../../common/errors';
 import { parseAmount, type Money } from '../../common/money';
 import type { AccountAccess, AccountSettings, Grantee, SharedAccount } from '../../primary/accounts/shared-accounts';
-import { AccountPages, type UserAccountView } from '../pages/account-pages';
+import { ALLOCATION_LIMITS, type AllocationSchedule } from '../../primary/accounts/allocations';
+import { localTime, parseScheduleText } from '../../primary/quotas/schedule-input';
+import { AccountPages, type AllocationDetail, type UserAccountView } from '../pages/account-pages';
 import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from '../middleware/context';
 import { errorMessage } from './error-message';
 import { checkbox, choice } from './form-fields';
@@ -123,6 +125,53 @@ function grantee(body: Record<string, unknown>): Grantee {
   return kind === 'user' ? { user: who } : { group: who };
 }
 
+/**
+ * The create form's allocation fields as the schedule Allocations.create takes (what
+ * `quotient accounts add --model allocation` reads from its flags): the allocation each period,
+ * daily, weekly on a weekday or monthly on a day (1 unless given), starting at a local time.
+ */
+function allocationSchedule(body: Record<string, unknown>, decimals: number): AllocationSchedule {
+  const typed = parseScheduleText(
+    {
+      name: 'allocation',
+      allUsers: true,
+      period: choice(body, 'period', ['daily', 'weekly', 'monthly']),
+      weekday: text(body, 'weekday', 16),
+      day: text(body, 'day', 4) || '1',
+      at: text(body, 'at', 8),
+      amount: text(body, 'allocation', 32),
+      mode: 'reset',
+    },
+    decimals,
+  );
+  return {
+    period: typed.period,
+    weekday: typed.weekday ?? null,
+    dayOfMonth: typed.dayOfMonth ?? null,
+    atTime: typed.atTime ?? '00:00',
+    cron: null,
+    amount: typed.amount,
+  };
+}
+
+/** An allocation account's schedule, limit and users' balances as its admin page shows them; times in the primary's zone. */
+function allocationView(res: Response, d: AllocationDetail, zone: string): Record<string, unknown> {
+  const q = d.account.schedule;
+  return {
+    perPeriod: money(res, q.amount),
+    limitKey: `accounts.allocation.limit.${d.account.limit}`,
+    whenKey: `quota.when.${q.period}`,
+    weekdayKey: `weekday.${q.weekday ?? 0}`,
+    dayOfMonth: q.dayOfMonth,
+    atTime: q.atTime,
+    cron: q.cron,
+    schedule: q.name,
+    enabled: q.enabled,
+    nextRun: d.nextRun === null ? '' : `${localTime(d.nextRun, zone)} ${zone}`,
+    users: d.users.map((u) => ({ username: u.username, balance: money(res, u.balance), reserved: money(res, u.reserved), overrun: money(res, u.overrun) })),
+  };
+}
+
 function userAccountRoutes(deps: WebDeps, pages: AccountPages): Router {
   const r = Router();
   r.use(requireUser(deps));
@@ -138,6 +187,11 @@ function userAccountRoutes(deps: WebDeps, pages: AccountPages): Router {
       balance: money(res, a.balance),
       available: money(res, a.available),
       creditLimit: money(res, -a.creditLimit),
+      allocation: a.allocation && {
+        left: money(res, a.allocation.left),
+        perPeriod: money(res, a.allocation.allocation),
+        limitKey: `accounts.allocation.limit.${a.allocation.limit}`,
+      },
       charges: a.charges.map((j) => ({ ...j, cost: money(res, j.cost), statusKey: `status.${j.status}` })),
     });
     page(deps, res, 'accounts', { title: 'accounts.title', nav: 'accounts', accounts: accounts.map(view), chosen, changed: req.query.changed === '1' });
@@ -217,6 +271,7 @@ function adminAccountRoutes(deps: WebDeps, pages: AccountPages): Router {
           notes: a.notes,
         },
         access: d.access,
+        allocation: d.allocation && allocationView(res, d.allocation, s.quotas.timezone),
         formKey: newFormKey(),
         rows: d.rows.map((e) => ({
           ...e,
@@ -254,11 +309,36 @@ function adminAccountRoutes(deps: WebDeps, pages: AccountPages): Router {
     const body = req.body as Record<string, unknown>;
     let created: SharedAccount;
     try {
-      created = await s.accounts.create({ name: text(body, 'name', 1000), ...settingsForm(body, decimals(res)) }, actor(res));
+      const settings = { name: text(body, 'name', 1000), ...settingsForm(body, decimals(res)) };
+      // A form without the model field (an older page) creates a shared balance account.
+      const model = body.model === undefined ? 'shared' : choice(body, 'model', ['shared', 'allocation']);
+      created =
+        model === 'allocation'
+          ? await s.allocations.create(
+              { ...settings, limit: choice(body, 'limit', ALLOCATION_LIMITS), schedule: allocationSchedule(body, decimals(res)) },
+              actor(res),
+            )
+          : await s.accounts.create(settings, actor(res));
     } catch (err) {
       const why = refusal(err);
       if (!why) throw err;
-      const typed = Object.fromEntries(['name', 'code', 'creditLimit', 'multiplier', 'starts', 'expires', 'notes'].map((f) => [f, text(body, f, 4000)]));
+      const fields = [
+        'name',
+        'code',
+        'creditLimit',
+        'multiplier',
+        'starts',
+        'expires',
+        'notes',
+        'model',
+        'allocation',
+        'period',
+        'weekday',
+        'day',
+        'at',
+        'limit',
+      ];
+      const typed = Object.fromEntries(fields.map((f) => [f, text(body, f, 4000)]));
       return showList(req, res, { error: why, typed: { ...typed, restricted: body.restricted === 'on' } });
     }
     res.redirect(303, `/admin/accounts/${created.id}`);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import type { RunningPrimary } from '../../../primary/boot';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { sharedPrimary } from '../../utils/primary';
+import { localTime } from '../../../primary/quotas/schedule-input';
 import { printJob, registerPrintSecondary } from '../../utils/print-jobs';
 import { WebClient, errorText, type WebAnswer } from '../../utils/web-client';
 
@@ -207,6 +208,80 @@ describeOnEachDatabase('shared-account pages over HTTP', (t) => {
     assert.deepEqual([docs(science), docs(personal)], [['lab.pdf'], ['essay.pdf']]);
     assert.match(section(science), /class="balance">-\$0\.20</);
     assert.match(section(personal), /class="balance">\$2\.30</);
+  });
+
+  it("shows an allocation account: the user's allocation left, per period, limit and own jobs; the admin page its schedule and each user's balance", async () => {
+    await registerPrintSecondary(primary);
+    await primary.services.users.createUser({ username: 'bob', password: 'bob-password-1', initialCredit: 0 });
+    const a = await admin();
+    const created = await create(a, {
+      name: 'Lab',
+      code: 'lab',
+      model: 'allocation',
+      allocation: '1.00',
+      period: 'monthly',
+      day: '',
+      at: '06:30',
+      limit: 'soft',
+    });
+    assert.equal(created.status, 303);
+    const lab = await accountId('Lab');
+    assert.equal(created.location, `/admin/accounts/${lab}`);
+    const stored = await primary.services.allocations.get('Lab');
+    assert.deepEqual(
+      [stored.code, stored.limit, stored.schedule.amount, stored.schedule.period, stored.schedule.dayOfMonth, stored.schedule.atTime, stored.schedule.mode],
+      ['LAB', 'soft', 100, 'monthly', 1, '06:30', 'reset'],
+    );
+    await a.post(`/admin/accounts/${lab}/grant`, { kind: 'user', who: 'bob' });
+    await primary.services.quotas.runNow(stored.schedule.name);
+    // ann is given access after the period's run: she has no balance of her own on Lab yet.
+    await a.post(`/admin/accounts/${lab}/grant`, { kind: 'user', who: 'ann' });
+
+    const u = await ann();
+    const labSection = async (): Promise<string> => new RegExp(`id="account-${lab}">([\\s\\S]*?)</section>`).exec((await u.get('/accounts')).text)?.[1] ?? '';
+    const figures = (html: string): string[] =>
+      [/class="allocation-left">([^<]*)</, /class="allocation-per-period">([^<]*)</, /class="allocation-limit">([^<]*)</].map((re) => re.exec(html)?.[1] ?? '');
+    const limitWords = 'Soft limit: you may go past it, you will be warned.';
+    let html = await labSection();
+    assert.deepEqual(figures(html), ['$1.00', '$1.00', limitWords], "before her first job: what it would be given, this period's allocation");
+    assert.doesNotMatch(html, /class="balance"/);
+    assert.match(html, /You have not printed on this account yet\./);
+
+    await printJob(primary, { accountCode: 'LAB', documentName: 'lab.pdf', pages: 3 });
+    await printJob(primary, { accountCode: 'LAB', documentName: 'thesis.pdf', pages: 8 });
+    html = await labSection();
+    assert.deepEqual(figures(html), ['-$0.10', '$1.00', limitWords], '$1.00 less $0.30 and $0.80: past it, as a soft limit allows');
+    assert.deepEqual(
+      [...html.matchAll(/<td class="doc">([^<]*)</g)].map((m) => m[1]),
+      ['thesis.pdf', 'lab.pdf'],
+    );
+
+    assert.equal((await u.post('/accounts/active', { account: 'Lab' })).status, 303);
+    assert.deepEqual(userAccounts((await u.get('/accounts')).text), ['ann', 'Lab *']);
+
+    const page = (await a.get(`/admin/accounts/${lab}`)).text;
+    const text = (id: string): string => new RegExp(`id="${id}">([^<]*)<`).exec(page)?.[1] ?? '';
+    const zone = primary.services.quotas.timezone;
+    const next = primary.services.quotas.nextRuns(stored.schedule, 1)[0] ?? 0;
+    assert.deepEqual(
+      [text('allocation-per-period'), text('allocation-when'), text('allocation-next'), text('allocation-limit')],
+      ['$1.00', 'On day 1 of every month at 06:30', `Next run: ${localTime(next, zone)} ${zone}`, limitWords],
+    );
+    assert.deepEqual(tableRows(page, 'allocation-users'), [
+      ['ann', '-$0.10', '$0.00', '$0.10'],
+      ['bob', '$1.00', '$0.00', '$0.00'],
+    ]);
+  });
+
+  it('refuses an allocation account with a bad allocation or period, and writes nothing', async () => {
+    const a = await admin();
+    const before = await counts();
+    const tooPrecise = await create(a, { name: 'Lab', model: 'allocation', allocation: '1.005', period: 'monthly', limit: 'hard' });
+    assert.equal(tooPrecise.status, 400);
+    assert.match(tooPrecise.text, /name="allocation"[^>]*value="1\.005"/);
+    assert.equal((await create(a, { name: 'Lab', model: 'allocation', allocation: '1.00', period: 'yearly', limit: 'hard' })).status, 400);
+    assert.equal((await create(a, { name: 'Lab', model: 'allocation', allocation: '1.00', period: 'monthly', limit: 'strict' })).status, 400);
+    assert.deepEqual(await counts(), before);
   });
 
   it('changes the settings: PIN set and cleared, disabled, multiplier and dates; archives the account', async () => {
