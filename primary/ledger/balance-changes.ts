@@ -93,6 +93,12 @@ export class BalanceChanges {
     }
     const account = await this.ledger.getAccount(change.accountId);
     if (account.type !== 'shared') throw new ValidationError("change a personal account's balance through its user", { field: 'accountId' });
+    // An allocation account's own row holds nothing: each user's allocation is its own balance,
+    // set by the account's schedule, so a change to the row would be money no job can reach.
+    const model = (await this.db.knex('accounts').where({ id: account.id }).first('allocation_model')) as { allocation_model: string } | undefined;
+    if (model?.allocation_model === 'per_user') {
+      throw new ValidationError(`account ${account.name} gives each user an allocation: it has no balance of its own to change`, { field: 'account' });
+    }
     return { accountId: account.id, type: 'account', name: account.name };
   }
 }

@@ -24,6 +24,7 @@ describeOnEachDatabase('quotient accounts: allocation accounts and account sched
       await s.printing.submit({ kind: 'authorize', secondary: 'print-1', job: jobDescription({ username: 'ann', pages, accountCode: 'LAB' }) });
     assert.match(await ok('accounts', 'overruns', 'Lab'), /^USER\s+BALANCE\s+RESERVED\s+OVERRUN\nann\s+\$0\.50\s+\$0\.60\s+\$0\.10$/m);
     assert.deepEqual(JSON.parse(await ok('accounts', 'overruns', 'Lab', '--json')), [{ username: 'ann', balance: 50, reserved: 60, overrun: 10 }]);
+    await fails(/account Lab gives each user an allocation: it has no balance of its own to change/, 'accounts', 'adjust', 'Lab', '5.00', '--comment', 'x');
   });
 
   it('refuses an allocation account without an amount, with an unknown limit or model, and overruns of a shared balance', async () => {

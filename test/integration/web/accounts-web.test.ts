@@ -271,6 +271,20 @@ describeOnEachDatabase('shared-account pages over HTTP', (t) => {
       ['ann', '-$0.10', '$0.00', '$0.10'],
       ['bob', '$1.00', '$0.00', '$0.00'],
     ]);
+    // The account's own row holds nothing: no balance line or forms on the page, and a posted change is refused.
+    assert.doesNotMatch(page, /id="balance"|id="adjust"|id="set-balance"/);
+    const refused = await a.post(`/admin/accounts/${lab}/adjust`, { amount: '5.00', comment: '', formKey: 'lab-adjust-form-0001' });
+    assert.equal(refused.status, 400);
+    assert.equal(formError(refused), 'That did not work: check the account.');
+    assert.equal(
+      await t.db
+        .knex('ledger')
+        .where({ type: 'adjustment' })
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number((r as { n: number }).n)),
+      0,
+    );
   });
 
   it('refuses an allocation account with a bad allocation or period, and writes nothing', async () => {
