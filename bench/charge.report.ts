@@ -102,7 +102,7 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
         r.dialect,
         fmt(l.jobsPerSecond),
         fmt(l.personalJobsPerSecond),
-        fmt(ratio, 2),
+        fmt(ratio, 3),
         onSqlite(r) ? `≥ ${fmt(SHARED_TARGET_RATIO, 2)}` : '',
         onSqlite(r) ? verdict(ratio >= SHARED_TARGET_RATIO) : '',
         l.sameUsersJobsPerSecond === undefined ? '' : fmt(l.sameUsersJobsPerSecond),
@@ -296,7 +296,7 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
       ['≥ 4,000 jobs/s one per call (group commit)', `${fmt(line('one per call'))} jobs/s`, verdict(line('one per call') >= 4_000)],
       ...sqlite.shared.map((l) => [
         `shared lines ≥ ${fmt(SHARED_TARGET_RATIO, 2)} of the personal line: ${l.operation}`,
-        `${fmt(l.jobsPerSecond / l.personalJobsPerSecond, 2)}`,
+        `${fmt(l.jobsPerSecond / l.personalJobsPerSecond, 3)}`,
         verdict(l.jobsPerSecond / l.personalJobsPerSecond >= SHARED_TARGET_RATIO),
       ]),
       [
