@@ -2,6 +2,7 @@
  * Builds every service of a primary once, around one database handle. The CLI, the HTTP and gRPC
  * edges and the tests all get their services from here, so there is one way things are wired.
  */
+import { Allocations } from './accounts/allocations';
 import { SharedAccounts } from './accounts/shared-accounts';
 import { CardService } from './cards/card-service';
 import type { Database } from './db/connection';
@@ -39,6 +40,8 @@ export interface Services {
   reports: ActivityReports;
   /** Shared accounts, their access lists and each user's active account. */
   accounts: SharedAccounts;
+  /** Per-user allocation accounts: their limit, schedule and each user's balance on them. */
+  allocations: Allocations;
   /** Top-up cards: batches, redemption (audited, throttled). */
   cards: CardService;
 }
@@ -65,6 +68,7 @@ export function createServices(db: Database, opts: { now?: () => number; timezon
   const refunds = new RefundService({ db, users, ledger, now });
   const reports = new ActivityReports({ db });
   const accounts = new SharedAccounts({ db, users, now });
+  const allocations = new Allocations({ db, accounts, quotas, now });
   const cards = new CardService({ db, ledger, users, now, ...(opts.timezone !== undefined && { timezone: opts.timezone }) });
   return {
     db,
@@ -83,6 +87,7 @@ export function createServices(db: Database, opts: { now?: () => number; timezon
     refunds,
     reports,
     accounts,
+    allocations,
     cards,
   };
 }

@@ -8,12 +8,15 @@
  * 2. Otherwise the user's active account: the one they chose (their personal account included)
  *    while they may still charge it; with no choice, or one no longer usable, the alphabetically
  *    first shared account they may charge; with none, their personal account.
+ * A per-user allocation account is chosen like any shared account; the charge path then charges
+ * the user's own balance on it (allocations.ts).
  *
  * `loadChargeContext` reads what the rule needs for many users at once (prepared statements, a
  * print batch's phase before its transaction); `chooseAccount` applies the rule, touching nothing.
  */
 import type { SqlReader } from '../db/sql-runner';
 import { nameKey, parseJobAccount } from './account-names';
+import type { AllocationLimit } from './allocations';
 
 /** A shared account as the charge path sees it. */
 export interface ChargeableAccount {
@@ -26,6 +29,8 @@ export interface ChargeableAccount {
   startsAt: number | null;
   expiresAt: number | null;
   multiplierBp: number;
+  /** A per-user allocation account's limit type (allocations.ts); null for a shared balance. */
+  allocationLimit: AllocationLimit | null;
 }
 
 interface ChargeableRow {
@@ -38,9 +43,11 @@ interface ChargeableRow {
   starts_at: number | string | null;
   expires_at: number | string | null;
   cost_multiplier_bp: number;
+  allocation_model: string;
+  allocation_limit: string | null;
 }
 
-const COLUMNS = 'a.id, a.name, a.code, a.pin, a.enabled, a.archived, a.starts_at, a.expires_at, a.cost_multiplier_bp';
+const COLUMNS = 'a.id, a.name, a.code, a.pin, a.enabled, a.archived, a.starts_at, a.expires_at, a.cost_multiplier_bp, a.allocation_model, a.allocation_limit';
 
 function toChargeable(r: ChargeableRow): ChargeableAccount {
   return {
@@ -53,6 +60,7 @@ function toChargeable(r: ChargeableRow): ChargeableAccount {
     startsAt: r.starts_at === null ? null : Number(r.starts_at),
     expiresAt: r.expires_at === null ? null : Number(r.expires_at),
     multiplierBp: r.cost_multiplier_bp,
+    allocationLimit: r.allocation_model === 'per_user' ? ((r.allocation_limit ?? 'unlimited') as AllocationLimit) : null,
   };
 }
 

@@ -123,10 +123,18 @@ export class SharedAccounts {
    * is an account of its own, created top-down); names are unique case-insensitively, codes too.
    * New shared accounts are unrestricted (like PaperCut's), credit limit 0, multiplier 1.
    */
-  async create(input: { name: string } & AccountSettings, actor: string): Promise<SharedAccount> {
+  async create(
+    input: { name: string } & AccountSettings,
+    actor: string,
+    /** More to write in the same transaction (an allocation account's model and schedule). */
+    also?: (trx: Knex.Transaction, accountId: number, name: string) => Promise<void>,
+  ): Promise<SharedAccount> {
     const name = parseAccountName(input.name);
     try {
-      await runKnexTransaction(this.db, (trx) => this.createWithin(trx, input, actor));
+      await runKnexTransaction(this.db, async (trx) => {
+        const accountId = await this.createWithin(trx, input, actor);
+        if (also) await also(trx, accountId, name);
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AlreadyExistsError('account', name);
       throw err;

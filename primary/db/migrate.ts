@@ -15,6 +15,7 @@ import * as unknownPageCount0008 from './migrations/2026-12-07-0008-unknown-page
 import * as userLanguage0009 from './migrations/2026-12-07-0009-user-language';
 import * as sharedAccounts0010 from './migrations/2026-12-07-0010-shared-accounts';
 import * as topupCards0011 from './migrations/2026-12-07-0011-topup-cards';
+import * as allocationAccounts0012 from './migrations/2026-12-07-0012-allocation-accounts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -33,6 +34,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['2026-12-07-0009-user-language', userLanguage0009],
   ['2026-12-07-0010-shared-accounts', sharedAccounts0010],
   ['2026-12-07-0011-topup-cards', topupCards0011],
+  ['2026-12-07-0012-allocation-accounts', allocationAccounts0012],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {

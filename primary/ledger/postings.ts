@@ -13,7 +13,7 @@ export const KEY_MAX = 191;
 
 interface AccountRow {
   id: number;
-  type: 'personal' | 'shared';
+  type: 'personal' | 'shared' | 'allocation';
   user_id: number | null;
   name: string;
   balance: number | string;

@@ -8,7 +8,8 @@ export type EntryType = (typeof ENTRY_TYPES)[number];
 
 export interface Account {
   id: number;
-  type: 'personal' | 'shared';
+  /** allocation: one user's balance on a per-user allocation account */
+  type: 'personal' | 'shared' | 'allocation';
   userId: number | null;
   name: string;
   balance: Money;

@@ -14,6 +14,7 @@ import { ForbiddenError, isQuotientError, NotFoundError, InvalidStateError, Vali
 import { formatAmount, type CurrencyFormat, type Money } from '../../common/money';
 import { chooseAccount, loadChargeContext, type AccountChoice } from '../accounts/account-choice';
 import { parseJobAccount } from '../accounts/account-names';
+import { ensurePairs } from '../accounts/allocations';
 import type { Database } from '../db/connection';
 import { runReads, runTransaction, type SqlTx } from '../db/sql-runner';
 import { commitIn, commitLockedIn, releaseIn, releaseLockedIn } from '../ledger/ledger-service';
@@ -21,6 +22,7 @@ import { BatchAccounts } from '../ledger/batch-accounts';
 import { canSpend, findReservationById, holdReservation, lockAccounts, postEntry } from '../ledger/postings';
 import type { Reservation } from '../ledger/types';
 import { priceJob } from '../pricing/price-job';
+import { payNewPairs } from '../quotas/quota-service';
 import type { RateCard } from '../pricing/rate-card';
 import type { SettingsService } from '../settings/settings-service';
 import { normaliseUsername, type UserService } from '../users/user-service';
@@ -246,6 +248,41 @@ export class PrintJobService {
       if ('denied' in choice && e.kind === 'offline') choice = chooseAccount(charge, { ...input, requested: '' });
       ctx.choices[e.kind].set(e.job, choice);
     }
+    await this.chargePairs(ctx);
+  }
+
+  /**
+   * A job charged to a per-user allocation account charges the user's own balance on it (the
+   * pair): made here, in a transaction of its own, when this is the user's first job there, and
+   * paid the allocation of the account's latest period (accounts/allocations.ts).
+   */
+  private async chargePairs(ctx: BatchContext): Promise<void> {
+    const wanted = new Map<number, Set<number>>();
+    const all = [...ctx.choices.authorize, ...ctx.choices.offline];
+    for (const [job, choice] of all) {
+      const user = ctx.users.get(normaliseUsername(job.username));
+      const shared = 'accountId' in choice ? choice.shared : undefined;
+      if (!user || !shared || shared.allocationLimit === null) continue;
+      wanted.set(shared.id, (wanted.get(shared.id) ?? new Set()).add(user.userId));
+    }
+    if (wanted.size === 0) return;
+    const pairs = await runTransaction(this.db, async (tx) => {
+      const found = new Map<number, Map<number, number>>();
+      for (const [accountId, userIds] of wanted) {
+        const made = await ensurePairs(tx, accountId, [...userIds], ctx.now);
+        await payNewPairs(tx, accountId, made.created, ctx.now);
+        found.set(accountId, made.pairs);
+      }
+      return found;
+    });
+    for (const choices of [ctx.choices.authorize, ctx.choices.offline]) {
+      for (const [job, choice] of choices) {
+        const user = ctx.users.get(normaliseUsername(job.username));
+        if (!user || !('accountId' in choice) || !choice.shared) continue;
+        const pairId = pairs.get(choice.shared.id)?.get(user.userId);
+        if (pairId !== undefined) choices.set(job, { ...choice, accountId: pairId });
+      }
+    }
   }
 
   /** Every batch looks its users up: prepared statements (one per IN-list length), not knex. */
@@ -407,16 +444,25 @@ export class PrintJobService {
       return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: printer.chargingEnabled };
     }
     const account = await accounts.get(chosen.accountId);
+    const allocation = chosen.shared?.allocationLimit ?? null;
     if (!canSpend(account, cost, ctx.defaultCreditLimit)) {
       const available = formatAmount(Math.max(account.balance - account.reserved + (account.creditLimit ?? ctx.defaultCreditLimit), 0), ctx.currency);
       const price = formatAmount(cost, ctx.currency);
       return deny(
-        chosen.shared
-          ? `not enough credit in account ${chosen.shared.name}: this job costs ${price} and it has ${available} available`
-          : `not enough credit: this job costs ${price} and you have ${available} available`,
+        allocation !== null
+          ? `your allocation in account ${chosen.shared?.name} is used up: this job costs ${price} and you have ${available} left`
+          : chosen.shared
+            ? `not enough credit in account ${chosen.shared.name}: this job costs ${price} and it has ${available} available`
+            : `not enough credit: this job costs ${price} and you have ${available} available`,
         cost,
       );
     }
+    // A soft limit lets the job go past the allocation; the answer says by how much.
+    const past = account.reserved + cost - account.balance;
+    const warning =
+      allocation === 'soft' && past > 0
+        ? `warning: this job takes you ${formatAmount(past, ctx.currency)} past your allocation in account ${chosen.shared?.name}`
+        : '';
     const reservation = await holdReservation(
       tx,
       account,
@@ -438,7 +484,7 @@ export class PrintJobService {
         multiplierBp: chosen.multiplierBp,
         cost,
         status: 'authorised',
-        reason: '',
+        reason: warning,
         charged: true,
         reservationId: reservation.id,
         ledgerId: null,
@@ -446,7 +492,7 @@ export class PrintJobService {
       },
       ctx.now,
     );
-    return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: true };
+    return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: warning, cost, charged: true };
   }
 
   /** Why the printer's filters refuse the job, if they do; the duplicate query runs only for a printer with a window. */

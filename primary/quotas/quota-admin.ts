@@ -52,6 +52,7 @@ export class QuotaAdmin {
       const details = {
         ...formKey(key),
         group: q.group,
+        ...(q.account !== null && { account: q.account }),
         period: q.period,
         weekday: q.weekday,
         dayOfMonth: q.dayOfMonth,

@@ -7,6 +7,10 @@
  *  - the row's cursor (last user id done) is written in the same transaction as the chunk's
  *    ledger rows, so a crashed run resumes after the last committed chunk; each allocation's
  *    ledger idempotency key `quota:<schedule>:<period ISO>:<account>` makes a repeat a no-op.
+ * A schedule pays users' personal accounts (all users, or a group's members), or one shared
+ * account: a shared balance itself, or each pair of a per-user allocation account (every user
+ * with access, their pair created on the way; accounts/allocations.ts). For a shared balance the
+ * run's cursor holds the account id instead of a user id.
  * All times come from `now()`, so tests drive the clock.
  */
 import os from 'node:os';
@@ -20,18 +24,27 @@ import { addToEach, postToEach, type BulkMeta, type BulkPosting } from '../ledge
 import { lockAccounts } from '../ledger/postings';
 import { AlreadyExistsError, InvalidStateError, NotFoundError, ValidationError } from '../../common/errors';
 import { MAX_AMOUNT, type Money } from '../../common/money';
+import { nameKey } from '../accounts/account-names';
+import { allocationScheduleName, ensurePairs } from '../accounts/allocations';
 import { checkSpec, cronOf, nextStarts, occurrences, periodStartAt, type Period, type PeriodSpec } from './periods';
 
 export type QuotaMode = 'add' | 'reset';
 export type RunState = 'pending' | 'running' | 'done' | 'skipped';
 export type RunReason = 'schedule' | 'catch-up' | 'manual';
 
+/** Whom a schedule pays: users' personal accounts, a shared balance, or each user's pair on an allocation account. */
+export type QuotaTarget = 'users' | 'account' | 'allocation';
+
 export interface QuotaSchedule extends PeriodSpec {
   id: number;
   name: string;
-  /** null: all users */
+  /** null: all users (or an account) */
   group: string | null;
   groupId: number | null;
+  /** The shared account paid, or null: users' personal accounts. */
+  account: string | null;
+  accountId: number | null;
+  target: QuotaTarget;
   mode: QuotaMode;
   amount: Money;
   /** add mode: never credit past this balance; null: no cap */
@@ -44,6 +57,8 @@ export interface NewQuotaSchedule {
   name: string;
   group?: string | null;
   allUsers?: boolean;
+  /** A shared account's name: the schedule pays it (or, an allocation account, each user's pair on it). */
+  account?: string | null;
   period: Period;
   weekday?: number | null;
   dayOfMonth?: number | null;
@@ -75,6 +90,9 @@ interface ScheduleRow {
   name: string;
   group_id: number | null;
   group_name?: string | null;
+  account_id: number | null;
+  account_name?: string | null;
+  account_model?: string | null;
   period: Period;
   weekday: number | null;
   day_of_month: number | null;
@@ -109,6 +127,9 @@ function toSchedule(r: ScheduleRow): QuotaSchedule {
     name: r.name,
     group: r.group_name ?? null,
     groupId: r.group_id,
+    account: r.account_name ?? null,
+    accountId: r.account_id,
+    target: r.account_id === null ? 'users' : r.account_model === 'per_user' ? 'allocation' : 'account',
     period: r.period,
     weekday: r.weekday,
     dayOfMonth: r.day_of_month,
@@ -146,8 +167,39 @@ export function allocationKey(scheduleId: number, periodStart: number, accountId
 }
 
 /** The part of an allocation key shared by every account of one (schedule, period). */
-function allocationKeyPrefix(scheduleId: number, periodStart: number): string {
+export function allocationKeyPrefix(scheduleId: number, periodStart: number): string {
   return `quota:${scheduleId}:${new Date(periodStart).toISOString()}:`;
+}
+
+/**
+ * Pays pairs made outside a run (a user's first job on an allocation account) the allocation of
+ * the account's latest finished period, under that run's keys: the period still pays each pair
+ * once, whether the run or the first job made it. New pairs have a balance of 0, so the amount
+ * is the allocation in both modes.
+ */
+export async function payNewPairs(tx: SqlTx, accountId: number, pairIds: number[], now: number): Promise<void> {
+  if (pairIds.length === 0) return;
+  const last = await tx.get<{ schedule_id: number; name: string; amount: number | string; run_id: number | string; period_start: number | string }>(
+    `SELECT s.id AS schedule_id, s.name, s.amount, r.id AS run_id, r.period_start FROM quota_schedules s JOIN quota_runs r ON r.schedule_id = s.id
+      WHERE s.account_id = ? AND s.name = ? AND s.enabled = 1 AND r.state = 'done' ORDER BY r.period_start DESC LIMIT 1`,
+    [accountId, allocationScheduleName(accountId)],
+  );
+  const amount = Number(last?.amount ?? 0);
+  if (!last || amount === 0) return;
+  const periodStart = Number(last.period_start);
+  await lockAccounts(tx, pairIds);
+  await postToEach(
+    tx,
+    pairIds.map((id) => ({ accountId: id, amount, after: amount })),
+    {
+      type: 'quota',
+      actor: 'system:quota',
+      keyPrefix: allocationKeyPrefix(last.schedule_id, periodStart),
+      reference: `quota-run:${last.run_id}`,
+      comment: `quota ${last.name} for ${new Date(periodStart).toISOString()}`,
+      now,
+    },
+  );
 }
 
 const newScheduleSchema = z.object({
@@ -219,7 +271,9 @@ export class QuotaService {
     const { name, mode, amount, cap } = parsed.data;
     if (cap !== null && mode !== 'add') throw new ValidationError('a cap applies to add mode only', { field: 'cap' });
     const hasGroup = input.group !== undefined && input.group !== null && input.group !== '';
-    if (hasGroup === Boolean(input.allUsers)) throw new ValidationError('give either a group or all users', { field: 'group' });
+    const hasAccount = input.account !== undefined && input.account !== null && input.account.trim() !== '';
+    if ([hasGroup, Boolean(input.allUsers), hasAccount].filter(Boolean).length !== 1)
+      throw new ValidationError('give either a group or all users, or an account', { field: 'group' });
     const spec: PeriodSpec = {
       period: input.period,
       weekday: input.period === 'weekly' ? (input.weekday ?? null) : null,
@@ -236,11 +290,21 @@ export class QuotaService {
       if (!g) throw new NotFoundError('group', String(input.group).trim());
       groupId = g.id;
     }
+    let accountId: number | null = null;
+    if (hasAccount) {
+      const name = String(input.account).trim();
+      const a = (await (trx ?? this.db.knex)('accounts')
+        .where({ type: 'shared', name_key: nameKey(name) })
+        .first('id')) as { id: number } | undefined;
+      if (!a) throw new NotFoundError('account', name);
+      accountId = a.id;
+    }
     const now = this.now();
     try {
       await (trx ?? this.db.knex)('quota_schedules').insert({
         name,
         group_id: groupId,
+        account_id: accountId,
         period: spec.period,
         weekday: spec.weekday,
         day_of_month: spec.dayOfMonth,
@@ -416,7 +480,11 @@ export class QuotaService {
     if (claimed.changes !== 1) return undefined;
     const row = (await this.db.knex('quota_runs').where({ id: runId }).first()) as RunRow;
     const schedule = toSchedule((await this.scheduleQuery().where('quota_schedules.id', row.schedule_id).first()) as ScheduleRow);
-    const peers = schedule.mode === 'reset' ? (await this.list()).filter((s) => s.enabled && s.mode === 'reset' && cronOf(s) === cronOf(schedule)) : [schedule];
+    // Reset schedules on one timetable add up for whom they pay together: users, or one account.
+    const peers =
+      schedule.mode === 'reset'
+        ? (await this.list()).filter((s) => s.enabled && s.mode === 'reset' && cronOf(s) === cronOf(schedule) && s.accountId === schedule.accountId)
+        : [schedule];
     // The cursor is read once, here: while this owner's renewals succeed nobody else has moved it.
     let cursor = Number(row.cursor_user_id ?? 0);
     for (let chunk = 1; ; chunk++) {
@@ -464,16 +532,7 @@ export class QuotaService {
       this.owner,
     ]);
     if (renewed.changes !== 1) throw new LeaseLostError();
-    const members =
-      schedule.groupId === null
-        ? await tx.all<{ user_id: number; account_id: number }>(
-            'SELECT u.id AS user_id, a.id AS account_id FROM users u JOIN accounts a ON a.user_id = u.id WHERE u.id > ? AND u.disabled = 0 ORDER BY u.id LIMIT ?',
-            [cursor, this.chunkSize],
-          )
-        : await tx.all<{ user_id: number; account_id: number }>(
-            'SELECT u.id AS user_id, a.id AS account_id FROM group_members gm JOIN users u ON u.id = gm.user_id JOIN accounts a ON a.user_id = u.id WHERE gm.group_id = ? AND u.id > ? AND u.disabled = 0 ORDER BY u.id LIMIT ?',
-            [schedule.groupId, cursor, this.chunkSize],
-          );
+    const members = await this.members(tx, schedule, cursor, now);
     const finished = members.length < this.chunkSize;
     let users = 0;
     let total = 0;
@@ -505,6 +564,41 @@ export class QuotaService {
       finished ? [last, users, total, now, runId] : [last, users, total, runId],
     );
     return { finished, cursor: last };
+  }
+
+  /**
+   * The next members after `cursor`, in id order: users (with their personal account, or their
+   * pair on an allocation account, created here if need be), or the one shared account.
+   */
+  private async members(tx: SqlTx, schedule: QuotaSchedule, cursor: number, now: number): Promise<{ user_id: number; account_id: number }[]> {
+    const accountId = schedule.accountId;
+    if (accountId === null) {
+      return schedule.groupId === null
+        ? await tx.all<{ user_id: number; account_id: number }>(
+            'SELECT u.id AS user_id, a.id AS account_id FROM users u JOIN accounts a ON a.user_id = u.id WHERE u.id > ? AND u.disabled = 0 ORDER BY u.id LIMIT ?',
+            [cursor, this.chunkSize],
+          )
+        : await tx.all<{ user_id: number; account_id: number }>(
+            'SELECT u.id AS user_id, a.id AS account_id FROM group_members gm JOIN users u ON u.id = gm.user_id JOIN accounts a ON a.user_id = u.id WHERE gm.group_id = ? AND u.id > ? AND u.disabled = 0 ORDER BY u.id LIMIT ?',
+            [schedule.groupId, cursor, this.chunkSize],
+          );
+    }
+    if (schedule.target === 'account') return cursor < accountId ? [{ user_id: accountId, account_id: accountId }] : [];
+    const users = await tx.all<{ id: number }>(
+      `SELECT u.id FROM users u WHERE u.id > ? AND u.disabled = 0
+          AND ((SELECT everyone FROM accounts WHERE id = ?) = 1
+               OR u.id IN (SELECT user_id FROM account_users WHERE account_id = ?)
+               OR u.id IN (SELECT gm.user_id FROM group_members gm JOIN account_groups ag ON ag.group_id = gm.group_id WHERE ag.account_id = ?))
+        ORDER BY u.id LIMIT ?`,
+      [cursor, accountId, accountId, accountId, this.chunkSize],
+    );
+    const { pairs } = await ensurePairs(
+      tx,
+      accountId,
+      users.map((u) => Number(u.id)),
+      now,
+    );
+    return users.map((u) => ({ user_id: Number(u.id), account_id: pairs.get(Number(u.id)) ?? 0 }));
   }
 
   /** What each member gets, from their (locked) balances: the amount, or the cap's or reset's difference; nobody gets a row of 0. */
@@ -544,6 +638,8 @@ export class QuotaService {
   /** Reset mode with several reset schedules on the same timetable: the balance is set to the sum of the amounts of those that apply to the user. */
   private async resetTargets(tx: SqlTx, userIds: number[], peers: QuotaSchedule[]): Promise<Map<number, Money>> {
     const everyone = peers.filter((p) => p.groupId === null).reduce((sum, p) => sum + p.amount, 0);
+    // An account's peers all pay the same account (its pairs): each member gets their sum.
+    if (peers.some((p) => p.accountId !== null)) return new Map(userIds.map((id) => [id, everyone]));
     const grouped = peers.filter((p) => p.groupId !== null);
     const targets = new Map<number, Money>(userIds.map((id) => [id, everyone]));
     if (grouped.length === 0) return targets;
@@ -562,6 +658,7 @@ export class QuotaService {
   private scheduleQuery(trx?: Knex.Transaction) {
     return (trx ?? this.db.knex)('quota_schedules')
       .leftJoin('groups', 'groups.id', 'quota_schedules.group_id')
-      .select('quota_schedules.*', 'groups.name as group_name');
+      .leftJoin('accounts', 'accounts.id', 'quota_schedules.account_id')
+      .select('quota_schedules.*', 'groups.name as group_name', 'accounts.name as account_name', 'accounts.allocation_model as account_model');
   }
 }

@@ -18,6 +18,8 @@ export interface ScheduleText {
   /** a group name; empty or absent with allUsers */
   group?: string | undefined;
   allUsers?: boolean | undefined;
+  /** a shared account's name: the schedule pays the account */
+  account?: string | undefined;
   period: string;
   /** weekly: sun..sat (or a longer name) or 0-7 */
   weekday?: string | undefined;
@@ -62,6 +64,7 @@ export function parseScheduleText(input: ScheduleText, decimals: number): NewQuo
     name: input.name,
     group: given(input.group) ? input.group.trim() : null,
     allUsers: Boolean(input.allUsers),
+    account: given(input.account) ? input.account.trim() : null,
     period,
     // Only the field the period uses is read, so a form that sends every field works.
     weekday: period === 'weekly' && given(input.weekday) ? parseWeekday(input.weekday) : null,

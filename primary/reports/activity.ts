@@ -170,30 +170,34 @@ export class ActivityReports {
     };
   }
 
-  /** The user's own print jobs, newest first, with the state of any refund request. */
-  async userJobs(userId: number, limit: number): Promise<UserJobRow[]> {
-    const rows = (await this.db
+  /**
+   * The user's own print jobs, newest first, with the state of any refund request; with
+   * `accountId`, only those charged to that account (the accounts page's recent charges).
+   */
+  async userJobs(userId: number, limit: number, opts: { accountId?: number } = {}): Promise<UserJobRow[]> {
+    const q = this.db
       .knex('print_jobs')
       .join('printers', 'printers.id', 'print_jobs.printer_id')
       .leftJoin('refund_requests', 'refund_requests.print_job_id', 'print_jobs.id')
       .where('print_jobs.user_id', userId)
       .orderBy('print_jobs.id', 'desc')
-      .limit(limit)
-      .select(
-        'print_jobs.id',
-        'print_jobs.created_at',
-        'printers.display_name',
-        'printers.queue_name',
-        'print_jobs.document_name',
-        'print_jobs.pages',
-        'print_jobs.copies',
-        'print_jobs.colour_pages',
-        'print_jobs.duplex',
-        'print_jobs.cost',
-        'print_jobs.status',
-        'print_jobs.reason',
-        'refund_requests.state as refund_state',
-      )) as JobRow[];
+      .limit(limit);
+    if (opts.accountId !== undefined) void q.andWhere('print_jobs.account_id', opts.accountId);
+    const rows = (await q.select(
+      'print_jobs.id',
+      'print_jobs.created_at',
+      'printers.display_name',
+      'printers.queue_name',
+      'print_jobs.document_name',
+      'print_jobs.pages',
+      'print_jobs.copies',
+      'print_jobs.colour_pages',
+      'print_jobs.duplex',
+      'print_jobs.cost',
+      'print_jobs.status',
+      'print_jobs.reason',
+      'refund_requests.state as refund_state',
+    )) as JobRow[];
     return rows.map((r) => ({
       id: Number(r.id),
       createdAt: Number(r.created_at),

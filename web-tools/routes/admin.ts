@@ -158,7 +158,7 @@ export function adminRoutes(deps: AdminDeps): Router {
         restrictedNo: g.initialRestricted === false,
         schedules: schedules.filter((v) => v.schedule.groupId === g.id).map((v) => scheduleView(res, v, zone)),
       })),
-      everyone: schedules.filter((v) => v.schedule.groupId === null).map((v) => scheduleView(res, v, zone)),
+      everyone: schedules.filter((v) => v.schedule.groupId === null && v.schedule.accountId === null).map((v) => scheduleView(res, v, zone)),
       timezone: zone,
       quotaFormKey: newFormKey(),
     });

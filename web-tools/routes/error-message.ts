@@ -52,4 +52,13 @@ const FIELD_KEYS = new Set([
   'initialRestricted',
   'enabled',
   'language',
+  'account',
+  'code',
+  'pin',
+  'multiplier',
+  'starts',
+  'expires',
+  'notes',
+  'user',
+  'kind',
 ]);

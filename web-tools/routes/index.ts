@@ -14,6 +14,7 @@ import { AdminPages } from '../pages/admin-pages';
 import { UserPages } from '../pages/user-pages';
 import { WebAuth, type Sleep } from '../middleware/web-auth';
 import { cacheTemplatesByDefault, createRenderer, webToolsDir } from '../render';
+import { ACCOUNT_PAGES } from './accounts';
 import { ADMIN_PAGES } from './admin';
 import { CARD_PAGES } from './cards';
 import { AUTH_PAGES } from './auth';
@@ -42,7 +43,7 @@ type PageDeps = Parameters<typeof ADMIN_PAGES.routes>[0] & Parameters<typeof USE
  * Every family of pages, in the order their routes are tried; the menus list their links in this
  * order too. A new family of pages is one more entry here (its file declares the rest).
  */
-const FAMILIES: readonly PageFamily<PageDeps>[] = [AUTH_PAGES, USER_PAGES, LANGUAGE_PAGES, ADMIN_PAGES, CARD_PAGES];
+const FAMILIES: readonly PageFamily<PageDeps>[] = [AUTH_PAGES, USER_PAGES, LANGUAGE_PAGES, ADMIN_PAGES, CARD_PAGES, ACCOUNT_PAGES];
 
 /** Whether the web tools answer a path: a family's path ('/' only itself) or a static file. */
 export function isWebPath(p: string): boolean {

@@ -1,6 +1,7 @@
 /**
- * `quotient accounts add|list|show|set|grant|revoke|adjust|set-balance|archive|active|import`:
- * shared accounts, their access lists (one by one or many from CSV), their balances (through BalanceChanges, audited) and users'
+ * `quotient accounts add|list|show|set|grant|revoke|adjust|set-balance|archive|active|overruns|import`:
+ * shared accounts (a balance, or a per-user allocation with its period and limit: overruns lists
+ * who went past it), their access lists (one by one or many from CSV), their balances (through BalanceChanges, audited) and users'
  * active accounts (docs/accounts.md). Dates are YYYY-MM-DD in UTC: an account starts at the
  * beginning of its start day and may be charged through the whole of its expiry day.
  */
@@ -8,8 +9,10 @@ import { Command } from 'commander';
 import { ValidationError } from '../../../common/errors';
 import { formatAmount, type CurrencyFormat } from '../../../common/money';
 import { ACCOUNT_COLUMNS, importAccounts } from '../../accounts/account-import';
+import { parseLimit, type AllocationAccount } from '../../accounts/allocations';
 import { parseDay, parseMultiplier } from '../../accounts/account-names';
 import type { AccountSettings, Grantee, SharedAccount } from '../../accounts/shared-accounts';
+import { parseScheduleText } from '../../quotas/schedule-input';
 import type { Services } from '../../services';
 import { balanceChangeCommand } from '../balance-change';
 import { action, amountArg, cliActor, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
@@ -67,6 +70,21 @@ function describe(a: SharedAccount, c: CurrencyFormat): string {
   ].join('\n');
 }
 
+interface AllocationFlags {
+  model: string;
+  allocation?: string;
+  period: string;
+  weekday?: string;
+  day?: string;
+  at?: string;
+  cron?: string;
+  limit: string;
+}
+
+function describeAllocation(a: AllocationAccount, c: CurrencyFormat): string {
+  return `allocation ${formatAmount(a.schedule.amount, c)} per user, ${a.schedule.period}, ${a.limit} limit (schedule ${a.schedule.name})`;
+}
+
 function granteeOf(flags: { user?: string; group?: string; everyone?: boolean }): Grantee {
   const given = [flags.user !== undefined, flags.group !== undefined, Boolean(flags.everyone)].filter(Boolean).length;
   if (given !== 1) throw new ValidationError('give exactly one of --user, --group or --everyone');
@@ -78,12 +96,49 @@ function granteeOf(flags: { user?: string; group?: string; everyone?: boolean })
 export function accountsCommand(): Command {
   const accounts = new Command('accounts').description('manage shared accounts, their access and users’ active accounts');
 
-  const add = settingOptions(new Command('add').description('create a shared account (a name parent\\sub needs its parent)').argument('<name>'));
+  const add = settingOptions(new Command('add').description('create a shared account (a name parent\\sub needs its parent)').argument('<name>'))
+    .option('--model <model>', 'shared (one balance) or allocation (each user with access gets --allocation per --period)', 'shared')
+    .option('--allocation <amount>', 'allocation: what each user gets per period, e.g. 50.00')
+    .option('--period <period>', 'allocation: daily, weekly, monthly or cron', 'monthly')
+    .option('--weekday <day>', 'allocation, weekly: sun..sat or 0-6')
+    .option('--day <n>', 'allocation, monthly: day of the month 1-31', '1')
+    .option('--at <HH:MM>', 'allocation: local time of day the period starts', '00:00')
+    .option('--cron <expression>', 'allocation, cron: five fields')
+    .option('--limit <type>', 'allocation: unlimited, soft (allowed, warned, reported) or hard (denied)', 'hard');
   withDatabaseOptions(add).action(
-    action(async (name: string, flags: DatabaseFlags & SettingFlags & { unrestricted?: boolean }) => {
+    action(async (name: string, flags: DatabaseFlags & SettingFlags & AllocationFlags & { unrestricted?: boolean }) => {
       await withServices(flags, async (s) => {
-        const account = await s.accounts.create({ name, ...(await settingsFrom(s, restrictedOf(flags))) }, cliActor());
-        console.log(`created ${describe(account, await s.settings.currency())}`);
+        const settings = { name, ...(await settingsFrom(s, restrictedOf(flags))) };
+        const c = await s.settings.currency();
+        if (flags.model === 'shared') return console.log(`created ${describe(await s.accounts.create(settings, cliActor()), c)}`);
+        if (flags.model !== 'allocation')
+          throw new ValidationError(`model must be shared or allocation, got ${JSON.stringify(flags.model)}`, { field: 'model' });
+        if (flags.allocation === undefined) throw new ValidationError('an allocation account needs --allocation AMOUNT', { field: 'allocation' });
+        const period = parseScheduleText({ ...flags, name, allUsers: true, amount: flags.allocation, mode: 'reset' }, c.decimals);
+        const schedule = { period: period.period, weekday: period.weekday ?? null, dayOfMonth: period.dayOfMonth ?? null, atTime: period.atTime ?? '00:00' };
+        const account = await s.allocations.create(
+          { ...settings, limit: parseLimit(flags.limit), schedule: { ...schedule, cron: period.cron ?? null, amount: period.amount } },
+          cliActor(),
+        );
+        console.log(`created ${describe(account, c)}\n${describeAllocation(account, c)}`);
+      });
+    }),
+  );
+
+  const overruns = new Command('overruns')
+    .description('list the users past their allocation on an allocation account, and by how much')
+    .argument('<name>')
+    .option('--json');
+  withDatabaseOptions(overruns).action(
+    action(async (name: string, flags: DatabaseFlags & { json?: boolean }) => {
+      await withServices(flags, async (s) => {
+        const rows = await s.allocations.overruns(name);
+        if (flags.json) return console.log(JSON.stringify(rows, null, 2));
+        const c = await s.settings.currency();
+        printTable(
+          ['USER', 'BALANCE', 'RESERVED', 'OVERRUN'],
+          rows.map((r) => [r.username, formatAmount(r.balance, c), formatAmount(r.reserved, c), formatAmount(r.overrun, c)]),
+        );
       });
     }),
   );
@@ -211,7 +266,7 @@ export function accountsCommand(): Command {
     }),
   );
 
-  return accounts.addCommand(add).addCommand(list).addCommand(show).addCommand(set).addCommand(archive).addCommand(active);
+  return accounts.addCommand(add).addCommand(list).addCommand(show).addCommand(set).addCommand(archive).addCommand(active).addCommand(overruns);
 }
 
 /** --restricted / --unrestricted as one setting; both at once is a mistake. */

@@ -13,6 +13,7 @@ import { action, cliActor, printTable, withDatabaseOptions, withServices, type D
 
 interface AddFlags extends DatabaseFlags {
   group?: string;
+  account?: string;
   allUsers?: boolean;
   period: string;
   weekday?: string;
@@ -58,6 +59,12 @@ function runRow(r: QuotaRun, tz: string, c: CurrencyFormat): (string | number)[]
 }
 const RUN_HEADERS = ['RUN', 'SCHEDULE', 'PERIOD', 'STATE', 'REASON', 'USERS', 'TOTAL', 'STARTED', 'FINISHED'];
 
+/** Whom a schedule pays, as the listings say it. */
+function whom(q: QuotaSchedule): string {
+  if (q.account !== null) return q.target === 'allocation' ? `each user of account ${q.account}` : `account ${q.account}`;
+  return q.group ?? 'all users';
+}
+
 export function quotasCommand(): Command {
   const quotas = new Command('quotas').description('scheduled quota allocation: schedules, runs and run history');
 
@@ -66,6 +73,7 @@ export function quotasCommand(): Command {
     .argument('<name>', 'a name for the schedule')
     .option('--group <group>', 'allocate to the members of this group')
     .option('--all-users', 'allocate to every user')
+    .option('--account <name>', "pay a shared account's balance (an allocation account: each user's balance on it)")
     .addOption(new Option('--period <period>', 'how often').choices(['daily', 'weekly', 'monthly', 'cron']).makeOptionMandatory())
     .option('--weekday <day>', 'weekly: sun..sat or 0-6')
     .option('--day <n>', 'monthly: day of the month 1-31 (29-31: the last day in shorter months)')
@@ -83,7 +91,7 @@ export function quotasCommand(): Command {
         const schedule = await new QuotaAdmin({ services: s }).create({ name, ...flags }, undefined, cliActor());
         const next = q.nextRuns(schedule, 1)[0] ?? null;
         console.log(
-          `created quota schedule ${schedule.name}: ${describeMode(schedule, currency)} for ${schedule.group ?? 'all users'}, ${describePeriod(schedule)}; next ${localTime(next, q.timezone)} ${q.timezone}`,
+          `created quota schedule ${schedule.name}: ${describeMode(schedule, currency)} for ${whom(schedule)}, ${describePeriod(schedule)}; next ${localTime(next, q.timezone)} ${q.timezone}`,
         );
       });
     }),
@@ -108,7 +116,7 @@ export function quotasCommand(): Command {
           ['NAME', 'FOR', 'PERIOD', 'MODE', 'ENABLED', `NEXT (${q.timezone})`],
           rows.map((r) => [
             r.name,
-            r.group ?? 'all users',
+            whom(r),
             describePeriod(r),
             describeMode(r, c),
             r.enabled ? 'yes' : 'no',
@@ -130,7 +138,7 @@ export function quotasCommand(): Command {
         if (flags.json) return console.log(JSON.stringify({ ...schedule, nextRuns: next, runs }, null, 2));
         const c = await s.settings.currency();
         console.log(`quota schedule ${schedule.name}${schedule.enabled ? '' : ' (disabled)'}`);
-        console.log(`${describeMode(schedule, c)} for ${schedule.group ?? 'all users'}, ${describePeriod(schedule)}`);
+        console.log(`${describeMode(schedule, c)} for ${whom(schedule)}, ${describePeriod(schedule)}`);
         console.log(`next runs (${q.timezone}): ${next.map((ms) => localTime(ms, q.timezone)).join(', ')}`);
         if (runs.length === 0) return console.log('no runs yet');
         printTable(

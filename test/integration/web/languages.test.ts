@@ -66,6 +66,7 @@ function pages(ids: {
   printerId: number;
   cardId: number;
   runId: number;
+  accountId: number;
 }): Record<string, { who: 'nobody' | 'ann' | 'admin'; path: string; form?: Record<string, string>; status?: number }> {
   return {
     signin: { who: 'nobody', path: '/signin' },
@@ -93,6 +94,9 @@ function pages(ids: {
     'admin-cards': { who: 'admin', path: '/admin/cards' },
     'admin-card-batch': { who: 'admin', path: '/admin/cards/Primavera' },
     'admin-rate-card': { who: 'admin', path: `/admin/rate-cards/${ids.cardId}` },
+    accounts: { who: 'ann', path: '/accounts?changed=1' },
+    'admin-accounts': { who: 'admin', path: '/admin/accounts', form: { name: 'Otra', pin: '12a4', multiplier: '1', creditLimit: '0.00' }, status: 400 },
+    'admin-account': { who: 'admin', path: `/admin/accounts/${ids.accountId}?saved=1` },
     'admin-quota-run': { who: 'admin', path: `/admin/quotas/Mensual/runs/${ids.runId}` },
     'admin-quota-refused': {
       who: 'admin',
@@ -141,7 +145,7 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
       .readdirSync(path.join(webToolsDir(), 'views'))
       .map((f) => f.replace(/\.hbs$/, ''))
       .filter((v) => v !== 'layout');
-    assert.deepEqual(Object.keys(pages({ annId: 0, printerId: 0, cardId: 0, runId: 0 })).sort(), views.sort());
+    assert.deepEqual(Object.keys(pages({ annId: 0, printerId: 0, cardId: 0, runId: 0, accountId: 0 })).sort(), views.sort());
   });
 
   it('would notice an English message on a page (the check itself can fail)', async () => {
@@ -154,6 +158,7 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
     let printerId: number;
     let cardId: number;
     let runId: number;
+    let accountId: number;
 
     beforeEach(async () => {
       await primary.secondaries.register(
@@ -193,6 +198,15 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
       );
       runId = (await quotas.runNow('Mensual', undefined, 'admin')).run.id;
       await primary.services.cards.generate({ name: 'Primavera', value: 1000, expiresOn: '2099-06-30', notes: 'para la biblioteca', actor: 'admin' }, 2);
+      const account = await primary.services.accounts.create({ name: 'Biblioteca', code: 'BIB', restricted: true, creditLimit: 500 }, 'admin');
+      accountId = account.id;
+      await primary.services.accounts.grant('Biblioteca', { user: 'ann' }, 'admin');
+      await primary.services.groups.create({ name: 'personal' }, 'admin');
+      await primary.services.accounts.grant('Biblioteca', { group: 'personal' }, 'admin');
+      await primary.services.balances.adjust({ accountId, amount: 2000, comment: 'presupuesto', key: 'es-account-budget', actor: 'admin' });
+      const onAccount = jobDescription({ documentName: 'mapa.pdf', pages: 2, accountCode: 'BIB' });
+      await primary.services.printing.submit({ kind: 'authorize', secondary: 'print-1', job: onAccount });
+      await primary.services.printing.submit({ kind: 'commit', secondary: 'print-1', jobId: onAccount.jobId });
     });
 
     it('shows no English and looks up no message that Spanish lacks', async () => {
@@ -214,7 +228,7 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
       assert.equal((await clients.admin.post(`/admin/printers/${printerId}/filters`, filters, SPANISH)).status, 303);
 
       const found: Record<string, string[]> = {};
-      for (const [view, p] of Object.entries(pages({ annId, printerId, cardId, runId }))) {
+      for (const [view, p] of Object.entries(pages({ annId, printerId, cardId, runId, accountId }))) {
         const client = clients[p.who];
         fallbacks.length = 0;
         const res = p.form ? await client.post(p.path, p.form, SPANISH) : await client.get(p.path, SPANISH);

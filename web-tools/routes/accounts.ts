@@ -1,0 +1,314 @@
+/**
+ * Shared accounts in the web tools: the signed-in user's accounts (/accounts: every account they
+ * may charge with its balance and their recent charges to it, and the form that changes the
+ * active account) and the admin pages (/admin/accounts: search, create; one account's settings,
+ * archive, access list, balance changes and ledger). Every change is one call to a primary
+ * service (SharedAccounts, BalanceChanges), which checks it and writes the audit row with the
+ * signed-in user as the actor; a refused admin form is shown again with the field's message.
+ */
+import { Router, type Request, type Response } from 'express';
+import { ValidationError, isQuotientError } from '../../common/errors';
+import { parseAmount, type Money } from '../../common/money';
+import type { AccountAccess, AccountSettings, Grantee, SharedAccount } from '../../primary/accounts/shared-accounts';
+import { AccountPages, type UserAccountView } from '../pages/account-pages';
+import { currentUser, money, page, requireAdmin, requireUser, webContext, type WebDeps } from '../middleware/context';
+import { errorMessage } from './error-message';
+import { checkbox, choice } from './form-fields';
+import { formKey, newFormKey } from './form-key';
+import type { PageFamily } from './menu';
+
+export const ACCOUNT_PAGES: PageFamily<WebDeps> = {
+  // /admin/accounts is claimed by the admin family's /admin already.
+  paths: ['/accounts'],
+  mainMenu: [{ id: 'accounts', href: '/accounts', label: 'nav.accounts' }],
+  adminMenu: [{ id: 'accounts', href: '/admin/accounts', label: 'admin.accounts' }],
+  routes: (deps) => {
+    const pages = new AccountPages({ services: deps.services });
+    return Router().use('/accounts', userAccountRoutes(deps, pages)).use('/admin/accounts', adminAccountRoutes(deps, pages));
+  },
+};
+
+const DAY_MS = 86_400_000;
+const TYPE_KEYS = new Set(['print', 'net', 'quota', 'adjustment', 'refund', 'transfer', 'card', 'initial']);
+
+const text = (body: Record<string, unknown>, field: string, max = 1000): string => {
+  const v = body[field];
+  return typeof v === 'string' ? v.trim().slice(0, max) : '';
+};
+
+function id(value: unknown): number {
+  if (typeof value !== 'string' || !/^\d{1,12}$/.test(value)) throw new ValidationError('not an id', { field: 'id' });
+  return Number(value);
+}
+
+/** A date field (`2027-06-30`, UTC, as `<input type="date">` sends it) or blank for none; an expiry covers its whole day. */
+function dateField(body: Record<string, unknown>, field: 'starts' | 'expires'): number | null {
+  const typed = text(body, field, 32);
+  if (typed === '') return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(typed);
+  const at = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  if (!m || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== typed) throw new ValidationError(`${field} must be a date YYYY-MM-DD`, { field });
+  return field === 'expires' ? at + DAY_MS : at;
+}
+
+/** A stored start or expiry as the date field shows it (the expiry's own day, not the next midnight). */
+function dateText(at: number | null, field: 'starts' | 'expires'): string {
+  return at === null ? '' : new Date(field === 'expires' ? at - DAY_MS : at).toISOString().slice(0, 10);
+}
+
+/** `1.5` -> 15000 basis points (at most 4 decimals); blank is 1. */
+function multiplierField(body: Record<string, unknown>): number {
+  const typed = text(body, 'multiplier', 32) || '1';
+  const m = /^(\d{1,3})(?:\.(\d{1,4}))?$/.exec(typed);
+  if (!m) throw new ValidationError('multiplier must be a number such as 1 or 1.25 (at most 4 decimals)', { field: 'multiplier' });
+  return Number(m[1]) * 10000 + Number((m[2] ?? '').padEnd(4, '0'));
+}
+
+/** Minor units as a form field shows them: 1050 -> "10.50". */
+function plain(amount: Money, decimals: number): string {
+  return (amount / 10 ** decimals).toFixed(decimals);
+}
+
+/**
+ * The settings form as AccountSettings. On an edit (`current`), only what differs from the
+ * account is sent, so an untouched field (an expiry already past, say) is not checked again.
+ */
+function settingsForm(body: Record<string, unknown>, decimals: number, current?: SharedAccount): AccountSettings {
+  const typed: AccountSettings = {
+    code: text(body, 'code', 100).toUpperCase() || null,
+    restricted: checkbox(body, 'restricted'),
+    creditLimit: parseAmount(text(body, 'creditLimit', 32) || '0', decimals, 'creditLimit'),
+    multiplierBp: multiplierField(body),
+    startsAt: dateField(body, 'starts'),
+    expiresAt: dateField(body, 'expires'),
+    notes: text(body, 'notes', 4000),
+  };
+  const pin = text(body, 'pin', 100);
+  if (!current) return pin === '' ? typed : { ...typed, pin };
+  const out: AccountSettings = {};
+  if (typed.code !== current.code) out.code = typed.code ?? null;
+  if (typed.restricted !== current.restricted) out.restricted = typed.restricted ?? false;
+  if (typed.creditLimit !== current.creditLimit) out.creditLimit = typed.creditLimit ?? 0;
+  if (typed.multiplierBp !== current.multiplierBp) out.multiplierBp = typed.multiplierBp ?? 10000;
+  if (typed.startsAt !== current.startsAt) out.startsAt = typed.startsAt ?? null;
+  if (typed.expiresAt !== current.expiresAt) out.expiresAt = typed.expiresAt ?? null;
+  if (typed.notes !== current.notes) out.notes = typed.notes ?? '';
+  const enabled = checkbox(body, 'enabled');
+  if (enabled !== current.enabled) out.enabled = enabled;
+  if (checkbox(body, 'clearPin')) out.pin = null;
+  else if (pin !== '') out.pin = pin;
+  return out;
+}
+
+/** Why a form was refused, as the page says it: the catalogue key and the field's name (a key too). */
+function refusal(err: unknown): { message: string; field: string } | undefined {
+  if (!isQuotientError(err)) return undefined;
+  if (err.code === 'ALREADY_EXISTS') {
+    const code = err.details.what === 'account code';
+    return { message: code ? 'accounts.error.codeTaken' : 'accounts.error.nameTaken', field: code ? 'field.code' : 'field.name' };
+  }
+  return err.code === 'VALIDATION' ? errorMessage(err) : undefined;
+}
+
+/** Who may charge an account, in a few words for the list. */
+function accessSummary(access: AccountAccess): { everyone: boolean; users: number; groups: number; names: string } {
+  return { everyone: access.everyone, users: access.users.length, groups: access.groups.length, names: [...access.users, ...access.groups].join(', ') };
+}
+
+function grantee(body: Record<string, unknown>): Grantee {
+  const kind = choice(body, 'kind', ['user', 'group', 'everyone']);
+  if (kind === 'everyone') return { everyone: true };
+  const who = text(body, 'who', 128);
+  if (who === '') throw new ValidationError(`name the ${kind}`, { field: kind });
+  return kind === 'user' ? { user: who } : { group: who };
+}
+
+function userAccountRoutes(deps: WebDeps, pages: AccountPages): Router {
+  const r = Router();
+  r.use(requireUser(deps));
+
+  r.get('/', async (req, res) => {
+    const { user } = currentUser(res);
+    const { accounts, chosen } = await pages.userAccounts(user.id, user.username);
+    const view = (a: UserAccountView): Record<string, unknown> => ({
+      ...a,
+      typeKey: `accounts.type.${a.type}`,
+      // The form's value: what SharedAccounts.setActive takes.
+      choice: a.type === 'personal' ? 'personal' : a.name,
+      balance: money(res, a.balance),
+      available: money(res, a.available),
+      creditLimit: money(res, -a.creditLimit),
+      charges: a.charges.map((j) => ({ ...j, cost: money(res, j.cost), statusKey: `status.${j.status}` })),
+    });
+    page(deps, res, 'accounts', { title: 'accounts.title', nav: 'accounts', accounts: accounts.map(view), chosen, changed: req.query.changed === '1' });
+  });
+
+  r.post('/active', async (req, res) => {
+    const { user } = currentUser(res);
+    await deps.services.accounts.setActive(user.username, text(req.body as Record<string, unknown>, 'account', 300), user.username);
+    res.redirect(303, '/accounts?changed=1');
+  });
+  return r;
+}
+
+function adminAccountRoutes(deps: WebDeps, pages: AccountPages): Router {
+  const r = Router();
+  const s = deps.services;
+  r.use(requireUser(deps), requireAdmin(deps));
+  const actor = (res: Response): string => currentUser(res).user.username;
+  const decimals = (res: Response): number => webContext(res).currency.decimals;
+
+  const showList = async (req: Request, res: Response, refused?: { error: { message: string; field: string }; typed: Record<string, unknown> }) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
+    const archived = req.query.archived === '1';
+    const rows = await pages.sharedAccounts(q, archived);
+    page(
+      deps,
+      res,
+      'admin-accounts',
+      {
+        title: 'admin.accounts',
+        admin: 'accounts',
+        q,
+        archived,
+        accounts: rows.map((a) => ({
+          ...a,
+          href: `/admin/accounts/${a.id}`,
+          balance: money(res, a.balance),
+          creditLimit: money(res, -a.creditLimit),
+          stateKey: a.archived ? 'accounts.state.archived' : a.enabled ? 'accounts.state.enabled' : 'accounts.state.disabled',
+          summary: accessSummary(a.access),
+        })),
+        form: refused?.typed ?? { multiplier: '1', creditLimit: plain(0, decimals(res)) },
+        error: refused?.error,
+      },
+      refused ? 400 : 200,
+    );
+  };
+
+  const showAccount = async (req: Request, res: Response, refused?: { message: string; field: string }) => {
+    const before = typeof req.query.before === 'string' && /^\d{1,15}$/.test(req.query.before) ? Number(req.query.before) : undefined;
+    const d = await pages.sharedAccountDetail(id(req.params.id), before);
+    const a = d.account;
+    page(
+      deps,
+      res,
+      'admin-account',
+      {
+        title: 'admin.accounts',
+        admin: 'accounts',
+        a: {
+          ...a,
+          path: `/admin/accounts/${a.id}`,
+          balance: money(res, a.balance),
+          reserved: money(res, a.reserved),
+          stateKey: a.archived ? 'accounts.state.archived' : a.enabled ? 'accounts.state.enabled' : 'accounts.state.disabled',
+        },
+        // The settings form's fields as stored.
+        form: {
+          code: a.code ?? '',
+          hasPin: a.pin !== null,
+          enabled: a.enabled,
+          restricted: a.restricted,
+          creditLimit: plain(a.creditLimit, decimals(res)),
+          multiplier: String(a.multiplierBp / 10000),
+          starts: dateText(a.startsAt, 'starts'),
+          expires: dateText(a.expiresAt, 'expires'),
+          notes: a.notes,
+        },
+        access: d.access,
+        formKey: newFormKey(),
+        rows: d.rows.map((e) => ({
+          ...e,
+          typeKey: TYPE_KEYS.has(e.type) ? `type.${e.type}` : '',
+          amount: money(res, e.amount),
+          balanceAfter: money(res, e.balanceAfter),
+          negative: e.amount < 0,
+        })),
+        olderBeforeId: d.olderBeforeId,
+        paged: before !== undefined,
+        saved: req.query.saved === '1',
+        error: refused,
+      },
+      refused ? 400 : 200,
+    );
+  };
+
+  /** Runs a change of one account and goes back to its page, or shows the page again with why it was refused. */
+  const change =
+    (act: (req: Request, res: Response, account: SharedAccount, body: Record<string, unknown>) => Promise<void>) => async (req: Request, res: Response) => {
+      const account = await pages.sharedAccount(id(req.params.id));
+      try {
+        await act(req, res, account, req.body as Record<string, unknown>);
+      } catch (err) {
+        const why = refusal(err);
+        if (!why) throw err;
+        return showAccount(req, res, why);
+      }
+      res.redirect(303, `/admin/accounts/${account.id}?saved=1`);
+    };
+
+  r.get('/', async (req, res) => showList(req, res));
+
+  r.post('/', async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    let created: SharedAccount;
+    try {
+      created = await s.accounts.create({ name: text(body, 'name', 1000), ...settingsForm(body, decimals(res)) }, actor(res));
+    } catch (err) {
+      const why = refusal(err);
+      if (!why) throw err;
+      const typed = Object.fromEntries(['name', 'code', 'creditLimit', 'multiplier', 'starts', 'expires', 'notes'].map((f) => [f, text(body, f, 4000)]));
+      return showList(req, res, { error: why, typed: { ...typed, restricted: body.restricted === 'on' } });
+    }
+    res.redirect(303, `/admin/accounts/${created.id}`);
+  });
+
+  r.get('/:id', async (req, res) => showAccount(req, res));
+
+  r.post(
+    '/:id/settings',
+    change(async (_req, res, account, body) => {
+      const changes = settingsForm(body, decimals(res), account);
+      if (Object.keys(changes).length > 0) await s.accounts.update(account.name, changes, actor(res));
+    }),
+  );
+
+  r.post(
+    '/:id/archive',
+    change(async (_req, res, account) => {
+      await s.accounts.archive(account.name, actor(res));
+    }),
+  );
+
+  r.post(
+    '/:id/grant',
+    change(async (_req, res, account, body) => {
+      await s.accounts.grant(account.name, grantee(body), actor(res));
+    }),
+  );
+
+  r.post(
+    '/:id/revoke',
+    change(async (_req, res, account, body) => {
+      await s.accounts.revoke(account.name, grantee(body), actor(res));
+    }),
+  );
+
+  r.post(
+    '/:id/adjust',
+    change(async (_req, res, account, body) => {
+      const amount = parseAmount(text(body, 'amount', 32), decimals(res));
+      await s.balances.adjust({ accountId: account.id, amount, comment: text(body, 'comment'), key: `web:adjust:${formKey(body)}`, actor: actor(res) });
+    }),
+  );
+
+  r.post(
+    '/:id/set-balance',
+    change(async (_req, res, account, body) => {
+      const balance = parseAmount(text(body, 'balance', 32), decimals(res), 'balance');
+      await s.balances.set({ accountId: account.id, balance, comment: text(body, 'comment'), key: `web:set:${formKey(body)}`, actor: actor(res) });
+    }),
+  );
+  return r;
+}
