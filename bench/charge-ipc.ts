@@ -13,7 +13,20 @@ export interface JobSet {
   prefix: string;
   first: number;
   count: number;
+  /**
+   * Whom the jobs bill (`-o job-account-id=…`): their users' personal accounts (absent), the one
+   * hot shared account every user may charge, or one of many shared accounts, each charged by
+   * the one user with access to it; or, for comparison, the personal accounts of those many users.
+   */
+  billing?: 'hot' | 'many' | 'many-personal';
 }
+
+/** The shared accounts of the charge bench's shared lines: the hot one's code, and how many of the many (and their users). */
+export const HOT_CODE = 'HOT';
+export const MANY_ACCOUNTS = 1_000;
+/** The many accounts' codes and the users who may charge them: account A<k> is user m<k>'s. */
+export const manyCode = (k: number): string => `A${k}`;
+export const MANY_USER_PREFIX = 'm';
 
 export interface LatencySummary {
   /** Jobs sent; each AuthorizeJob followed by its CommitJob once answered. */

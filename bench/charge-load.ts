@@ -19,7 +19,11 @@ import { PrimaryClient } from '../secondary/primary-client/primary-client';
 import {
   BENCH_JOB,
   BENCH_JOB_COST,
+  HOT_CODE,
   jobId,
+  MANY_ACCOUNTS,
+  MANY_USER_PREFIX,
+  manyCode,
   type JobSet,
   type LoadAnswer,
   type LoadCommand,
@@ -57,8 +61,12 @@ function printingClient(port: number): PrintingClient {
   return new (loadQuotientProto().quotient.v1.Printing)(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 }
 
-function job(c: Connection, prefix: string, i: number): PrintJob & { jobId: string } {
-  return { jobId: jobId(prefix, i), queue: c.queue, username: `${c.userPrefix}${i % c.users}`, colourPages: 0, duplex: false, ...BENCH_JOB };
+function job(c: Connection, prefix: string, i: number, billing?: JobSet['billing']): PrintJob & { jobId: string } {
+  const base = { jobId: jobId(prefix, i), queue: c.queue, colourPages: 0, duplex: false, ...BENCH_JOB };
+  if (billing === 'hot') return { ...base, username: `${c.userPrefix}${i % c.users}`, accountCode: HOT_CODE };
+  if (billing === 'many') return { ...base, username: `${MANY_USER_PREFIX}${i % MANY_ACCOUNTS}`, accountCode: manyCode(i % MANY_ACCOUNTS) };
+  if (billing === 'many-personal') return { ...base, username: `${MANY_USER_PREFIX}${i % MANY_ACCOUNTS}` };
+  return { ...base, username: `${c.userPrefix}${i % c.users}` };
 }
 
 function range(set: JobSet): number[] {
@@ -116,7 +124,10 @@ const handlers: Handlers = {
     const c = connected(set.floor);
     const ids = range(set);
     const names = ids.map((i) => jobId(set.prefix, i));
-    const authorized = await c.client.submitJobEvents({ events: ids.map((i) => ({ authorize: { job: job(c, set.prefix, i) } })) }, { deadlineMs: DEADLINE_MS });
+    const authorized = await c.client.submitJobEvents(
+      { events: ids.map((i) => ({ authorize: { job: job(c, set.prefix, i, set.billing) } })) },
+      { deadlineMs: DEADLINE_MS },
+    );
     checkResults(authorized.results, names, 'authorized');
     const committed = await c.client.submitJobEvents({ events: names.map((id) => ({ commit: { jobId: id } })) }, { deadlineMs: DEADLINE_MS });
     checkResults(committed.results, names, 'committed');

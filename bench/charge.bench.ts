@@ -3,7 +3,8 @@
  * this process with startPrimary(), driven over gRPC by a load generator in a child process that
  * plays a print secondary (charge-load.ts), against the raw driver doing the same work in the
  * same run (raw-charge.ts). Measures authorise+commit jobs per second batched, streamed and one
- * per call, with a breakdown of where the time goes; AuthorizeJob latency under an open-loop
+ * per call, with a breakdown of where the time goes; the batched line again with the jobs billed
+ * to shared accounts (one hot account, and 1,000 accounts one per user) beside it; AuthorizeJob latency under an open-loop
  * 1,000 jobs/s; and the catch-up replay of 25,000 offline jobs through the secondary's real
  * outbox sender, delivered twice to show the second changes nothing. Prints nothing; run.ts
  * formats the figures.
@@ -11,15 +12,30 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { createLogger } from '../common/logger';
+import { importAccounts } from '../primary/accounts/account-import';
 import { startPrimary, type RunningPrimary } from '../primary/boot';
 import { loadPrimaryConfig } from '../primary/config';
 import type { Dialect } from '../primary/db/connection';
 import type { VerifyResult } from '../primary/ledger/ledger-service';
 import { parseJobDescription, type JobEvent, type JobOutcome } from '../primary/printing/job-events';
-import { BENCH_JOB, BENCH_JOB_COST, jobId, LoadGenerator, percentiles, type LatencySummary, type Percentiles, type ReplayRun } from './charge-ipc';
+import {
+  BENCH_JOB,
+  BENCH_JOB_COST,
+  HOT_CODE,
+  jobId,
+  LoadGenerator,
+  MANY_ACCOUNTS,
+  MANY_USER_PREFIX,
+  manyCode,
+  percentiles,
+  type LatencySummary,
+  type Percentiles,
+  type ReplayRun,
+} from './charge-ipc';
 import { startFloorServer, type FloorServer } from './grpc-floor';
-import { opsPerSecond, runOps, Side } from './harness';
+import { fmt as fmtCount, opsPerSecond, runOps, Side } from './harness';
 import { RawMysqlCharge, RawSqliteCharge, type RawCharge } from './raw-charge';
 import type { BenchDatabase } from './setup';
 
@@ -87,12 +103,26 @@ export interface FloorResult {
   latency: LatencySummary & { costs: Costs };
 }
 
+/** A batched line billed to shared accounts, beside the personal-account batched line of the same run. */
+export interface SharedLine {
+  operation: string;
+  jobsPerSecond: number;
+  personalJobsPerSecond: number;
+  /** The same jobs charged to the personal accounts of the same users (the many accounts' users), where that differs from the personal line. */
+  sameUsersJobsPerSecond: number | undefined;
+  costs: Costs;
+}
+
+/** The shared lines should reach this share of the personal line (issue 16). */
+export const SHARED_TARGET_RATIO = 0.8;
+
 export interface ChargeReport {
   dialect: Dialect;
   floor: FloorResult;
   database: string;
   server: string[];
   lines: ChargeLine[];
+  shared: SharedLine[];
   breakdown: { title: string; steps: Step[] }[];
   /** walSyncs: the WAL fdatasync calls the primary waited for during the line (SQLite), ms. */
   latency: LatencySummary & { costs: Costs; walSyncs: (Percentiles & { count: number }) | undefined };
@@ -106,7 +136,7 @@ export const SECONDARY = 'bench-print-1';
 const QUEUE = 'bench-queue';
 const SECRET = 'bench-cluster-secret-0123456789';
 /** Users per side; a batch of 1,000 jobs touches each about four times. */
-const USERS = 256;
+export const USERS = 256;
 /** Restricted users with plenty of credit: the credit check runs on every authorisation. */
 const INITIAL_CREDIT = 100_000_000;
 
@@ -166,6 +196,27 @@ async function createUsers(running: RunningPrimary, prefix: string): Promise<voi
   for (let i = 0; i < USERS; i++) {
     await running.services.users.createUser({ username: `${prefix}${i}`, restricted: true, initialCredit: INITIAL_CREDIT }, 'bench');
   }
+}
+
+/**
+ * The shared accounts of the shared lines, made as an administrator would: HOT, which every user
+ * may charge, and A0…A999, each charged by its own user m0…m999 (restricted with credit, as the
+ * personal line's users, for the line that charges their personal accounts), all imported from one CSV file
+ * (primary/accounts/account-import.ts). Restricted with a credit limit, so the credit check runs
+ * on every authorisation as it does on the personal line.
+ */
+async function createSharedAccounts(running: RunningPrimary): Promise<void> {
+  for (let k = 0; k < MANY_ACCOUNTS; k++) {
+    await running.services.users.createUser({ username: `${MANY_USER_PREFIX}${k}`, restricted: true, initialCredit: INITIAL_CREDIT }, 'bench');
+  }
+  const limit = '1000000.00';
+  const rows = [
+    'name,code,restricted,credit_limit,users,everyone',
+    `Hot,${HOT_CODE},yes,${limit},,yes`,
+    ...Array.from({ length: MANY_ACCOUNTS }, (_, k) => `Account ${k},${manyCode(k)},yes,${limit},${MANY_USER_PREFIX}${k},no`),
+  ];
+  const result = await importAccounts(running.services, Readable.from([rows.join('\n')]), { actor: 'bench', dryRun: false });
+  if (!result.written) throw new Error(`the bench's shared accounts were not imported: ${JSON.stringify(result.problems.slice(0, 5))}`);
 }
 
 async function snapshot(running: RunningPrimary, replayPrefix: string): Promise<Snapshot> {
@@ -233,6 +284,7 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
   try {
     await createUsers(running, 'q');
     await createUsers(running, 'r');
+    await createSharedAccounts(running);
     load = new LoadGenerator();
     const lg = load;
     await lg.request('connect', { port: running.grpcPort, secret: SECRET, name: SECONDARY, queue: QUEUE, users: USERS, userPrefix: 'q' });
@@ -267,6 +319,18 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
     const qFloorStream = new Side('floor stream', (i) =>
       floorStreamCost.run(B, () => lg.call('stream', { prefix: 'qfs', first: i * B, count: B, floor: true })),
     );
+    const hotCost = tally();
+    const manyCost = tally();
+    const qHot = new Side('SubmitJobEvents, one hot shared account', (i) =>
+      hotCost.run(B, () => lg.call('batch', { prefix: 'qh', first: i * B, count: B, billing: 'hot' })),
+    );
+    const qMany = new Side(`SubmitJobEvents, ${MANY_ACCOUNTS} shared accounts`, (i) =>
+      manyCost.run(B, () => lg.call('batch', { prefix: 'qm', first: i * B, count: B, billing: 'many' })),
+    );
+    const manyPersonalCost = tally();
+    const qManyPersonal = new Side(`SubmitJobEvents, ${MANY_ACCOUNTS} users' personal accounts`, (i) =>
+      manyPersonalCost.run(B, () => lg.call('batch', { prefix: 'qmp', first: i * B, count: B, billing: 'many-personal' })),
+    );
     const rBatch = new Side('raw', (i) => r.run('rb', i * B, B, B));
     const rBatchSp = new Side('raw + savepoints', (i) => r.run('rbs', i * B, B, B, true));
     const iBatch = new Side('processBatch in process', async (i) => {
@@ -274,7 +338,7 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
       (await printing.processBatch(ids.map((n) => authorizeEvent('qib', n)))).forEach(checkOutcome);
       (await printing.processBatch(ids.map((n) => commitEvent('qib', n)))).forEach(checkOutcome);
     });
-    await alternate([qBatch, qStream, qFloorBatch, qFloorStream, rBatch, rBatchSp, iBatch], batchUnits);
+    await alternate([qBatch, qHot, qMany, qManyPersonal, qStream, qFloorBatch, qFloorStream, rBatch, rBatchSp, iBatch], batchUnits);
 
     // One job per call with K in flight, against raw transactions of K jobs (the best a group
     // commit of K concurrent calls could do). A unit is 10 × K jobs.
@@ -334,6 +398,22 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
         costs: callCost.costs(2),
       },
     ];
+    const shared: SharedLine[] = [
+      {
+        operation: 'batched, one hot shared account (every user)',
+        jobsPerSecond: perSecond(qHot, B),
+        personalJobsPerSecond: perSecond(qBatch, B),
+        sameUsersJobsPerSecond: undefined,
+        costs: hotCost.costs(2),
+      },
+      {
+        operation: `batched, ${fmtCount(MANY_ACCOUNTS)} shared accounts (one per user)`,
+        jobsPerSecond: perSecond(qMany, B),
+        personalJobsPerSecond: perSecond(qBatch, B),
+        sameUsersJobsPerSecond: perSecond(qManyPersonal, B),
+        costs: manyCost.costs(2),
+      },
+    ];
     const breakdown = [
       {
         title: `batched, ${B} jobs per call (two durable commits: the authorisations, then the commits)`,
@@ -391,7 +471,7 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
     const again = await replay();
     const afterAgain = await snapshot(running, 'qr');
 
-    const batched = [qBatch, qStream, rBatch, rBatchSp, iBatch].reduce((n, s) => n + s.calls, 0) * B;
+    const batched = [qBatch, qHot, qMany, qManyPersonal, qStream, rBatch, rBatchSp, iBatch].reduce((n, s) => n + s.calls, 0) * B;
     const called = [qCalls, rCalls, rCallsSp, iCalls].reduce((n, s) => n + s.calls, 0) * perUnit;
     const jobsRun = batched + called + paced.jobs + opts.replayJobs;
     return {
@@ -400,6 +480,7 @@ export async function benchCharge(target: BenchDatabase, databaseUrl: string, op
       database: target.url,
       server,
       lines,
+      shared,
       breakdown,
       latency,
       replay: { jobs: opts.replayJobs, first, again, before, afterFirst, afterAgain },

@@ -3,7 +3,8 @@
  * targets (bench/README.md) beside the figures (PASS/MISS is information, never the exit code), then the
  * check of the books, which is the one thing that fails the run.
  */
-import type { ChargeOptions, ChargeReport, Costs, Snapshot } from './charge.bench';
+import { MANY_ACCOUNTS } from './charge-ipc';
+import { SHARED_TARGET_RATIO, USERS, type ChargeOptions, type ChargeReport, type Costs, type Snapshot } from './charge.bench';
 import { fmt, table } from './harness';
 
 /** The targets of bench/README.md and issue 3. The throughput floors are stated for SQLite; so are these. */
@@ -90,6 +91,52 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
   );
   console.log(
     "  (events/commit: the primary's group commits, 2 events per job; CPU per job: the primary is the bench's process, the client the load generator; both share the machine's cores)",
+  );
+
+  console.log('\njobs billed to shared accounts (lp -o job-account-id=CODE), batched as above, beside the personal-account batched line of the same run:\n');
+  const srows = reports.flatMap((r) =>
+    r.shared.map((l) => {
+      const ratio = l.jobsPerSecond / l.personalJobsPerSecond;
+      return [
+        l.operation,
+        r.dialect,
+        fmt(l.jobsPerSecond),
+        fmt(l.personalJobsPerSecond),
+        fmt(ratio, 3),
+        onSqlite(r) ? `≥ ${fmt(SHARED_TARGET_RATIO, 2)}` : '',
+        onSqlite(r) ? verdict(ratio >= SHARED_TARGET_RATIO) : '',
+        l.sameUsersJobsPerSecond === undefined ? '' : fmt(l.sameUsersJobsPerSecond),
+        l.sameUsersJobsPerSecond === undefined ? '' : fmt(l.jobsPerSecond / l.sameUsersJobsPerSecond, 2),
+        fmt(l.costs.eventsPerCommit, 1),
+        fmt(l.costs.serverUs),
+      ];
+    }),
+  );
+  console.log(
+    indent(
+      table(
+        [
+          'line',
+          'dialect',
+          'Quotient',
+          'personal line',
+          'shared / personal',
+          'target',
+          '',
+          'same users, personal',
+          'shared / same users',
+          'events/commit',
+          'primary µs CPU/job',
+        ],
+        srows,
+        [false, false, true, true, true, false, false, true, true, true, true],
+      ),
+      2,
+    ),
+  );
+  console.log(
+    `  (same users, personal: the same batches from the ${fmt(MANY_ACCOUNTS)} users of the many accounts, charged to their personal accounts: ` +
+      `a batch of ${fmt(opts.batch)} then touches up to ${fmt(Math.min(opts.batch, MANY_ACCOUNTS))} users and accounts where the personal line touches ${USERS})`,
   );
 
   console.log(
@@ -247,6 +294,11 @@ export function printChargeSummary(reports: ChargeReport[], opts: ChargeOptions)
       ['≥ 10,000 jobs/s batched (SubmitJobEvents)', `${fmt(line('batched'))} jobs/s`, verdict(line('batched') >= 10_000)],
       ['≥ 10,000 jobs/s streamed (StreamJobEvents)', `${fmt(line('streamed'))} jobs/s`, verdict(line('streamed') >= 10_000)],
       ['≥ 4,000 jobs/s one per call (group commit)', `${fmt(line('one per call'))} jobs/s`, verdict(line('one per call') >= 4_000)],
+      ...sqlite.shared.map((l) => [
+        `shared lines ≥ ${fmt(SHARED_TARGET_RATIO, 2)} of the personal line: ${l.operation}`,
+        `${fmt(l.jobsPerSecond / l.personalJobsPerSecond, 3)}`,
+        verdict(l.jobsPerSecond / l.personalJobsPerSecond >= SHARED_TARGET_RATIO),
+      ]),
       [
         `p99 AuthorizeJob < ${P99_TARGET_MS} ms at ${fmt(opts.rate)} jobs/s`,
         `${ms(sqlite.latency.authorize.p99)} ms`,

@@ -57,3 +57,26 @@ export function parseJobAccount(text: string): { code: string; pin: string | und
   const code = (at < 0 ? text : text.slice(0, at)).trim().toUpperCase();
   return { code, pin: at < 0 ? undefined : text.slice(at + 1).trim() };
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A day typed as `2027-06-30` (UTC), or `none` (null: no date). `end` gives the end of that day,
+ * so an account expiring on the 30th may be charged through the whole 30th.
+ */
+export function parseDay(text: string, field: string, end: boolean): number | null {
+  if (text === 'none') return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const at = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  if (!m || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== text)
+    throw new ValidationError(`${field} must be a date YYYY-MM-DD or none`, { field });
+  return end ? at + DAY_MS : at;
+}
+
+/** A cost multiplier typed as `1.5`, in basis points (15000); at most 4 decimals. */
+export function parseMultiplier(text: string): number {
+  if (!/^\d{1,3}(\.\d{1,4})?$/.test(text))
+    throw new ValidationError('multiplier must be a number such as 1 or 1.25 (at most 4 decimals)', { field: 'multiplier' });
+  const [whole = '0', fraction = ''] = text.split('.');
+  return Number(whole) * 10000 + Number(fraction.padEnd(4, '0'));
+}

@@ -130,51 +130,58 @@ export class SharedAccounts {
     also?: (trx: Knex.Transaction, accountId: number, name: string) => Promise<void>,
   ): Promise<SharedAccount> {
     const name = parseAccountName(input.name);
-    const now = this.now();
-    const settings = this.checkSettings(input, now);
     try {
       await runKnexTransaction(this.db, async (trx) => {
-        if (
-          await trx('accounts')
-            .where({ name_key: nameKey(name) })
-            .first('id')
-        )
-          throw new AlreadyExistsError('account', name);
-        await this.ensureCodeFree(trx, settings.code ?? null);
-        const parent = parentName(name);
-        let parentId: number | null = null;
-        if (parent !== undefined) {
-          const row = (await trx('accounts')
-            .where({ name_key: nameKey(parent), type: 'shared' })
-            .first('id')) as { id: number } | undefined;
-          if (!row) throw new NotFoundError('parent account', parent);
-          parentId = row.id;
-        }
-        const [accountId] = (await trx('accounts').insert({
-          type: 'shared',
-          name,
-          name_key: nameKey(name),
-          parent_id: parentId,
-          code: settings.code ?? null,
-          pin: settings.pin ?? null,
-          restricted: settings.restricted ?? false,
-          credit_limit: settings.creditLimit ?? 0,
-          cost_multiplier_bp: settings.multiplierBp ?? 10000,
-          enabled: settings.enabled ?? true,
-          starts_at: settings.startsAt ?? null,
-          expires_at: settings.expiresAt ?? null,
-          notes: settings.notes ?? '',
-          created_at: now,
-          updated_at: now,
-        })) as number[];
-        await recordAudit(trx, { actor, action: 'account.create', targetType: 'account', targetId: name, details: auditable(settings) }, now);
-        if (also) await also(trx, Number(accountId), name);
+        const accountId = await this.createWithin(trx, input, actor);
+        if (also) await also(trx, accountId, name);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AlreadyExistsError('account', name);
       throw err;
     }
     return this.get(name);
+  }
+
+  /** create() inside the caller's transaction (the CSV import makes many accounts in one); returns the new id. */
+  async createWithin(trx: Knex.Transaction, input: { name: string } & AccountSettings, actor: string): Promise<number> {
+    const name = parseAccountName(input.name);
+    const now = this.now();
+    const settings = this.checkSettings(input, now);
+    if (
+      await trx('accounts')
+        .where({ name_key: nameKey(name) })
+        .first('id')
+    )
+      throw new AlreadyExistsError('account', name);
+    await this.ensureCodeFree(trx, settings.code ?? null);
+    const parent = parentName(name);
+    let parentId: number | null = null;
+    if (parent !== undefined) {
+      const row = (await trx('accounts')
+        .where({ name_key: nameKey(parent), type: 'shared' })
+        .first('id')) as { id: number } | undefined;
+      if (!row) throw new NotFoundError('parent account', parent);
+      parentId = row.id;
+    }
+    const [id] = await trx('accounts').insert({
+      type: 'shared',
+      name,
+      name_key: nameKey(name),
+      parent_id: parentId,
+      code: settings.code ?? null,
+      pin: settings.pin ?? null,
+      restricted: settings.restricted ?? false,
+      credit_limit: settings.creditLimit ?? 0,
+      cost_multiplier_bp: settings.multiplierBp ?? 10000,
+      enabled: settings.enabled ?? true,
+      starts_at: settings.startsAt ?? null,
+      expires_at: settings.expiresAt ?? null,
+      notes: settings.notes ?? '',
+      created_at: now,
+      updated_at: now,
+    });
+    await recordAudit(trx, { actor, action: 'account.create', targetType: 'account', targetId: name, details: auditable(settings) }, now);
+    return Number(id);
   }
 
   /** Changes an account's settings (one audit row with what changed). */
@@ -353,31 +360,45 @@ export class SharedAccounts {
     const account = await this.get(rawName);
     const user = 'user' in who ? await this.users.getByUsername(who.user) : undefined;
     return runKnexTransaction(this.db, async (trx) => {
-      const now = this.now();
-      let target: string;
-      if ('everyone' in who) {
-        await trx('accounts')
-          .where({ id: account.id })
-          .update({ everyone: change === 'grant', updated_at: now });
-        target = 'everyone';
-      } else if ('user' in who) {
-        if (!user) throw new NotFoundError('user', who.user);
-        const row = { account_id: account.id, user_id: user.id };
-        if (change === 'revoke') await trx('account_users').where(row).delete();
-        else if (!(await trx('account_users').where(row).first('user_id'))) await trx('account_users').insert({ ...row, created_at: now });
-        target = `user ${user.username}`;
-      } else {
-        const group = (await trx('groups').where({ name: who.group.trim() }).first('id', 'name')) as { id: number; name: string } | undefined;
-        if (!group) throw new NotFoundError('group', who.group.trim());
-        const row = { account_id: account.id, group_id: group.id };
-        if (change === 'revoke') await trx('account_groups').where(row).delete();
-        else if (!(await trx('account_groups').where(row).first('group_id'))) await trx('account_groups').insert({ ...row, created_at: now });
-        target = `group ${group.name}`;
-      }
-      await recordAudit(trx, { actor, action: `account.${change}`, targetType: 'account', targetId: account.name, details: { to: target } }, now);
+      const target = user ? { userId: user.id, username: user.username } : (who as { group: string } | { everyone: true });
+      await this.changeAccessWithin(trx, account, target, change, actor);
       const everyone = 'everyone' in who ? change === 'grant' : account.everyone;
       return this.accessOf(trx, account.id, everyone);
     });
+  }
+
+  /**
+   * Grants or revokes access inside the caller's transaction, with its audit row; the user is
+   * given already looked up (the CSV import looks its users up before its transaction).
+   */
+  async changeAccessWithin(
+    trx: Knex.Transaction,
+    account: { id: number; name: string },
+    who: { userId: number; username: string } | { group: string } | { everyone: true },
+    change: 'grant' | 'revoke',
+    actor: string,
+  ): Promise<void> {
+    const now = this.now();
+    let target: string;
+    if ('everyone' in who) {
+      await trx('accounts')
+        .where({ id: account.id })
+        .update({ everyone: change === 'grant', updated_at: now });
+      target = 'everyone';
+    } else if ('userId' in who) {
+      const row = { account_id: account.id, user_id: who.userId };
+      if (change === 'revoke') await trx('account_users').where(row).delete();
+      else if (!(await trx('account_users').where(row).first('user_id'))) await trx('account_users').insert({ ...row, created_at: now });
+      target = `user ${who.username}`;
+    } else {
+      const group = (await trx('groups').where({ name: who.group.trim() }).first('id', 'name')) as { id: number; name: string } | undefined;
+      if (!group) throw new NotFoundError('group', who.group.trim());
+      const row = { account_id: account.id, group_id: group.id };
+      if (change === 'revoke') await trx('account_groups').where(row).delete();
+      else if (!(await trx('account_groups').where(row).first('group_id'))) await trx('account_groups').insert({ ...row, created_at: now });
+      target = `group ${group.name}`;
+    }
+    await recordAudit(trx, { actor, action: `account.${change}`, targetType: 'account', targetId: account.name, details: { to: target } }, now);
   }
 
   private async accessOf(k: Knex | Knex.Transaction, accountId: number, everyone: boolean): Promise<AccountAccess> {

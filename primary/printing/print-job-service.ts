@@ -80,8 +80,12 @@ interface BatchContext {
   cards: Map<number, RateCard>;
   users: Map<string, UserAccount>;
   unknownUsersDenied: Set<string>;
-  /** The account each job of the batch charges (or why it may not), by its description (accounts/account-choice.ts). */
-  choices: Map<JobDescription, AccountChoice>;
+  /**
+   * The account each job of the batch charges (or why it may not), by its description
+   * (accounts/account-choice.ts); apart for offline records, which fall back to the active
+   * account, since one description may come in both kinds of event.
+   */
+  choices: Record<'authorize' | 'offline', Map<JobDescription, AccountChoice>>;
   currency: CurrencyFormat;
   defaultCreditLimit: Money;
   now: number;
@@ -178,7 +182,7 @@ export class PrintJobService {
       cards: new Map(),
       users: new Map(),
       unknownUsersDenied: new Set(),
-      choices: new Map(),
+      choices: { authorize: new Map(), offline: new Map() },
       currency: await this.settings.currency(),
       defaultCreditLimit: await this.settings.get('accounts.defaultCreditLimit'),
       now: this.now(),
@@ -242,7 +246,7 @@ export class PrintJobService {
       };
       let choice = chooseAccount(charge, input);
       if ('denied' in choice && e.kind === 'offline') choice = chooseAccount(charge, { ...input, requested: '' });
-      ctx.choices.set(e.job, choice);
+      ctx.choices[e.kind].set(e.job, choice);
     }
     await this.chargePairs(ctx);
   }
@@ -254,7 +258,8 @@ export class PrintJobService {
    */
   private async chargePairs(ctx: BatchContext): Promise<void> {
     const wanted = new Map<number, Set<number>>();
-    for (const [job, choice] of ctx.choices) {
+    const all = [...ctx.choices.authorize, ...ctx.choices.offline];
+    for (const [job, choice] of all) {
       const user = ctx.users.get(normaliseUsername(job.username));
       const shared = 'accountId' in choice ? choice.shared : undefined;
       if (!user || !shared || shared.allocationLimit === null) continue;
@@ -270,11 +275,13 @@ export class PrintJobService {
       }
       return found;
     });
-    for (const [job, choice] of ctx.choices) {
-      const user = ctx.users.get(normaliseUsername(job.username));
-      if (!user || !('accountId' in choice) || !choice.shared) continue;
-      const pairId = pairs.get(choice.shared.id)?.get(user.userId);
-      if (pairId !== undefined) ctx.choices.set(job, { ...choice, accountId: pairId });
+    for (const choices of [ctx.choices.authorize, ctx.choices.offline]) {
+      for (const [job, choice] of choices) {
+        const user = ctx.users.get(normaliseUsername(job.username));
+        if (!user || !('accountId' in choice) || !choice.shared) continue;
+        const pairId = pairs.get(choice.shared.id)?.get(user.userId);
+        if (pairId !== undefined) choices.set(job, { ...choice, accountId: pairId });
+      }
     }
   }
 
@@ -304,7 +311,7 @@ export class PrintJobService {
     const settled: string[] = [];
     for (const event of events) {
       if (event.kind === 'authorize' || event.kind === 'offline') {
-        const choice = ctx.choices.get(event.job);
+        const choice = ctx.choices[event.kind].get(event.job);
         if (choice && 'accountId' in choice) ids.add(choice.accountId);
       } else {
         settled.push(event.jobId);
@@ -370,7 +377,7 @@ export class PrintJobService {
     const username = normaliseUsername(job.username);
     const user = ctx.users.get(username);
     const card = printer.rateCardId === null ? undefined : ctx.cards.get(printer.rateCardId);
-    const choice = ctx.choices.get(requested);
+    const choice = ctx.choices.authorize.get(requested);
     const chosen = choice && 'accountId' in choice ? choice : undefined;
 
     const deny = async (reason: string, cost: Money): Promise<JobOutcome> => {
@@ -709,7 +716,7 @@ export class PrintJobService {
     if (!printer) throw new NotFoundError('printer', `${secondary}/${job.queue}`);
     const user = ctx.users.get(normaliseUsername(job.username));
     if (!user) throw new NotFoundError('user', job.username);
-    const choice = ctx.choices.get(job);
+    const choice = ctx.choices.offline.get(job);
     const payer = choice && 'accountId' in choice ? choice : { accountId: user.accountId, multiplierBp: user.multiplierBp };
     const card = printer.rateCardId === null ? undefined : ctx.cards.get(printer.rateCardId);
     const charged = printer.chargingEnabled && !free;

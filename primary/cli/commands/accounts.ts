@@ -1,17 +1,20 @@
 /**
- * `quotient accounts add|list|show|set|grant|revoke|adjust|set-balance|archive|active|overruns`: shared
- * accounts (a balance, or a per-user allocation with its period and limit: overruns lists who went past it), their access lists, their balances (through BalanceChanges, audited) and users'
+ * `quotient accounts add|list|show|set|grant|revoke|adjust|set-balance|archive|active|overruns|import`:
+ * shared accounts (a balance, or a per-user allocation with its period and limit: overruns lists
+ * who went past it), their access lists (one by one or many from CSV), their balances (through BalanceChanges, audited) and users'
  * active accounts (docs/accounts.md). Dates are YYYY-MM-DD in UTC: an account starts at the
  * beginning of its start day and may be charged through the whole of its expiry day.
  */
-import crypto from 'node:crypto';
 import { Command } from 'commander';
 import { ValidationError } from '../../../common/errors';
 import { formatAmount, type CurrencyFormat } from '../../../common/money';
+import { ACCOUNT_COLUMNS, importAccounts } from '../../accounts/account-import';
 import { parseLimit, type AllocationAccount } from '../../accounts/allocations';
+import { parseDay, parseMultiplier } from '../../accounts/account-names';
 import type { AccountSettings, Grantee, SharedAccount } from '../../accounts/shared-accounts';
 import { parseScheduleText } from '../../quotas/schedule-input';
 import type { Services } from '../../services';
+import { balanceChangeCommand } from '../balance-change';
 import { action, amountArg, cliActor, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
 
 interface SettingFlags {
@@ -28,33 +31,15 @@ interface SettingFlags {
 
 const DAY_MS = 86_400_000;
 
-/** `2027-06-30` (UTC), or `none` to clear; `end` moves it to the end of that day. */
-function dateArg(text: string, field: string, end: boolean): number | null {
-  if (text === 'none') return null;
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  const at = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
-  if (!m || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== text)
-    throw new ValidationError(`${field} must be a date YYYY-MM-DD or none`, { field });
-  return end ? at + DAY_MS : at;
-}
-
-/** `1.5` -> 15000 basis points (at most 4 decimals). */
-function multiplierArg(text: string): number {
-  if (!/^\d{1,3}(\.\d{1,4})?$/.test(text))
-    throw new ValidationError('multiplier must be a number such as 1 or 1.25 (at most 4 decimals)', { field: 'multiplier' });
-  const [whole = '0', fraction = ''] = text.split('.');
-  return Number(whole) * 10000 + Number(fraction.padEnd(4, '0'));
-}
-
 async function settingsFrom(s: Services, flags: SettingFlags): Promise<AccountSettings> {
   const out: AccountSettings = {};
   if (flags.code !== undefined) out.code = flags.code === 'none' ? null : flags.code;
   if (flags.pin !== undefined) out.pin = flags.pin === 'none' ? null : flags.pin;
   if (flags.restricted !== undefined) out.restricted = flags.restricted;
   if (flags.creditLimit !== undefined) out.creditLimit = (await amountArg(s, flags.creditLimit, 'credit limit')).amount;
-  if (flags.multiplier !== undefined) out.multiplierBp = multiplierArg(flags.multiplier);
-  if (flags.starts !== undefined) out.startsAt = dateArg(flags.starts, 'starts', false);
-  if (flags.expires !== undefined) out.expiresAt = dateArg(flags.expires, 'expires', true);
+  if (flags.multiplier !== undefined) out.multiplierBp = parseMultiplier(flags.multiplier);
+  if (flags.starts !== undefined) out.startsAt = parseDay(flags.starts, 'starts', false);
+  if (flags.expires !== undefined) out.expiresAt = parseDay(flags.expires, 'expires', true);
   if (flags.notes !== undefined) out.notes = flags.notes;
   if (flags.enabled !== undefined) out.enabled = flags.enabled;
   return out;
@@ -226,26 +211,36 @@ export function accountsCommand(): Command {
   }
 
   for (const name of ['adjust', 'set-balance'] as const) {
-    const cmd = new Command(name)
-      .description(name === 'adjust' ? "add to (or take from) a shared account's balance" : "set a shared account's balance")
-      .argument('<name>')
-      .argument('<amount>', name === 'adjust' ? 'signed amount, e.g. 50.00 or -2.50' : 'new balance, e.g. 100.00')
-      .requiredOption('--comment <text>', 'why (kept in the ledger)')
-      .option('--key <key>', 'idempotency key: repeating the command with the same key changes nothing');
-    withDatabaseOptions(cmd).action(
-      action(async (accountName: string, amountText: string, flags: DatabaseFlags & { comment: string; key?: string }) => {
-        await withServices(flags, async (s) => {
-          const account = await s.accounts.get(accountName);
-          const { amount, currency } = await amountArg(s, amountText, 'amount');
-          const change = { accountId: account.id, key: flags.key ?? `cli:${crypto.randomUUID()}`, actor: cliActor(), comment: flags.comment };
-          const { entry } = name === 'adjust' ? await s.balances.adjust({ ...change, amount }) : await s.balances.set({ ...change, balance: amount });
-          const note = entry.replayed ? ' (already applied with this key; nothing changed)' : '';
-          console.log(`${account.name}: ${formatAmount(entry.amount, currency)} → balance ${formatAmount(entry.balanceAfter, currency)}${note}`);
-        });
+    accounts.addCommand(
+      balanceChangeCommand({
+        name,
+        kind: name === 'adjust' ? 'adjust' : 'set',
+        description: name === 'adjust' ? "add to (or take from) a shared account's balance" : "set a shared account's balance",
+        target: 'name',
+        amountHelp: name === 'adjust' ? 'signed amount, e.g. 50.00 or -2.50' : 'new balance, e.g. 100.00',
+        owner: async (s, accountName) => ({ accountId: (await s.accounts.get(accountName)).id }),
       }),
     );
-    accounts.addCommand(cmd);
   }
+
+  const importCmd = new Command('import')
+    .description(`create shared accounts with their access from a CSV file (columns: ${ACCOUNT_COLUMNS.join(', ')}); all rows or none`)
+    .argument('<file>')
+    .option('--dry-run', 'check every row against the file and the database, writing nothing');
+  withDatabaseOptions(importCmd).action(
+    action(async (file: string, flags: DatabaseFlags & { dryRun?: boolean }) => {
+      await withServices(flags, async (s) => {
+        const result = await importAccounts(s, file, { actor: cliActor(), dryRun: flags.dryRun === true });
+        const what = `${result.accounts} account(s) with ${result.grants} grant(s) of access`;
+        if (result.problems.length > 0) {
+          for (const p of result.problems) console.error(p.line > 0 ? `line ${p.line}: ${p.reason}` : p.reason);
+          throw new ValidationError(`nothing imported: ${result.problems.length} problem(s) in ${file}`);
+        }
+        console.log(result.written ? `imported ${what}` : `dry run: would import ${what}; nothing written`);
+      });
+    }),
+  );
+  accounts.addCommand(importCmd);
 
   const archive = new Command('archive').description('archive a shared account: kept for reports, refused for new jobs').argument('<name>');
   withDatabaseOptions(archive).action(

@@ -5,7 +5,11 @@
  * printers) run through processBatch in random batches on one fresh database and one event at a
  * time on another give the same outcomes, ledger, reservations, jobs and balances. A batch with a
  * failing event takes the savepoint path, one that reads an account twice the batch's account
- * cache (primary/ledger/batch-accounts.ts). The seeds are random; QUOTIENT_DIFF_SEED=N replays one.
+ * cache (primary/ledger/batch-accounts.ts). Some jobs name a shared account (`job-account-id`):
+ * one that may be charged, with and without its PIN, a wrong PIN, an archived one, one the user
+ * has no access to, an unknown code. A job without the option charges the active account: ann's
+ * personal one (chosen), bob's and cat's DEPT (the first they may charge, by default), dan's GRANT
+ * (chosen), eve's personal one (she has access to nothing usable). The seeds are random; QUOTIENT_DIFF_SEED=N replays one.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -22,6 +26,23 @@ const SECONDARIES = ['print-1', 'print-2'];
 const QUEUES = ['library-laser', 'lab-colour'];
 /** eve has no account: created on demand by the first job that names her. */
 const USERNAMES = ['ann', 'bob', 'cat', 'dan', 'eve'];
+/**
+ * What a job's account option holds, '' most often (the active account): DEPT (ann, bob and cat
+ * may charge it), GRANT with its PIN 0042 (cat and dan; without the PIN, or with 0041, denied),
+ * OLD (archived; everyone), and NOPE (no such code).
+ */
+const ACCOUNT_OPTIONS = ['', '', '', '', 'DEPT', 'DEPT', 'GRANT-0042', 'GRANT-0042', 'GRANT', 'GRANT-0041', 'OLD', 'NOPE'];
+/** Users and account options that every sequence starts with: refused for each reason, and charged. */
+const SURE_CASES: readonly [string, string][] = [
+  ['ann', 'GRANT-0042'], // no access
+  ['cat', 'GRANT-0041'], // wrong PIN
+  ['dan', 'GRANT'], // no PIN
+  ['bob', 'OLD'], // archived
+  ['eve', 'NOPE'], // no such code
+  ['cat', 'GRANT-0042'],
+  ['bob', 'DEPT'],
+  ['dan', ''], // his active account, GRANT
+];
 const EVENTS_PER_SEED = 160;
 const MAX_BATCH = 25;
 
@@ -33,22 +54,28 @@ function randomEvents(seed: number, count: number): JobEvent[] {
   const int = (n: number): number => Math.floor(rand() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
   const jobs: { secondary: string; job: ReturnType<typeof jobDescription> }[] = [];
-  const newJob = (): (typeof jobs)[number] => {
+  const newJob = (
+    who: { username: string; accountCode: string } = { username: pick(USERNAMES), accountCode: pick(ACCOUNT_OPTIONS) },
+  ): (typeof jobs)[number] => {
     const pages = 1 + int(6);
     const job = jobDescription({
       jobId: `urn:uuid:diff-${seed}-${jobs.length + 1}`,
       queue: pick(QUEUES),
-      username: pick(USERNAMES),
       pages,
       colourPages: int(pages + 1),
       copies: 1 + int(2),
+      ...who,
     });
     const made = { secondary: pick(SECONDARIES), job };
     jobs.push(made);
     return made;
   };
   const printedPages = (job: ReturnType<typeof jobDescription>): number | undefined => (rand() < 0.5 ? undefined : int(job.pages * job.copies + 3));
-  const events: JobEvent[] = [];
+  // Each way a job's account option is used or refused, once at the start, whatever the seed.
+  const events: JobEvent[] = SURE_CASES.map(([username, accountCode]) => {
+    const { secondary, job } = newJob({ username, accountCode });
+    return { kind: 'authorize', secondary, job };
+  });
   while (events.length < count) {
     const r = rand();
     const old = jobs.length > 0 ? pick(jobs) : undefined;
@@ -87,9 +114,13 @@ async function books(db: Database): Promise<unknown> {
     .join('accounts as a', 'a.id', 'r.account_id')
     .orderBy('r.id')
     .select('a.name', 'r.idempotency_key', 'r.state', 'r.amount', 'r.type')) as Record<string, unknown>[];
-  const jobs = (await k('print_jobs')
-    .orderBy('job_uuid')
-    .select('job_uuid', 'username', 'secondary', 'status', 'cost', 'charged', 'printed_pages', 'reason')) as Record<string, unknown>[];
+  const jobs = (await k('print_jobs as j')
+    .leftJoin('accounts as a', 'a.id', 'j.account_id')
+    .orderBy('j.job_uuid')
+    .select('j.job_uuid', 'j.username', 'j.secondary', 'j.status', 'j.cost', 'j.charged', 'j.printed_pages', 'j.reason', 'a.name as paid_by')) as Record<
+    string,
+    unknown
+  >[];
   const numbers = (row: Record<string, unknown>, ...columns: string[]): Record<string, unknown> => ({
     ...row,
     ...Object.fromEntries(columns.map((c) => [c, row[c] === null ? null : Number(row[c])])),
@@ -145,13 +176,31 @@ describeOnEachDatabase('processBatch(): batched and one event at a time agree', 
     await twin.drop();
   });
 
-  /** The same users on a fresh database: two restricted with little credit, one with none and a small overdraft, one unrestricted. */
+  /**
+   * The same users and shared accounts on a fresh database: two users restricted with little
+   * credit, one with none and a small overdraft, one unrestricted; DEPT restricted with a little
+   * credit and a multiplier (its credit runs out during a sequence), GRANT unrestricted with a
+   * PIN and dan's active account, OLD archived.
+   */
   async function servicesWithUsers(db: Database): Promise<ReturnType<typeof createServices>> {
     const s = createServices(db);
     await accountFor(s, { username: 'ann', restricted: true, initialCredit: 200 });
     await accountFor(s, { username: 'bob', restricted: true, initialCredit: 40 });
     await accountFor(s, { username: 'cat', restricted: false, initialCredit: 0 });
     await accountFor(s, { username: 'dan', restricted: true, initialCredit: 0, creditLimit: 25 });
+    await s.groups.create({ name: 'staff' });
+    await s.groups.addMembers('staff', ['ann', 'bob']);
+    const dept = await s.accounts.create({ name: 'Dept', code: 'DEPT', restricted: true, creditLimit: 50, multiplierBp: 15000 }, 'test');
+    await s.accounts.grant('Dept', { group: 'staff' }, 'test');
+    await s.accounts.grant('Dept', { user: 'cat' }, 'test');
+    await s.balances.adjust({ accountId: dept.id, amount: 300, key: 'fund:dept', actor: 'test', comment: 'budget' });
+    await s.accounts.create({ name: 'Grant', code: 'GRANT', pin: '0042' }, 'test');
+    for (const username of ['cat', 'dan']) await s.accounts.grant('Grant', { user: username }, 'test');
+    await s.accounts.setActive('dan', 'Grant', 'test');
+    await s.accounts.setActive('ann', 'personal', 'test');
+    await s.accounts.create({ name: 'Old', code: 'OLD' }, 'test');
+    await s.accounts.grant('Old', { everyone: true }, 'test');
+    await s.accounts.archive('Old', 'test');
     return s;
   }
 
@@ -181,8 +230,44 @@ describeOnEachDatabase('processBatch(): batched and one event at a time agree', 
       const kinds = new Set<string>(one.map((o) => (o.kind === 'authorized' && !o.allowed ? 'denied' : o.kind)));
       for (const kind of ['authorized', 'denied', 'committed', 'released', 'recorded', 'expired', 'error'])
         assert.ok(kinds.has(kind), `${replay}: no ${kind} outcome`);
+      // Both shared accounts paid for jobs, and jobs naming an account they may not use were denied for it.
+      const paidBy = new Set(
+        ((await t.db.knex('print_jobs as j').join('accounts as a', 'a.id', 'j.account_id').distinct('a.name')) as { name: string }[]).map((r) => r.name),
+      );
+      assert.ok(paidBy.has('Dept') && paidBy.has('Grant'), `${replay}: jobs paid by ${[...paidBy].join(', ')}`);
+      assert.deepEqual(
+        one.slice(0, 5).map((o) => (o.kind === 'authorized' ? o.reason : o.kind)),
+        [
+          'you may not charge account GRANT',
+          'wrong PIN for account GRANT',
+          'account GRANT needs its PIN: print with job-account-id=GRANT-PIN',
+          'account Old is archived',
+          'no account has the code NOPE',
+        ],
+        replay,
+      );
     });
   }
+
+  it('keeps a denied account option on an authorisation when the same description is recorded offline in its batch', async () => {
+    // Offline records fall back to the active account; the authorisation beside it must not.
+    const job = jobDescription({ jobId: 'urn:uuid:diff-both-kinds', username: 'ann', accountCode: 'NOPE', pages: 2 });
+    const events: JobEvent[] = [
+      { kind: 'authorize', secondary: 'print-1', job },
+      { kind: 'offline', secondary: 'print-1', job, printedPages: 2, free: false },
+    ];
+    const single = await servicesWithUsers(t.db);
+    const batched = await servicesWithUsers(twin.db);
+    const one: JobOutcome[] = [];
+    for (const event of events) one.push(...(await single.printing.processBatch([event])));
+    const many = await batched.printing.processBatch(events);
+    assert.deepEqual(many.map(comparable), one.map(comparable));
+    assert.deepEqual(one.map(comparable), [
+      { kind: 'authorized', jobId: job.jobId, allowed: false, reason: 'no account has the code NOPE', cost: 0, charged: true },
+      { kind: 'error', jobId: job.jobId, code: 'INVALID_STATE' },
+    ]);
+    assert.deepEqual(await books(twin.db), await books(t.db));
+  });
 
   // The suite's own database is emptied before each test by the harness; the twin here.
   beforeEach(async () => {
