@@ -10,6 +10,7 @@ import { Router, type Request, type Response } from 'express';
 import { ValidationError, isQuotientError } from '../../common/errors';
 import { parseAmount, type Money } from '../../common/money';
 import type { AccountAccess, AccountSettings, Grantee, SharedAccount } from '../../primary/accounts/shared-accounts';
+import { parseDay, parseMultiplier } from '../../primary/accounts/account-names';
 import { ALLOCATION_LIMITS, type AllocationSchedule } from '../../primary/accounts/allocations';
 import { localTime, parseScheduleText } from '../../primary/quotas/schedule-input';
 import { AccountPages, type AllocationDetail, type UserAccountView } from '../pages/account-pages';
@@ -46,11 +47,7 @@ function id(value: unknown): number {
 /** A date field (`2027-06-30`, UTC, as `<input type="date">` sends it) or blank for none; an expiry covers its whole day. */
 function dateField(body: Record<string, unknown>, field: 'starts' | 'expires'): number | null {
   const typed = text(body, field, 32);
-  if (typed === '') return null;
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(typed);
-  const at = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
-  if (!m || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== typed) throw new ValidationError(`${field} must be a date YYYY-MM-DD`, { field });
-  return field === 'expires' ? at + DAY_MS : at;
+  return typed === '' ? null : parseDay(typed, field, field === 'expires');
 }
 
 /** A stored start or expiry as the date field shows it (the expiry's own day, not the next midnight). */
@@ -60,10 +57,7 @@ function dateText(at: number | null, field: 'starts' | 'expires'): string {
 
 /** `1.5` -> 15000 basis points (at most 4 decimals); blank is 1. */
 function multiplierField(body: Record<string, unknown>): number {
-  const typed = text(body, 'multiplier', 32) || '1';
-  const m = /^(\d{1,3})(?:\.(\d{1,4}))?$/.exec(typed);
-  if (!m) throw new ValidationError('multiplier must be a number such as 1 or 1.25 (at most 4 decimals)', { field: 'multiplier' });
-  return Number(m[1]) * 10000 + Number((m[2] ?? '').padEnd(4, '0'));
+  return parseMultiplier(text(body, 'multiplier', 32) || '1');
 }
 
 /** Minor units as a form field shows them: 1050 -> "10.50". */
