@@ -45,6 +45,7 @@ describe('parseScheduleText()', () => {
       name: 'print-weekly',
       group: 'students',
       allUsers: false,
+      account: null,
       period: 'weekly',
       weekday: 1,
       dayOfMonth: null,
