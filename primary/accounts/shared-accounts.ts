@@ -295,7 +295,7 @@ export class SharedAccounts {
     const ctx = await runReads(this.db, (q) => loadChargeContext(q, [user.id], []));
     const now = this.now();
     const personalEntry: ChargeableEntry = { id: personal.id, type: 'personal', name: personal.name, code: null };
-    const shared = (ctx.access.get(user.id) ?? []).filter((a) => unusableBecause(a, now) === undefined).sort(byName);
+    const shared = [...(ctx.access.get(user.id)?.values() ?? [])].filter((a) => unusableBecause(a, now) === undefined).sort(byName);
     const choice = chooseAccount(ctx, {
       userId: user.id,
       personal: { accountId: personal.id, multiplierBp: personal.costMultiplierBp },
