@@ -82,8 +82,8 @@ export function byName(a: ChargeableAccount, b: ChargeableAccount): number {
 /** What the rule needs for a batch's users and the codes their jobs name. */
 export interface ChargeContext {
   byCode: Map<string, ChargeableAccount>;
-  /** Every shared account each user has access to, usable or not. */
-  access: Map<number, ChargeableAccount[]>;
+  /** Every shared account each user has access to, usable or not, by account id. */
+  access: Map<number, Map<number, ChargeableAccount>>;
   /** The account each user chose (absent: the default rule). */
   active: Map<number, number>;
 }
@@ -96,9 +96,9 @@ export async function loadChargeContext(q: SqlReader, userIds: readonly number[]
   const any = await q.get<{ id: number }>("SELECT id FROM accounts WHERE type = 'shared' LIMIT 1", []);
   if (!any) return ctx; // no shared account: every job charges its user's personal account
   const add = (userId: number, account: ChargeableAccount): void => {
-    const list = ctx.access.get(userId) ?? [];
-    if (!list.some((a) => a.id === account.id)) list.push(account);
-    ctx.access.set(userId, list);
+    const found = ctx.access.get(userId);
+    if (!found) ctx.access.set(userId, new Map([[account.id, account]]));
+    else if (!found.has(account.id)) found.set(account.id, account);
   };
   for (let i = 0; i < codes.length; i += 500) {
     const chunk = codes.slice(i, i + 500);
@@ -109,16 +109,15 @@ export async function loadChargeContext(q: SqlReader, userIds: readonly number[]
   for (let i = 0; i < userIds.length; i += 500) {
     const chunk = userIds.slice(i, i + 500);
     for (const userId of chunk) for (const a of everyone) add(userId, a);
-    const listed = await q.all<ChargeableRow & { user_id: number }>(
-      `SELECT au.user_id, ${COLUMNS} FROM account_users au JOIN accounts a ON a.id = au.account_id WHERE au.user_id IN (${marks(chunk.length)})`,
-      chunk,
-    );
-    const grouped = await q.all<ChargeableRow & { user_id: number }>(
-      `SELECT gm.user_id, ${COLUMNS} FROM group_members gm JOIN account_groups ag ON ag.group_id = gm.group_id JOIN accounts a ON a.id = ag.account_id
+    // Listed and through a group in one statement; an account both ways is kept once by add().
+    const granted = await q.all<ChargeableRow & { user_id: number }>(
+      `SELECT au.user_id, ${COLUMNS} FROM account_users au JOIN accounts a ON a.id = au.account_id WHERE au.user_id IN (${marks(chunk.length)})
+       UNION ALL
+       SELECT gm.user_id, ${COLUMNS} FROM group_members gm JOIN account_groups ag ON ag.group_id = gm.group_id JOIN accounts a ON a.id = ag.account_id
         WHERE gm.user_id IN (${marks(chunk.length)})`,
-      chunk,
+      [...chunk, ...chunk],
     );
-    for (const r of [...listed, ...grouped]) add(Number(r.user_id), toChargeable(r));
+    for (const r of granted) add(Number(r.user_id), toChargeable(r));
     const chosen = await q.all<{ user_id: number; account_id: number }>(
       `SELECT user_id, account_id FROM user_active_accounts WHERE user_id IN (${marks(chunk.length)})`,
       chunk,
@@ -141,22 +140,27 @@ export interface ChoiceInput {
 
 export function chooseAccount(ctx: ChargeContext, input: ChoiceInput): AccountChoice {
   const personal: AccountChoice = { ...input.personal, shared: undefined };
-  const access = ctx.access.get(input.userId) ?? [];
+  const access = ctx.access.get(input.userId);
   const shared = (a: ChargeableAccount): AccountChoice => ({ accountId: a.id, multiplierBp: a.multiplierBp, shared: a });
   if (input.requested.trim() !== '') {
     const { code, pin } = parseJobAccount(input.requested);
     const account = ctx.byCode.get(code);
     if (!account) return { denied: `no account has the code ${code}` };
-    if (!access.some((a) => a.id === account.id)) return { denied: `you may not charge account ${code}` };
+    if (!access?.has(account.id)) return { denied: `you may not charge account ${code}` };
     const unusable = unusableBecause(account, input.now);
     if (unusable !== undefined) return { denied: unusable };
     if (account.pin !== null && pin === undefined) return { denied: `account ${code} needs its PIN: print with job-account-id=${code}-PIN` };
     if (account.pin !== null && pin !== account.pin) return { denied: `wrong PIN for account ${code}` };
     return shared(account);
   }
-  const usable = access.filter((a) => unusableBecause(a, input.now) === undefined).sort(byName);
   const chosen = ctx.active.get(input.userId);
   if (chosen === input.personal.accountId) return personal;
-  const active = usable.find((a) => a.id === chosen) ?? usable[0];
-  return active ? shared(active) : personal;
+  // The chosen account while usable, else the first usable by name: one pass, no sort per job.
+  let first: ChargeableAccount | undefined;
+  for (const a of access?.values() ?? []) {
+    if (unusableBecause(a, input.now) !== undefined) continue;
+    if (a.id === chosen) return shared(a);
+    if (!first || byName(a, first) < 0) first = a;
+  }
+  return first ? shared(first) : personal;
 }

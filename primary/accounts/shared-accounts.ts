@@ -11,6 +11,8 @@ import { recordAudit } from '../audit/audit-log';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
 import { runKnexTransaction, runReads } from '../db/sql-runner';
+import { toAccount } from '../ledger/postings';
+import type { Account } from '../ledger/types';
 import type { UserService } from '../users/user-service';
 import { byName, chooseAccount, loadChargeContext, unusableBecause, type ChargeableAccount } from './account-choice';
 import { nameKey, parseAccountName, parentName, parseCode, parsePin } from './account-names';
@@ -275,28 +277,71 @@ export class SharedAccounts {
 
   /** The accounts a user may charge now: their personal account, then the usable shared ones by name. */
   async chargeable(username: string): Promise<ChargeableEntry[]> {
-    const user = await this.users.getByUsername(username);
-    const personal = await this.users.personalAccount(user.id);
-    const ctx = await runReads(this.db, (q) => loadChargeContext(q, [user.id], []));
-    const now = this.now();
-    const shared = (ctx.access.get(user.id) ?? []).filter((a) => unusableBecause(a, now) === undefined).sort(byName);
-    return [{ id: personal.id, type: 'personal', name: personal.name, code: null }, ...shared.map((a) => sharedEntry(a))];
+    return (await this.chargeableWithActive(username)).entries;
   }
 
   /** The account the user's next job without an account option charges, and whether the user chose it. */
   async active(username: string): Promise<ChargeableEntry & { chosen: boolean }> {
+    return (await this.chargeableWithActive(username)).active;
+  }
+
+  /**
+   * What chargeable() and active() answer, from one read of the user and their charge context
+   * (the accounts page shows both).
+   */
+  async chargeableWithActive(username: string): Promise<{ entries: ChargeableEntry[]; active: ChargeableEntry & { chosen: boolean } }> {
     const user = await this.users.getByUsername(username);
     const personal = await this.users.personalAccount(user.id);
     const ctx = await runReads(this.db, (q) => loadChargeContext(q, [user.id], []));
+    const now = this.now();
+    const personalEntry: ChargeableEntry = { id: personal.id, type: 'personal', name: personal.name, code: null };
+    const shared = [...(ctx.access.get(user.id)?.values() ?? [])].filter((a) => unusableBecause(a, now) === undefined).sort(byName);
     const choice = chooseAccount(ctx, {
       userId: user.id,
       personal: { accountId: personal.id, multiplierBp: personal.costMultiplierBp },
       requested: '',
-      now: this.now(),
+      now,
     });
     const chosen = ctx.active.get(user.id) === ('accountId' in choice ? choice.accountId : undefined);
-    if ('denied' in choice || choice.shared === undefined) return { id: personal.id, type: 'personal', name: personal.name, code: null, chosen };
-    return { ...sharedEntry(choice.shared), chosen };
+    const active = 'denied' in choice || choice.shared === undefined ? { ...personalEntry, chosen } : { ...sharedEntry(choice.shared), chosen };
+    return { entries: [personalEntry, ...shared.map((a) => sharedEntry(a))], active };
+  }
+
+  /** Who may charge each of these accounts, by account id: two queries per 500 accounts however many there are. */
+  async accessOfMany(accounts: readonly Pick<SharedAccount, 'id' | 'everyone'>[]): Promise<Map<number, AccountAccess>> {
+    const found = new Map<number, AccountAccess>(accounts.map((a) => [a.id, { everyone: a.everyone, users: [], groups: [] }]));
+    const ids = [...found.keys()];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const users = (await this.db
+        .knex('account_users')
+        .join('users', 'users.id', 'account_users.user_id')
+        .whereIn('account_id', chunk)
+        .orderBy('users.username')
+        .select('account_users.account_id', 'users.username')) as { account_id: number; username: string }[];
+      for (const r of users) found.get(Number(r.account_id))?.users.push(r.username);
+      const groups = (await this.db
+        .knex('account_groups')
+        .join('groups', 'groups.id', 'account_groups.group_id')
+        .whereIn('account_id', chunk)
+        .orderBy('groups.name')
+        .select('account_groups.account_id', 'groups.name')) as { account_id: number; name: string }[];
+      for (const r of groups) found.get(Number(r.account_id))?.groups.push(r.name);
+    }
+    return found;
+  }
+
+  /**
+   * These accounts' rows as the ledger reads them, and whether each is a per-user allocation
+   * account, by id: one query per 500 accounts (the accounts page's balances).
+   */
+  async standing(ids: readonly number[]): Promise<Map<number, { account: Account; allocation: boolean }>> {
+    const found = new Map<number, { account: Account; allocation: boolean }>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = (await this.db.knex('accounts').whereIn('id', ids.slice(i, i + 500))) as (Parameters<typeof toAccount>[0] & { allocation_model: string })[];
+      for (const r of rows) found.set(Number(r.id), { account: toAccount(r), allocation: r.type === 'shared' && r.allocation_model === 'per_user' });
+    }
+    return found;
   }
 
   /** Sets the user's active account: `personal`, or a shared account they may charge now (by name). */

@@ -5,7 +5,7 @@
  */
 import type { Money } from '../../common/money';
 import type { SqlTx } from '../db/sql-runner';
-import { loadAccount, writeAccountNow, type AccountWriter } from './postings';
+import { loadAccount, loadAccounts, writeAccountNow, type AccountWriter } from './postings';
 import type { Account } from './types';
 
 /**
@@ -30,6 +30,11 @@ export class BatchAccounts implements AccountWriter {
 
   isLocked(id: number): boolean {
     return this.locked.has(id);
+  }
+
+  /** Reads every locked account's row in one statement per 500 accounts, rather than one get() each. */
+  async readLocked(): Promise<void> {
+    for (const row of await loadAccounts(this.tx, [...this.locked])) this.rows.set(row.id, row);
   }
 
   /** The row as this transaction left it; an account the batch did not lock is read each time. */

@@ -151,6 +151,17 @@ export async function loadAccount(tx: SqlTx, id: number): Promise<Account> {
   return toAccount(row);
 }
 
+/** Many accounts' rows at once, in chunks of 500 (a print batch's locked accounts, batch-accounts.ts). */
+export async function loadAccounts(tx: SqlTx, ids: readonly number[]): Promise<Account[]> {
+  const found: Account[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const sql = POSTING_SQL.loadAccount.replace('id = ?', `id IN (${chunk.map(() => '?').join(',')})`);
+    for (const row of await tx.all<AccountRow>(sql, chunk)) found.push(toAccount(row));
+  }
+  return found;
+}
+
 export async function findEntry(tx: SqlTx, key: string): Promise<LedgerEntry | undefined> {
   const row = await tx.get<LedgerRow>(POSTING_SQL.findEntry, [key]);
   return row ? toEntry(row) : undefined;

@@ -145,6 +145,7 @@ export class PrintJobService {
       const locked = await this.accountsTouched(tx, events, ctx);
       await lockAccounts(tx, locked);
       const accounts = new BatchAccounts(tx, new Set(locked));
+      await accounts.readLocked();
       const outcomes: JobOutcome[] = [];
       for (const event of events) {
         if (!savepoints) {

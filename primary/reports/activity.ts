@@ -4,6 +4,7 @@
  * reports, and the site's printing today. Only raw figures (minor units, milliseconds, counts);
  * what a page makes of them (charts, estimates, formatting) is the page's business.
  */
+import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
 import { runReads } from '../db/sql-runner';
 import type { Money } from '../../common/money';
@@ -88,6 +89,39 @@ interface JobRow {
   status: string;
   reason: string;
   refund_state: string | null;
+}
+
+const USER_JOB_COLUMNS = [
+  'print_jobs.id',
+  'print_jobs.created_at',
+  'printers.display_name',
+  'printers.queue_name',
+  'print_jobs.document_name',
+  'print_jobs.pages',
+  'print_jobs.copies',
+  'print_jobs.colour_pages',
+  'print_jobs.duplex',
+  'print_jobs.cost',
+  'print_jobs.status',
+  'print_jobs.reason',
+  'refund_requests.state as refund_state',
+];
+
+function toUserJob(r: JobRow): UserJobRow {
+  return {
+    id: Number(r.id),
+    createdAt: Number(r.created_at),
+    printer: r.display_name || r.queue_name,
+    documentName: r.document_name,
+    pages: r.pages,
+    copies: r.copies,
+    colourPages: r.colour_pages,
+    duplex: Boolean(r.duplex),
+    cost: Number(r.cost),
+    status: r.status,
+    reason: r.status === 'denied' ? r.reason : '',
+    refund: (r.refund_state ?? 'none') as UserJobRow['refund'],
+  };
 }
 
 export class ActivityReports {
@@ -175,43 +209,39 @@ export class ActivityReports {
    * `accountId`, only those charged to that account (the accounts page's recent charges).
    */
   async userJobs(userId: number, limit: number, opts: { accountId?: number } = {}): Promise<UserJobRow[]> {
-    const q = this.db
+    const q = this.userJobsQuery(userId).orderBy('print_jobs.id', 'desc').limit(limit);
+    if (opts.accountId !== undefined) void q.andWhere('print_jobs.account_id', opts.accountId);
+    return ((await q.select(...USER_JOB_COLUMNS)) as JobRow[]).map(toUserJob);
+  }
+
+  /**
+   * The user's newest `limit` print jobs charged to each of these accounts, by account id, newest
+   * first: one query per 500 accounts (the accounts page's recent charges under every account).
+   */
+  async userJobsByAccount(userId: number, accountIds: readonly number[], limit: number): Promise<Map<number, UserJobRow[]>> {
+    const found = new Map<number, UserJobRow[]>(accountIds.map((id) => [id, []]));
+    for (let i = 0; i < accountIds.length; i += 500) {
+      const ranked = this.userJobsQuery(userId)
+        .whereIn('print_jobs.account_id', accountIds.slice(i, i + 500))
+        .select(
+          ...USER_JOB_COLUMNS,
+          'print_jobs.account_id',
+          this.db.knex.raw('ROW_NUMBER() OVER (PARTITION BY print_jobs.account_id ORDER BY print_jobs.id DESC) AS recent'),
+        );
+      const rows = (await this.db.knex.from(ranked.as('ranked')).where('recent', '<=', limit).orderBy('id', 'desc').select('*')) as (JobRow & {
+        account_id: number;
+      })[];
+      for (const r of rows) found.get(Number(r.account_id))?.push(toUserJob(r));
+    }
+    return found;
+  }
+
+  private userJobsQuery(userId: number): Knex.QueryBuilder {
+    return this.db
       .knex('print_jobs')
       .join('printers', 'printers.id', 'print_jobs.printer_id')
       .leftJoin('refund_requests', 'refund_requests.print_job_id', 'print_jobs.id')
-      .where('print_jobs.user_id', userId)
-      .orderBy('print_jobs.id', 'desc')
-      .limit(limit);
-    if (opts.accountId !== undefined) void q.andWhere('print_jobs.account_id', opts.accountId);
-    const rows = (await q.select(
-      'print_jobs.id',
-      'print_jobs.created_at',
-      'printers.display_name',
-      'printers.queue_name',
-      'print_jobs.document_name',
-      'print_jobs.pages',
-      'print_jobs.copies',
-      'print_jobs.colour_pages',
-      'print_jobs.duplex',
-      'print_jobs.cost',
-      'print_jobs.status',
-      'print_jobs.reason',
-      'refund_requests.state as refund_state',
-    )) as JobRow[];
-    return rows.map((r) => ({
-      id: Number(r.id),
-      createdAt: Number(r.created_at),
-      printer: r.display_name || r.queue_name,
-      documentName: r.document_name,
-      pages: r.pages,
-      copies: r.copies,
-      colourPages: r.colour_pages,
-      duplex: Boolean(r.duplex),
-      cost: Number(r.cost),
-      status: r.status,
-      reason: r.status === 'denied' ? r.reason : '',
-      refund: (r.refund_state ?? 'none') as UserJobRow['refund'],
-    }));
+      .where('print_jobs.user_id', userId);
   }
 
   /**

@@ -53,36 +53,48 @@ export class AccountPages {
     this.s = deps.services;
   }
 
-  /** Every account the user may charge now, with the active one marked (`chosen`: the user picked it rather than the default rule). */
+  /**
+   * Every account the user may charge now, with the active one marked (`chosen`: the user picked
+   * it rather than the default rule). The balances and recent charges of all of them are read
+   * together, so the page's queries do not grow with the number of accounts (only an
+   * allocation account adds its own).
+   */
   async userAccounts(userId: number, username: string): Promise<{ accounts: UserAccountView[]; chosen: boolean }> {
-    const entries = await this.s.accounts.chargeable(username);
-    const active = await this.s.accounts.active(username);
-    const accounts: UserAccountView[] = [];
+    const { entries, active } = await this.s.accounts.chargeableWithActive(username);
+    const standing = await this.s.accounts.standing(entries.map((e) => e.id));
+    const defaultCreditLimit = await this.s.ledger.defaultCreditLimit();
+    const views: Omit<UserAccountView, 'charges'>[] = [];
     for (const entry of entries) {
-      const account = await this.s.ledger.getAccount(entry.id);
-      const allocation = entry.type === 'shared' ? await this.s.allocations.forUser(entry.id, userId) : null;
-      // An allocation account's jobs are stored under the user's pair: none before the pair exists.
-      const chargedTo = allocation ? allocation.pairId : entry.id;
-      accounts.push({
+      const found = standing.get(entry.id);
+      if (!found) throw new NotFoundError('account', entry.id);
+      const { account } = found;
+      const allocation = found.allocation ? await this.s.allocations.forUser(entry.id, userId) : null;
+      views.push({
         ...entry,
         balance: account.balance,
         available: account.balance - account.reserved,
         restricted: account.restricted,
-        creditLimit: await this.s.ledger.creditLimitOf(account),
+        creditLimit: account.creditLimit ?? defaultCreditLimit,
         active: entry.id === active.id,
         allocation,
-        charges: chargedTo === null ? [] : await this.s.reports.userJobs(userId, RECENT_CHARGES, { accountId: chargedTo }),
       });
     }
+    // An allocation account's jobs are stored under the user's pair: none before the pair exists.
+    const chargedTo = (v: Omit<UserAccountView, 'charges'>): number | null => (v.allocation ? v.allocation.pairId : v.id);
+    const ids = views.map(chargedTo).filter((id): id is number => id !== null);
+    const charges = await this.s.reports.userJobsByAccount(userId, ids, RECENT_CHARGES);
+    const accounts = views.map((v) => {
+      const id = chargedTo(v);
+      return { ...v, charges: id === null ? [] : (charges.get(id) ?? []) };
+    });
     return { accounts, chosen: active.chosen };
   }
 
-  /** Shared accounts by name with who may charge each; archived ones only when asked. */
+  /** Shared accounts by name with who may charge each (read for all of them at once); archived ones only when asked. */
   async sharedAccounts(search: string, includeArchived: boolean): Promise<SharedAccountListRow[]> {
-    const rows: SharedAccountListRow[] = [];
-    for (const account of await this.s.accounts.list({ search, includeArchived }))
-      rows.push({ ...account, access: await this.s.accounts.access(account.name) });
-    return rows;
+    const accounts = await this.s.accounts.list({ search, includeArchived });
+    const access = await this.s.accounts.accessOfMany(accounts);
+    return accounts.map((account) => ({ ...account, access: access.get(account.id) ?? { everyone: account.everyone, users: [], groups: [] } }));
   }
 
   /** A shared account by its id (the admin pages' URLs carry ids: names may hold backslashes). */
