@@ -5,7 +5,7 @@
  */
 import type { Money } from '../../common/money';
 import type { SqlTx } from '../db/sql-runner';
-import { loadAccount, loadAccounts, writeAccountNow, type AccountWriter } from './postings';
+import { loadAccount, loadAccounts, writeAccountNow, writeAccountsNow, type AccountWrite, type AccountWriter } from './postings';
 import type { Account } from './types';
 
 /**
@@ -21,7 +21,7 @@ import type { Account } from './types';
 export class BatchAccounts implements AccountWriter {
   private readonly rows = new Map<number, Account>();
   /** What the batch's events made of each locked account, not yet written. */
-  private readonly unwritten = new Map<number, { balance: Money; reserved: Money; now: number }>();
+  private readonly unwritten = new Map<number, AccountWrite>();
 
   constructor(
     private readonly tx: SqlTx,
@@ -50,17 +50,13 @@ export class BatchAccounts implements AccountWriter {
 
   /** Kept for flush() when `account` is this batch's copy of a locked row; otherwise written at once. */
   async write(account: Account, balance: Money, reserved: Money, now: number): Promise<void> {
-    if (this.rows.get(account.id) === account) this.unwritten.set(account.id, { balance, reserved, now });
+    if (this.rows.get(account.id) === account) this.unwritten.set(account.id, { id: account.id, balance, reserved, now });
     else await writeAccountNow(this.tx, account.id, balance, reserved, now);
   }
 
-  /** Writes every account the events changed since the last flush, one UPDATE each, in id order. */
+  /** Writes every account the events changed since the last flush, all in one UPDATE (the batch holds their locks). */
   async flush(): Promise<void> {
-    const ids = [...this.unwritten.keys()].sort((a, b) => a - b);
-    for (const id of ids) {
-      const w = this.unwritten.get(id);
-      if (w) await writeAccountNow(this.tx, id, w.balance, w.reserved, w.now);
-    }
+    await writeAccountsNow(this.tx, [...this.unwritten.values()]);
     this.unwritten.clear();
   }
 

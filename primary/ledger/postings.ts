@@ -6,6 +6,7 @@
  */
 import { IdempotencyConflictError, InsufficientFundsError, NotFoundError, ValidationError } from '../../common/errors';
 import { MAX_AMOUNT, type Money } from '../../common/money';
+import { bulkUpdateByIdSql } from '../db/bulk-update';
 import type { SqlTx } from '../db/sql-runner';
 import { ENTRY_TYPES, type Account, type EntryMeta, type EntryType, type LedgerEntry, type Reservation } from './types';
 
@@ -212,6 +213,21 @@ export interface AccountWriter {
 /** One UPDATE of the account's balance and reserved amount. */
 export function writeAccountNow(tx: SqlTx, id: number, balance: Money, reserved: Money, now: number): Promise<unknown> {
   return tx.run(POSTING_SQL.writeAccount, [balance, reserved, now, id]);
+}
+
+/** An account's new balance and reserved amount, as a print batch keeps them until it flushes. */
+export interface AccountWrite {
+  id: number;
+  balance: Money;
+  reserved: Money;
+  now: number;
+}
+
+/** Many accounts' balances and reserved amounts in one UPDATE (bulk-update.ts), whatever their number. */
+export async function writeAccountsNow(tx: SqlTx, writes: readonly AccountWrite[]): Promise<void> {
+  if (writes.length === 0) return;
+  const rows = writes.map((w) => [w.id, w.balance, w.reserved, w.now]);
+  await tx.run(bulkUpdateByIdSql(tx.dialect, 'accounts', ['balance', 'reserved', 'updated_at']), [JSON.stringify(rows)]);
 }
 
 export function writeNow(tx: SqlTx): AccountWriter {
