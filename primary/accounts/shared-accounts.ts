@@ -154,15 +154,7 @@ export class SharedAccounts {
     )
       throw new AlreadyExistsError('account', name);
     await this.ensureCodeFree(trx, settings.code ?? null);
-    const parent = parentName(name);
-    let parentId: number | null = null;
-    if (parent !== undefined) {
-      const row = (await trx('accounts')
-        .where({ name_key: nameKey(parent), type: 'shared' })
-        .first('id')) as { id: number } | undefined;
-      if (!row) throw new NotFoundError('parent account', parent);
-      parentId = row.id;
-    }
+    const parentId = await this.parentIdOf(trx, name);
     const [id] = await trx('accounts').insert({
       type: 'shared',
       name,
@@ -432,14 +424,7 @@ export class SharedAccounts {
       throw new ValidationError(`account ${account.name} cannot be moved under itself (${parent})`, { field: 'name' });
     const renamed = await runKnexTransaction(this.db, async (trx) => {
       const now = this.now();
-      let parentId: number | null = null;
-      if (parent !== undefined) {
-        const row = (await trx('accounts')
-          .where({ name_key: nameKey(parent), type: 'shared' })
-          .first('id')) as { id: number } | undefined;
-        if (!row) throw new NotFoundError('parent account', parent);
-        parentId = row.id;
-      }
+      const parentId = await this.parentIdOf(trx, name);
       const subs = (await trx('accounts')
         .where({ type: 'shared' })
         .whereRaw("name_key LIKE ? ESCAPE '!'", [`${oldPrefix.replace(/[!%_]/g, (c) => `!${c}`)}%`])
@@ -466,6 +451,17 @@ export class SharedAccounts {
       return name;
     });
     return this.get(renamed);
+  }
+
+  /** The id of the account a name `parent\sub` goes under (which must exist), or null at the top level. */
+  private async parentIdOf(trx: Knex.Transaction, name: string): Promise<number | null> {
+    const parent = parentName(name);
+    if (parent === undefined) return null;
+    const row = (await trx('accounts')
+      .where({ name_key: nameKey(parent), type: 'shared' })
+      .first('id')) as { id: number } | undefined;
+    if (!row) throw new NotFoundError('parent account', parent);
+    return row.id;
   }
 }
 
