@@ -2,8 +2,8 @@
  * Shared accounts in the web tools: the signed-in user's accounts (/accounts: every account they
  * may charge with its balance and their recent charges to it, and the form that changes the
  * active account) and the admin pages (/admin/accounts: search, create; one account's settings,
- * archive, access list, balance changes and ledger). Every change is one call to a primary
- * service (SharedAccounts, BalanceChanges), which checks it and writes the audit row with the
+ * name, archive, access list, balance changes, an allocation account's allocation, and ledger). Every change is one call to a primary
+ * service (SharedAccounts, Allocations, BalanceChanges), which checks it and writes the audit row with the
  * signed-in user as the actor; a refused admin form is shown again with the field's message.
  */
 import { Router, type Request, type Response } from 'express';
