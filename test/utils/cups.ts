@@ -20,7 +20,7 @@ import { buildSync } from 'esbuild';
 import type { RunningPrimary } from '../../primary/boot';
 import type { RunningSecondary } from '../../secondary/daemon';
 import { installCupsBackend, SHIM_TEMPLATE } from '../../secondary/print/cups/install';
-import { startTestSecondary } from '../integration/secondary/harness';
+import { startTestSecondary } from './secondary';
 import type { TestDatabase } from './databases';
 import { freePort } from './ports';
 import { sharedPrimary, type SharedPrimary } from './primary';

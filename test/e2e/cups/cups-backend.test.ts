@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { balanceOf, jobsOnPrimary, setFailureModes } from '../../integration/secondary/harness';
+import { balanceOf, jobsOnPrimary, setFailureModes } from '../../utils/secondary';
 import { freePort, installBuiltBackend, makeDocument, useCupsFixture } from '../../utils/cups';
 import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';

@@ -6,7 +6,7 @@
  * refused with the reason `lpstat` shows, charging nothing (docs/accounts.md).
  */
 import assert from 'node:assert/strict';
-import { balanceOf } from '../../integration/secondary/harness';
+import { balanceOf } from '../../utils/secondary';
 import { makeDocument, useCupsFixture } from '../../utils/cups';
 import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';

@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { balanceOf } from '../../integration/secondary/harness';
+import { balanceOf } from '../../utils/secondary';
 import { makeDocument, useCupsFixture } from '../../utils/cups';
 import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
