@@ -27,7 +27,7 @@ import { parseArgs, promisify } from 'node:util';
 import { openDatabase } from '../primary/db/connection';
 import { migrateLatest } from '../primary/db/migrate';
 import { installCupsBackend } from '../secondary/print/cups/install';
-import { startTestSecondary } from '../test/integration/secondary/harness';
+import { startTestSecondary } from '../test/utils/secondary';
 import { makeDocument } from '../test/utils/cups';
 import { accountFor } from '../test/utils/fixtures';
 import { startTestPrimary } from '../test/utils/primary';

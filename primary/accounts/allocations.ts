@@ -15,7 +15,7 @@ import type { Money } from '../../common/money';
 import { recordAudit } from '../audit/audit-log';
 import type { Database } from '../db/connection';
 import { isUniqueViolation } from '../db/errors';
-import { placeholders, runReads, type SqlReader, type SqlTx } from '../db/sql-runner';
+import { placeholders, runKnexTransaction, runReads, type SqlReader, type SqlTx } from '../db/sql-runner';
 import type { NewQuotaSchedule, QuotaSchedule, QuotaService } from '../quotas/quota-service';
 import type { AccountSettings, SharedAccount, SharedAccounts } from './shared-accounts';
 
@@ -180,6 +180,51 @@ export class Allocations {
       const owned = await this.quotas.create({ ...schedule, name: allocationScheduleName(accountId), account: name, mode: 'reset' }, trx);
       const details = { limit, allocation: owned.amount, period: owned.period, schedule: owned.name };
       await recordAudit(trx, { actor, action: 'account.allocation', targetType: 'account', targetId: name, details }, this.now());
+    });
+    return this.get(account.name);
+  }
+
+  /**
+   * Changes an allocation account's allocation, period or limit; what equals the current value is
+   * left alone, and a real change writes one `account.allocation` audit row with what changed.
+   * The schedule pays the new allocation from its next period; a period already paid is not
+   * paid again (QuotaService.change). Monthly without a day is the 1st, as at creation. A new
+   * limit applies to every user's balance on the account at once: hard makes them restricted.
+   */
+  async change(rawName: string, changes: { limit?: AllocationLimit; schedule?: Partial<AllocationSchedule> }, actor: string): Promise<AllocationAccount> {
+    const account = await this.get(rawName);
+    const { amount, ...timing } = changes.schedule ?? {};
+    if (changes.limit === undefined && amount === undefined && Object.keys(timing).length === 0) throw new ValidationError('nothing to change');
+    const old = account.schedule;
+    const period = timing.period ?? old.period;
+    const pick = <T>(given: T | undefined, stored: T): T => (given === undefined ? stored : given);
+    // Only the field the period uses is kept, as QuotaService stores it.
+    const spec = {
+      period,
+      weekday: period === 'weekly' ? pick(timing.weekday, old.weekday) : null,
+      dayOfMonth: period === 'monthly' ? (pick(timing.dayOfMonth, old.dayOfMonth) ?? 1) : null,
+      atTime: timing.atTime ?? old.atTime,
+      cron: period === 'cron' ? pick(timing.cron, old.cron) : null,
+    };
+    const respec = (['period', 'weekday', 'dayOfMonth', 'atTime', 'cron'] as const).some((k) => spec[k] !== old[k]);
+    const limit = changes.limit !== undefined && changes.limit !== account.limit ? changes.limit : undefined;
+    const allocation = amount !== undefined && amount !== old.amount ? amount : undefined;
+    if (!respec && limit === undefined && allocation === undefined) return account;
+    await runKnexTransaction(this.db, async (trx) => {
+      const q = await this.quotas.change(old.name, { ...(respec && { spec }), ...(allocation !== undefined && { amount: allocation }) }, trx);
+      const now = this.now();
+      if (limit !== undefined) {
+        await trx('accounts').where({ id: account.id }).update({ allocation_limit: limit, updated_at: now });
+        await trx('accounts')
+          .where({ parent_id: account.id, type: 'allocation' })
+          .update({ restricted: limit === 'hard', updated_at: now });
+      }
+      const details = {
+        ...(limit !== undefined && { limit }),
+        ...(allocation !== undefined && { allocation: q.amount }),
+        ...(respec && { period: q.period, weekday: q.weekday, dayOfMonth: q.dayOfMonth, atTime: q.atTime, cron: q.cron }),
+      };
+      await recordAudit(trx, { actor, action: 'account.allocation', targetType: 'account', targetId: account.name, details }, now);
     });
     return this.get(account.name);
   }

@@ -15,7 +15,7 @@ import { toAccount } from '../ledger/postings';
 import type { Account } from '../ledger/types';
 import type { UserService } from '../users/user-service';
 import { byName, chooseAccount, loadChargeContext, unusableBecause, type ChargeableAccount } from './account-choice';
-import { nameKey, parseAccountName, parentName, parseCode, parsePin } from './account-names';
+import { NAME_MAX, NAME_SEPARATOR, nameKey, parseAccountName, parentName, parseCode, parsePin } from './account-names';
 
 export interface SharedAccount {
   id: number;
@@ -156,15 +156,7 @@ export class SharedAccounts {
     )
       throw new AlreadyExistsError('account', name);
     await this.ensureCodeFree(trx, settings.code ?? null);
-    const parent = parentName(name);
-    let parentId: number | null = null;
-    if (parent !== undefined) {
-      const row = (await trx('accounts')
-        .where({ name_key: nameKey(parent), type: 'shared' })
-        .first('id')) as { id: number } | undefined;
-      if (!row) throw new NotFoundError('parent account', parent);
-      parentId = row.id;
-    }
+    const parentId = await this.parentIdOf(trx, name);
     const [id] = await trx('accounts').insert({
       type: 'shared',
       name,
@@ -458,6 +450,63 @@ export class SharedAccounts {
       .orderBy('groups.name')
       .pluck('groups.name')) as string[];
     return { everyone, users, groups };
+  }
+
+  /**
+   * Renames a shared account, or moves it in the hierarchy (`Physics` to `Science\Physics`):
+   * its sub-accounts follow (`Physics\Lab` becomes `Science\Physics\Lab`). The new parent must
+   * exist and must not be the account or one of its sub-accounts; no new name may collide with
+   * another account's after case folding or pass 255 characters. Jobs, ledger rows, schedules and
+   * active choices keep the account by id. One `account.rename` audit row.
+   */
+  async rename(rawName: string, rawNewName: string, actor: string): Promise<SharedAccount> {
+    const account = await this.get(rawName);
+    const name = parseAccountName(rawNewName);
+    if (name === account.name) throw new ValidationError(`account ${account.name} already has that name`, { field: 'name' });
+    const oldPrefix = nameKey(account.name + NAME_SEPARATOR);
+    const parent = parentName(name);
+    if (parent !== undefined && (nameKey(parent) === nameKey(account.name) || nameKey(parent).startsWith(oldPrefix)))
+      throw new ValidationError(`account ${account.name} cannot be moved under itself (${parent})`, { field: 'name' });
+    const renamed = await runKnexTransaction(this.db, async (trx) => {
+      const now = this.now();
+      const parentId = await this.parentIdOf(trx, name);
+      const subs = (await trx('accounts')
+        .where({ type: 'shared' })
+        .whereRaw("name_key LIKE ? ESCAPE '!'", [`${oldPrefix.replace(/[!%_]/g, (c) => `!${c}`)}%`])
+        .orderBy('name_key')
+        .select('id', 'name')) as { id: number; name: string }[];
+      const moves = [{ id: account.id, name }, ...subs.map((sub) => ({ id: sub.id, name: name + sub.name.slice(account.name.length) }))];
+      for (const move of moves) {
+        if (move.name.length > NAME_MAX) throw new ValidationError(`name ${move.name} is longer than ${NAME_MAX} characters`, { field: 'name' });
+        const taken = (await trx('accounts')
+          .where({ name_key: nameKey(move.name) })
+          .whereNotIn(
+            'id',
+            moves.map((m) => m.id),
+          )
+          .first('name')) as { name: string } | undefined;
+        if (taken) throw new AlreadyExistsError('account', taken.name);
+      }
+      for (const move of moves)
+        await trx('accounts')
+          .where({ id: move.id })
+          .update({ name: move.name, name_key: nameKey(move.name), updated_at: now, ...(move.id === account.id && { parent_id: parentId }) });
+      const details = { from: account.name, to: name, subAccounts: subs.length };
+      await recordAudit(trx, { actor, action: 'account.rename', targetType: 'account', targetId: name, details }, now);
+      return name;
+    });
+    return this.get(renamed);
+  }
+
+  /** The id of the account a name `parent\sub` goes under (which must exist), or null at the top level. */
+  private async parentIdOf(trx: Knex.Transaction, name: string): Promise<number | null> {
+    const parent = parentName(name);
+    if (parent === undefined) return null;
+    const row = (await trx('accounts')
+      .where({ name_key: nameKey(parent), type: 'shared' })
+      .first('id')) as { id: number } | undefined;
+    if (!row) throw new NotFoundError('parent account', parent);
+    return row.id;
   }
 }
 

@@ -7,6 +7,7 @@
  * instead of failing ("already exists", "not found"); the CLI passes none.
  */
 import type { Knex } from 'knex';
+import { ValidationError } from '../../common/errors';
 import { recordAudit } from '../audit/audit-log';
 import { runKnexTransaction } from '../db/sql-runner';
 import { parseScheduleText, type ScheduleText } from './schedule-input';
@@ -45,6 +46,10 @@ export class QuotaAdmin {
   /** Creates a schedule from the form's text (amounts in the site currency), audited as `quota.create`. */
   async create(form: ScheduleText, key: string | undefined, actor: string): Promise<QuotaSchedule> {
     const input = parseScheduleText(form, (await this.s.settings.currency()).decimals);
+    // `allocation:<id>` is the schedule an allocation account owns (accounts/allocations.ts):
+    // an administrator's own schedule by that name would stop the account from being created.
+    if (input.name.trim().toLowerCase().startsWith('allocation:'))
+      throw new ValidationError('schedule names starting with "allocation:" are kept for allocation accounts', { field: 'name' });
     return runKnexTransaction(this.s.db, async (trx) => {
       const name = input.name.trim();
       if (key !== undefined && (await this.replayed(trx, 'quota.create', name, key))) return this.quotas.get(name, trx);

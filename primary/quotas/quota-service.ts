@@ -341,6 +341,49 @@ export class QuotaService {
     return this.get(name, trx);
   }
 
+  /**
+   * Changes a schedule's timing or amount. A period already run is not run again (its run row
+   * stays); the next period pays the new amount. A new timing starts with its first period after
+   * the change: the period of the new timing that holds now, when it began after the schedule's
+   * last run, is recorded as skipped, so the change pays no extra period at once.
+   */
+  async change(name: string, changes: { spec?: PeriodSpec; amount?: Money }, trx: Knex.Transaction): Promise<QuotaSchedule> {
+    const before = await this.get(name, trx);
+    if (changes.amount !== undefined && (!Number.isSafeInteger(changes.amount) || changes.amount < 0 || changes.amount > MAX_AMOUNT))
+      throw new ValidationError('amount must be whole minor units of at least 0', { field: 'amount' });
+    const spec: PeriodSpec | undefined = changes.spec && {
+      period: changes.spec.period,
+      weekday: changes.spec.period === 'weekly' ? changes.spec.weekday : null,
+      dayOfMonth: changes.spec.period === 'monthly' ? changes.spec.dayOfMonth : null,
+      atTime: changes.spec.atTime,
+      cron: changes.spec.period === 'cron' ? (changes.spec.cron?.trim() ?? null) : null,
+    };
+    if (spec) checkSpec(spec);
+    const respec = spec && (['period', 'weekday', 'dayOfMonth', 'atTime', 'cron'] as const).some((k) => spec[k] !== before[k]) ? spec : undefined;
+    const now = this.now();
+    await trx('quota_schedules')
+      .where({ id: before.id })
+      .update({
+        ...(respec && { period: respec.period, weekday: respec.weekday, day_of_month: respec.dayOfMonth, at_time: respec.atTime, cron: respec.cron }),
+        ...(changes.amount !== undefined && { amount: changes.amount }),
+        updated_at: now,
+      });
+    const current = respec && periodStartAt(respec, this.timezone, now);
+    if (current !== undefined && current >= before.createdAt) {
+      const last = (await trx('quota_runs').where({ schedule_id: before.id }).max({ p: 'period_start' }).first()) as { p: number | string | null } | undefined;
+      if (last?.p === null || last?.p === undefined || current > Number(last.p))
+        await trx('quota_runs').insert({
+          schedule_id: before.id,
+          period_start: current,
+          state: 'skipped',
+          reason: 'schedule',
+          created_at: now,
+          finished_at: now,
+        });
+    }
+    return this.get(before.name, trx);
+  }
+
   /** The next period starts of a schedule, in this primary's time zone. */
   nextRuns(schedule: QuotaSchedule, count = 3): number[] {
     return nextStarts(schedule, this.timezone, this.now(), count);

@@ -6,6 +6,8 @@
  * printer, CUPS's `ippeveprinter`, on loopback with its spool in a temporary directory.
  * Needs the Debian packages cups, cups-client, cups-ipp-utils (ipptool, ippeveprinter),
  * cups-filters, ghostscript, dbus-daemon (for ippeveprinter), and root (cupsd runs backends as root or lp).
+ * `useCupsFixture` puts them together for a describe of end-to-end tests: CUPS, the sink, a shared
+ * primary and a secondary per test, with the queues set up before each test.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -15,8 +17,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildSync } from 'esbuild';
+import type { RunningPrimary } from '../../primary/boot';
+import type { RunningSecondary } from '../../secondary/daemon';
 import { installCupsBackend, SHIM_TEMPLATE } from '../../secondary/print/cups/install';
+import { startTestSecondary } from './secondary';
+import type { TestDatabase } from './databases';
 import { freePort } from './ports';
+import { sharedPrimary, type SharedPrimary } from './primary';
 import { ROOT } from './processes';
 
 const run = promisify(execFile);
@@ -523,4 +530,151 @@ export async function startIppPrinter(opts: { formats?: string[]; countImpressio
     log: () => log,
     stop,
   };
+}
+
+/** A queue of the fixture's CUPS, printing through the Quotient backend. */
+export interface CupsQueue {
+  name: string;
+  /** postscript: CUPS's sample PostScript driver, so CUPS's filters run and the backend reads their output; raw by default. */
+  driver?: 'raw' | 'postscript';
+  /** Its device URI, asked before each test; by default the sink's, `quotient:socket://127.0.0.1:<sink port>`. */
+  device?: (fixture: CupsFixture) => string | Promise<string>;
+}
+
+export interface CupsFixtureOptions {
+  /** The queues, on CUPS and on the secondary; a name alone is a raw queue printing to the sink. */
+  queues: (string | CupsQueue)[];
+  /** Programs the tests need beyond CUPS (absolute paths): without one the describe is skipped, or fails under CI. */
+  requires?: string[];
+  /** false leaves the quotient shim out of CUPS's backends, for a test that installs it itself. */
+  installBackend?: boolean;
+  /** Starts CUPS's IPP printer (ippeveprinter) too, with these options. */
+  ippPrinter?: { countImpressions?: boolean };
+  /** Runs before each test's secondary starts: the printers, failure modes and rules it should find on the primary. */
+  beforeSecondary?: (primary: RunningPrimary) => Promise<unknown>;
+}
+
+/** What useCupsFixture runs; read it inside hooks and tests (each getter throws before the parts start). */
+export interface CupsFixture {
+  readonly cups: PrivateCups;
+  readonly sink: TestSink;
+  readonly ippPrinter: IppPrinter;
+  readonly shared: SharedPrimary;
+  /** The shared primary running now (a new one after shared.start()). */
+  readonly primary: RunningPrimary;
+  /** This test's secondary (print-1), serving every queue on `socketPath`. */
+  readonly secondary: RunningSecondary;
+  /** The secondary's socket, which CUPS passes to the backend as QUOTIENT_SOCKET. */
+  readonly socketPath: string;
+  /** A directory for the tests' documents, readable by lp. */
+  readonly docs: string;
+  /** Shuts the secondary down and starts it again on the same data directory (an upgrade, a reboot). */
+  restartSecondary(): Promise<void>;
+}
+
+/**
+ * Registers a describe's hooks for end-to-end tests through real CUPS: once, a private cupsd
+ * whose backends find the secondary's socket, a test sink (and an IPP printer when asked), and
+ * a shared primary; before each test, a fresh secondary with the queues and the queues on CUPS;
+ * after each, every unfinished job cancelled and the secondary shut down. Skips the describe
+ * with the reason where CUPS or a required program is missing (and fails instead under CI,
+ * where .ci/run installs them).
+ */
+export function useCupsFixture(t: TestDatabase, opts: CupsFixtureOptions): CupsFixture {
+  const queues: CupsQueue[] = opts.queues.map((q) => (typeof q === 'string' ? { name: q } : q));
+  const parts: Partial<{ cups: PrivateCups; sink: TestSink; ippPrinter: IppPrinter; secondary: RunningSecondary; secondaryDir: string; docs: string }> = {};
+  const need = <K extends keyof typeof parts>(key: K): NonNullable<(typeof parts)[K]> => {
+    const part = parts[key];
+    if (part === undefined) throw new Error(`the CUPS fixture has no ${key} (use it inside hooks and tests)`);
+    return part as NonNullable<(typeof parts)[K]>;
+  };
+  const socketPath = (): string => path.join(need('secondaryDir'), 'quotient.sock');
+  const startSecondary = async (primary: RunningPrimary, dataDir: string): Promise<void> => {
+    parts.secondary = await startTestSecondary(primary.grpcPort, dataDir, { queues: queues.map((q) => q.name), flags: { socketPath: socketPath() } });
+    await parts.secondary.whenSynced();
+  };
+  /** A directory backends running as lp can enter. */
+  const openDir = (prefix: string): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    fs.chmodSync(dir, 0o755);
+    return dir;
+  };
+
+  before(async function () {
+    const missing = (opts.requires ?? []).filter((p) => !fs.existsSync(p));
+    const why =
+      cupsUnavailable() ?? (opts.ippPrinter ? ippPrinterUnavailable() : undefined) ?? (missing.length > 0 ? `missing ${missing.join(', ')}` : undefined);
+    if (why !== undefined) {
+      if (process.env.CI === 'true') throw new Error(`CUPS is required under CI: ${why}`);
+      console.log(`      (CUPS tests skipped: ${why})`);
+      this.skip();
+    }
+    this.timeout(60_000);
+    parts.secondaryDir = openDir('qsec-');
+    parts.docs = openDir('qdocs-');
+    parts.cups = await startPrivateCups({ env: { QUOTIENT_SOCKET: socketPath() }, installBackend: opts.installBackend !== false });
+    const [sink, ippPrinter] = await Promise.all([startTestSink(), opts.ippPrinter ? startIppPrinter(opts.ippPrinter) : undefined]);
+    parts.sink = sink;
+    if (ippPrinter) parts.ippPrinter = ippPrinter;
+  });
+
+  const shared = sharedPrimary(t);
+
+  after(async () => {
+    await parts.secondary?.shutdown();
+    await parts.sink?.close();
+    await parts.ippPrinter?.stop();
+    await parts.cups?.stop();
+    for (const dir of [parts.secondaryDir, parts.docs]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(async function () {
+    this.timeout(60_000);
+    await opts.beforeSecondary?.(shared.primary);
+    await startSecondary(shared.primary, fs.mkdtempSync(path.join(need('secondaryDir'), 'd')));
+    const sink = need('sink');
+    sink.received.length = 0;
+    sink.mode = 'accept';
+    for (const q of queues) {
+      const device = q.device ? await q.device(fixture) : `quotient:socket://127.0.0.1:${sink.port}`;
+      const model = q.driver === 'postscript' ? 'drv:///sample.drv/generic.ppd' : 'raw';
+      await need('cups').lpadmin(['-p', q.name, '-E', '-v', device, '-m', model, '-o', 'printer-error-policy=abort-job']);
+    }
+  });
+
+  afterEach(async () => {
+    await parts.cups?.cancelAll();
+    await parts.secondary?.shutdown();
+  });
+
+  const fixture: CupsFixture = {
+    get cups() {
+      return need('cups');
+    },
+    get sink() {
+      return need('sink');
+    },
+    get ippPrinter() {
+      return need('ippPrinter');
+    },
+    shared,
+    get primary() {
+      return shared.primary;
+    },
+    get secondary() {
+      return need('secondary');
+    },
+    get socketPath() {
+      return socketPath();
+    },
+    get docs() {
+      return need('docs');
+    },
+    async restartSecondary() {
+      const { dataDir } = need('secondary').config;
+      await need('secondary').shutdown();
+      await startSecondary(shared.primary, dataDir);
+    },
+  };
+  return fixture;
 }

@@ -2,8 +2,8 @@
  * Shared accounts in the web tools: the signed-in user's accounts (/accounts: every account they
  * may charge with its balance and their recent charges to it, and the form that changes the
  * active account) and the admin pages (/admin/accounts: search, create; one account's settings,
- * archive, access list, balance changes and ledger). Every change is one call to a primary
- * service (SharedAccounts, BalanceChanges), which checks it and writes the audit row with the
+ * name, archive, access list, balance changes, an allocation account's allocation, and ledger). Every change is one call to a primary
+ * service (SharedAccounts, Allocations, BalanceChanges), which checks it and writes the audit row with the
  * signed-in user as the actor; a refused admin form is shown again with the field's message.
  */
 import { Router, type Request, type Response } from 'express';
@@ -103,6 +103,7 @@ function refusal(err: unknown): { message: string; field: string } | undefined {
     const code = err.details.what === 'account code';
     return { message: code ? 'accounts.error.codeTaken' : 'accounts.error.nameTaken', field: code ? 'field.code' : 'field.name' };
   }
+  if (err.code === 'NOT_FOUND' && err.details.what === 'parent account') return { message: 'accounts.error.noParent', field: 'field.name' };
   return err.code === 'VALIDATION' ? errorMessage(err) : undefined;
 }
 
@@ -133,7 +134,8 @@ function allocationSchedule(body: Record<string, unknown>, decimals: number): Al
       weekday: text(body, 'weekday', 16),
       day: text(body, 'day', 4) || '1',
       at: text(body, 'at', 8),
-      amount: text(body, 'allocation', 32),
+      // The allocation is read below, so that a refusal names the form's field.
+      amount: '0',
       mode: 'reset',
     },
     decimals,
@@ -144,7 +146,7 @@ function allocationSchedule(body: Record<string, unknown>, decimals: number): Al
     dayOfMonth: typed.dayOfMonth ?? null,
     atTime: typed.atTime ?? '00:00',
     cron: null,
-    amount: typed.amount,
+    amount: parseAmount(text(body, 'allocation', 32), decimals, 'allocation'),
   };
 }
 
@@ -163,6 +165,15 @@ function allocationView(res: Response, d: AllocationDetail, zone: string): Recor
     enabled: q.enabled,
     nextRun: d.nextRun === null ? '' : `${localTime(d.nextRun, zone)} ${zone}`,
     users: d.users.map((u) => ({ username: u.username, balance: money(res, u.balance), reserved: money(res, u.reserved), overrun: money(res, u.overrun) })),
+    // The edit form's fields as stored; a cron schedule's period is left to the CLI (no period field).
+    form: {
+      allocation: plain(q.amount, webContext(res).currency.decimals),
+      period: q.period === 'cron' ? '' : q.period,
+      weekday: String(q.weekday ?? 1),
+      day: q.dayOfMonth === null ? '' : String(q.dayOfMonth),
+      at: q.atTime,
+      limit: d.account.limit,
+    },
   };
 }
 
@@ -345,6 +356,26 @@ function adminAccountRoutes(deps: WebDeps, pages: AccountPages): Router {
     change(async (_req, res, account, body) => {
       const changes = settingsForm(body, decimals(res), account);
       if (Object.keys(changes).length > 0) await s.accounts.update(account.name, changes, actor(res));
+    }),
+  );
+
+  r.post(
+    '/:id/rename',
+    change(async (_req, res, account, body) => {
+      await s.accounts.rename(account.name, text(body, 'name', 1000), actor(res));
+    }),
+  );
+
+  r.post(
+    '/:id/allocation',
+    change(async (_req, res, account, body) => {
+      const limit = choice(body, 'limit', ALLOCATION_LIMITS);
+      // Without a period field (a cron schedule) only the allocation and the limit change.
+      const schedule: Partial<AllocationSchedule> =
+        body.period === undefined
+          ? { amount: parseAmount(text(body, 'allocation', 32), decimals(res), 'allocation') }
+          : allocationSchedule(body, decimals(res));
+      await s.allocations.change(account.name, { limit, schedule }, actor(res));
     }),
   );
 

@@ -58,6 +58,7 @@ const FIELD_KEYS = new Set([
   'multiplier',
   'starts',
   'expires',
+  'allocation',
   'notes',
   'user',
   'kind',

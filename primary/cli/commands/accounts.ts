@@ -1,5 +1,5 @@
 /**
- * `quotient accounts add|list|show|set|grant|revoke|adjust|set-balance|archive|active|overruns|import`:
+ * `quotient accounts add|list|show|set|rename|grant|revoke|adjust|set-balance|archive|active|overruns|import`:
  * shared accounts (a balance, or a per-user allocation with its period and limit: overruns lists
  * who went past it), their access lists (one by one or many from CSV), their balances (through BalanceChanges, audited) and users'
  * active accounts (docs/accounts.md). Dates are YYYY-MM-DD in UTC: an account starts at the
@@ -7,12 +7,13 @@
  */
 import { Command } from 'commander';
 import { ValidationError } from '../../../common/errors';
-import { formatAmount, type CurrencyFormat } from '../../../common/money';
+import { formatAmount, parseAmount, type CurrencyFormat } from '../../../common/money';
 import { ACCOUNT_COLUMNS, importAccounts } from '../../accounts/account-import';
-import { parseLimit, type AllocationAccount } from '../../accounts/allocations';
+import { parseLimit, type AllocationAccount, type AllocationLimit, type AllocationSchedule } from '../../accounts/allocations';
 import { parseDay, parseMultiplier } from '../../accounts/account-names';
 import type { AccountSettings, Grantee, SharedAccount } from '../../accounts/shared-accounts';
-import { parseScheduleText } from '../../quotas/schedule-input';
+import type { Period } from '../../quotas/periods';
+import { PERIODS, parseDayOfMonth, parseScheduleText, parseWeekday } from '../../quotas/schedule-input';
 import type { Services } from '../../services';
 import { balanceChangeCommand } from '../balance-change';
 import { action, amountArg, cliActor, printTable, withDatabaseOptions, withServices, type DatabaseFlags } from '../context';
@@ -83,6 +84,29 @@ interface AllocationFlags {
 
 function describeAllocation(a: AllocationAccount, c: CurrencyFormat): string {
   return `allocation ${formatAmount(a.schedule.amount, c)} per user, ${a.schedule.period}, ${a.limit} limit (schedule ${a.schedule.name})`;
+}
+
+function allocationJson(a: AllocationAccount): Record<string, unknown> {
+  const q = a.schedule;
+  return { amount: q.amount, period: q.period, weekday: q.weekday, dayOfMonth: q.dayOfMonth, atTime: q.atTime, cron: q.cron, limit: a.limit, schedule: q.name };
+}
+
+/** `set`'s allocation flags as Allocations.change takes them, or undefined when none is given. */
+function allocationChanges(flags: Partial<AllocationFlags>, decimals: number): { limit?: AllocationLimit; schedule?: Partial<AllocationSchedule> } | undefined {
+  const schedule: Partial<AllocationSchedule> = {};
+  if (flags.allocation !== undefined) schedule.amount = parseAmount(flags.allocation, decimals, 'allocation');
+  if (flags.period !== undefined) {
+    if (!PERIODS.includes(flags.period as Period))
+      throw new ValidationError(`period must be daily, weekly, monthly or cron, got ${JSON.stringify(flags.period)}`, { field: 'period' });
+    schedule.period = flags.period as Period;
+  }
+  if (flags.weekday !== undefined) schedule.weekday = parseWeekday(flags.weekday);
+  if (flags.day !== undefined) schedule.dayOfMonth = parseDayOfMonth(flags.day);
+  if (flags.at !== undefined) schedule.atTime = flags.at;
+  if (flags.cron !== undefined) schedule.cron = flags.cron;
+  const limit = flags.limit === undefined ? undefined : parseLimit(flags.limit);
+  if (limit === undefined && Object.keys(schedule).length === 0) return undefined;
+  return { ...(limit !== undefined && { limit }), ...(Object.keys(schedule).length > 0 && { schedule }) };
 }
 
 function granteeOf(flags: { user?: string; group?: string; everyone?: boolean }): Grantee {
@@ -168,8 +192,11 @@ export function accountsCommand(): Command {
       await withServices(flags, async (s) => {
         const account = await s.accounts.get(name);
         const access = await s.accounts.access(name);
-        if (flags.json) return console.log(JSON.stringify({ ...account, access }, null, 2));
-        console.log(describe(account, await s.settings.currency()));
+        const allocation = await s.allocations.find(account.id);
+        if (flags.json) return console.log(JSON.stringify({ ...account, access, ...(allocation && { allocation: allocationJson(allocation) }) }, null, 2));
+        const c = await s.settings.currency();
+        console.log(describe(account, c));
+        if (allocation) console.log(describeAllocation(allocation, c));
         console.log(
           `access: ${access.everyone ? 'everyone' : [...access.users.map((u) => `user ${u}`), ...access.groups.map((g) => `group ${g}`)].join(', ') || 'nobody'}`,
         );
@@ -177,15 +204,48 @@ export function accountsCommand(): Command {
     }),
   );
 
-  const set = settingOptions(new Command('set').description("change a shared account's settings").argument('<name>'))
+  const set = settingOptions(new Command('set').description("change a shared account's settings, or an allocation account's allocation").argument('<name>'))
     .option('--enable', 'allow new jobs')
-    .option('--disable', 'refuse new jobs');
+    .option('--disable', 'refuse new jobs')
+    .option('--allocation <amount>', 'allocation account: what each user gets from the next period, e.g. 60.00')
+    .option('--period <period>', 'allocation account: daily, weekly, monthly or cron')
+    .option('--weekday <day>', 'allocation account, weekly: sun..sat or 0-6')
+    .option('--day <n>', 'allocation account, monthly: day of the month 1-31 (1 unless given)')
+    .option('--at <HH:MM>', 'allocation account: local time of day the period starts')
+    .option('--cron <expression>', 'allocation account, cron: five fields')
+    .option('--limit <type>', 'allocation account: unlimited, soft or hard');
   withDatabaseOptions(set).action(
-    action(async (name: string, flags: DatabaseFlags & SettingFlags & { unrestricted?: boolean; enable?: boolean; disable?: boolean }) => {
+    action(
+      async (
+        name: string,
+        flags: DatabaseFlags & SettingFlags & Partial<AllocationFlags> & { unrestricted?: boolean; enable?: boolean; disable?: boolean },
+      ) => {
+        await withServices(flags, async (s) => {
+          const enabled = flags.enable ? true : flags.disable ? false : undefined;
+          const c = await s.settings.currency();
+          const settings = await settingsFrom(s, { ...restrictedOf(flags), ...(enabled !== undefined && { enabled }) });
+          const allocation = allocationChanges(flags, c.decimals);
+          if (Object.keys(settings).length === 0 && allocation === undefined) throw new ValidationError('nothing to change');
+          let account: SharedAccount = Object.keys(settings).length > 0 ? await s.accounts.update(name, settings, cliActor()) : await s.accounts.get(name);
+          if (allocation) account = await s.allocations.change(account.name, allocation, cliActor());
+          console.log(describe(account, c));
+          const now = await s.allocations.find(account.id);
+          if (now) console.log(describeAllocation(now, c));
+        });
+      },
+    ),
+  );
+
+  const rename = new Command('rename')
+    .description('rename a shared account or move it in the hierarchy (OLD to NEW\\NAME); its sub-accounts follow')
+    .argument('<name>')
+    .argument('<new-name>');
+  withDatabaseOptions(rename).action(
+    action(async (name: string, newName: string, flags: DatabaseFlags) => {
       await withServices(flags, async (s) => {
-        const enabled = flags.enable ? true : flags.disable ? false : undefined;
-        const account = await s.accounts.update(name, await settingsFrom(s, { ...restrictedOf(flags), ...(enabled !== undefined && { enabled }) }), cliActor());
-        console.log(describe(account, await s.settings.currency()));
+        const before = await s.accounts.get(name);
+        const account = await s.accounts.rename(name, newName, cliActor());
+        console.log(`renamed ${before.name} to ${account.name}`);
       });
     }),
   );
@@ -266,7 +326,15 @@ export function accountsCommand(): Command {
     }),
   );
 
-  return accounts.addCommand(add).addCommand(list).addCommand(show).addCommand(set).addCommand(archive).addCommand(active).addCommand(overruns);
+  return accounts
+    .addCommand(add)
+    .addCommand(list)
+    .addCommand(show)
+    .addCommand(set)
+    .addCommand(rename)
+    .addCommand(archive)
+    .addCommand(active)
+    .addCommand(overruns);
 }
 
 /** --restricted / --unrestricted as one setting; both at once is a mistake. */

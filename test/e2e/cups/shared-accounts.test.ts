@@ -6,76 +6,25 @@
  * refused with the reason `lpstat` shows, charging nothing (docs/accounts.md).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { RunningPrimary } from '../../../primary/boot';
-import type { RunningSecondary } from '../../../secondary/daemon';
-import { balanceOf, startTestSecondary } from '../../integration/secondary/harness';
-import { cupsUnavailable, makeDocument, startPrivateCups, startTestSink, type PrivateCups, type TestSink } from '../../utils/cups';
+import { balanceOf } from '../../utils/secondary';
+import { makeDocument, useCupsFixture } from '../../utils/cups';
 import { describeEndToEnd } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
-import { sharedPrimary } from '../../utils/primary';
 
 const SECONDARY = 'print-1';
 const ACTOR = 'test';
 
 describeEndToEnd('shared accounts through real CUPS', (t) => {
-  let cups: PrivateCups;
-  let sink: TestSink;
-  let primary: RunningPrimary;
-  let secondary: RunningSecondary;
-  let secondaryDir: string;
-  let docs: string;
-
-  before(async function () {
-    const why = cupsUnavailable();
-    if (why !== undefined) {
-      if (process.env.CI === 'true') throw new Error(`CUPS is required under CI: ${why}`);
-      console.log(`      (CUPS tests skipped: ${why})`);
-      this.skip();
-    }
-    this.timeout(60_000);
-    secondaryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qsec-'));
-    fs.chmodSync(secondaryDir, 0o755);
-    docs = fs.mkdtempSync(path.join(os.tmpdir(), 'qdocs-'));
-    fs.chmodSync(docs, 0o755);
-    cups = await startPrivateCups({ env: { QUOTIENT_SOCKET: path.join(secondaryDir, 'quotient.sock') } });
-    sink = await startTestSink();
-  });
-
-  const shared = sharedPrimary(t);
-
-  after(async () => {
-    await sink?.close();
-    await cups?.stop();
-    if (secondaryDir) fs.rmSync(secondaryDir, { recursive: true, force: true });
-    if (docs) fs.rmSync(docs, { recursive: true, force: true });
-  });
-
-  beforeEach(async function () {
-    this.timeout(60_000);
-    primary = shared.primary;
-    await primary.services.printers.resolve(SECONDARY, 'raw');
-    secondary = await startTestSecondary(primary.grpcPort, fs.mkdtempSync(path.join(secondaryDir, 'd')), {
-      queues: ['raw'],
-      flags: { socketPath: path.join(secondaryDir, 'quotient.sock') },
-    });
-    await secondary.whenSynced();
-    sink.received.length = 0;
-    await cups.lpadmin(['-p', 'raw', '-E', '-v', `quotient:socket://127.0.0.1:${sink.port}`, '-m', 'raw', '-o', 'printer-error-policy=abort-job']);
-  });
-
-  afterEach(async () => {
-    await cups.cancelAll();
-    await secondary.shutdown();
+  const fx = useCupsFixture(t, {
+    queues: ['raw'],
+    beforeSecondary: (primary) => primary.services.printers.resolve(SECONDARY, 'raw'),
   });
 
   const done = ['completed', 'aborted', 'canceled'];
 
   /** A shared account's print rows: [key, amount]. */
   async function printRowsOf(name: string): Promise<[string, number][]> {
-    const account = await primary.services.accounts.get(name);
+    const account = await fx.primary.services.accounts.get(name);
     const rows = (await t.db.knex('ledger').where({ account_id: account.id, type: 'print' }).orderBy('id').select('idempotency_key', 'amount')) as {
       idempotency_key: string;
       amount: number | string;
@@ -84,13 +33,13 @@ describeEndToEnd('shared accounts through real CUPS', (t) => {
   }
 
   async function fund(name: string, amount: number): Promise<void> {
-    const account = await primary.services.accounts.get(name);
-    await primary.services.balances.adjust({ accountId: account.id, amount, key: `fund:${name}`, actor: ACTOR, comment: 'budget' });
+    const account = await fx.primary.services.accounts.get(name);
+    await fx.primary.services.balances.adjust({ accountId: account.id, amount, key: `fund:${name}`, actor: ACTOR, comment: 'budget' });
   }
 
   it('charges the account a job names (job-account-id or job-billing) at its multiplier, and the active account otherwise', async function () {
     this.timeout(60_000);
-    const s = primary.services;
+    const s = fx.primary.services;
     await accountFor(s, { username: 'ann', restricted: true, initialCredit: 1000, creditLimit: 0 });
     await s.accounts.create({ name: 'Physics', code: 'PHY', multiplierBp: 15000 }, ACTOR);
     await s.accounts.create({ name: 'Library', code: 'LIB' }, ACTOR);
@@ -101,13 +50,13 @@ describeEndToEnd('shared accounts through real CUPS', (t) => {
     // ann chose nothing: her active account is the first she may charge by name, Library.
     assert.equal((await s.accounts.active('ann')).name, 'Library');
 
-    const [three, two, one] = await Promise.all([3, 2, 1].map((pages) => makeDocument(docs, 'pdf', pages)));
-    const named = await cups.lp(['-d', 'raw', '-U', 'ann', '-o', 'job-account-id=PHY', three!]);
-    const plain = await cups.lp(['-d', 'raw', '-U', 'ann', two!]);
-    const billed = await cups.lp(['-d', 'raw', '-U', 'ann', '-o', 'job-billing=phy', one!]);
-    const jobs = await Promise.all([named, plain, billed].map((id) => cups.waitForJob(id, done)));
-    for (const [i, job] of jobs.entries()) assert.equal(job.state, 'completed', cups.jobLog([named, plain, billed][i]!));
-    await secondary.whenOutboxEmpty();
+    const [three, two, one] = await Promise.all([3, 2, 1].map((pages) => makeDocument(fx.docs, 'pdf', pages)));
+    const named = await fx.cups.lp(['-d', 'raw', '-U', 'ann', '-o', 'job-account-id=PHY', three!]);
+    const plain = await fx.cups.lp(['-d', 'raw', '-U', 'ann', two!]);
+    const billed = await fx.cups.lp(['-d', 'raw', '-U', 'ann', '-o', 'job-billing=phy', one!]);
+    const jobs = await Promise.all([named, plain, billed].map((id) => fx.cups.waitForJob(id, done)));
+    for (const [i, job] of jobs.entries()) assert.equal(job.state, 'completed', fx.cups.jobLog([named, plain, billed][i]!));
+    await fx.secondary.whenOutboxEmpty();
 
     const [n, p, b] = jobs.map((j) => `print:${j.uuid}`);
     assert.deepEqual(await printRowsOf('Physics'), [
@@ -116,7 +65,7 @@ describeEndToEnd('shared accounts through real CUPS', (t) => {
     ]);
     assert.deepEqual(await printRowsOf('Library'), [[p, -20]]);
     assert.deepEqual(
-      [(await s.accounts.get('Physics')).balance, (await s.accounts.get('Library')).balance, ...(await balanceOf(primary, 'ann'))],
+      [(await s.accounts.get('Physics')).balance, (await s.accounts.get('Library')).balance, ...(await balanceOf(fx.primary, 'ann'))],
       [440, 80, 1000, 0],
     );
     const paidBy = (await t.db
@@ -132,13 +81,13 @@ describeEndToEnd('shared accounts through real CUPS', (t) => {
         [jobs[2]!.uuid, 'Physics', 15],
       ],
     );
-    assert.equal(sink.received.length, 3);
+    assert.equal(fx.sink.received.length, 3);
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });
 
   it('refuses a job for an account without access, expired, archived or with a wrong PIN, charging nothing, with the reason in lpstat', async function () {
     this.timeout(60_000);
-    const s = primary.services;
+    const s = fx.primary.services;
     await accountFor(s, { username: 'ann', restricted: true, initialCredit: 1000, creditLimit: 0 });
     await accountFor(s, { username: 'bob' });
     await s.accounts.create({ name: 'Secret', code: 'SEC' }, ACTOR);
@@ -157,7 +106,7 @@ describeEndToEnd('shared accounts through real CUPS', (t) => {
     await s.accounts.grant('Grant', { user: 'ann' }, ACTOR);
     for (const name of ['Secret', 'Closed', 'Old', 'Grant']) await fund(name, 100);
 
-    const pdf = await makeDocument(docs, 'pdf', 1);
+    const pdf = await makeDocument(fx.docs, 'pdf', 1);
     const cases: [string, string][] = [
       ['SEC', 'you may not charge account SEC'],
       ['CLOSED', 'account Closed has expired'],
@@ -165,17 +114,17 @@ describeEndToEnd('shared accounts through real CUPS', (t) => {
       ['GRANT-0041', 'wrong PIN for account GRANT'],
       ['GRANT-42', 'wrong PIN for account GRANT'],
     ];
-    const ids = await Promise.all(cases.map(([option]) => cups.lp(['-d', 'raw', '-U', 'ann', '-o', `job-account-id=${option}`, pdf])));
-    const good = await cups.lp(['-d', 'raw', '-U', 'ann', '-o', 'job-account-id=GRANT-0042', pdf]);
-    const refused = await Promise.all(ids.map((id) => cups.waitForJob(id, done)));
+    const ids = await Promise.all(cases.map(([option]) => fx.cups.lp(['-d', 'raw', '-U', 'ann', '-o', `job-account-id=${option}`, pdf])));
+    const good = await fx.cups.lp(['-d', 'raw', '-U', 'ann', '-o', 'job-account-id=GRANT-0042', pdf]);
+    const refused = await Promise.all(ids.map((id) => fx.cups.waitForJob(id, done)));
     assert.deepEqual(
       refused.map((j) => [j.state, j.message]),
       cases.map(([, reason]) => ['canceled', `Job refused by Quotient: ${reason}`]),
     );
-    const listing = await cups.lpstat(['-W', 'completed', '-l', '-o', 'raw']);
+    const listing = await fx.cups.lpstat(['-W', 'completed', '-l', '-o', 'raw']);
     for (const [, reason] of cases) assert.ok(listing.includes(`Status: Job refused by Quotient: ${reason}`), listing);
-    assert.equal((await cups.waitForJob(good, done)).state, 'completed', cups.jobLog(good));
-    await secondary.whenOutboxEmpty();
+    assert.equal((await fx.cups.waitForJob(good, done)).state, 'completed', fx.cups.jobLog(good));
+    await fx.secondary.whenOutboxEmpty();
 
     // Only the job with the right PIN (leading zero and all) was charged, to Grant.
     assert.deepEqual(
@@ -189,8 +138,8 @@ describeEndToEnd('shared accounts through real CUPS', (t) => {
       [['Grant', -10]],
     );
     assert.deepEqual(await Promise.all(['Secret', 'Closed', 'Old', 'Grant'].map(async (name) => (await s.accounts.get(name)).balance)), [100, 100, 100, 90]);
-    assert.deepEqual(await balanceOf(primary, 'ann'), [1000, 0]);
-    assert.equal(sink.received.length, 1);
+    assert.deepEqual(await balanceOf(fx.primary, 'ann'), [1000, 0]);
+    assert.equal(fx.sink.received.length, 1);
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });
 });

@@ -12,7 +12,7 @@ import type { RunningSecondary } from '../../../secondary/daemon';
 import { describeEndToEnd } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
 import { parseSquidLine } from '../../../secondary/proxy/squid-log-parser';
-import { startTestSecondary } from '../../integration/secondary/harness';
+import { startTestSecondary } from '../../utils/secondary';
 import { fetchVia, squidAvailable, startOrigin, startSquid, until, type RunningSquid } from './squid-harness';
 
 const MB = 1_048_576;

@@ -58,6 +58,29 @@ describeOnEachDatabase('quotient accounts (CLI)', (t) => {
     assert.deepEqual((await s.ledger.verify()).problems, []);
   });
 
+  it('renames an account and moves it under another with its sub-accounts, refusing a name taken after case folding or under itself', async () => {
+    const s = servicesFor(t.db);
+    for (const name of ['Science', 'Physics', 'Physics\\Lab']) await ok('accounts', 'add', name);
+    assert.equal(await ok('accounts', 'rename', 'physics', 'Science\\Physics'), 'renamed Physics to Science\\Physics\n');
+    assert.deepEqual(
+      (await s.accounts.list()).map((a) => [a.name, a.parent]),
+      [
+        ['Science', null],
+        ['Science\\Physics', 'Science'],
+        ['Science\\Physics\\Lab', 'Science\\Physics'],
+      ],
+    );
+    await fails(/account already exists: Science/, 'accounts', 'rename', 'Science\\Physics\\Lab', 'SCIENCE');
+    await fails(/cannot be moved under itself/, 'accounts', 'rename', 'Science', 'Science\\Physics\\Science');
+    await fails(/empty level between backslashes/, 'accounts', 'rename', 'Science', 'Faculty\\');
+    await fails(/account not found: Physics/, 'accounts', 'rename', 'Physics', 'Other');
+    const audit = await t.db.knex('audit_log').where({ action: 'account.rename' }).select('actor', 'target_id', 'details');
+    assert.deepEqual(
+      audit.map((a: { target_id: string; details: string }) => [a.target_id, JSON.parse(a.details)]),
+      [['Science\\Physics', { from: 'Physics', to: 'Science\\Physics', subAccounts: 1 }]],
+    );
+  });
+
   it('refuses bad input and changes nothing', async () => {
     const s = servicesFor(t.db);
     await ok('accounts', 'add', 'Science', '--code', 'SCI');

@@ -48,6 +48,54 @@ describeOnEachDatabase('quotient accounts: allocation accounts and account sched
     assert.deepEqual(await servicesFor(t.db).accounts.list(), [await servicesFor(t.db).accounts.get('Physics')], 'nothing half-created');
   });
 
+  it('changes the allocation, period and limit with set, shows them with show (and --json), and audits one row', async () => {
+    const s = servicesFor(t.db);
+    await ok('accounts', 'add', 'Lab', '--model', 'allocation', '--allocation', '50.00', '--period', 'monthly', '--limit', 'hard');
+    const id = (await s.accounts.get('Lab')).id;
+    const out = await ok('accounts', 'set', 'lab', '--allocation', '60.00', '--limit', 'soft', '--period', 'weekly', '--weekday', 'mon');
+    assert.match(out, new RegExp(`^allocation \\$60\\.00 per user, weekly, soft limit \\(schedule allocation:${id}\\)$`, 'm'));
+    assert.match(
+      await ok('accounts', 'show', 'Lab'),
+      new RegExp(`^account Lab \\(enabled\\)[^]*\\nallocation \\$60\\.00 per user, weekly, soft limit \\(schedule allocation:${id}\\)$`, 'm'),
+    );
+    const json = JSON.parse(await ok('accounts', 'show', 'Lab', '--json')) as { name: string; allocation: unknown };
+    assert.deepEqual(
+      [json.name, json.allocation],
+      ['Lab', { amount: 6000, period: 'weekly', weekday: 1, dayOfMonth: null, atTime: '00:00', cron: null, limit: 'soft', schedule: `allocation:${id}` }],
+    );
+    const audit = (await t.db.knex('audit_log').where({ action: 'account.allocation', target_id: 'Lab' }).orderBy('id').pluck('details')) as string[];
+    assert.deepEqual(JSON.parse(audit[1] ?? '{}'), {
+      limit: 'soft',
+      allocation: 6000,
+      period: 'weekly',
+      weekday: 1,
+      dayOfMonth: null,
+      atTime: '00:00',
+      cron: null,
+    });
+    assert.equal(audit.length, 2);
+    await ok('accounts', 'add', 'Physics');
+    assert.equal(JSON.parse(await ok('accounts', 'show', 'Physics', '--json')).allocation, undefined, 'a shared balance account has no allocation');
+    await fails(/account Physics is not an allocation account/, 'accounts', 'set', 'Physics', '--allocation', '1.00');
+    await fails(/period must be daily, weekly, monthly or cron, got "yearly"/, 'accounts', 'set', 'Lab', '--period', 'yearly');
+    await fails(/nothing to change/, 'accounts', 'set', 'Lab');
+  });
+
+  it('refuses a quota schedule named allocation:… so that an allocation account can always make its own', async () => {
+    await fails(
+      /schedule names starting with "allocation:" are kept for allocation accounts/,
+      'quotas',
+      'add',
+      'Allocation:1',
+      '--all-users',
+      '--period',
+      'daily',
+      '--amount',
+      '1.00',
+    );
+    assert.match(await ok('accounts', 'add', 'Lab', '--model', 'allocation', '--allocation', '1.00'), /schedule allocation:\d+\)$/m);
+  });
+
   it('adds a quota schedule for a shared account with --account', async () => {
     await ok('accounts', 'add', 'Physics');
     assert.match(

@@ -12,7 +12,7 @@ import { encodeUsername } from '../../../secondary/proxy/squid-log-parser';
 import { describeOnEachDatabase } from '../../utils/databases';
 import { sharedPrimary } from '../../utils/primary';
 import { until } from '../../utils/until';
-import { startTestSecondary } from '../secondary/harness';
+import { startTestSecondary } from '../../utils/secondary';
 
 const MB = 1_048_576;
 

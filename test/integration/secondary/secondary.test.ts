@@ -13,7 +13,7 @@ import { describeOnEachDatabase } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
 import { startTestPrimary } from '../../utils/primary';
 import { removeDir, tempDir } from '../../unit/secondary/helpers';
-import { balanceOf, jobsOnPrimary, printJob, printLedgerRows, setFailureModes, startTestSecondary, type LocalJobInput } from './harness';
+import { balanceOf, jobsOnPrimary, printJob, printLedgerRows, setFailureModes, startTestSecondary, type LocalJobInput } from '../../utils/secondary';
 
 describeOnEachDatabase('secondary daemon with a real primary', (t) => {
   let dataDir: string;

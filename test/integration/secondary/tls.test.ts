@@ -9,7 +9,7 @@ import { describeOnEachDatabase } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
 import { startTestPrimary } from '../../utils/primary';
 import { removeDir, tempDir } from '../../unit/secondary/helpers';
-import { balanceOf, makeCertificates, printJob, startTestSecondary, type Certificates } from './harness';
+import { balanceOf, makeCertificates, printJob, startTestSecondary, type Certificates } from '../../utils/secondary';
 
 describeOnEachDatabase('secondary over TLS', (t) => {
   let certDir: string;

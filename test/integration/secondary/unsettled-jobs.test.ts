@@ -16,7 +16,7 @@ import { describeOnEachDatabase } from '../../utils/databases';
 import { accountFor } from '../../utils/fixtures';
 import { startTestPrimary } from '../../utils/primary';
 import { removeDir, tempDir } from '../../unit/secondary/helpers';
-import { balanceOf, jobsOnPrimary, printJob, printLedgerRows, setFailureModes, startTestSecondary, type LocalJobInput } from './harness';
+import { balanceOf, jobsOnPrimary, printJob, printLedgerRows, setFailureModes, startTestSecondary, type LocalJobInput } from '../../utils/secondary';
 
 /** Sends raw lines on the socket and reads one answer per line. */
 async function rawRequests(socketPath: string, lines: string[]): Promise<{ ok: boolean; error?: { code: string; message: string } }[]> {

@@ -374,6 +374,83 @@ describeOnEachDatabase('shared-account pages over HTTP', (t) => {
     assert.equal((await primary.services.accounts.get('Science')).balance, 0);
   });
 
+  it('renames and moves an account with the rename form: sub-accounts follow, the page keeps its address, one audit row; a taken name or missing parent is refused', async () => {
+    const a = await admin();
+    for (const name of ['Science', 'Physics', 'Physics\\Lab']) await create(a, { name });
+    const id = await accountId('Physics');
+    const before = await counts();
+    const moved = await a.post(`/admin/accounts/${id}/rename`, { name: 'Science \\ Physics' });
+    assert.deepEqual([moved.status, moved.location], [303, `/admin/accounts/${id}?saved=1`]);
+    assert.deepEqual(
+      (await primary.services.accounts.list()).map((x) => x.name),
+      ['Science', 'Science\\Physics', 'Science\\Physics\\Lab'],
+    );
+    assert.match(
+      (await a.get(`/admin/accounts/${id}`)).text,
+      /<h1 translate="no">Science\\Physics<\/h1>[^]*name="name" maxlength="1000" required value="Science\\Physics"/,
+    );
+    const after = await counts();
+    assert.deepEqual(after, [before[0], before[1], (before[2] ?? 0) + 1], 'no account or ledger row, one audit row');
+    const refused = async (name: string, message: string): Promise<void> => {
+      const answer = await a.post(`/admin/accounts/${id}/rename`, { name });
+      assert.equal(answer.status, 400, name);
+      assert.equal(formError(answer), message, name);
+    };
+    await refused('SCIENCE', 'That did not work: another account already has that name (names are compared without case).');
+    await refused('Art\\Physics', 'That did not work: the new parent account does not exist.');
+    await refused('Science\\Physics\\Lab\\X', 'That did not work: check the name.');
+    await refused('Science\\\\Physics', 'That did not work: check the name.');
+    assert.deepEqual(await counts(), after);
+  });
+
+  it("changes an allocation account's allocation, period and limit with its form; the period already paid is not paid again", async () => {
+    const a = await admin();
+    const created = await primary.services.allocations.create(
+      { name: 'Lab', limit: 'hard', schedule: { period: 'monthly', weekday: null, dayOfMonth: 1, atTime: '00:00', cron: null, amount: 100 } },
+      'cli:admin',
+    );
+    await primary.services.accounts.grant('Lab', { user: 'ann' }, 'cli:admin');
+    const paid = await primary.services.quotas.runNow(created.schedule.name);
+    assert.deepEqual([paid.users, paid.total], [1, 100], 'ann');
+    let page = (await a.get(`/admin/accounts/${created.id}`)).text;
+    const edit = /<form method="post" action="[^"]*\/allocation" id="allocation-edit">([\s\S]*?)<\/form>/.exec(page)?.[1] ?? '';
+    assert.match(edit, /name="allocation"[^>]*value="1\.00"/);
+    assert.match(edit, /<option value="monthly" selected>/);
+    assert.match(edit, /<option value="hard">/);
+    const answer = await a.post(`/admin/accounts/${created.id}/allocation`, {
+      allocation: '2.50',
+      period: 'weekly',
+      weekday: '3',
+      day: '',
+      at: '06:00',
+      limit: 'soft',
+    });
+    assert.deepEqual([answer.status, answer.location], [303, `/admin/accounts/${created.id}?saved=1`]);
+    const stored = await primary.services.allocations.get('Lab');
+    assert.deepEqual(
+      [stored.limit, stored.schedule.amount, stored.schedule.period, stored.schedule.weekday, stored.schedule.dayOfMonth, stored.schedule.atTime],
+      ['soft', 250, 'weekly', 3, null, '06:00'],
+    );
+    page = (await a.get(`/admin/accounts/${created.id}`)).text;
+    const text = (id: string): string => new RegExp(`id="${id}">([^<]*)<`).exec(page)?.[1] ?? '';
+    assert.deepEqual(
+      [text('allocation-per-period'), text('allocation-when'), text('allocation-limit')],
+      ['$2.50', 'Every Wednesday at 06:00', 'Soft limit: you may go past it, you will be warned.'],
+    );
+    assert.deepEqual(tableRows(page, 'allocation-users'), [['ann', '$1.00', '$0.00', '$0.00']], 'the paid period is not paid again');
+    const audit = (await t.db.knex('audit_log').where({ action: 'account.allocation' }).orderBy('id').select('actor', 'details')) as {
+      actor: string;
+      details: string;
+    }[];
+    assert.deepEqual(
+      audit.slice(1).map((r) => [r.actor, JSON.parse(r.details)]),
+      [['admin', { limit: 'soft', allocation: 250, period: 'weekly', weekday: 3, dayOfMonth: null, atTime: '06:00', cron: null }]],
+    );
+    const bad = await a.post(`/admin/accounts/${created.id}/allocation`, { allocation: '1.005', period: 'weekly', weekday: '3', at: '06:00', limit: 'soft' });
+    assert.equal(bad.status, 400);
+    assert.equal(formError(bad), 'That did not work: check the allocation (such as 50.00).');
+  });
+
   it('answers 403 to users who are not administrators, and 404 for a personal account', async () => {
     const u = await ann();
     assert.equal((await u.get('/admin/accounts')).status, 403);

@@ -107,6 +107,13 @@ function pages(ids: {
   };
 }
 
+/** More requests for views already named above, showing what else they can show: an allocation account. */
+function morePages(ids: { allocationId: number }): Record<string, { who: 'ann' | 'admin'; path: string }> {
+  return {
+    'admin-account, an allocation account': { who: 'admin', path: `/admin/accounts/${ids.allocationId}` },
+  };
+}
+
 describeOnEachDatabase('the web tools in Spanish', (t) => {
   let primary: RunningPrimary;
   let base: string;
@@ -159,6 +166,7 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
     let cardId: number;
     let runId: number;
     let accountId: number;
+    let allocationId: number;
 
     beforeEach(async () => {
       await primary.secondaries.register(
@@ -207,6 +215,15 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
       const onAccount = jobDescription({ documentName: 'mapa.pdf', pages: 2, accountCode: 'BIB' });
       await primary.services.printing.submit({ kind: 'authorize', secondary: 'print-1', job: onAccount });
       await primary.services.printing.submit({ kind: 'commit', secondary: 'print-1', jobId: onAccount.jobId });
+      // An allocation account ann may charge (so /accounts shows her allocation), its period paid, one job on it.
+      const monthly = { period: 'monthly' as const, weekday: null, dayOfMonth: 1, atTime: '06:00', cron: null, amount: 300 };
+      const allocation = await primary.services.allocations.create({ name: 'Laboratorio', code: 'LAB', limit: 'soft', schedule: monthly }, 'admin');
+      allocationId = allocation.id;
+      await primary.services.accounts.grant('Laboratorio', { user: 'ann' }, 'admin');
+      await primary.services.quotas.runNow(allocation.schedule.name);
+      const onAllocation = jobDescription({ documentName: 'informe.pdf', pages: 1, accountCode: 'LAB' });
+      await primary.services.printing.submit({ kind: 'authorize', secondary: 'print-1', job: onAllocation });
+      await primary.services.printing.submit({ kind: 'commit', secondary: 'print-1', jobId: onAllocation.jobId });
     });
 
     it('shows no English and looks up no message that Spanish lacks', async () => {
@@ -228,7 +245,11 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
       assert.equal((await clients.admin.post(`/admin/printers/${printerId}/filters`, filters, SPANISH)).status, 303);
 
       const found: Record<string, string[]> = {};
-      for (const [view, p] of Object.entries(pages({ annId, printerId, cardId, runId, accountId }))) {
+      const requests: [string, { who: 'nobody' | 'ann' | 'admin'; path: string; form?: Record<string, string>; status?: number }][] = [
+        ...Object.entries(pages({ annId, printerId, cardId, runId, accountId })),
+        ...Object.entries(morePages({ allocationId })),
+      ];
+      for (const [view, p] of requests) {
         const client = clients[p.who];
         fallbacks.length = 0;
         const res = p.form ? await client.post(p.path, p.form, SPANISH) : await client.get(p.path, SPANISH);
@@ -238,6 +259,14 @@ describeOnEachDatabase('the web tools in Spanish', (t) => {
         if (problems.length > 0) found[view] = problems;
       }
       assert.deepEqual(found, {});
+      // The allocation texts were among those checked: ann's allocation left, the admin's edit and rename forms.
+      const es = (key: string): string => CATALOGUES.es?.[key] ?? assert.fail(`no Spanish ${key}`);
+      const accountsPage = (await clients.ann.get('/accounts', SPANISH)).text;
+      for (const key of ['accounts.allocation.left', 'accounts.allocation.perPeriod', 'accounts.allocation.limit.soft'])
+        assert.ok(accountsPage.includes(es(key)), `/accounts shows ${key} in Spanish`);
+      const allocationPage = (await clients.admin.get(`/admin/accounts/${allocationId}`, SPANISH)).text;
+      for (const key of ['accounts.allocation.title', 'accounts.allocation.editHint', 'accounts.rename.hint'])
+        assert.ok(allocationPage.includes(es(key).replace(/'/g, '&#x27;')), `the allocation account's page shows ${key} in Spanish`);
       // The widget's example address carries a title in the page's language too (Handlebars writes = as &#x3D;).
       assert.ok(
         (await clients.ann.get('/widget/help', SPANISH)).text.includes(

@@ -1,16 +1,16 @@
 /**
- * Helpers for the secondary's integration tests: a real secondary daemon in this process pointed
+ * A real secondary for tests (integration and e2e): a real secondary daemon in this process pointed
  * at a real primary (test/utils/primary.ts) on loopback, jobs in the shape the CUPS backend sends
  * them, and balances read from the primary's services.
  */
-import type { RunningPrimary } from '../../../primary/boot';
-import type { FailureMode } from '../../../primary/printing/printer-registry';
-import { loadSecondaryConfig, type SecondaryFlags } from '../../../secondary/config';
-import { startSecondary, type RunningSecondary } from '../../../secondary/daemon';
-import type { LocalRequest } from '../../../secondary/local-endpoint/protocol';
-import { silentLogger } from '../../unit/secondary/helpers';
-import type { TestDatabase } from '../../utils/databases';
-import { TEST_SECRET } from '../../utils/primary';
+import type { RunningPrimary } from '../../primary/boot';
+import type { FailureMode } from '../../primary/printing/printer-registry';
+import { loadSecondaryConfig, type SecondaryFlags } from '../../secondary/config';
+import { startSecondary, type RunningSecondary } from '../../secondary/daemon';
+import type { LocalRequest } from '../../secondary/local-endpoint/protocol';
+import { silentLogger } from '../unit/secondary/helpers';
+import type { TestDatabase } from './databases';
+import { TEST_SECRET } from './primary';
 
 export type LocalJobInput = Extract<LocalRequest, { op: 'authorize' }>['job'];
 
@@ -88,4 +88,4 @@ export async function printLedgerRows(t: TestDatabase): Promise<Map<string, numb
   return counts;
 }
 
-export { makeCertificates, type Certificates } from '../../utils/certificates';
+export { makeCertificates, type Certificates } from './certificates';
