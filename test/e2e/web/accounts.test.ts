@@ -5,29 +5,17 @@
  * one ledger row on that account, and the page shows its new balance and the job.
  */
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
-import type { RunningPrimary } from '../../../primary/boot';
+import type { Page } from 'playwright-core';
 import { describeEndToEnd } from '../../utils/databases';
-import { sharedPrimary } from '../../utils/primary';
 import { printJob, registerPrintSecondary } from '../../utils/print-jobs';
-import { closeBrowser, screenshotPath, signedInPage } from './browser';
-
-after(closeBrowser);
+import { screenshotPath, useBrowserSuite } from './browser';
 
 describeEndToEnd('shared accounts in Chromium', (t) => {
-  let primary: RunningPrimary;
-  let base: string;
-  const contexts: BrowserContext[] = [];
-  const shared = sharedPrimary(t);
+  const web = useBrowserSuite(t);
 
   beforeEach(async () => {
-    ({ primary, base } = shared);
-    await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 250 });
-    await registerPrintSecondary(primary);
-  });
-
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
+    await web.primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 250 });
+    await registerPrintSecondary(web.primary);
   });
 
   const text = async (page: Page, selector: string): Promise<string> => ((await page.textContent(selector)) ?? '').trim();
@@ -38,25 +26,25 @@ describeEndToEnd('shared accounts in Chromium', (t) => {
       ['Biology', 1000],
       ['Zoology', 2000],
     ] as const) {
-      const account = await primary.services.accounts.create({ name }, 'admin');
-      await primary.services.accounts.grant(name, { user: 'ann' }, 'admin');
-      await primary.services.balances.adjust({ accountId: account.id, amount, comment: 'budget', key: `e2e:fund:${name}`, actor: 'admin' });
+      const account = await web.primary.services.accounts.create({ name }, 'admin');
+      await web.primary.services.accounts.grant(name, { user: 'ann' }, 'admin');
+      await web.primary.services.balances.adjust({ accountId: account.id, amount, comment: 'budget', key: `e2e:fund:${name}`, actor: 'admin' });
       ids.push(account.id);
     }
     const [biology = 0, zoology = 0] = ids;
-    const ann = (await signedInPage(contexts, base, 'ann', 'ann-password-1')).page;
+    const ann = await web.signedIn('ann', 'ann-password-1');
     await ann.click('nav a[href="/accounts"]');
     assert.equal(await text(ann, `#account-${biology} .balance`), '$10.00');
     assert.equal(await text(ann, `#account-${zoology} .balance`), '$20.00');
     assert.equal(await text(ann, `#account-${biology} .active-mark`), 'Active account', 'the first shared account by name, before any choice');
 
     await ann.check(`#account-${zoology} input[name="account"]`);
-    await Promise.all([ann.waitForURL(`${base}/accounts?changed=1`), ann.click('#active-account button[type="submit"]')]);
+    await Promise.all([ann.waitForURL(`${web.base}/accounts?changed=1`), ann.click('#active-account button[type="submit"]')]);
     assert.equal(await text(ann, '#active-changed'), 'Your active account has been changed.');
     assert.equal(await text(ann, `#account-${zoology} .active-mark`), 'Active account');
     assert.equal(await ann.locator(`#account-${biology} .active-mark`).count(), 0);
 
-    const job = await printJob(primary, { documentName: 'field-notes.pdf', pages: 3 });
+    const job = await printJob(web.primary, { documentName: 'field-notes.pdf', pages: 3 });
 
     const rows = (await t.db.knex('ledger').where({ type: 'print' }).select('account_id', 'amount', 'balance_after', 'idempotency_key')) as Record<
       string,

@@ -1,40 +1,26 @@
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
-import type { RunningPrimary } from '../../../primary/boot';
 import { type JobDescription } from '../../../primary/printing/job-events';
 import { jobDescription } from '../../utils/fixtures';
 import { describeEndToEnd } from '../../utils/databases';
-import { sharedPrimary } from '../../utils/primary';
-import { closeBrowser, screenshotPath, signedInPage } from './browser';
+import { screenshotPath, useBrowserSuite } from './browser';
 
 const SECONDARY = 'print-1';
 
 const job = (overrides: Partial<JobDescription> = {}): JobDescription => jobDescription({ documentName: 'thesis.pdf', pages: 6, ...overrides });
 
-after(closeBrowser);
-
 describeEndToEnd('admin printer filters in Chromium', (t) => {
-  let primary: RunningPrimary;
-  let base: string;
-  const contexts: BrowserContext[] = [];
-
-  const shared = sharedPrimary(t);
+  const web = useBrowserSuite(t);
 
   beforeEach(async () => {
-    ({ primary, base } = shared);
-    await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', restricted: true, initialCredit: 1000 });
-    await primary.services.printers.resolve(SECONDARY, 'library-laser', { description: 'Library laser' });
+    await web.primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', restricted: true, initialCredit: 1000 });
+    await web.primary.services.printers.resolve(SECONDARY, 'library-laser', { description: 'Library laser' });
   });
 
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
-
-  const signedIn = async (username: string, password: string): Promise<Page> => (await signedInPage(contexts, base, username, password)).page;
+  const { signedIn } = web;
 
   it("sets a max-pages filter that the charge path enforces, with the reason on the user's jobs page", async () => {
     const admin = await signedIn('admin', 'admin-password-for-tests');
-    await admin.goto(`${base}/admin/printers`);
+    await admin.goto(`${web.base}/admin/printers`);
     await Promise.all([admin.waitForURL(/\/admin\/printers\/\d+\/filters$/), admin.click('#printers a.filters')]);
     assert.equal(((await admin.textContent('#filters')) ?? '').trim(), 'None: every job may print.');
     await admin.fill('#filters-form input[name=maxPages]', '5');
@@ -50,7 +36,7 @@ describeEndToEnd('admin printer filters in Chromium', (t) => {
     );
 
     const big = job({ pages: 6 });
-    assert.deepEqual(await primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: big }), {
+    assert.deepEqual(await web.primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: big }), {
       kind: 'authorized',
       jobId: big.jobId,
       allowed: false,
@@ -59,12 +45,12 @@ describeEndToEnd('admin printer filters in Chromium', (t) => {
       charged: true,
     });
     const small = job({ pages: 5, documentName: 'abstract.pdf' });
-    assert.equal((await primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: small })).kind, 'authorized');
-    await primary.services.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: small.jobId });
+    assert.equal((await web.primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: small })).kind, 'authorized');
+    await web.primary.services.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: small.jobId });
 
     const ann = await signedIn('ann', 'ann-password-1');
     assert.equal(((await ann.textContent('#balance')) ?? '').trim(), '$9.50');
-    await ann.goto(`${base}/jobs`);
+    await ann.goto(`${web.base}/jobs`);
     const rows = await ann
       .locator('#jobs tbody tr')
       .evaluateAll((trs) => trs.map((tr) => [tr.querySelector('td.doc')?.textContent ?? '', tr.querySelector('td.status')?.textContent ?? '']));
@@ -77,8 +63,8 @@ describeEndToEnd('admin printer filters in Chromium', (t) => {
 
   it('shows a refused form again as typed, with the message from the catalogue, and changes nothing', async () => {
     const admin = await signedIn('admin', 'admin-password-for-tests');
-    const printer = await primary.services.printers.find(`${SECONDARY}/library-laser`);
-    await admin.goto(`${base}/admin/printers/${printer.id}/filters`);
+    const printer = await web.primary.services.printers.find(`${SECONDARY}/library-laser`);
+    await admin.goto(`${web.base}/admin/printers/${printer.id}/filters`);
     await admin.fill('#filters-form input[name=maxPages]', '0');
     await admin.fill('#filters-form input[name=nameDeny]', '*.exe, *.[ch');
     await Promise.all([admin.waitForLoadState('load'), admin.click('#filters-form button')]);

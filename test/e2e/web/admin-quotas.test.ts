@@ -1,46 +1,36 @@
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
-import type { RunningPrimary } from '../../../primary/boot';
 import { describeEndToEnd } from '../../utils/databases';
-import { sharedPrimary } from '../../utils/primary';
-import { closeBrowser, screenshotPath, signedInPage } from './browser';
+import { screenshotPath, useBrowserSuite } from './browser';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 const ZONE = 'America/New_York';
 
-after(closeBrowser);
-
 describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) => {
-  let primary: RunningPrimary;
-  let base: string;
-  const contexts: BrowserContext[] = [];
-
-  const shared = sharedPrimary(t, { timezone: ZONE });
+  const web = useBrowserSuite(t, { timezone: ZONE });
 
   beforeEach(async () => {
-    ({ primary, base } = shared);
-    await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 1234 });
-    await primary.services.users.createUser({ username: 'bob', password: 'bob-password-1', initialCredit: 500 });
-    await primary.services.groups.create({ name: 'students' });
-    await primary.services.groups.addMembers('students', ['ann']);
+    await web.primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 1234 });
+    await web.primary.services.users.createUser({ username: 'bob', password: 'bob-password-1', initialCredit: 500 });
+    await web.primary.services.groups.create({ name: 'students' });
+    await web.primary.services.groups.addMembers('students', ['ann']);
   });
 
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
-
-  const signedIn = (username: string, password: string): Promise<{ page: Page; context: BrowserContext }> => signedInPage(contexts, base, username, password);
+  const signedIn = async (username: string, password: string): Promise<{ page: Page; context: BrowserContext }> => {
+    const page = await web.signedIn(username, password);
+    return { page, context: page.context() };
+  };
 
   const text = async (page: Page, selector: string): Promise<string> => ((await page.textContent(selector)) ?? '').trim();
   const balance = async (username: string): Promise<number> =>
-    (await primary.services.users.personalAccount((await primary.services.users.getByUsername(username)).id)).balance;
+    (await web.primary.services.users.personalAccount((await web.primary.services.users.getByUsername(username)).id)).balance;
 
   /** Fills the new-schedule form on /admin/groups and submits it. */
   async function createSchedule(
     page: Page,
     fields: { name: string; for: string; period: string; weekday?: string; cron?: string; amount: string },
   ): Promise<void> {
-    await page.goto(`${base}/admin/groups`);
+    await page.goto(`${web.base}/admin/groups`);
     const form = '#new-quota form';
     await page.fill(`${form} input[name=name]`, fields.name);
     await page.selectOption(`${form} select[name=for]`, fields.for);
@@ -54,7 +44,7 @@ describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) 
   it('creates "$2.00 weekly on Monday for students", runs it now once: the student sees exactly +$2.00 once, a second run pays nothing', async () => {
     const admin = await signedIn('admin', ADMIN_PASSWORD);
     await createSchedule(admin.page, { name: 'print-weekly', for: 'students', period: 'weekly', weekday: 'Monday', amount: '2.00' });
-    assert.equal(admin.page.url(), `${base}/admin/groups`);
+    assert.equal(admin.page.url(), `${web.base}/admin/groups`);
     const schedule = '#groups .schedule[data-name="print-weekly"]';
     assert.equal(await text(admin.page, `${schedule} .when`), 'Every Monday at 00:00');
     assert.equal(await text(admin.page, `${schedule} .what`), 'adds $2.00');
@@ -76,19 +66,19 @@ describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) 
     assert.equal(await balance('ann'), 1434);
 
     // Again, from the groups page: the same period, nothing more paid.
-    await admin.page.goto(`${base}/admin/groups`);
+    await admin.page.goto(`${web.base}/admin/groups`);
     await Promise.all([admin.page.waitForURL(/\?again=1$/), admin.page.click(`${schedule} form.run-now button`)]);
     assert.equal(
       await text(admin.page, '#run-result'),
       `The period starting ${period} already ran (run ${Number(run.id)}: 1 user(s), $2.00). Nothing more was paid.`,
     );
     assert.deepEqual([await balance('ann'), await balance('bob')], [1434, 500]);
-    await admin.page.goto(`${base}/admin/groups`);
+    await admin.page.goto(`${web.base}/admin/groups`);
     assert.deepEqual(await admin.page.locator(`${schedule} table.runs tbody td`).allTextContents(), [`${period}run by hand`, 'Done', '1', '$2.00']);
 
     const ann = await signedIn('ann', 'ann-password-1');
     assert.equal(await text(ann.page, '#balance'), '$14.34');
-    await ann.page.goto(`${base}/transactions`);
+    await ann.page.goto(`${web.base}/transactions`);
     const rows = await ann.page
       .locator('#transactions tbody tr')
       .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1, 4).map((td) => td.textContent ?? '')));
@@ -109,22 +99,22 @@ describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) 
   });
 
   it("refuses a post without the CSRF token with 403 and changes nothing, and shows a bad cron expression's refusal from the catalogue", async () => {
-    await primary.services.quotas.create({ name: 'print-weekly', group: 'students', period: 'weekly', weekday: 1, mode: 'add', amount: 200 });
+    await web.primary.services.quotas.create({ name: 'print-weekly', group: 'students', period: 'weekly', weekday: 1, mode: 'add', amount: 200 });
     const admin = await signedIn('admin', ADMIN_PASSWORD);
-    const post = (path: string, form: Record<string, string>) => admin.context.request.post(`${base}${path}`, { form, maxRedirects: 0 });
+    const post = (path: string, form: Record<string, string>) => admin.context.request.post(`${web.base}${path}`, { form, maxRedirects: 0 });
     const formKey = 'aaaaaaaaaaaaaaaaaaaa';
     assert.equal((await post('/admin/quotas/print-weekly/run', { formKey })).status(), 403);
     assert.equal((await post('/admin/quotas', { formKey, name: 'sneaky', for: '*', period: 'daily', amount: '100.00' })).status(), 403);
     assert.equal((await post('/admin/quotas/print-weekly/remove', { formKey, _csrf: 'not-the-token' })).status(), 403);
     assert.deepEqual(
-      (await primary.services.quotas.list()).map((q) => q.name),
+      (await web.primary.services.quotas.list()).map((q) => q.name),
       ['print-weekly'],
     );
     assert.equal(await balance('ann'), 1234);
     assert.equal(Number(((await t.db.knex('quota_runs').count({ n: '*' }).first()) as { n: number | string }).n), 0);
 
     // The same post with the page's token goes through (so the 403s above were the token).
-    await admin.page.goto(`${base}/admin/groups`);
+    await admin.page.goto(`${web.base}/admin/groups`);
     const csrf = (await admin.page.getAttribute('#new-quota input[name=_csrf]', 'value')) ?? '';
     assert.equal((await post('/admin/quotas/print-weekly/run', { formKey, _csrf: csrf })).status(), 303);
     assert.equal(await balance('ann'), 1434);
@@ -137,26 +127,26 @@ describeEndToEnd('quota schedules managed in the admin pages, in Chromium', (t) 
     await createSchedule(admin.page, { name: 'mornings', for: '*', period: 'daily', amount: '-1.00' });
     assert.equal(await text(admin.page, '#error-message'), 'Enter an amount of zero or more, such as 2.00.');
     assert.deepEqual(
-      (await primary.services.quotas.list()).map((q) => q.name),
+      (await web.primary.services.quotas.list()).map((q) => q.name),
       ['print-weekly'],
     );
   });
 
   it('disables, enables and removes a schedule with its buttons, audited', async () => {
-    await primary.services.quotas.create({ name: 'net-monthly', allUsers: true, period: 'monthly', dayOfMonth: 1, mode: 'reset', amount: 1000 });
+    await web.primary.services.quotas.create({ name: 'net-monthly', allUsers: true, period: 'monthly', dayOfMonth: 1, mode: 'reset', amount: 1000 });
     const admin = await signedIn('admin', ADMIN_PASSWORD);
-    await admin.page.goto(`${base}/admin/groups`);
+    await admin.page.goto(`${web.base}/admin/groups`);
     const schedule = '#quotas-everyone .schedule[data-name="net-monthly"]';
-    await Promise.all([admin.page.waitForURL(`${base}/admin/groups`), admin.page.click(`${schedule} form.toggle button`)]);
+    await Promise.all([admin.page.waitForURL(`${web.base}/admin/groups`), admin.page.click(`${schedule} form.toggle button`)]);
     assert.equal(await text(admin.page, `${schedule} strong`), 'net-monthly');
     assert.match(await text(admin.page, schedule), /^net-monthly \(disabled\)/);
     assert.equal(await admin.page.locator(`${schedule} .next`).count(), 0);
-    assert.equal((await primary.services.quotas.get('net-monthly')).enabled, false);
-    await Promise.all([admin.page.waitForURL(`${base}/admin/groups`), admin.page.click(`${schedule} form.toggle button`)]);
-    assert.equal((await primary.services.quotas.get('net-monthly')).enabled, true);
-    await Promise.all([admin.page.waitForURL(`${base}/admin/groups`), admin.page.click(`${schedule} form.remove button`)]);
+    assert.equal((await web.primary.services.quotas.get('net-monthly')).enabled, false);
+    await Promise.all([admin.page.waitForURL(`${web.base}/admin/groups`), admin.page.click(`${schedule} form.toggle button`)]);
+    assert.equal((await web.primary.services.quotas.get('net-monthly')).enabled, true);
+    await Promise.all([admin.page.waitForURL(`${web.base}/admin/groups`), admin.page.click(`${schedule} form.remove button`)]);
     assert.equal(await admin.page.locator(schedule).count(), 0);
-    assert.deepEqual(await primary.services.quotas.list(), []);
+    assert.deepEqual(await web.primary.services.quotas.list(), []);
     const actions = (await t.db.knex('audit_log').where('action', 'like', 'quota.%').orderBy('id').pluck('action')) as string[];
     assert.deepEqual(actions, ['quota.disable', 'quota.enable', 'quota.remove']);
   });

@@ -5,50 +5,31 @@
  * changes nothing; every save is audited with the administrator and the form's one-time key.
  */
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
-import type { RunningPrimary } from '../../../primary/boot';
+import type { Page } from 'playwright-core';
 import { listAudit } from '../../../primary/audit/audit-log';
 import { type JobDescription } from '../../../primary/printing/job-events';
 import { jobDescription } from '../../utils/fixtures';
 import { describeEndToEnd } from '../../utils/databases';
-import { sharedPrimary } from '../../utils/primary';
-import { DESKTOP, closeBrowser, screenshotPath, sharedBrowser, signIn } from './browser';
+import { screenshotPath, useBrowserSuite } from './browser';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 
 const job = (overrides: Partial<JobDescription> = {}): JobDescription => jobDescription({ documentName: 'notes.pdf', ...overrides });
 
-after(closeBrowser);
-
 describeEndToEnd('admin rate-card forms in Chromium', (t) => {
-  let primary: RunningPrimary;
-  let base: string;
-  let context: BrowserContext | undefined;
-
-  const shared = sharedPrimary(t);
+  const web = useBrowserSuite(t);
 
   beforeEach(async () => {
-    ({ primary, base } = shared);
-    await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', restricted: true, initialCredit: 1000 });
+    await web.primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', restricted: true, initialCredit: 1000 });
   });
 
-  afterEach(async () => {
-    await context?.close();
-    context = undefined;
-  });
-
-  async function admin(): Promise<Page> {
-    context = await (await sharedBrowser()).newContext({ viewport: DESKTOP, javaScriptEnabled: false });
-    const page = await context.newPage();
-    await signIn(page, base, 'admin', ADMIN_PASSWORD);
-    return page;
-  }
+  const admin = (): Promise<Page> => web.signedIn('admin', ADMIN_PASSWORD);
 
   /** What a job costs on library-laser, authorised and printed (so the next one starts clean). */
   async function charge(j: JobDescription): Promise<number> {
-    const auth = await primary.services.printing.submit({ kind: 'authorize', secondary: 'print-1', job: j });
+    const auth = await web.primary.services.printing.submit({ kind: 'authorize', secondary: 'print-1', job: j });
     assert.equal(auth.kind === 'authorized' && auth.allowed, true, JSON.stringify(auth));
-    const done = await primary.services.printing.submit({ kind: 'commit', secondary: 'print-1', jobId: j.jobId });
+    const done = await web.primary.services.printing.submit({ kind: 'commit', secondary: 'print-1', jobId: j.jobId });
     assert.equal(done.kind, 'committed');
     return done.kind === 'committed' ? done.cost : -1;
   }
@@ -65,8 +46,8 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
   it('creates a card from the printers page; adding, changing and removing the A4 greyscale price reprices the next job exactly', async () => {
     assert.equal(await charge(job()), 30); // registers library-laser on the Default card: 3 x 10
     const page = await admin();
-    await page.goto(`${base}/admin/printers`);
-    await Promise.all([page.waitForURL(`${base}/admin/rate-cards/new`), page.click('#new-rate-card')]);
+    await page.goto(`${web.base}/admin/printers`);
+    await Promise.all([page.waitForURL(`${web.base}/admin/rate-cards/new`), page.click('#new-rate-card')]);
     // The two default rows are there, without a price: the administrator must give one.
     assert.deepEqual(await page.locator('#edit-prices input[name$=".size"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value)), [
       '*',
@@ -86,8 +67,8 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
     await page.fill('input[name="f0.option"]', 'Staple');
     await page.fill('input[name="f0.price"]', '0.05');
     assert.equal(await submit(page), 200);
-    const card = await primary.services.rateCards.getByName('Library');
-    assert.equal(page.url(), `${base}/admin/rate-cards/${card.id}?saved=1`);
+    const card = await web.primary.services.rateCards.getByName('Library');
+    assert.equal(page.url(), `${web.base}/admin/rate-cards/${card.id}?saved=1`);
     assert.equal(await text(page, '#form-saved'), 'Rate card saved.');
     assert.deepEqual(
       card.card.prices.map((p) => [p.paperSize, p.colour, p.sides, p.pricePerPage]),
@@ -101,11 +82,11 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
 
     // Give library-laser the new card through the registry, which forgets its cached printers at once.
     const printer = (await t.db.knex('printers').where({ queue_name: 'library-laser' }).first('id')) as { id: number };
-    await primary.services.printers.update(printer.id, { rateCardId: card.id }, 'test');
+    await web.primary.services.printers.update(printer.id, { rateCardId: card.id }, 'test');
     assert.equal(await charge(job({ finishings: ['staple'] })), 3 * 8 + 5 + 1);
 
     // Change the A4 greyscale price: the next job costs exactly the new price, at once.
-    await page.goto(`${base}/admin/rate-cards/${card.id}`);
+    await page.goto(`${web.base}/admin/rate-cards/${card.id}`);
     assert.equal(await page.inputValue('input[name="p2.price"]'), '0.08');
     await page.fill('input[name="p2.price"]', '0.07');
     assert.equal(await submit(page), 200);
@@ -134,16 +115,16 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
   });
 
   it('refuses a bad price with the reason from the catalogue, keeps what was typed, and changes nothing', async () => {
-    const card = await primary.services.rateCards.save('Library', {
+    const card = await web.primary.services.rateCards.save('Library', {
       prices: [
         { paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 10 },
         { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 50 },
         { paperSize: 'A4', colour: 'grey', sides: 'simplex', pricePerPage: 8 },
       ],
     });
-    const before = await primary.services.rateCards.get(card.id);
+    const before = await web.primary.services.rateCards.get(card.id);
     const page = await admin();
-    await page.goto(`${base}/admin/rate-cards/${card.id}`);
+    await page.goto(`${web.base}/admin/rate-cards/${card.id}`);
 
     for (const bad of ['-0.08', '0.075', 'ten']) {
       await page.fill('input[name="p2.price"]', bad);
@@ -174,30 +155,30 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
     assert.equal(await text(page, '#form-error'), 'The duplex discount must be a percentage from 0 to 100, such as 25 or 12.5.');
     await page.screenshot({ path: screenshotPath(`admin-rate-card-refused-${t.dialect}`), fullPage: true });
 
-    assert.deepEqual(await primary.services.rateCards.get(card.id), before);
+    assert.deepEqual(await web.primary.services.rateCards.get(card.id), before);
     assert.deepEqual(await listAudit(t.db.knex, { targetType: 'rate_card', targetId: 'Library' }).then((rows) => rows.map((a) => a.action)), [
       'rate_card.create',
     ]);
 
     // A name already taken is refused by the "new rate card" form, not silently replaced.
-    await page.goto(`${base}/admin/rate-cards/new`);
+    await page.goto(`${web.base}/admin/rate-cards/new`);
     await page.fill('input[name=name]', 'Library');
     await page.fill('input[name="p0.price"]', '0.01');
     await page.fill('input[name="p1.price"]', '0.01');
     assert.equal(await submit(page), 400);
     assert.equal(await text(page, '#form-error'), 'There is already a rate card with that name; open it from the printers page to change it.');
-    assert.deepEqual(await primary.services.rateCards.get(card.id), before);
+    assert.deepEqual(await web.primary.services.rateCards.get(card.id), before);
   });
 
   it('saves a form submitted twice (its one-time key) once, so a replay cannot undo a later change', async () => {
-    const card = await primary.services.rateCards.save('Library', {
+    const card = await web.primary.services.rateCards.save('Library', {
       prices: [
         { paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 10 },
         { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 50 },
       ],
     });
     const page = await admin();
-    await page.goto(`${base}/admin/rate-cards/${card.id}`);
+    await page.goto(`${web.base}/admin/rate-cards/${card.id}`);
     const hidden = async (name: string): Promise<[string, string]> => [name, await page.inputValue(`#rate-card-form input[name=${name}]`)];
     const form: [string, string][] = [
       ...(await Promise.all(['_csrf', 'formKey', 'version', 'priceRows', 'finishingRows', 'perJobFee', 'duplexDiscount'].map(hidden))),
@@ -211,11 +192,11 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
       ['p1.price', '0.50'],
     ];
     const post = (fields: [string, string][]): Promise<number> =>
-      page.request.post(`${base}/admin/rate-cards/${card.id}`, { form: Object.fromEntries(fields), maxRedirects: 0 }).then((r) => r.status());
+      page.request.post(`${web.base}/admin/rate-cards/${card.id}`, { form: Object.fromEntries(fields), maxRedirects: 0 }).then((r) => r.status());
     const withPrice = (price: string): [string, string][] => form.map(([n, v]) => [n, n === 'p0.price' ? price : v]);
 
     assert.equal(await post(withPrice('0.12')), 303);
-    await primary.services.rateCards.save(
+    await web.primary.services.rateCards.save(
       'Library',
       {
         prices: [
@@ -226,11 +207,11 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
       'cli:someone',
     );
     assert.equal(await post(withPrice('0.12')), 303, 'the replay answers as the first post did');
-    assert.equal((await primary.services.rateCards.get(card.id)).card.prices[0]?.pricePerPage, 15);
+    assert.equal((await web.primary.services.rateCards.get(card.id)).card.prices[0]?.pricePerPage, 15);
     assert.equal((await listAudit(t.db.knex, { targetType: 'rate_card', targetId: 'Library' })).length, 3);
     // A form without the card version it was made from is refused: nothing changes.
     assert.equal(await post([...form.filter(([n]) => n !== 'version' && n !== 'formKey'), ['formKey', 'another-form-key-0123']]), 400);
-    assert.equal((await primary.services.rateCards.get(card.id)).card.prices[0]?.pricePerPage, 15);
+    assert.equal((await web.primary.services.rateCards.get(card.id)).card.prices[0]?.pricePerPage, 15);
   });
 
   it('refuses a save from a page opened before someone else saved the card, shows the card now in use, and keeps what was typed', async () => {
@@ -238,14 +219,14 @@ describeEndToEnd('admin rate-card forms in Chromium', (t) => {
       { paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: grey },
       { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 50 },
     ];
-    const card = await primary.services.rateCards.save('Library', { prices: prices(10) });
+    const card = await web.primary.services.rateCards.save('Library', { prices: prices(10) });
     assert.equal(await charge(job()), 30); // registers library-laser on the Default card
     const printer = (await t.db.knex('printers').where({ queue_name: 'library-laser' }).first('id')) as { id: number };
-    await primary.services.printers.update(printer.id, { rateCardId: card.id }, 'test');
+    await web.primary.services.printers.update(printer.id, { rateCardId: card.id }, 'test');
     const page = await admin();
-    await page.goto(`${base}/admin/rate-cards/${card.id}`);
+    await page.goto(`${web.base}/admin/rate-cards/${card.id}`);
     // Another administrator changes the grey price while this page is open.
-    await primary.services.rateCards.save('Library', { prices: prices(15) }, 'cli:someone');
+    await web.primary.services.rateCards.save('Library', { prices: prices(15) }, 'cli:someone');
     await page.fill('input[name="p0.price"]', '0.12');
     assert.equal(await submit(page), 409);
     assert.equal(

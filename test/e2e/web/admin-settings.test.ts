@@ -1,35 +1,21 @@
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
-import type { RunningPrimary } from '../../../primary/boot';
 import { describeEndToEnd } from '../../utils/databases';
-import { sharedPrimary } from '../../utils/primary';
-import { closeBrowser, screenshotPath, signedInPage } from './browser';
-
-after(closeBrowser);
+import { screenshotPath, useBrowserSuite } from './browser';
 
 describeEndToEnd('admin settings in Chromium', (t) => {
-  let primary: RunningPrimary;
-  let base: string;
-  const contexts: BrowserContext[] = [];
-
-  const shared = sharedPrimary(t);
+  const web = useBrowserSuite(t);
 
   beforeEach(async () => {
-    ({ primary, base } = shared);
-    await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 1000 });
+    await web.primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 1000 });
   });
 
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
-
-  const signedIn = async (username: string, password: string): Promise<Page> => (await signedInPage(contexts, base, username, password)).page;
+  const { signedIn } = web;
   const stored = async (): Promise<string[]> =>
     ((await t.db.knex('settings').orderBy('key').select('key', 'value')) as { key: string; value: string }[]).map((r) => `${r.key}=${r.value}`);
 
   it('shows on/off settings as checkboxes, saves nothing of a refused form and keeps it as typed, then saves it whole', async () => {
     const admin = await signedIn('admin', 'admin-password-for-tests');
-    await admin.goto(`${base}/admin/settings`);
+    await admin.goto(`${web.base}/admin/settings`);
     assert.equal(await admin.isChecked('#settings input[name="transfers.enabled"]'), false);
     assert.equal(await admin.isChecked('#settings input[name="users.newUserRestricted"]'), true);
     await admin.check('#settings input[name="transfers.enabled"]');
@@ -47,7 +33,7 @@ describeEndToEnd('admin settings in Chromium', (t) => {
 
     await admin.fill('#settings input[name="transfers.maximum"]', '500');
     await admin.uncheck('#settings input[name="users.newUserRestricted"]');
-    await Promise.all([admin.waitForURL(`${base}/admin/settings?saved=1`), admin.click('#settings button')]);
+    await Promise.all([admin.waitForURL(`${web.base}/admin/settings?saved=1`), admin.click('#settings button')]);
     assert.deepEqual(await stored(), ['currency.symbol="€"', 'transfers.enabled=true', 'transfers.maximum=500', 'users.newUserRestricted=false']);
     assert.equal(await admin.isChecked('#settings input[name="transfers.enabled"]'), true);
     const ann = await signedIn('ann', 'ann-password-1');

@@ -5,30 +5,18 @@
  * verify` agrees with the books afterwards.
  */
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
-import type { RunningPrimary } from '../../../primary/boot';
+import type { Page } from 'playwright-core';
 import { groupCardNumber } from '../../../primary/cards/card-number';
 import { cliAgainst } from '../../utils/cli';
 import { describeEndToEnd } from '../../utils/databases';
-import { sharedPrimary } from '../../utils/primary';
-import { closeBrowser, screenshotPath, signedInPage } from './browser';
-
-after(closeBrowser);
+import { screenshotPath, useBrowserSuite } from './browser';
 
 describeEndToEnd('top-up cards in Chromium', (t) => {
-  let primary: RunningPrimary;
-  let base: string;
-  const contexts: BrowserContext[] = [];
-  const shared = sharedPrimary(t);
+  const web = useBrowserSuite(t);
   const { ok } = cliAgainst(t);
 
   beforeEach(async () => {
-    ({ primary, base } = shared);
-    await primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 250 });
-  });
-
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
+    await web.primary.services.users.createUser({ username: 'ann', password: 'ann-password-1', initialCredit: 250 });
   });
 
   const text = async (page: Page, selector: string): Promise<string> => ((await page.textContent(selector)) ?? '').trim();
@@ -41,14 +29,14 @@ describeEndToEnd('top-up cards in Chromium', (t) => {
   };
 
   it('redeems a card once: the balance shown grows by its value, and a second try says it is used', async () => {
-    const { numbers } = await primary.services.cards.generate({ name: 'Welcome', value: 1000, expiresOn: '2099-12-31', actor: 'admin' }, 2);
-    const ann = (await signedInPage(contexts, base, 'ann', 'ann-password-1')).page;
+    const { numbers } = await web.primary.services.cards.generate({ name: 'Welcome', value: 1000, expiresOn: '2099-12-31', actor: 'admin' }, 2);
+    const ann = await web.signedIn('ann', 'ann-password-1');
     await ann.click('nav a[href="/cards"]');
     assert.equal(await text(ann, '#balance'), '$2.50');
 
     const typed = groupCardNumber(numbers[0]!).replace(/-/g, ' ');
     assert.equal(await submit(ann, typed), 303); // then the page it redirects to
-    assert.equal(ann.url(), `${base}/cards?amount=1000`);
+    assert.equal(ann.url(), `${web.base}/cards?amount=1000`);
     assert.equal(await text(ann, '#card-redeemed'), 'Card redeemed: $10.00 added to your balance.');
     assert.equal(await text(ann, '#balance'), '$12.50');
     await ann.screenshot({ path: screenshotPath(`cards-redeemed-${t.dialect}`), fullPage: true });
@@ -60,14 +48,14 @@ describeEndToEnd('top-up cards in Chromium', (t) => {
     assert.equal(await text(ann, '#balance'), '$12.50');
     assert.equal(await ann.inputValue('#redeem-card input[name="number"]'), '1234567890', 'a refused number is shown as typed');
 
-    const admin = (await signedInPage(contexts, base, 'admin', 'admin-password-for-tests')).page;
-    await admin.goto(`${base}/admin/cards`);
+    const admin = await web.signedIn('admin', 'admin-password-for-tests');
+    await admin.goto(`${web.base}/admin/cards`);
     assert.deepEqual(await admin.locator('#card-batches tbody tr td').allTextContents(), ['Welcome', '$10.00', '2099-12-31', '2', '1', '1', '0', 'Active']);
     await admin.click('#card-batches a');
     const rows = await admin.locator('#cards tbody tr').allTextContents();
     assert.equal(rows.length, 2);
     assert.match(rows[0]!, new RegExp(`^${groupCardNumber(numbers[0]!)}Redeemedann\\d{4}-`));
-    await Promise.all([admin.waitForURL(`${base}/admin/cards/Welcome?disabled=1`), admin.click('form[action="/admin/cards/Welcome/disable"] button')]);
+    await Promise.all([admin.waitForURL(`${web.base}/admin/cards/Welcome?disabled=1`), admin.click('form[action="/admin/cards/Welcome/disable"] button')]);
     assert.equal(await submit(ann, numbers[1]!), 409);
     assert.equal(await text(ann, '#card-refused'), 'That card has been withdrawn; ask the help desk.');
 

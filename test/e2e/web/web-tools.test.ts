@@ -1,36 +1,35 @@
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
-import type { RunningPrimary } from '../../../primary/boot';
 import { MB } from '../../../primary/internet/internet-settings';
 import { type JobDescription } from '../../../primary/printing/job-events';
 import { jobDescription } from '../../utils/fixtures';
 import { localTime } from '../../../primary/quotas/schedule-input';
 import { describeEndToEnd } from '../../utils/databases';
-import { sharedPrimary } from '../../utils/primary';
-import { DESKTOP, PHONE, closeBrowser, screenshotPath, sharedBrowser, signIn as signInAt } from './browser';
+import { DESKTOP, PHONE, screenshotPath, signIn as signInAt, useBrowserSuite } from './browser';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 const SECONDARY = 'print-1';
 
 const job = jobDescription;
 
-after(closeBrowser);
-
 describeEndToEnd('web tools in Chromium', (t) => {
-  let primary: RunningPrimary;
-  let base: string;
-  const contexts: BrowserContext[] = [];
-
-  const shared = sharedPrimary(t);
+  const web = useBrowserSuite(t);
 
   beforeEach(async () => {
-    ({ primary, base } = shared);
-    await primary.services.users.createUser({ username: 'ann', fullName: 'Ann Example', password: 'ann-password-1', restricted: true, initialCredit: 1234 });
-    await primary.services.users.createUser({ username: 'bob', fullName: 'Bob Example', password: 'bob-password-1', restricted: false, initialCredit: 500 });
-  });
-
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
+    await web.primary.services.users.createUser({
+      username: 'ann',
+      fullName: 'Ann Example',
+      password: 'ann-password-1',
+      restricted: true,
+      initialCredit: 1234,
+    });
+    await web.primary.services.users.createUser({
+      username: 'bob',
+      fullName: 'Bob Example',
+      password: 'bob-password-1',
+      restricted: false,
+      initialCredit: 500,
+    });
   });
 
   /**
@@ -38,32 +37,30 @@ describeEndToEnd('web tools in Chromium', (t) => {
    * hostile names turns it on to prove no script runs (its pages count dialogs: there must be none).
    */
   async function browse(viewport = DESKTOP, javaScriptEnabled = false): Promise<{ page: Page; context: BrowserContext; dialogs: string[] }> {
-    const context = await (await sharedBrowser()).newContext({ viewport, javaScriptEnabled });
-    contexts.push(context);
-    const page = await context.newPage();
+    const page = await web.newPage({ viewport, javaScriptEnabled });
     const dialogs: string[] = [];
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
     });
-    return { page, context, dialogs };
+    return { page, context: page.context(), dialogs };
   }
 
-  const signIn = (page: Page, username: string, password: string): Promise<void> => signInAt(page, base, username, password);
+  const signIn = (page: Page, username: string, password: string): Promise<void> => signInAt(page, web.base, username, password);
 
   const text = async (page: Page, selector: string): Promise<string> => ((await page.textContent(selector)) ?? '').trim();
 
   const charge = async (j: JobDescription): Promise<void> => {
-    const auth = await primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
+    const auth = await web.primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: j });
     assert.equal(auth.kind === 'authorized' && auth.allowed, true);
-    const done = await primary.services.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId });
+    const done = await web.primary.services.printing.submit({ kind: 'commit', secondary: SECONDARY, jobId: j.jobId });
     assert.equal(done.kind, 'committed');
   };
 
   it('signs a user in and shows their exact balance and restriction', async () => {
     const { page } = await browse();
-    await page.goto(`${base}/`);
-    assert.equal(page.url(), `${base}/signin`);
+    await page.goto(`${web.base}/`);
+    assert.equal(page.url(), `${web.base}/signin`);
     await page.screenshot({ path: screenshotPath(`signin-phone-${t.dialect}`) });
     await signIn(page, 'ann', 'ann-password-1');
     assert.equal(await text(page, '#balance'), '$12.34');
@@ -90,12 +87,12 @@ describeEndToEnd('web tools in Chromium', (t) => {
     assert.equal(await text(page, '#co2'), '15 g'); // 3 sheets at 5 g, not "0 kg"
     assert.equal(await text(page, '#trees'), 'less than 0.001');
     await page.screenshot({ path: screenshotPath(`summary-phone-${t.dialect}`), fullPage: true });
-    await page.goto(`${base}/jobs`);
+    await page.goto(`${web.base}/jobs`);
     assert.equal(await text(page, '#jobs tbody td.doc'), '<script>alert(1)</script>');
     assert.equal(await page.locator('#jobs script').count(), 0);
     assert.deepEqual(dialogs, []);
     await page.screenshot({ path: screenshotPath(`jobs-phone-${t.dialect}`), fullPage: true });
-    await page.goto(`${base}/transactions`);
+    await page.goto(`${web.base}/transactions`);
     assert.equal(await text(page, '#transactions tbody tr:first-child td:nth-child(3)'), '-$0.30');
   });
 
@@ -103,19 +100,19 @@ describeEndToEnd('web tools in Chromium', (t) => {
     await charge(job({ documentName: 'smudged.pdf', pages: 5 }));
     const ann = await browse();
     await signIn(ann.page, 'ann', 'ann-password-1');
-    await ann.page.goto(`${base}/jobs`);
+    await ann.page.goto(`${web.base}/jobs`);
     await ann.page.fill('#jobs input[name=reason]', 'toner ran out');
-    await Promise.all([ann.page.waitForURL(`${base}/jobs?done=refund`), ann.page.click('#jobs button[type=submit]')]);
+    await Promise.all([ann.page.waitForURL(`${web.base}/jobs?done=refund`), ann.page.click('#jobs button[type=submit]')]);
     assert.equal(await text(ann.page, '#jobs tbody td:last-child'), 'Requested');
 
     const admin = await browse();
     await signIn(admin.page, 'admin', ADMIN_PASSWORD);
-    await admin.page.goto(`${base}/admin/refunds`);
+    await admin.page.goto(`${web.base}/admin/refunds`);
     assert.equal(await text(admin.page, '#refunds tbody td:nth-child(5)'), '$0.50');
     await admin.page.screenshot({ path: screenshotPath(`admin-refunds-${t.dialect}`), fullPage: true });
-    await Promise.all([admin.page.waitForURL(`${base}/admin/refunds`), admin.page.click('#refunds button:has-text("Approve")')]);
+    await Promise.all([admin.page.waitForURL(`${web.base}/admin/refunds`), admin.page.click('#refunds button:has-text("Approve")')]);
 
-    await ann.page.goto(`${base}/`);
+    await ann.page.goto(`${web.base}/`);
     assert.equal(await text(ann.page, '#balance'), '$12.34');
     const refunds = await t.db.knex('ledger').where({ type: 'refund' });
     assert.deepEqual(
@@ -135,7 +132,7 @@ describeEndToEnd('web tools in Chromium', (t) => {
     const csrf = await admin.page.getAttribute('form.signout input[name=_csrf]', 'value');
     const request = (await t.db.knex('refund_requests').first('id', 'state')) as { id: number; state: string };
     assert.equal(request.state, 'approved');
-    const again = await admin.context.request.post(`${base}/admin/refunds/${request.id}/approve`, { form: { _csrf: csrf ?? '' }, maxRedirects: 0 });
+    const again = await admin.context.request.post(`${web.base}/admin/refunds/${request.id}/approve`, { form: { _csrf: csrf ?? '' }, maxRedirects: 0 });
     assert.equal(again.status(), 409);
     assert.equal(
       await t.db
@@ -151,7 +148,7 @@ describeEndToEnd('web tools in Chromium', (t) => {
   it('shows a balance an administrator adjusted, and audits the change', async () => {
     const admin = await browse();
     await signIn(admin.page, 'admin', ADMIN_PASSWORD);
-    await admin.page.goto(`${base}/admin/users?q=ann`);
+    await admin.page.goto(`${web.base}/admin/users?q=ann`);
     await Promise.all([admin.page.waitForURL(/\/admin\/users\/\d+$/), admin.page.click('#users a:has-text("ann")')]);
     const formKey = await admin.page.getAttribute('#adjust input[name=formKey]', 'value');
     const csrf = await admin.page.getAttribute('#adjust input[name=_csrf]', 'value');
@@ -162,7 +159,7 @@ describeEndToEnd('web tools in Chromium', (t) => {
     await admin.page.waitForSelector('#balance:has-text("$17.34")');
     await admin.page.screenshot({ path: screenshotPath(`admin-user-${t.dialect}`), fullPage: true });
     // Resubmitting the same form (same one-time key: back button, double click) changes nothing.
-    const replay = await admin.context.request.post(`${base}${action ?? ''}`, {
+    const replay = await admin.context.request.post(`${web.base}${action ?? ''}`, {
       form: { amount: '5.00', comment: 'library prize', formKey: formKey ?? '', _csrf: csrf ?? '' },
       maxRedirects: 0,
     });
@@ -184,13 +181,13 @@ describeEndToEnd('web tools in Chromium', (t) => {
     assert.equal(audit?.actor, 'admin');
     assert.equal(audit?.target_id, 'ann');
     await charge(job({ username: 'bob', pages: 12 }));
-    await admin.page.goto(`${base}/admin`);
+    await admin.page.goto(`${web.base}/admin`);
     assert.equal(await text(admin.page, '#pages-today'), '12');
     await admin.page.screenshot({ path: screenshotPath(`admin-dashboard-${t.dialect}`), fullPage: true });
   });
 
   it("shows the user their own internet usage with exact MB and cost, and this month's total on the summary", async () => {
-    await primary.services.internetSettings.set({ costPerMbMilli: 2500 }); // 2.5 minor units per MB
+    await web.primary.services.internetSettings.set({ costPerMbMilli: 2500 }); // 2.5 minor units per MB
     const at = Date.now() - 60_000;
     const usage = (username: string, bytesIn: number) => ({
       username,
@@ -202,14 +199,14 @@ describeEndToEnd('web tools in Chromium', (t) => {
       firstSeenMs: at,
       lastSeenMs: at + 1000,
     });
-    await primary.services.internet.report({
+    await web.primary.services.internet.report({
       reportId: 'web-r1',
       secondary: 'proxy-1',
       intervalStartMs: at,
       intervalEndMs: at + 300_000,
       lines: [usage('ann', 12 * MB), usage('bob', 40 * MB)],
     });
-    await primary.services.internet.report({
+    await web.primary.services.internet.report({
       reportId: 'web-r2',
       secondary: 'proxy-1',
       intervalStartMs: at,
@@ -222,11 +219,11 @@ describeEndToEnd('web tools in Chromium', (t) => {
     assert.equal(await text(page, '#balance'), '$12.04'); // 12 MB at 2.5 = 30
     assert.equal(await text(page, '#period-net-spent'), '$0.30');
     assert.equal(await text(page, '#period-net-mb'), '12.00');
-    await page.goto(`${base}/internet`);
+    await page.goto(`${web.base}/internet`);
     assert.deepEqual(await page.locator('#internet tbody tr td.num').allTextContents(), ['12.00', '12.00', '$0.30']);
     await page.screenshot({ path: screenshotPath(`internet-phone-${t.dialect}`), fullPage: true });
     // Bob's report id as the cursor shows only ann's row.
-    await page.goto(`${base}/internet?before=${Number(bobOnly.id) + 1}`);
+    await page.goto(`${web.base}/internet?before=${Number(bobOnly.id) + 1}`);
     assert.deepEqual(await page.locator('#internet tbody tr td.num').allTextContents(), ['12.00', '12.00', '$0.30']);
     assert.equal(await page.locator('#internet tbody tr').count(), 1);
     assert.doesNotMatch((await page.textContent('main')) ?? '', /40\.00|\$1\.00|\$0\.05/); // bob's 40 MB ($1.00) and 2 MB ($0.05)
@@ -237,19 +234,19 @@ describeEndToEnd('web tools in Chromium', (t) => {
     await signIn(page, 'ann', 'ann-password-1');
     // Off (the default): no link, no page.
     assert.equal(await page.locator('nav a[href="/transfers"]').count(), 0);
-    assert.equal((await page.goto(`${base}/transfers`))?.status(), 404);
+    assert.equal((await page.goto(`${web.base}/transfers`))?.status(), 404);
 
-    await primary.services.settings.set('transfers.enabled', true);
-    await primary.services.settings.set('transfers.minimum', 100);
-    await primary.services.settings.set('transfers.maximum', 1000);
-    await page.goto(`${base}/`);
-    await Promise.all([page.waitForURL(`${base}/transfers`), page.click('nav a[href="/transfers"]')]);
+    await web.primary.services.settings.set('transfers.enabled', true);
+    await web.primary.services.settings.set('transfers.minimum', 100);
+    await web.primary.services.settings.set('transfers.maximum', 1000);
+    await page.goto(`${web.base}/`);
+    await Promise.all([page.waitForURL(`${web.base}/transfers`), page.click('nav a[href="/transfers"]')]);
     assert.equal(await text(page, '#transfer-limits'), 'You can send between $1.00 and $10.00 at a time.');
     const send = async (to: string, amount: string): Promise<number> => {
       await page.fill('#transfer input[name=to]', to);
       await page.fill('#transfer input[name=amount]', amount);
       const [response] = await Promise.all([
-        page.waitForResponse((r) => r.url() === `${base}/transfers` && r.request().method() === 'POST'),
+        page.waitForResponse((r) => r.url() === `${web.base}/transfers` && r.request().method() === 'POST'),
         page.click('#transfer button'),
       ]);
       await page.waitForLoadState('load');
@@ -257,7 +254,7 @@ describeEndToEnd('web tools in Chromium', (t) => {
     };
     await page.fill('#transfer input[name=comment]', 'for the <b>poster</b>');
     assert.equal(await send('bob', '2.50'), 303);
-    assert.equal(page.url(), `${base}/transfers?sent=1`);
+    assert.equal(page.url(), `${web.base}/transfers?sent=1`);
     assert.equal(await text(page, '#transfer-sent'), 'Transfer sent.');
     assert.equal(await text(page, '#balance'), '$9.84');
     await page.screenshot({ path: screenshotPath(`transfers-desktop-${t.dialect}`), fullPage: true });
@@ -279,17 +276,23 @@ describeEndToEnd('web tools in Chromium', (t) => {
     const formKey = (await t.db.knex('ledger').where({ type: 'transfer' }).first('idempotency_key')) as { idempotency_key: string };
     const key = /^web:transfer:\d+:(.+):from$/.exec(formKey.idempotency_key)?.[1] ?? '';
     const csrf = await page.getAttribute('#transfer input[name=_csrf]', 'value');
-    const replay = await context.request.post(`${base}/transfers`, { form: { to: 'bob', amount: '2.50', formKey: key, _csrf: csrf ?? '' }, maxRedirects: 0 });
+    const replay = await context.request.post(`${web.base}/transfers`, {
+      form: { to: 'bob', amount: '2.50', formKey: key, _csrf: csrf ?? '' },
+      maxRedirects: 0,
+    });
     assert.equal(replay.status(), 303);
-    const forged = await context.request.post(`${base}/transfers`, { form: { to: 'bob', amount: '2.50', formKey: 'cccccccccccccccccccc' }, maxRedirects: 0 });
+    const forged = await context.request.post(`${web.base}/transfers`, {
+      form: { to: 'bob', amount: '2.50', formKey: 'cccccccccccccccccccc' },
+      maxRedirects: 0,
+    });
     assert.equal(forged.status(), 403);
-    await page.goto(`${base}/transfers`);
+    await page.goto(`${web.base}/transfers`);
     assert.equal(await text(page, '#balance'), '$9.84');
 
     const bob = await browse();
     await signIn(bob.page, 'bob', 'bob-password-1');
     assert.equal(await text(bob.page, '#balance'), '$7.50');
-    await bob.page.goto(`${base}/transactions`);
+    await bob.page.goto(`${web.base}/transactions`);
     assert.deepEqual(
       await bob.page
         .locator('#transactions tbody tr:first-child td')
@@ -313,25 +316,25 @@ describeEndToEnd('web tools in Chromium', (t) => {
     );
 
     // Turned off again: the form is refused with a message, not a balance change.
-    await primary.services.settings.set('transfers.enabled', false);
-    const late = await context.request.post(`${base}/transfers`, {
+    await web.primary.services.settings.set('transfers.enabled', false);
+    const late = await context.request.post(`${web.base}/transfers`, {
       form: { to: 'bob', amount: '1.00', formKey: 'dddddddddddddddddddd', _csrf: csrf ?? '' },
       maxRedirects: 0,
     });
     assert.equal(late.status(), 403);
     assert.match(await late.text(), /Transfers between users are turned off\./);
-    assert.equal((await primary.services.users.personalAccount((await primary.services.users.getByUsername('bob')).id)).balance, 750);
+    assert.equal((await web.primary.services.users.personalAccount((await web.primary.services.users.getByUsername('bob')).id)).balance, 750);
   });
 
   it('shows the compact balance page with whitelisted position and colours and an escaped title', async () => {
     const { page } = await browse({ width: 480, height: 200 });
     await signIn(page, 'bob', 'bob-password-1');
-    await page.goto(`${base}/widget?title=${encodeURIComponent('<i>Print</i> credit')}&position=bottom-left&bg=navy&fg=yellow`);
+    await page.goto(`${web.base}/widget?title=${encodeURIComponent('<i>Print</i> credit')}&position=bottom-left&bg=navy&fg=yellow`);
     assert.equal(await text(page, '#balance'), '$5.00');
     assert.equal(await text(page, '.widget-title'), '<i>Print</i> credit');
     assert.equal(await page.getAttribute('.widget', 'class'), 'widget pos-bottom-left bg-navy fg-yellow');
     await page.screenshot({ path: screenshotPath(`widget-${t.dialect}`) });
-    await page.goto(`${base}/widget?position=${encodeURIComponent('x" onload="alert(1)')}&bg=red`);
+    await page.goto(`${web.base}/widget?position=${encodeURIComponent('x" onload="alert(1)')}&bg=red`);
     assert.equal(await page.getAttribute('.widget', 'class'), 'widget pos-top-right bg-white fg-black');
   });
 
@@ -355,7 +358,7 @@ describeEndToEnd('web tools in Chromium', (t) => {
       '/admin/audit',
       '/admin/settings',
     ]) {
-      const res = await page.goto(`${base}${path}`);
+      const res = await page.goto(`${web.base}${path}`);
       assert.equal(res?.status(), 200, path);
       const h = res?.headers() ?? {};
       assert.equal(h['content-security-policy']?.startsWith("default-src 'self'"), true, path);
@@ -365,23 +368,23 @@ describeEndToEnd('web tools in Chromium', (t) => {
       assert.equal(h['cache-control'], 'no-store');
       assert.equal(await page.locator('script').count(), 0, path);
     }
-    const health = await page.goto(`${base}/healthz`);
+    const health = await page.goto(`${web.base}/healthz`);
     assert.equal(health?.status(), 200);
-    const missing = await page.goto(`${base}/api/nothing`);
+    const missing = await page.goto(`${web.base}/api/nothing`);
     assert.equal(missing?.status(), 404);
     assert.deepEqual(JSON.parse((await missing?.text()) ?? ''), { error: { code: 'NOT_FOUND', message: 'not found', details: {} } });
   });
 
   it("lets an administrator set a group's new-user rules, audited", async () => {
-    await primary.services.groups.create({ name: 'staff', description: 'All staff' });
+    await web.primary.services.groups.create({ name: 'staff', description: 'All staff' });
     const admin = await browse();
     await signIn(admin.page, 'admin', ADMIN_PASSWORD);
-    await admin.page.goto(`${base}/admin/groups`);
+    await admin.page.goto(`${web.base}/admin/groups`);
     await admin.page.fill('#groups input[name=initialCredit]', '2.50');
     await admin.page.selectOption('#groups select[name=initialRestricted]', 'no');
     await admin.page.fill('#groups input[name=initialCreditLimit]', '1');
-    await Promise.all([admin.page.waitForURL(`${base}/admin/groups`), admin.page.click('#groups button')]);
-    const g = await primary.services.groups.get('staff');
+    await Promise.all([admin.page.waitForURL(`${web.base}/admin/groups`), admin.page.click('#groups button')]);
+    const g = await web.primary.services.groups.get('staff');
     assert.deepEqual([g.initialCredit, g.initialRestricted, g.initialCreditLimit], [250, false, 100]);
     assert.equal(await admin.page.inputValue('#groups input[name=initialCredit]'), '2.50');
     const audit = await t.db.knex('audit_log').where({ action: 'group.rules' }).first();
@@ -389,9 +392,9 @@ describeEndToEnd('web tools in Chromium', (t) => {
   });
 
   it("shows each group's quota schedules with their run history, and the latest runs on the dashboard", async () => {
-    await primary.services.groups.create({ name: 'staff', description: 'All staff' });
-    await primary.services.groups.addMembers('staff', ['ann']);
-    await primary.services.quotas.create({
+    await web.primary.services.groups.create({ name: 'staff', description: 'All staff' });
+    await web.primary.services.groups.addMembers('staff', ['ann']);
+    await web.primary.services.quotas.create({
       name: 'staff-weekly',
       group: 'staff',
       period: 'weekly',
@@ -401,7 +404,7 @@ describeEndToEnd('web tools in Chromium', (t) => {
       amount: 500,
       cap: 2000,
     });
-    await primary.services.quotas.create({
+    await web.primary.services.quotas.create({
       name: 'term-reset',
       allUsers: true,
       period: 'monthly',
@@ -411,16 +414,16 @@ describeEndToEnd('web tools in Chromium', (t) => {
       amount: 1000,
       enabled: false,
     });
-    await primary.services.quotas.runNow('staff-weekly');
+    await web.primary.services.quotas.runNow('staff-weekly');
     const admin = await browse();
     await signIn(admin.page, 'admin', ADMIN_PASSWORD);
-    await admin.page.goto(`${base}/admin/groups`);
+    await admin.page.goto(`${web.base}/admin/groups`);
     assert.equal(await text(admin.page, '#groups .schedule .when'), 'Every Monday at 06:00');
     assert.equal(await text(admin.page, '#groups .schedule .what'), 'adds $5.00, up to a balance of $20.00');
     // In the primary's time zone (the test primary's is the system's), as the local time the schedule names.
     assert.equal(
       await text(admin.page, '#groups .schedule .next'),
-      `Next run: ${localTime(primary.services.quotas.nextRuns(await primary.services.quotas.get('staff-weekly'), 1)[0] ?? null, primary.services.quotas.timezone)} ${primary.services.quotas.timezone}`,
+      `Next run: ${localTime(web.primary.services.quotas.nextRuns(await web.primary.services.quotas.get('staff-weekly'), 1)[0] ?? null, web.primary.services.quotas.timezone)} ${web.primary.services.quotas.timezone}`,
     );
     assert.match(await text(admin.page, '#groups .schedule .next'), / 06:00 /);
     assert.deepEqual((await admin.page.locator('#groups table.runs tbody td').allTextContents()).slice(1), ['Done', '1', '$5.00']);
@@ -429,16 +432,16 @@ describeEndToEnd('web tools in Chromium', (t) => {
       /^term-reset \(disabled\)\s+On day 1 of every month at 00:00 · sets the balance to \$10\.00\s+Run now for the current period\s+Enable\s+Remove\s+No runs yet\.$/,
     );
     await admin.page.screenshot({ path: screenshotPath(`admin-groups-${t.dialect}`), fullPage: true });
-    await admin.page.goto(`${base}/admin`);
+    await admin.page.goto(`${web.base}/admin`);
     const cells = await admin.page.locator('#quota-runs tbody tr:first-child td').allTextContents();
     assert.deepEqual([cells[0], cells[2], cells[3], cells[4]], ['staff-weekly', 'Done', '1', '$5.00']);
-    const ann = await primary.services.users.getByUsername('ann');
-    assert.equal((await primary.services.users.personalAccount(ann.id)).balance, 1734);
+    const ann = await web.primary.services.users.getByUsername('ann');
+    assert.equal((await web.primary.services.users.personalAccount(ann.id)).balance, 1734);
   });
 
   it("lets an administrator change a printer's rate card, failure mode and unknown page count rule and disable it, audited", async () => {
     await charge(job({ pages: 1 })); // the secondary's first job registers the printer
-    await primary.services.rateCards.save('Cheap', {
+    await web.primary.services.rateCards.save('Cheap', {
       prices: [
         { paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 5 },
         { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 25 },
@@ -446,25 +449,25 @@ describeEndToEnd('web tools in Chromium', (t) => {
     });
     const admin = await browse();
     await signIn(admin.page, 'admin', ADMIN_PASSWORD);
-    await admin.page.goto(`${base}/admin/printers`);
+    await admin.page.goto(`${web.base}/admin/printers`);
     await admin.page.selectOption('#printers select[name=rateCardId]', { label: 'Cheap' });
     await admin.page.selectOption('#printers select[name=failureMode]', 'deny');
     assert.equal(await admin.page.inputValue('#printers select[name=unknownPageCount]'), 'hold');
     await admin.page.selectOption('#printers select[name=unknownPageCount]', 'charge-maximum');
-    await Promise.all([admin.page.waitForURL(`${base}/admin/printers`), admin.page.click('#printers form.rules button')]);
+    await Promise.all([admin.page.waitForURL(`${web.base}/admin/printers`), admin.page.click('#printers form.rules button')]);
     // The next job is priced by the new card at once, not after the printer cache expires.
     const cheapJob = job({ pages: 2 });
-    const priced = await primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: cheapJob });
+    const priced = await web.primary.services.printing.submit({ kind: 'authorize', secondary: SECONDARY, job: cheapJob });
     assert.equal(priced.kind === 'authorized' && priced.cost, 10);
-    await primary.services.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: cheapJob.jobId, reason: 'test' });
-    await Promise.all([admin.page.waitForURL(`${base}/admin/printers`), admin.page.click('#printers form.inline button')]);
+    await web.primary.services.printing.submit({ kind: 'release', secondary: SECONDARY, jobId: cheapJob.jobId, reason: 'test' });
+    await Promise.all([admin.page.waitForURL(`${web.base}/admin/printers`), admin.page.click('#printers form.inline button')]);
     const printer = (await t.db.knex('printers').first('enabled', 'failure_mode', 'unknown_page_count', 'rate_card_id')) as {
       enabled: number | boolean;
       failure_mode: string;
       unknown_page_count: string;
       rate_card_id: number;
     };
-    const cheap = await primary.services.rateCards.getByName('Cheap');
+    const cheap = await web.primary.services.rateCards.getByName('Cheap');
     assert.deepEqual(
       [Boolean(printer.enabled), printer.failure_mode, printer.unknown_page_count, printer.rate_card_id],
       [false, 'deny', 'charge-maximum', cheap.id],
@@ -477,7 +480,7 @@ describeEndToEnd('web tools in Chromium', (t) => {
 
   it('shows an administrator the rows of a rate card with formatted money, and the printers using it', async () => {
     await charge(job({ pages: 1 })); // registers library-laser on the Default card
-    const card = await primary.services.rateCards.save('Library', {
+    const card = await web.primary.services.rateCards.save('Library', {
       prices: [
         { paperSize: '*', colour: 'grey', sides: 'simplex', pricePerPage: 8 },
         { paperSize: '*', colour: 'colour', sides: 'simplex', pricePerPage: 45 },
@@ -491,8 +494,8 @@ describeEndToEnd('web tools in Chromium', (t) => {
     await t.db.knex('printers').where({ id: printer.id }).update({ rate_card_id: card.id });
     const admin = await browse();
     await signIn(admin.page, 'admin', ADMIN_PASSWORD);
-    await admin.page.goto(`${base}/admin/printers`);
-    await Promise.all([admin.page.waitForURL(`${base}/admin/rate-cards/${card.id}`), admin.page.click('#rate-cards a:has-text("Library")')]);
+    await admin.page.goto(`${web.base}/admin/printers`);
+    await Promise.all([admin.page.waitForURL(`${web.base}/admin/rate-cards/${card.id}`), admin.page.click('#rate-cards a:has-text("Library")')]);
     assert.equal(await text(admin.page, '#card-name'), 'Library');
     assert.equal(await text(admin.page, '#per-job-fee'), '$0.02');
     assert.equal(await text(admin.page, '#duplex-discount'), 'Duplex discount: 12.5% off a simplex price used for a duplex page');
@@ -507,14 +510,14 @@ describeEndToEnd('web tools in Chromium', (t) => {
     assert.deepEqual(await admin.page.locator('#card-finishings tbody td').allTextContents(), ['staple', 'once per job', '$0.10']);
     assert.deepEqual(await admin.page.locator('#card-printers li').allTextContents(), ['library-laser']);
     await admin.page.screenshot({ path: screenshotPath(`admin-rate-card-${t.dialect}`), fullPage: true });
-    assert.equal((await admin.page.goto(`${base}/admin/rate-cards/999999`))?.status(), 404);
+    assert.equal((await admin.page.goto(`${web.base}/admin/rate-cards/999999`))?.status(), 404);
   });
 
   it('rejects a form post without its CSRF token with 403 and changes nothing', async () => {
     const admin = await browse();
     await signIn(admin.page, 'admin', ADMIN_PASSWORD);
-    const ann = await primary.services.users.getByUsername('ann');
-    const url = `${base}/admin/users/${ann.id}/adjust`;
+    const ann = await web.primary.services.users.getByUsername('ann');
+    const url = `${web.base}/admin/users/${ann.id}/adjust`;
     const without = await admin.context.request.post(url, { form: { amount: '100', comment: 'x', formKey: 'aaaaaaaaaaaaaaaaaaaa' }, maxRedirects: 0 });
     assert.equal(without.status(), 403);
     const wrong = await admin.context.request.post(url, {
@@ -522,30 +525,30 @@ describeEndToEnd('web tools in Chromium', (t) => {
       maxRedirects: 0,
     });
     assert.equal(wrong.status(), 403);
-    const signin = await admin.context.request.post(`${base}/signin`, { form: { username: 'ann', password: 'ann-password-1' }, maxRedirects: 0 });
+    const signin = await admin.context.request.post(`${web.base}/signin`, { form: { username: 'ann', password: 'ann-password-1' }, maxRedirects: 0 });
     assert.equal(signin.status(), 403);
-    assert.equal((await primary.services.users.personalAccount(ann.id)).balance, 1234);
+    assert.equal((await web.primary.services.users.personalAccount(ann.id)).balance, 1234);
     // The same request with the page's token goes through (so the 403s above were the token).
-    await admin.page.goto(`${base}/admin/users/${ann.id}`);
+    await admin.page.goto(`${web.base}/admin/users/${ann.id}`);
     const csrf = await admin.page.getAttribute('#adjust input[name=_csrf]', 'value');
     const ok = await admin.context.request.post(url, {
       form: { amount: '1', comment: 'x', formKey: 'bbbbbbbbbbbbbbbbbbbb', _csrf: csrf ?? '' },
       maxRedirects: 0,
     });
     assert.equal(ok.status(), 303);
-    assert.equal((await primary.services.users.personalAccount(ann.id)).balance, 1334);
+    assert.equal((await web.primary.services.users.personalAccount(ann.id)).balance, 1334);
   });
 
   it('shows a user nothing of another user when ids in URLs and forms are changed', async () => {
     await charge(job({ username: 'bob', documentName: 'bob-secret.pdf', pages: 2 }));
     const bobJob = await t.db.knex('print_jobs').where({ username: 'bob' }).first('id');
-    const bobUser = await primary.services.users.getByUsername('bob');
+    const bobUser = await web.primary.services.users.getByUsername('bob');
     const bobLedger = (await t.db.knex('ledger').max({ id: 'id' }).first()) as { id: number | string };
     const { page, context } = await browse();
     await signIn(page, 'ann', 'ann-password-1');
     const csrf = await page.getAttribute('form.signout input[name=_csrf]', 'value');
     // A refund request for bob's job, with ann's valid token: nothing found, nothing stored.
-    const refund = await context.request.post(`${base}/jobs/refund`, {
+    const refund = await context.request.post(`${web.base}/jobs/refund`, {
       form: { jobId: String(bobJob?.id), reason: 'mine', _csrf: csrf ?? '' },
       maxRedirects: 0,
     });
@@ -559,42 +562,41 @@ describeEndToEnd('web tools in Chromium', (t) => {
       0,
     );
     // Paging the ledger with an id from bob's account shows only ann's rows.
-    await page.goto(`${base}/transactions?before=${Number(bobLedger.id) + 1}`);
+    await page.goto(`${web.base}/transactions?before=${Number(bobLedger.id) + 1}`);
     const body = await page.textContent('main');
     assert.doesNotMatch(body ?? '', /bob|\$5\.00|\$4\.80/);
     assert.equal(await page.locator('#transactions tbody tr').count(), 1); // ann's initial credit
     // Admin pages about bob are refused.
-    const res = await page.goto(`${base}/admin/users/${bobUser.id}`);
+    const res = await page.goto(`${web.base}/admin/users/${bobUser.id}`);
     assert.equal(res?.status(), 403);
     assert.doesNotMatch((await page.textContent('main')) ?? '', /bob/i);
-    await page.goto(`${base}/jobs`);
+    await page.goto(`${web.base}/jobs`);
     assert.doesNotMatch((await page.textContent('main')) ?? '', /bob-secret/);
   });
 
   it('throttles sign-in after five failures, even with the right password, across restarts', async () => {
     const { page } = await browse();
     for (let i = 0; i < 5; i++) {
-      await page.goto(`${base}/signin`);
+      await page.goto(`${web.base}/signin`);
       await page.fill('input[name=username]', 'ann');
       await page.fill('input[name=password]', `wrong-${i}`);
       await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
       assert.match(await text(page, '#signin-error'), /not right|Too many/);
     }
-    await page.goto(`${base}/signin`);
+    await page.goto(`${web.base}/signin`);
     await page.fill('input[name=username]', 'ann');
     await page.fill('input[name=password]', 'ann-password-1');
     const [response] = await Promise.all([
-      page.waitForResponse((r) => r.url() === `${base}/signin` && r.request().method() === 'POST'),
+      page.waitForResponse((r) => r.url() === `${web.base}/signin` && r.request().method() === 'POST'),
       page.click('button[type=submit]'),
     ]);
     assert.equal(response.status(), 429);
     assert.match(await text(page, '#signin-error'), /^Too many failed attempts\. Try again in (29|30) seconds\.$/);
     // The count lives in the database: a restarted primary still refuses.
-    await shared.restart();
-    ({ primary, base } = shared);
+    await web.restart();
     const row = await t.db.knex('web_signin_failures').where({ throttle_key: 'user:ann' }).first();
     assert.equal(Number(row?.failures), 5);
-    await page.goto(`${base}/signin`);
+    await page.goto(`${web.base}/signin`);
     await page.fill('input[name=username]', 'ann');
     await page.fill('input[name=password]', 'ann-password-1');
     await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
@@ -602,7 +604,7 @@ describeEndToEnd('web tools in Chromium', (t) => {
     // Another user from the same address is not locked out by ann's failures.
     await page.fill('input[name=username]', 'bob');
     await page.fill('input[name=password]', 'bob-password-1');
-    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
+    await Promise.all([page.waitForURL(`${web.base}/`), page.click('button[type=submit]')]);
     assert.equal(await text(page, '#balance'), '$5.00');
   });
 });
