@@ -9,13 +9,11 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { RunningPrimary } from '../../../primary/boot';
 import { describeEndToEnd } from '../../utils/databases';
 import { startTestPrimary } from '../../utils/primary';
-import { DESKTOP, closeBrowser, sharedBrowser, signIn } from './browser';
+import { DESKTOP, sharedBrowser, signIn } from './browser';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 /** The recorded delays of 24 failures and one more attempt: 20 free, then 250 ms doubling. */
 const DELAYS = [250, 500, 1000, 2000, 4000];
-
-after(closeBrowser);
 
 /** 25 sign-ins (a scrypt each) through the browser: longer than most tests on a busy 2-core machine. */
 const TIMEOUT_MS = 120_000;
