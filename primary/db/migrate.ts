@@ -16,6 +16,7 @@ import * as userLanguage0009 from './migrations/2026-12-07-0009-user-language';
 import * as sharedAccounts0010 from './migrations/2026-12-07-0010-shared-accounts';
 import * as topupCards0011 from './migrations/2026-12-07-0011-topup-cards';
 import * as allocationAccounts0012 from './migrations/2026-12-07-0012-allocation-accounts';
+import * as apiClients0013 from './migrations/2026-12-07-0013-api-clients';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -35,6 +36,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['2026-12-07-0010-shared-accounts', sharedAccounts0010],
   ['2026-12-07-0011-topup-cards', topupCards0011],
   ['2026-12-07-0012-allocation-accounts', allocationAccounts0012],
+  ['2026-12-07-0013-api-clients', apiClients0013],
 ];
 
 const source: Knex.MigrationSource<readonly [string, Migration]> = {
