@@ -3,6 +3,7 @@
  * edges and the tests all get their services from here, so there is one way things are wired.
  */
 import { Allocations } from './accounts/allocations';
+import { ApiClientService } from './api-clients/api-client-service';
 import { SharedAccounts } from './accounts/shared-accounts';
 import { CardService } from './cards/card-service';
 import type { Database } from './db/connection';
@@ -44,6 +45,8 @@ export interface Services {
   allocations: Allocations;
   /** Top-up cards: batches, redemption (audited, throttled). */
   cards: CardService;
+  /** REST API clients (OAuth 2 client credentials) and their bearer tokens. */
+  apiClients: ApiClientService;
 }
 
 export function createServices(db: Database, opts: { now?: () => number; timezone?: string; quotaCatchUpDays?: number } = {}): Services {
@@ -70,6 +73,7 @@ export function createServices(db: Database, opts: { now?: () => number; timezon
   const accounts = new SharedAccounts({ db, users, now });
   const allocations = new Allocations({ db, accounts, quotas, now });
   const cards = new CardService({ db, ledger, users, now, ...(opts.timezone !== undefined && { timezone: opts.timezone }) });
+  const apiClients = new ApiClientService({ db, now });
   return {
     db,
     settings,
@@ -89,5 +93,6 @@ export function createServices(db: Database, opts: { now?: () => number; timezon
     accounts,
     allocations,
     cards,
+    apiClients,
   };
 }
