@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { accountsCommand } from './commands/accounts';
+import { apiClientsCommand } from './commands/api-clients';
 import { balanceCommand } from './commands/balance';
 import { cardsCommand } from './commands/cards';
 import { groupsCommand } from './commands/groups';
@@ -39,5 +40,6 @@ export function administrativeCommands(): Command[] {
     internetCommand(),
     rateCardsCommand(),
     cardsCommand(),
+    apiClientsCommand(),
   ];
 }
