@@ -1,6 +1,7 @@
 /**
  * The primary's HTTP application: security headers, health checks, the web tools (HTML pages),
- * and a JSON 404 and error answer for everything else; the APIs mount here as they land.
+ * the OAuth token endpoint (primary/api/oauth.ts), and a JSON 404 and error answer for everything
+ * else; the other APIs mount here as they land.
  * X-Forwarded-For and X-Forwarded-Proto are believed only from the configured trusted proxies
  * (`trustedProxies`): then `req.ip` is the client behind them (the nearest address in the chain
  * that is not a trusted proxy, so a client cannot name itself by sending the header) and
@@ -12,6 +13,7 @@ import type { SecondaryRegistry } from '../cluster/secondary-registry';
 import type { Services } from '../services';
 import type { Sleep } from '../../web-tools/middleware/web-auth';
 import { createWebTools } from '../../web-tools/routes';
+import { oauthRouter } from '../api/oauth';
 import { errorMiddleware } from './error-middleware';
 import { securityHeaders } from './security-headers';
 
@@ -40,6 +42,9 @@ export function createHttpApp(services: Services, logger: Logger, opts: HttpAppO
       res.status(503).json({ status: 'unavailable', database: services.db.dialect });
     }
   });
+
+  // The OAuth token endpoint: before the web tools, so their sessions and CSRF check never see it.
+  app.use(oauthRouter(services.apiClients));
 
   // User and admin pages; paths that are not theirs fall through to the JSON answers below.
   app.use(createWebTools({ services, logger, secondaries: opts.secondaries, signinSleep: opts.signinSleep }));
