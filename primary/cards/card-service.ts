@@ -222,11 +222,21 @@ export class CardService {
 
   /** Stops a batch's unused cards from being redeemed; a batch already disabled changes nothing (and writes no audit row). */
   async disable(name: string, actor: string): Promise<{ changed: boolean }> {
+    return this.setDisabled(name, true, actor);
+  }
+
+  /** Lets a disabled batch's unused cards be redeemed again (until its expiry); a batch already enabled changes nothing (and writes no audit row). */
+  async enable(name: string, actor: string): Promise<{ changed: boolean }> {
+    return this.setDisabled(name, false, actor);
+  }
+
+  private async setDisabled(name: string, disabled: boolean, actor: string): Promise<{ changed: boolean }> {
     return runKnexTransaction(this.db, async (trx) => {
       const row = (await trx('topup_card_batches').where({ name: name.trim() }).first()) as BatchRow | undefined;
       if (!row) throw new NotFoundError('card batch', name);
-      const changed = await trx('topup_card_batches').where({ id: row.id, disabled: false }).update({ disabled: true });
-      if (changed > 0) await recordAudit(trx, { actor, action: 'card_batch.disable', targetType: 'card_batch', targetId: row.name }, this.now());
+      const changed = await trx('topup_card_batches').where({ id: row.id, disabled: !disabled }).update({ disabled });
+      const action = disabled ? 'card_batch.disable' : 'card_batch.enable';
+      if (changed > 0) await recordAudit(trx, { actor, action, targetType: 'card_batch', targetId: row.name }, this.now());
       return { changed: changed > 0 };
     });
   }
