@@ -70,7 +70,7 @@ export function createServices(db: Database, opts: { now?: () => number; timezon
   const transfers = new UserTransfers({ services: { db, settings, users, ledger }, now });
   const refunds = new RefundService({ db, users, ledger, now });
   const reports = new ActivityReports({ db });
-  const accounts = new SharedAccounts({ db, users, now });
+  const accounts = new SharedAccounts({ db, users, now, ...(opts.timezone !== undefined && { timezone: opts.timezone }) });
   const allocations = new Allocations({ db, accounts, quotas, now });
   const cards = new CardService({ db, ledger, users, now, ...(opts.timezone !== undefined && { timezone: opts.timezone }) });
   const apiClients = new ApiClientService({ db, now });

@@ -68,7 +68,7 @@ function toChargeable(r: ChargeableRow): ChargeableAccount {
 export function unusableBecause(a: ChargeableAccount, now: number): string | undefined {
   if (a.archived) return `account ${a.name} is archived`;
   if (!a.enabled) return `account ${a.name} is disabled`;
-  if (a.startsAt !== null && now < a.startsAt) return `account ${a.name} is not open yet (from ${new Date(a.startsAt).toISOString().slice(0, 10)})`;
+  if (a.startsAt !== null && now < a.startsAt) return `account ${a.name} is not open yet`;
   if (a.expiresAt !== null && now >= a.expiresAt) return `account ${a.name} has expired`;
   return undefined;
 }

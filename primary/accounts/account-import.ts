@@ -91,7 +91,7 @@ export async function importAccounts(
       continue;
     }
     try {
-      const row = readRow(record.line, record.fields, columns, decimals);
+      const row = readRow(record.line, record.fields, columns, decimals, services.accounts.timezone);
       const again = sameAsEarlier(row, firstLine);
       if (again) problems.push({ line: row.line, reason: again });
       else rows.push(row);
@@ -172,7 +172,7 @@ function readHeader(fields: string[]): (Column | undefined)[] {
 }
 
 /** One row as settings for SharedAccounts; the text shapes are checked by the same parsers as the CLI's flags. */
-function readRow(line: number, fields: string[], columns: (Column | undefined)[], decimals: number): Row {
+function readRow(line: number, fields: string[], columns: (Column | undefined)[], decimals: number, timezone: string): Row {
   const cell = (column: Column): string | undefined => {
     const at = columns.indexOf(column);
     const text = at < 0 ? undefined : fields[at]?.trim();
@@ -203,8 +203,8 @@ function readRow(line: number, fields: string[], columns: (Column | undefined)[]
   if (restricted !== undefined) settings.restricted = restricted;
   text('credit_limit', (v) => (settings.creditLimit = parseAmount(v, decimals, 'credit_limit')));
   text('multiplier', (v) => (settings.multiplierBp = parseMultiplier(v)));
-  text('starts', (v) => (settings.startsAt = parseDay(v, 'starts', false)));
-  text('expires', (v) => (settings.expiresAt = parseDay(v, 'expires', true)));
+  text('starts', (v) => (settings.startsAt = parseDay(v, 'starts', false, timezone)));
+  text('expires', (v) => (settings.expiresAt = parseDay(v, 'expires', true, timezone)));
   text('notes', (v) => (settings.notes = v));
   return { line, name: parseAccountName(cell('name') ?? ''), settings, users: list('users'), groups: list('groups'), everyone: yesNo('everyone') ?? false };
 }

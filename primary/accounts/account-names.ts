@@ -3,6 +3,7 @@
  * codes, PINs, and the `CODE` or `CODE-PIN` a print job carries (`-o job-account-id=…`).
  */
 import { ValidationError } from '../../common/errors';
+import { localDate, localDayStart } from '../quotas/periods';
 
 /** Between the levels of a hierarchical name: `Science\Physics\Lab 2`. */
 export const NAME_SEPARATOR = '\\';
@@ -58,19 +59,25 @@ export function parseJobAccount(text: string): { code: string; pin: string | und
   return { code, pin: at < 0 ? undefined : text.slice(at + 1).trim() };
 }
 
-const DAY_MS = 86_400_000;
-
 /**
- * A day typed as `2027-06-30` (UTC), or `none` (null: no date). `end` gives the end of that day,
- * so an account expiring on the 30th may be charged through the whole 30th.
+ * A day typed as `2027-06-30`, or `none` (null: no date), as the instant it begins in the
+ * primary's time zone (config `timezone`), like a card batch's expiry day. `end` gives the end of
+ * that day (the next local midnight), so an account expiring on the 30th may be charged through
+ * the whole local 30th. The CLI, the import and the web tools all read days here.
  */
-export function parseDay(text: string, field: string, end: boolean): number | null {
+export function parseDay(text: string, field: string, end: boolean, timezone: string): number | null {
   if (text === 'none') return null;
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   const at = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
   if (!m || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== text)
     throw new ValidationError(`${field} must be a date YYYY-MM-DD or none`, { field });
-  return end ? at + DAY_MS : at;
+  return localDayStart(Number(m[1]), Number(m[2]), Number(m[3]) + (end ? 1 : 0), timezone);
+}
+
+/** A stored start or expiry as the day it was typed (parseDay's inverse): for an end, the local day that ends there. */
+export function dayText(at: number, end: boolean, timezone: string): string {
+  const d = localDate(end ? at - 1 : at, timezone);
+  return `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
 }
 
 /** A cost multiplier typed as `1.5`, in basis points (15000); at most 4 decimals. */

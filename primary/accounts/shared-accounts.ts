@@ -113,11 +113,14 @@ export class SharedAccounts {
   private readonly db: Database;
   private readonly users: UserService;
   private readonly now: () => number;
+  /** The primary's time zone (config `timezone`): account start and expiry days are its days (parseDay). */
+  readonly timezone: string;
 
-  constructor(deps: { db: Database; users: UserService; now?: () => number }) {
+  constructor(deps: { db: Database; users: UserService; now?: () => number; timezone?: string }) {
     this.db = deps.db;
     this.users = deps.users;
     this.now = deps.now ?? Date.now;
+    this.timezone = deps.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   }
 
   /**

@@ -21,7 +21,7 @@ import { runKnexTransaction } from '../db/sql-runner';
 import type { LedgerService } from '../ledger/ledger-service';
 import type { LedgerEntry } from '../ledger/types';
 import { localDate } from '../quotas/periods';
-import type { UserService } from '../users/user-service';
+import type { UserDetail, UserService } from '../users/user-service';
 import { groupCardNumber, mistyped, newCardNumber, normaliseCardNumber, plausibleCardNumber } from './card-number';
 import { ADDRESS_CARD_POLICY, CardThrottle, USER_CARD_POLICY, addressThrottleKey, userThrottleKey, type CardThrottlePolicy } from './card-throttle';
 
@@ -222,11 +222,21 @@ export class CardService {
 
   /** Stops a batch's unused cards from being redeemed; a batch already disabled changes nothing (and writes no audit row). */
   async disable(name: string, actor: string): Promise<{ changed: boolean }> {
+    return this.setDisabled(name, true, actor);
+  }
+
+  /** Lets a disabled batch's unused cards be redeemed again (until its expiry); a batch already enabled changes nothing (and writes no audit row). */
+  async enable(name: string, actor: string): Promise<{ changed: boolean }> {
+    return this.setDisabled(name, false, actor);
+  }
+
+  private async setDisabled(name: string, disabled: boolean, actor: string): Promise<{ changed: boolean }> {
     return runKnexTransaction(this.db, async (trx) => {
       const row = (await trx('topup_card_batches').where({ name: name.trim() }).first()) as BatchRow | undefined;
       if (!row) throw new NotFoundError('card batch', name);
-      const changed = await trx('topup_card_batches').where({ id: row.id, disabled: false }).update({ disabled: true });
-      if (changed > 0) await recordAudit(trx, { actor, action: 'card_batch.disable', targetType: 'card_batch', targetId: row.name }, this.now());
+      const changed = await trx('topup_card_batches').where({ id: row.id, disabled: !disabled }).update({ disabled });
+      const action = disabled ? 'card_batch.disable' : 'card_batch.enable';
+      if (changed > 0) await recordAudit(trx, { actor, action, targetType: 'card_batch', targetId: row.name }, this.now());
       return { changed: changed > 0 };
     });
   }
@@ -238,58 +248,57 @@ export class CardService {
   async redeem(req: { userId: number; number: string; address?: string | undefined }): Promise<RedeemResult> {
     const keys: [string, CardThrottlePolicy][] = [[userThrottleKey(req.userId), USER_CARD_POLICY]];
     if (req.address) keys.push([addressThrottleKey(req.address), ADDRESS_CARD_POLICY]);
-    const wait = await this.throttle.lockedFor(keys.map(([k]) => k));
-    if (wait > 0) return { redeemed: false, reason: 'throttled', retryAfterMs: wait };
     const number = normaliseCardNumber(req.number);
-    let result: RedeemResult;
-    if (!plausibleCardNumber(number) || mistyped(number)) result = { redeemed: false, reason: 'mistyped' };
-    else result = await this.redeemKnown(req.userId, number, req.address);
-    if (!result.redeemed && (result.reason === 'mistyped' || result.reason === 'unknown')) await this.throttle.recordFailure(keys);
-    return result;
+    const guess = plausibleCardNumber(number) && !mistyped(number);
+    const user = guess ? await this.users.detail(req.userId) : undefined;
+    const today = this.today();
+    const outcome = await this.throttle.attempt(
+      keys,
+      async (trx): Promise<RedeemResult> => (user ? this.redeemKnown(trx, user, number, today, req.address) : { redeemed: false, reason: 'mistyped' }),
+      (r) => !r.redeemed && (r.reason === 'mistyped' || r.reason === 'unknown'),
+    );
+    return 'result' in outcome ? outcome.result : { redeemed: false, reason: 'throttled', retryAfterMs: outcome.lockedForMs };
   }
 
-  private async redeemKnown(userId: number, number: string, address: string | undefined): Promise<RedeemResult> {
-    const detail = await this.users.detail(userId);
-    const today = this.today();
-    return runKnexTransaction(this.db, async (trx): Promise<RedeemResult> => {
-      const card = (await trx('topup_cards as c')
-        .join('topup_card_batches as b', 'b.id', 'c.batch_id')
-        .where('c.number', number)
-        .first('c.id', 'c.state', 'b.name', 'b.value', 'b.expires_on', 'b.disabled')) as
-        { id: number; state: string; name: string; value: number | string; expires_on: string; disabled: number | boolean } | undefined;
-      if (!card) return { redeemed: false, reason: 'unknown' };
-      if (card.state !== 'unused') return { redeemed: false, reason: 'used' };
-      if (card.disabled) return { redeemed: false, reason: 'disabled' };
-      if (card.expires_on < today) return { redeemed: false, reason: 'expired' };
-      const now = this.now();
-      // The one guard against a second redemption: only the request that changes the row goes on.
-      const claimed = await trx('topup_cards').where({ id: card.id, state: 'unused' }).update({ state: 'redeemed', redeemed_by: userId, redeemed_at: now });
-      if (claimed === 0) return { redeemed: false, reason: 'used' };
-      const amount = Number(card.value);
-      const masked = `…${number.slice(-5)}`;
-      const entry = await this.ledger.postWithin(trx, {
-        accountId: detail.account.id,
-        amount,
-        type: 'card',
-        key: `card:${card.id}`,
-        reference: `card-batch:${card.name}`.slice(0, 255),
-        actor: detail.username,
-        comment: `top-up card ${masked} (batch ${card.name})`,
-      });
-      await trx('topup_cards').where({ id: card.id }).update({ ledger_id: entry.id });
-      await recordAudit(
-        trx,
-        {
-          actor: detail.username,
-          action: 'card.redeem',
-          targetType: 'card_batch',
-          targetId: card.name,
-          details: { card: masked, cardId: card.id, amount, ledgerId: entry.id, ...(address !== undefined && { address }) },
-        },
-        now,
-      );
-      return { redeemed: true, batch: card.name, amount, entry };
+  /** Redeems a well-formed number inside the throttle's transaction `trx`. */
+  private async redeemKnown(trx: Knex.Transaction, detail: UserDetail, number: string, today: string, address: string | undefined): Promise<RedeemResult> {
+    const card = (await trx('topup_cards as c')
+      .join('topup_card_batches as b', 'b.id', 'c.batch_id')
+      .where('c.number', number)
+      .first('c.id', 'c.state', 'b.name', 'b.value', 'b.expires_on', 'b.disabled')) as
+      { id: number; state: string; name: string; value: number | string; expires_on: string; disabled: number | boolean } | undefined;
+    if (!card) return { redeemed: false, reason: 'unknown' };
+    if (card.state !== 'unused') return { redeemed: false, reason: 'used' };
+    if (card.disabled) return { redeemed: false, reason: 'disabled' };
+    if (card.expires_on < today) return { redeemed: false, reason: 'expired' };
+    const now = this.now();
+    // The one guard against a second redemption: only the request that changes the row goes on.
+    const claimed = await trx('topup_cards').where({ id: card.id, state: 'unused' }).update({ state: 'redeemed', redeemed_by: detail.id, redeemed_at: now });
+    if (claimed === 0) return { redeemed: false, reason: 'used' };
+    const amount = Number(card.value);
+    const masked = `…${number.slice(-5)}`;
+    const entry = await this.ledger.postWithin(trx, {
+      accountId: detail.account.id,
+      amount,
+      type: 'card',
+      key: `card:${card.id}`,
+      reference: `card-batch:${card.name}`.slice(0, 255),
+      actor: detail.username,
+      comment: `top-up card ${masked} (batch ${card.name})`,
     });
+    await trx('topup_cards').where({ id: card.id }).update({ ledger_id: entry.id });
+    await recordAudit(
+      trx,
+      {
+        actor: detail.username,
+        action: 'card.redeem',
+        targetType: 'card_batch',
+        targetId: card.name,
+        details: { card: masked, cardId: card.id, amount, ledgerId: entry.id, ...(address !== undefined && { address }) },
+      },
+      now,
+    );
+    return { redeemed: true, batch: card.name, amount, entry };
   }
 
   private checkBatch(batch: NewBatch): void {

@@ -17,6 +17,10 @@
  * A failure is an unknown or mistyped number; a real card refused because it is used, expired
  * or disabled is not a guess and is not counted. The address rule allows more because many
  * people may share one address (a NAT, a lab's proxy): at worst a lab waits out a lock-out.
+ *
+ * The check, the attempt and the count are one transaction holding each key's row lock
+ * (attempt()), so parallel guesses are decided one after another: 20 at once from one user get
+ * 5 answers and 15 refusals, never more answers than the rule allows.
  */
 import type { Knex } from 'knex';
 import type { Database } from '../db/connection';
@@ -64,33 +68,57 @@ export class CardThrottle {
 
   /** Milliseconds until the first of `keys` is unlocked (0: none is locked). */
   async lockedFor(keys: readonly string[]): Promise<number> {
-    const rows = (await this.db.knex('topup_card_failures').whereIn('throttle_key', [...keys])) as FailureRow[];
+    return this.waitIn((await this.db.knex('topup_card_failures').whereIn('throttle_key', [...keys])) as FailureRow[]);
+  }
+
+  /**
+   * Runs one attempt under the rule, atomically per key: one transaction locks each key's row,
+   * refuses while a key is locked (answering how long), runs `attempt` and, when `failed(result)`,
+   * counts the failure against each key. Concurrent attempts on a key are so decided one after
+   * another, and a burst of wrong guesses cannot overshoot the allowed failures by those in flight.
+   */
+  async attempt<T>(
+    entries: readonly (readonly [key: string, policy: CardThrottlePolicy])[],
+    attempt: (trx: Knex.Transaction) => Promise<T>,
+    failed: (result: T) => boolean,
+  ): Promise<{ result: T } | { lockedForMs: number }> {
+    const keys = entries.map(([key]) => key);
+    const now = this.now();
+    // The rows exist before the transaction, each INSERT committed on its own: in MySQL an INSERT
+    // IGNORE that finds the row takes a shared lock, and concurrent attempts all holding one and
+    // then asking for the write lock would deadlock.
+    await this.db
+      .knex('topup_card_failures')
+      .insert(keys.map((key) => ({ throttle_key: key, failures: 0, window_start: now, lockouts: 0, locked_until: 0, updated_at: now })))
+      .onConflict('throttle_key')
+      .ignore();
+    return runKnexTransaction(this.db, async (trx) => {
+      // The no-op UPDATE takes MySQL's row lock and SQLite's write lock, held until the attempt is counted.
+      for (const key of keys)
+        await trx('topup_card_failures')
+          .where({ throttle_key: key })
+          .update({ updated_at: trx.ref('updated_at') });
+      const wait = this.waitIn((await trx('topup_card_failures').whereIn('throttle_key', keys)) as FailureRow[]);
+      if (wait > 0) return { lockedForMs: wait };
+      const result = await attempt(trx);
+      if (failed(result)) for (const [key, policy] of entries) await this.bump(trx, key, policy);
+      return { result };
+    });
+  }
+
+  private waitIn(rows: readonly FailureRow[]): number {
     const now = this.now();
     return rows.reduce((wait, r) => Math.max(wait, Number(r.locked_until) - now), 0);
   }
 
-  /** Counts one failure against each key under its policy. */
-  async recordFailure(entries: readonly (readonly [key: string, policy: CardThrottlePolicy])[]): Promise<void> {
-    for (const [key, policy] of entries) await runKnexTransaction(this.db, (trx) => this.bump(trx, key, policy));
-  }
-
-  /**
-   * One failure, read and written under the row's lock: the no-op UPDATE takes MySQL's row lock
-   * and SQLite's write lock, so concurrent failures are all counted.
-   */
+  /** One failure, counted on the row `attempt` has locked. */
   private async bump(trx: Knex.Transaction, key: string, policy: CardThrottlePolicy): Promise<void> {
     const now = this.now();
-    await trx('topup_card_failures')
-      .insert({ throttle_key: key, failures: 0, window_start: now, lockouts: 0, locked_until: 0, updated_at: now })
-      .onConflict('throttle_key')
-      .ignore();
-    await trx('topup_card_failures')
-      .where({ throttle_key: key })
-      .update({ updated_at: trx.ref('updated_at') });
     const row = (await trx('topup_card_failures').where({ throttle_key: key }).first()) as FailureRow;
     const forgotten = now - Number(row.updated_at) >= FORGET_AFTER_MS;
     let lockouts = forgotten ? 0 : Number(row.lockouts);
-    const windowOver = forgotten || now - Number(row.window_start) >= policy.windowMs;
+    // No failure yet (a new row, or the last window ended in a lock-out): this one starts a window.
+    const windowOver = forgotten || Number(row.failures) === 0 || now - Number(row.window_start) >= policy.windowMs;
     let failures = (windowOver ? 0 : Number(row.failures)) + 1;
     let windowStart = windowOver ? now : Number(row.window_start);
     let lockedUntil = Number(row.locked_until);

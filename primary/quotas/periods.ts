@@ -88,6 +88,39 @@ export function localDate(ms: number, timezone: string): { year: number; month: 
   return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day) };
 }
 
+const clockCache = new Map<string, Intl.DateTimeFormat>();
+
+/** How far a time zone's wall clock is ahead of UTC at an instant, in ms. */
+function offsetAt(ms: number, timezone: string): number {
+  let f = clockCache.get(timezone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    clockCache.set(timezone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, Number(x.value)]));
+  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour, p.minute, p.second) - (ms - (ms % 1000));
+}
+
+/**
+ * The instant a local calendar day begins (its midnight) in a time zone; month 1-12, and a day
+ * past the month's end rolls over (31 April is 1 May). Two passes, so a day just after a
+ * daylight-saving change gets that day's own offset.
+ */
+export function localDayStart(year: number, month: number, day: number, timezone: string): number {
+  const wall = Date.UTC(year, month - 1, day);
+  const first = wall - offsetAt(wall, timezone);
+  return wall - offsetAt(first, timezone);
+}
+
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

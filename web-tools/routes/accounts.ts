@@ -10,7 +10,7 @@ import { Router, type Request, type Response } from 'express';
 import { ValidationError, isQuotientError } from '../../common/errors';
 import { parseAmount, type Money } from '../../common/money';
 import type { AccountAccess, AccountSettings, Grantee, SharedAccount } from '../../primary/accounts/shared-accounts';
-import { parseDay, parseMultiplier } from '../../primary/accounts/account-names';
+import { dayText, parseDay, parseMultiplier } from '../../primary/accounts/account-names';
 import { ALLOCATION_LIMITS, type AllocationSchedule } from '../../primary/accounts/allocations';
 import { localTime, parseScheduleText } from '../../primary/quotas/schedule-input';
 import { AccountPages, type AllocationDetail, type UserAccountView } from '../pages/account-pages';
@@ -31,7 +31,6 @@ export const ACCOUNT_PAGES: PageFamily<WebDeps> = {
   },
 };
 
-const DAY_MS = 86_400_000;
 const TYPE_KEYS = new Set(['print', 'net', 'quota', 'adjustment', 'refund', 'transfer', 'card', 'initial']);
 
 const text = (body: Record<string, unknown>, field: string, max = 1000): string => {
@@ -44,15 +43,15 @@ function id(value: unknown): number {
   return Number(value);
 }
 
-/** A date field (`2027-06-30`, UTC, as `<input type="date">` sends it) or blank for none; an expiry covers its whole day. */
-function dateField(body: Record<string, unknown>, field: 'starts' | 'expires'): number | null {
+/** A date field (`2027-06-30` as `<input type="date">` sends it, a day in the primary's time zone) or blank for none; an expiry covers its whole day. */
+function dateField(body: Record<string, unknown>, field: 'starts' | 'expires', timezone: string): number | null {
   const typed = text(body, field, 32);
-  return typed === '' ? null : parseDay(typed, field, field === 'expires');
+  return typed === '' ? null : parseDay(typed, field, field === 'expires', timezone);
 }
 
 /** A stored start or expiry as the date field shows it (the expiry's own day, not the next midnight). */
-function dateText(at: number | null, field: 'starts' | 'expires'): string {
-  return at === null ? '' : new Date(field === 'expires' ? at - DAY_MS : at).toISOString().slice(0, 10);
+function dateText(at: number | null, field: 'starts' | 'expires', timezone: string): string {
+  return at === null ? '' : dayText(at, field === 'expires', timezone);
 }
 
 /** `1.5` -> 15000 basis points (at most 4 decimals); blank is 1. */
@@ -69,14 +68,14 @@ function plain(amount: Money, decimals: number): string {
  * The settings form as AccountSettings. On an edit (`current`), only what differs from the
  * account is sent, so an untouched field (an expiry already past, say) is not checked again.
  */
-function settingsForm(body: Record<string, unknown>, decimals: number, current?: SharedAccount): AccountSettings {
+function settingsForm(body: Record<string, unknown>, decimals: number, timezone: string, current?: SharedAccount): AccountSettings {
   const typed: AccountSettings = {
     code: text(body, 'code', 100).toUpperCase() || null,
     restricted: checkbox(body, 'restricted'),
     creditLimit: parseAmount(text(body, 'creditLimit', 32) || '0', decimals, 'creditLimit'),
     multiplierBp: multiplierField(body),
-    startsAt: dateField(body, 'starts'),
-    expiresAt: dateField(body, 'expires'),
+    startsAt: dateField(body, 'starts', timezone),
+    expiresAt: dateField(body, 'expires', timezone),
     notes: text(body, 'notes', 4000),
   };
   const pin = text(body, 'pin', 100);
@@ -271,8 +270,8 @@ function adminAccountRoutes(deps: WebDeps, pages: AccountPages): Router {
           restricted: a.restricted,
           creditLimit: plain(a.creditLimit, decimals(res)),
           multiplier: String(a.multiplierBp / 10000),
-          starts: dateText(a.startsAt, 'starts'),
-          expires: dateText(a.expiresAt, 'expires'),
+          starts: dateText(a.startsAt, 'starts', s.accounts.timezone),
+          expires: dateText(a.expiresAt, 'expires', s.accounts.timezone),
           notes: a.notes,
         },
         access: d.access,
@@ -314,7 +313,7 @@ function adminAccountRoutes(deps: WebDeps, pages: AccountPages): Router {
     const body = req.body as Record<string, unknown>;
     let created: SharedAccount;
     try {
-      const settings = { name: text(body, 'name', 1000), ...settingsForm(body, decimals(res)) };
+      const settings = { name: text(body, 'name', 1000), ...settingsForm(body, decimals(res), s.accounts.timezone) };
       // A form without the model field (an older page) creates a shared balance account.
       const model = body.model === undefined ? 'shared' : choice(body, 'model', ['shared', 'allocation']);
       created =
@@ -354,7 +353,7 @@ function adminAccountRoutes(deps: WebDeps, pages: AccountPages): Router {
   r.post(
     '/:id/settings',
     change(async (_req, res, account, body) => {
-      const changes = settingsForm(body, decimals(res), account);
+      const changes = settingsForm(body, decimals(res), s.accounts.timezone, account);
       if (Object.keys(changes).length > 0) await s.accounts.update(account.name, changes, actor(res));
     }),
   );

@@ -159,6 +159,14 @@ export function adminRoutes(deps: AdminDeps): Router {
         schedules: schedules.filter((v) => v.schedule.groupId === g.id).map((v) => scheduleView(res, v, zone)),
       })),
       everyone: schedules.filter((v) => v.schedule.groupId === null && v.schedule.accountId === null).map((v) => scheduleView(res, v, zone)),
+      // Schedules paying a shared account or each user of an allocation account, named as `quotient quotas list` names them.
+      accounts: schedules
+        .filter((v) => v.schedule.accountId !== null)
+        .map((v) => ({
+          payeeKey: v.schedule.target === 'allocation' ? 'quota.payee.allocation' : 'quota.payee.account',
+          account: v.schedule.account,
+          schedules: [scheduleView(res, v, zone)],
+        })),
       timezone: zone,
       quotaFormKey: newFormKey(),
     });

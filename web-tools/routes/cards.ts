@@ -1,7 +1,7 @@
 /**
  * Top-up cards in the web tools: the signed-in user's redemption form (/cards) and the admin
  * pages for card batches (/admin/cards: every batch with its counts; one batch with its cards and
- * who redeemed them; disable). The rules (once only, expiry, throttling per user and per address)
+ * who redeemed them; disable and enable). The rules (once only, expiry, throttling per user and per address)
  * are the cards service's (primary/cards/); this edge reads the form, passes the client's address
  * and shows the answer: a refusal says why, from the catalogue (`cards.refused.<reason>`).
  */
@@ -75,18 +75,21 @@ function adminCardRoutes(deps: WebDeps): Router {
       title: 'admin.cards',
       admin: 'cards',
       disabled: req.query.disabled === '1',
+      enabled: req.query.enabled === '1',
       batch: batchView(res, batch),
       cards: cards.map((c) => ({ ...c, cardNumber: groupCardNumber(c.number), stateKey: `cards.state.${c.state}` })),
     });
   });
 
-  r.post('/:name/disable', async (req, res) => {
-    const name = req.params.name;
-    if (name.length > 128) throw new ValidationError('not a batch name', { field: 'batch' });
-    const batches = await deps.services.cards.list();
-    if (!batches.some((b) => b.name === name)) throw new NotFoundError('card batch', name);
-    await deps.services.cards.disable(name, currentUser(res).user.username);
-    res.redirect(303, `/admin/cards/${encodeURIComponent(name)}?disabled=1`);
-  });
+  for (const verb of ['disable', 'enable'] as const) {
+    r.post(`/:name/${verb}`, async (req, res) => {
+      const name = req.params.name;
+      if (name.length > 128) throw new ValidationError('not a batch name', { field: 'batch' });
+      const batches = await deps.services.cards.list();
+      if (!batches.some((b) => b.name === name)) throw new NotFoundError('card batch', name);
+      await deps.services.cards[verb](name, currentUser(res).user.username);
+      res.redirect(303, `/admin/cards/${encodeURIComponent(name)}?${verb}d=1`);
+    });
+  }
   return r;
 }

@@ -10,7 +10,7 @@ import { ValidationError } from '../../../common/errors';
 import { formatAmount, parseAmount, type CurrencyFormat } from '../../../common/money';
 import { ACCOUNT_COLUMNS, importAccounts } from '../../accounts/account-import';
 import { parseLimit, type AllocationAccount, type AllocationLimit, type AllocationSchedule } from '../../accounts/allocations';
-import { parseDay, parseMultiplier } from '../../accounts/account-names';
+import { dayText, parseDay, parseMultiplier } from '../../accounts/account-names';
 import type { AccountSettings, Grantee, SharedAccount } from '../../accounts/shared-accounts';
 import type { Period } from '../../quotas/periods';
 import { PERIODS, parseDayOfMonth, parseScheduleText, parseWeekday } from '../../quotas/schedule-input';
@@ -30,8 +30,6 @@ interface SettingFlags {
   enabled?: boolean;
 }
 
-const DAY_MS = 86_400_000;
-
 async function settingsFrom(s: Services, flags: SettingFlags): Promise<AccountSettings> {
   const out: AccountSettings = {};
   if (flags.code !== undefined) out.code = flags.code === 'none' ? null : flags.code;
@@ -39,8 +37,8 @@ async function settingsFrom(s: Services, flags: SettingFlags): Promise<AccountSe
   if (flags.restricted !== undefined) out.restricted = flags.restricted;
   if (flags.creditLimit !== undefined) out.creditLimit = (await amountArg(s, flags.creditLimit, 'credit limit')).amount;
   if (flags.multiplier !== undefined) out.multiplierBp = parseMultiplier(flags.multiplier);
-  if (flags.starts !== undefined) out.startsAt = parseDay(flags.starts, 'starts', false);
-  if (flags.expires !== undefined) out.expiresAt = parseDay(flags.expires, 'expires', true);
+  if (flags.starts !== undefined) out.startsAt = parseDay(flags.starts, 'starts', false, s.accounts.timezone);
+  if (flags.expires !== undefined) out.expiresAt = parseDay(flags.expires, 'expires', true, s.accounts.timezone);
   if (flags.notes !== undefined) out.notes = flags.notes;
   if (flags.enabled !== undefined) out.enabled = flags.enabled;
   return out;
@@ -54,14 +52,14 @@ const settingOptions = (cmd: Command): Command =>
     .option('--unrestricted', 'never deny for want of credit')
     .option('--credit-limit <amount>', 'overdraft of a restricted account, e.g. 50.00')
     .option('--multiplier <x>', 'cost multiplier, e.g. 1.5')
-    .option('--starts <date>', 'first day it may be charged (YYYY-MM-DD, UTC) or none')
-    .option('--expires <date>', 'last day it may be charged (YYYY-MM-DD, UTC) or none')
+    .option('--starts <date>', 'first day it may be charged (YYYY-MM-DD, in the primary time zone) or none')
+    .option('--expires <date>', 'last day it may be charged (YYYY-MM-DD, in the primary time zone) or none')
     .option('--notes <text>', 'notes for administrators');
 
-function describe(a: SharedAccount, c: CurrencyFormat): string {
+function describe(a: SharedAccount, c: CurrencyFormat, timezone: string): string {
   const state = a.archived ? 'archived' : a.enabled ? 'enabled' : 'disabled';
   const limit = a.restricted ? `restricted, credit limit ${formatAmount(a.creditLimit, c)}` : 'unrestricted';
-  const day = (ms: number | null, end: boolean): string => (ms === null ? '-' : new Date(end ? ms - DAY_MS : ms).toISOString().slice(0, 10));
+  const day = (ms: number | null, end: boolean): string => (ms === null ? '-' : dayText(ms, end, timezone));
   return [
     `account ${a.name} (${state})`,
     `code ${a.code ?? '-'}, PIN ${a.pin === null ? 'none' : 'set'}, multiplier ${a.multiplierBp / 10000}`,
@@ -134,7 +132,7 @@ export function accountsCommand(): Command {
       await withServices(flags, async (s) => {
         const settings = { name, ...(await settingsFrom(s, restrictedOf(flags))) };
         const c = await s.settings.currency();
-        if (flags.model === 'shared') return console.log(`created ${describe(await s.accounts.create(settings, cliActor()), c)}`);
+        if (flags.model === 'shared') return console.log(`created ${describe(await s.accounts.create(settings, cliActor()), c, s.accounts.timezone)}`);
         if (flags.model !== 'allocation')
           throw new ValidationError(`model must be shared or allocation, got ${JSON.stringify(flags.model)}`, { field: 'model' });
         if (flags.allocation === undefined) throw new ValidationError('an allocation account needs --allocation AMOUNT', { field: 'allocation' });
@@ -144,7 +142,7 @@ export function accountsCommand(): Command {
           { ...settings, limit: parseLimit(flags.limit), schedule: { ...schedule, cron: period.cron ?? null, amount: period.amount } },
           cliActor(),
         );
-        console.log(`created ${describe(account, c)}\n${describeAllocation(account, c)}`);
+        console.log(`created ${describe(account, c, s.accounts.timezone)}\n${describeAllocation(account, c)}`);
       });
     }),
   );
@@ -195,7 +193,7 @@ export function accountsCommand(): Command {
         const allocation = await s.allocations.find(account.id);
         if (flags.json) return console.log(JSON.stringify({ ...account, access, ...(allocation && { allocation: allocationJson(allocation) }) }, null, 2));
         const c = await s.settings.currency();
-        console.log(describe(account, c));
+        console.log(describe(account, c, s.accounts.timezone));
         if (allocation) console.log(describeAllocation(allocation, c));
         console.log(
           `access: ${access.everyone ? 'everyone' : [...access.users.map((u) => `user ${u}`), ...access.groups.map((g) => `group ${g}`)].join(', ') || 'nobody'}`,
@@ -228,7 +226,7 @@ export function accountsCommand(): Command {
           if (Object.keys(settings).length === 0 && allocation === undefined) throw new ValidationError('nothing to change');
           let account: SharedAccount = Object.keys(settings).length > 0 ? await s.accounts.update(name, settings, cliActor()) : await s.accounts.get(name);
           if (allocation) account = await s.allocations.change(account.name, allocation, cliActor());
-          console.log(describe(account, c));
+          console.log(describe(account, c, s.accounts.timezone));
           const now = await s.allocations.find(account.id);
           if (now) console.log(describeAllocation(now, c));
         });

@@ -1,5 +1,5 @@
 /**
- * `quotient cards generate|import|list|show|disable`: top-up card batches (primary/cards/). The
+ * `quotient cards generate|import|list|show|disable|enable`: top-up card batches (primary/cards/). The
  * numbers of a generated batch are written once, to a CSV file only its owner may read; a file
  * that exists is not overwritten without --force. An import checks every row first and writes
  * all of its numbers or none.
@@ -174,13 +174,13 @@ function showCommand(): Command {
   return cmd;
 }
 
-function disableCommand(): Command {
-  const cmd = new Command('disable').description("stop a batch's unused cards from being redeemed").argument('<batch>');
+function switchCommand(verb: 'disable' | 'enable', description: string): Command {
+  const cmd = new Command(verb).description(description).argument('<batch>');
   withDatabaseOptions(cmd).action(
     action(async (name: string, flags: DatabaseFlags) => {
       await withServices(flags, async (s) => {
-        const { changed } = await s.cards.disable(name, cliActor());
-        console.log(changed ? `disabled batch ${name.trim()}` : `batch ${name.trim()} was already disabled; nothing changed`);
+        const { changed } = await s.cards[verb](name, cliActor());
+        console.log(changed ? `${verb}d batch ${name.trim()}` : `batch ${name.trim()} was already ${verb}d; nothing changed`);
       });
     }),
   );
@@ -189,10 +189,11 @@ function disableCommand(): Command {
 
 export function cardsCommand(): Command {
   return new Command('cards')
-    .description('top-up card batches: generate, import, list, show, disable')
+    .description('top-up card batches: generate, import, list, show, disable, enable')
     .addCommand(generateCommand())
     .addCommand(importCommand())
     .addCommand(listCommand())
     .addCommand(showCommand())
-    .addCommand(disableCommand());
+    .addCommand(switchCommand('disable', "stop a batch's unused cards from being redeemed"))
+    .addCommand(switchCommand('enable', "let a disabled batch's unused cards be redeemed again (until the batch expires)"));
 }

@@ -203,7 +203,7 @@ describeOnEachDatabase('shared accounts', (t) => {
         'no account has the code NOPE',
         'you may not charge account PRIV',
         'account Old is archived',
-        'account Later is not open yet (from 2999-01-01)',
+        'account Later is not open yet',
         'account LOCK needs its PIN: print with job-account-id=LOCK-PIN',
         'wrong PIN for account LOCK',
         'allowed',

@@ -145,6 +145,19 @@ describeOnEachDatabase('top-up cards', (t) => {
     assert.equal((await s.users.personalAccount(bobId)).balance, 200);
   });
 
+  it('lets exactly 5 of 20 concurrent wrong numbers from one user through, and throttles the other 15', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => s.cards.redeem({ userId: bobId, number: unknownNumber(i + 1) })));
+    const reasons = results.map(refusal);
+    assert.equal(reasons.filter((r) => r === 'unknown').length, 5);
+    assert.equal(reasons.filter((r) => r === 'throttled').length, 15);
+    assert.equal(await s.cards.throttle.lockedFor([`user:${bobId}`]), 15 * MINUTE, 'one lock-out of 15 minutes, not a second');
+    const row = (await t.db
+      .knex('topup_card_failures')
+      .where({ throttle_key: `user:${bobId}` })
+      .first()) as Record<string, unknown>;
+    assert.deepEqual([Number(row.failures), Number(row.lockouts)], [0, 1]);
+  });
+
   it('counts failures in windows of 15 minutes, and forgets a user after a day without one', async () => {
     for (let i = 1; i <= 4; i++) await s.cards.redeem({ userId: bobId, number: unknownNumber(i) });
     clock += 15 * MINUTE; // the window has ended: four more are allowed

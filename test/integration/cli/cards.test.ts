@@ -1,5 +1,5 @@
 /**
- * `quotient cards generate|import|list|show|disable` run in process on each dialect: a generated
+ * `quotient cards generate|import|list|show|disable|enable` run in process on each dialect: a generated
  * batch's numbers go to a file only its owner reads, which is never overwritten without --force;
  * an import writes all of its rows or none and names each broken row by its line; bad amounts,
  * dates and counts are refused with exit 1 and nothing written.
@@ -61,6 +61,20 @@ describeOnEachDatabase('quotient cards', (t) => {
     assert.equal(await ok('cards', 'disable', 'Spring 2027'), 'disabled batch Spring 2027\n');
     assert.equal(await ok('cards', 'disable', 'Spring 2027'), 'batch Spring 2027 was already disabled; nothing changed\n');
     assert.match(await ok('cards', 'list'), / disabled$/m);
+    assert.deepEqual(await s.cards.redeem({ userId: ann.id, number: rows[2]!.split(',')[0]! }), { redeemed: false, reason: 'disabled' });
+
+    assert.equal(await ok('cards', 'enable', 'Spring 2027'), 'enabled batch Spring 2027\n');
+    assert.equal(await ok('cards', 'enable', 'Spring 2027'), 'batch Spring 2027 was already enabled; nothing changed\n');
+    assert.match(await ok('cards', 'list'), /^Spring 2027 .* active$/m);
+    assert.equal((await s.cards.redeem({ userId: ann.id, number: rows[2]!.split(',')[0]! })).redeemed, true);
+    const switches = await t.db.knex('audit_log').whereIn('action', ['card_batch.disable', 'card_batch.enable']).orderBy('id').select('action', 'target_id');
+    assert.deepEqual(
+      switches.map((r: { action: string; target_id: string }) => [r.action, r.target_id]),
+      [
+        ['card_batch.disable', 'Spring 2027'],
+        ['card_batch.enable', 'Spring 2027'],
+      ],
+    );
   });
 
   it('refuses to overwrite a file without --force, and with it writes the file readable by its owner only', async () => {

@@ -451,6 +451,42 @@ describeOnEachDatabase('shared-account pages over HTTP', (t) => {
     assert.equal(formError(bad), 'That did not work: check the allocation (such as 50.00).');
   });
 
+  it('lists the quota schedules paying an account on the groups page, each under the account it pays, as quotient quotas list does', async () => {
+    const a = await admin();
+    assert.match(
+      (await a.get('/admin/groups')).text,
+      /<section class="card" id="quotas-accounts"><h2>Quota schedules for accounts<\/h2>\s*<p>No quota schedules\.<\/p><\/section>/,
+    );
+    await primary.services.accounts.create({ name: 'Physics' }, 'cli:admin');
+    await primary.services.quotas.create({
+      name: 'physics-budget',
+      account: 'Physics',
+      period: 'monthly',
+      weekday: null,
+      dayOfMonth: 1,
+      atTime: '00:00',
+      cron: null,
+      mode: 'add',
+      amount: 5000,
+    });
+    const lab = await primary.services.allocations.create(
+      { name: 'Lab', limit: 'hard', schedule: { period: 'monthly', weekday: null, dayOfMonth: 1, atTime: '00:00', cron: null, amount: 100 } },
+      'cli:admin',
+    );
+    const section = /<section class="card" id="quotas-accounts">([\s\S]*?)<\/section>/.exec((await a.get('/admin/groups')).text)?.[1] ?? '';
+    const listed = [...section.matchAll(/<h3>([^<]*)<\/h3>[\s\S]*?<strong>([^<]*)<\/strong>[\s\S]*?<span class="what">([^<]*)<\/span>/g)].map((m) => [
+      m[1],
+      m[2],
+      m[3],
+    ]);
+    assert.deepEqual(listed, [
+      ['Each user of account Lab', lab.schedule.name, 'sets the balance to $1.00'],
+      ['Account Physics', 'physics-budget', 'adds $50.00'],
+    ]);
+    const everyone = /<section class="card" id="quotas-everyone">([\s\S]*?)<\/section>/.exec((await a.get('/admin/groups')).text)?.[1] ?? '';
+    assert.doesNotMatch(everyone, /physics-budget|allocation:/, 'not among the schedules for all users');
+  });
+
   it('answers 403 to users who are not administrators, and 404 for a personal account', async () => {
     const u = await ann();
     assert.equal((await u.get('/admin/accounts')).status, 403);

@@ -312,6 +312,33 @@ describeOnEachDatabase('web tools over HTTP', (t) => {
       assert.equal(locked.headers.get('retry-after'), '900');
       assert.equal((await primary.services.users.personalAccount(annId)).balance, 1000);
     });
+
+    it('disables and enables a batch from its admin page, auditing each change once', async () => {
+      await primary.services.cards.generate({ name: 'Autumn', value: 300, expiresOn: '2099-06-30', notes: '', actor: 'admin' }, 1);
+      const a = await admin();
+      const audits = async (): Promise<string[]> =>
+        ((await primary.services.db.knex('audit_log').where({ target_id: 'Autumn' }).orderBy('id').select('action')) as { action: string }[]).map(
+          (r) => r.action,
+        );
+      const page = await a.get('/admin/cards/Autumn');
+      assert.match(page.text, /action="\/admin\/cards\/Autumn\/disable"/);
+      assert.doesNotMatch(page.text, /\/enable"/);
+
+      const disabled = await a.post('/admin/cards/Autumn/disable', {});
+      assert.deepEqual([disabled.status, disabled.location], [303, '/admin/cards/Autumn?disabled=1']);
+      const off = await a.get('/admin/cards/Autumn?disabled=1');
+      assert.match(off.text, /action="\/admin\/cards\/Autumn\/enable"/);
+      assert.match(off.text, /The batch is disabled: its unused cards can no longer be redeemed\./);
+
+      const enabled = await a.post('/admin/cards/Autumn/enable', {});
+      assert.deepEqual([enabled.status, enabled.location], [303, '/admin/cards/Autumn?enabled=1']);
+      assert.equal((await a.post('/admin/cards/Autumn/enable', {})).status, 303);
+      const on = await a.get('/admin/cards/Autumn?enabled=1');
+      assert.match(on.text, /The batch is enabled: its unused cards can be redeemed again until it expires\./);
+      assert.match(on.text, /action="\/admin\/cards\/Autumn\/disable"/);
+      assert.deepEqual(await audits(), ['card_batch.create', 'card_batch.disable', 'card_batch.enable']);
+      assert.equal((await primary.services.cards.list()).find((b) => b.name === 'Autumn')?.disabled, false);
+    });
   });
 
   describe('HEAD', () => {
