@@ -14,6 +14,16 @@ const bearerError = (description: string): object => ({
   description: `${description} (RFC 6750: see the WWW-Authenticate header)`,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/BearerError' } } },
 });
+/** What the list and the single user both show. */
+const userSummary = {
+  username: { type: 'string' },
+  fullName: { type: 'string' },
+  email: { type: 'string' },
+  department: { type: 'string' },
+  disabled: { type: 'boolean' },
+  restricted: { type: 'boolean' },
+  balance: decimal,
+} as const;
 const username = { name: 'username', in: 'path', required: true, schema: { type: 'string', minLength: 1 } } as const;
 
 export const OPENAPI_DOCUMENT = {
@@ -121,33 +131,14 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     schemas: {
-      UserSummary: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['username', 'fullName', 'email', 'department', 'disabled', 'restricted', 'balance'],
-        properties: {
-          username: { type: 'string' },
-          fullName: { type: 'string' },
-          email: { type: 'string' },
-          department: { type: 'string' },
-          disabled: { type: 'boolean' },
-          restricted: { type: 'boolean' },
-          balance: decimal,
-        },
-      },
+      UserSummary: { type: 'object', additionalProperties: false, required: Object.keys(userSummary), properties: userSummary },
       User: {
         type: 'object',
         additionalProperties: false,
         required: ['username', 'fullName', 'email', 'department', 'office', 'disabled', 'restricted', 'balance', 'creditLimit', 'groups', 'createdAt'],
         properties: {
-          username: { type: 'string' },
-          fullName: { type: 'string' },
-          email: { type: 'string' },
-          department: { type: 'string' },
+          ...userSummary,
           office: { type: 'string' },
-          disabled: { type: 'boolean' },
-          restricted: { type: 'boolean' },
-          balance: decimal,
           creditLimit: decimal,
           groups: { type: 'array', items: { type: 'string' } },
           createdAt: { type: 'string', format: 'date-time' },
