@@ -62,6 +62,11 @@ export function formatAmount(amount: Money, currency: CurrencyFormat = DEFAULT_C
   return `${negative ? '-' : ''}${currency.symbol}${whole}${fraction}`;
 }
 
+/** Minor units as a plain decimal in major units, for machines (the REST API): formatDecimal(-1250, 2) === "-12.50". */
+export function formatDecimal(amount: Money, decimals: number): string {
+  return formatAmount(amount, { symbol: '', decimals }).replace(/,/g, '');
+}
+
 /**
  * THE rounding rule: an exact fraction of minor units is rounded to the nearest integer, halves
  * away from zero ("round half up" for charges). Every computed price passes through here exactly

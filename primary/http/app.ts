@@ -14,6 +14,7 @@ import type { Services } from '../services';
 import type { Sleep } from '../../web-tools/middleware/web-auth';
 import { createWebTools } from '../../web-tools/routes';
 import { oauthRouter } from '../api/oauth';
+import { restRouter } from '../api/rest';
 import { errorMiddleware } from './error-middleware';
 import { securityHeaders } from './security-headers';
 
@@ -45,6 +46,7 @@ export function createHttpApp(services: Services, logger: Logger, opts: HttpAppO
 
   // The OAuth token endpoint: before the web tools, so their sessions and CSRF check never see it.
   app.use(oauthRouter(services.apiClients));
+  app.use('/api/v1', restRouter(services, logger));
 
   // User and admin pages; paths that are not theirs fall through to the JSON answers below.
   app.use(createWebTools({ services, logger, secondaries: opts.secondaries, signinSleep: opts.signinSleep }));

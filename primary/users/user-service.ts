@@ -144,6 +144,8 @@ export interface UserQuery {
   group?: string;
   limit?: number;
   offset?: number;
+  /** Only usernames after this one (keyset paging: the REST API's cursor). */
+  after?: string;
 }
 
 export class UserService {
@@ -308,6 +310,7 @@ export class UserService {
       .orderBy('users.username')
       .limit(Math.min(Math.max(query.limit ?? 100, 1), 10000))
       .offset(Math.max(query.offset ?? 0, 0));
+    if (query.after !== undefined) q.where('users.username', '>', query.after);
     if (query.search) {
       // '!' escapes LIKE wildcards: a backslash would itself need escaping in MySQL string literals.
       const like = `%${query.search.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
