@@ -196,6 +196,21 @@ describeOnEachDatabase('REST API /api/v1', (t) => {
     assert.equal((await knex('ledger').where({ type: 'adjustment' })).length, 1);
   });
 
+  it('moves the money once when 20 requests with the same Idempotency-Key arrive at the same moment', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => adjust('carol', { amount: '2.00', comment: 'portal top-up 9' }, 'same-moment')));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      Array.from({ length: 20 }, () => 201),
+    );
+    assert.equal(answers.filter((a) => a.headers.get('idempotent-replayed') === 'true').length, 19);
+    for (const a of answers) assert.deepEqual(a.body, answers[0]?.body);
+    const knex = shared.primary.services.db.knex;
+    assert.equal((await knex('ledger').where({ type: 'adjustment' })).length, 1);
+    assert.equal((await knex('audit_log').where({ action: 'balance.adjust' })).length, 1);
+    const carol = await shared.primary.services.users.getByUsername('carol');
+    assert.equal((await shared.primary.services.users.detail(carol.id)).account.balance, 200);
+  });
+
   it('refuses an adjustment without an Idempotency-Key, with too many decimals or with an unknown field, moving nothing', async () => {
     const missing = await adjust('alice', { amount: '1.00', comment: 'x' });
     assert.equal(missing.status, 400);
