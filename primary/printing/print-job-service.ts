@@ -381,7 +381,8 @@ export class PrintJobService {
     const choice = ctx.choices.authorize.get(requested);
     const chosen = choice && 'accountId' in choice ? choice : undefined;
 
-    const deny = async (reason: string, cost: Money): Promise<JobOutcome> => {
+    /** Records this attempt as decided (denied, or authorised with or without a reservation) and answers the secondary. */
+    const record = async (decision: { allowed: boolean; reason: string; cost: Money; charged: boolean; reservationId: number | null }): Promise<JobOutcome> => {
       await this.insertJob(
         tx,
         {
@@ -392,18 +393,21 @@ export class PrintJobService {
           accountId: chosen?.accountId ?? user?.accountId ?? null,
           card: printer.rateCardId,
           multiplierBp: chosen?.multiplierBp ?? user?.multiplierBp ?? 10000,
-          cost,
-          status: 'denied',
-          reason,
-          charged: printer.chargingEnabled,
-          reservationId: null,
+          cost: decision.cost,
+          status: decision.allowed ? 'authorised' : 'denied',
+          reason: decision.reason,
+          charged: decision.charged,
+          reservationId: decision.reservationId,
           ledgerId: null,
           printedPages: null,
         },
         ctx.now,
       );
-      return { kind: 'authorized', jobId: job.jobId, allowed: false, reason, cost, charged: printer.chargingEnabled };
+      const { allowed, reason, cost, charged } = decision;
+      return { kind: 'authorized', jobId: job.jobId, allowed, reason, cost, charged };
     };
+    const deny = (reason: string, cost: Money): Promise<JobOutcome> =>
+      record({ allowed: false, reason, cost, charged: printer.chargingEnabled, reservationId: null });
 
     if (!user) return deny(ctx.unknownUsersDenied.has(username) ? `unknown user ${username}` : `user ${username} could not be created`, 0);
     if (user.disabled) return deny('your account is disabled', 0);
@@ -422,27 +426,7 @@ export class PrintJobService {
     const refused = await this.refusedByFilters(tx, printer.id, printer.filters, job, user, cost, ctx);
     if (refused !== undefined) return deny(refused, cost);
     if (!printer.chargingEnabled || cost === 0) {
-      await this.insertJob(
-        tx,
-        {
-          secondary,
-          job,
-          printer,
-          user,
-          accountId: chosen.accountId,
-          card: printer.rateCardId,
-          multiplierBp: chosen.multiplierBp,
-          cost,
-          status: 'authorised',
-          reason: '',
-          charged: printer.chargingEnabled,
-          reservationId: null,
-          ledgerId: null,
-          printedPages: null,
-        },
-        ctx.now,
-      );
-      return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: '', cost, charged: printer.chargingEnabled };
+      return record({ allowed: true, reason: '', cost, charged: printer.chargingEnabled, reservationId: null });
     }
     const account = await accounts.get(chosen.accountId);
     const allocation = chosen.shared?.allocationLimit ?? null;
@@ -473,27 +457,7 @@ export class PrintJobService {
       ctx.now,
       accounts,
     );
-    await this.insertJob(
-      tx,
-      {
-        secondary,
-        job,
-        printer,
-        user,
-        accountId: chosen.accountId,
-        card: printer.rateCardId,
-        multiplierBp: chosen.multiplierBp,
-        cost,
-        status: 'authorised',
-        reason: warning,
-        charged: true,
-        reservationId: reservation.id,
-        ledgerId: null,
-        printedPages: null,
-      },
-      ctx.now,
-    );
-    return { kind: 'authorized', jobId: job.jobId, allowed: true, reason: warning, cost, charged: true };
+    return record({ allowed: true, reason: warning, cost, charged: true, reservationId: reservation.id });
   }
 
   /** Why the printer's filters refuse the job, if they do; the duplicate query runs only for a printer with a window. */
