@@ -73,6 +73,30 @@ interface UserAccountRow {
   cost_multiplier_bp: number;
 }
 
+type Param = string | number | null;
+
+/** The parameters of SQL.insertJob, in its column order, for both drivers. */
+function insertJobParams(setup: RawChargeSetup, id: string, u: UserAccountRow, username: string, cost: number, reservationId: number, now: number): Param[] {
+  const j = BENCH_JOB;
+  return [
+    id,
+    setup.printerId,
+    u.user_id,
+    u.account_id,
+    username,
+    j.documentName,
+    j.pages,
+    j.copies,
+    j.paperSize,
+    cost,
+    reservationId,
+    now,
+    setup.secondary,
+    setup.rateCardId,
+    u.cost_multiplier_bp,
+  ];
+}
+
 interface JobRow {
   id: number;
   account_id: number;
@@ -123,23 +147,7 @@ export class RawSqliteCharge implements RawCharge {
         checkCredit(u, cost, id);
         s.reserve.run(u.reserved + cost, now, u.account_id);
         const r = s.insertReservation.run(u.account_id, cost, `job:${id}`, `secondary:${setup.secondary}`, `print:${id}`, now);
-        s.insertJob.run(
-          id,
-          setup.printerId,
-          u.user_id,
-          u.account_id,
-          username,
-          BENCH_JOB.documentName,
-          BENCH_JOB.pages,
-          BENCH_JOB.copies,
-          BENCH_JOB.paperSize,
-          cost,
-          r.lastInsertRowid,
-          now,
-          setup.secondary,
-          setup.rateCardId,
-          u.cost_multiplier_bp,
-        );
+        s.insertJob.run(...insertJobParams(setup, id, u, username, cost, Number(r.lastInsertRowid), now));
         if (savepoints) s.release.run();
       }
     }).immediate;
@@ -179,7 +187,6 @@ export class RawSqliteCharge implements RawCharge {
 }
 
 type Settings = NonNullable<ParsedDatabaseUrl['mysql']>;
-type Param = string | number | null;
 
 export class RawMysqlCharge implements RawCharge {
   private constructor(
@@ -228,23 +235,7 @@ export class RawMysqlCharge implements RawCharge {
           checkCredit(u, cost, id);
           await write(SQL.reserve, [Number(u.reserved) + cost, now, u.account_id]);
           const reservationId = await write(SQL.insertReservation, [u.account_id, cost, `job:${id}`, `secondary:${setup.secondary}`, `print:${id}`, now]);
-          await write(SQL.insertJob, [
-            id,
-            setup.printerId,
-            u.user_id,
-            u.account_id,
-            username,
-            BENCH_JOB.documentName,
-            BENCH_JOB.pages,
-            BENCH_JOB.copies,
-            BENCH_JOB.paperSize,
-            cost,
-            reservationId,
-            now,
-            setup.secondary,
-            setup.rateCardId,
-            u.cost_multiplier_bp,
-          ]);
+          await write(SQL.insertJob, insertJobParams(setup, id, u, username, cost, reservationId, now));
           await release();
         }
       });
